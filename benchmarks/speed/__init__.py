@@ -1,0 +1,1 @@
+"""Speed-and-scale benchmarks: chachong against brute force, datasketch and copydetect (issue 3)."""
