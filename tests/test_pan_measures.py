@@ -1,0 +1,73 @@
+"""The PAN measures of benchmarks.quality.measures on small hand-computed examples."""
+
+import math
+
+import pytest
+
+from benchmarks.quality.measures import Alignment, score, union_length
+
+CASE = Alignment("s1", 100, 200, "src1", 1000, 1100)  # 100 + 100 characters
+
+
+def test_perfect_detection_scores_one():
+    result = score([CASE], [CASE])
+    assert (result.precision, result.recall, result.granularity, result.plagdet) == (1.0, 1.0, 1.0, 1.0)
+
+
+def test_half_coverage_halves_recall_only():
+    half = Alignment("s1", 100, 150, "src1", 1000, 1050)
+    result = score([CASE], [half])
+    assert result.precision == 1.0
+    assert result.recall == pytest.approx(0.5)
+    assert result.plagdet == pytest.approx(2 * 0.5 / 1.5)
+
+
+def test_split_detection_has_granularity_two():
+    first = Alignment("s1", 100, 150, "src1", 1000, 1050)
+    second = Alignment("s1", 150, 200, "src1", 1050, 1100)
+    result = score([CASE], [first, second])
+    assert result.recall == 1.0 and result.precision == 1.0
+    assert result.granularity == 2.0
+    assert result.plagdet == pytest.approx(1 / math.log2(3))
+
+
+def test_detection_with_no_case_drops_precision():
+    stray = Alignment("s1", 500, 540, "src2", 0, 40)
+    result = score([CASE], [CASE, stray])
+    assert result.precision == pytest.approx(0.5)
+    assert result.recall == 1.0 and result.granularity == 1.0
+
+
+def test_detection_reaching_past_case_counts_extra_characters():
+    # 50 characters too many on each side: 200 of 300 characters are case characters
+    wide = Alignment("s1", 100, 250, "src1", 1000, 1150)
+    assert score([CASE], [wide]).precision == pytest.approx(200 / 300)
+
+
+def test_wrong_source_document_detects_nothing():
+    wrong = Alignment("s1", 100, 200, "src9", 1000, 1100)
+    result = score([CASE], [wrong])
+    assert result.precision == 0.0 and result.recall == 0.0 and result.plagdet == 0.0
+
+
+def test_overlap_on_one_side_only_detects_nothing():
+    elsewhere = Alignment("s1", 100, 200, "src1", 5000, 5100)
+    assert score([CASE], [elsewhere]).recall == 0.0
+
+
+def test_two_cases_macro_average():
+    other = Alignment("s2", 0, 50, "src1", 0, 50)
+    result = score([CASE, other], [CASE])
+    assert result.recall == pytest.approx(0.5)  # (1 + 0) / 2: macro, not weighted by size
+
+
+def test_empty_sets():
+    assert score([], []).plagdet == 1.0
+    nothing_found = score([CASE], [])
+    assert nothing_found.recall == 0.0 and nothing_found.precision == 1.0 and nothing_found.plagdet == 0.0
+    false_alarm = score([], [CASE])
+    assert false_alarm.precision == 0.0 and false_alarm.recall == 1.0
+
+
+def test_union_length_merges_overlaps():
+    assert union_length([(0, 10), (5, 15), (20, 25), (3, 3)]) == 20
