@@ -229,6 +229,8 @@ def _pick_passage(doc: CorpusDoc, rng, want: int) -> tuple:
     last = first
     while last + 1 < len(spans) and spans[last][1] - spans[first][0] < want:
         last += 1
+    while first > 0 and spans[last][1] - spans[first][0] < want:  # reached the end: grow backwards
+        first -= 1
     start, end = spans[first][0], spans[last][1]
     while doc.text[start].isspace():
         start += 1
@@ -241,10 +243,10 @@ PASSAGE_LENGTHS = ((30, 80), (150, 400), (500, 1200))  # one sentence, a paragra
 
 
 def make_submission(name: str, sources: list, filler: list, rng, chars: int = REPORT_CHARS) -> Submission:
-    """~`chars` characters of new text with one verbatim passage of each PASSAGE_LENGTHS band planted."""
+    """~`chars` characters of new text with one verbatim passage of each PASSAGE_LENGTHS band planted,
+    the i-th band copied from sources[i]."""
     copies = []
-    for low, high in PASSAGE_LENGTHS:
-        doc = sources[int(rng.integers(0, len(sources)))]
+    for doc, (low, high) in zip(sources, PASSAGE_LENGTHS):
         start, end = _pick_passage(doc, rng, int(rng.integers(low, high)))
         copies.append((doc, start, end))
     budget = chars - sum(end - start for _, start, end in copies)
@@ -280,10 +282,13 @@ def _assemble(name: str, pieces: list, copies: list, slots: list) -> Submission:
 
 
 def make_submissions(sources: list, count: int, seed: int = SEED) -> list:
-    """`count` submissions copying from `sources` (corpus documents), deterministic for a given seed."""
+    """`count` submissions copying from `sources` (corpus documents; each used once while there are
+    enough, len(PASSAGE_LENGTHS) per submission), deterministic for a given seed."""
     rng = np.random.default_rng(seed)
     filler = filler_sentences()
-    return [make_submission(f"sub{number:03d}.txt", sources, filler, rng) for number in range(count)]
+    per = len(PASSAGE_LENGTHS)
+    picks = [[sources[(number * per + i) % len(sources)] for i in range(per)] for number in range(count)]
+    return [make_submission(f"sub{number:03d}.txt", pick, filler, rng) for number, pick in enumerate(picks)]
 
 
 def source_indices(n: int, count: int, seed: int = SEED) -> list:

@@ -1,0 +1,90 @@
+"""chachong behind the benchmark's engine interface: bulk indexing into SQLite, warm and fresh-process scans."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Iterable
+
+from benchmarks.speed.baselines import Hit
+from benchmarks.speed.corpora import REPO, CorpusDoc
+
+BATCH_DOCS = 500  # documents per add_texts call (one transaction each)
+
+
+def remove_database(path: Path) -> None:
+    """Delete a database and its WAL/SHM companions."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+
+
+def database_bytes(path: Path) -> int:
+    """Size on disk of a database, WAL included."""
+    return sum(Path(str(path) + s).stat().st_size for s in ("", "-wal") if Path(str(path) + s).exists())
+
+
+class Chachong:
+    """The detector under test, through its public api module only."""
+
+    name = "chachong"
+
+    def __init__(self, db_path: Path, settings=None):
+        self.db_path = Path(db_path)
+        self.settings = settings
+        self.corpus = None
+
+    def build(self, docs: Iterable[CorpusDoc]) -> None:
+        """Index a stream of documents into a new database, BATCH_DOCS per transaction."""
+        from detector import api
+        from detector.model import DocumentMeta
+
+        remove_database(self.db_path)
+        self.db_path.parent.mkdir(parents=True, exist_ok=True)
+        with api.open_corpus(str(self.db_path), settings=self.settings, create=True) as corpus:
+            stream = iter(docs)
+            while batch := list(itertools.islice(stream, BATCH_DOCS)):
+                api.add_texts(corpus, [(doc.label, doc.text, DocumentMeta()) for doc in batch])
+            corpus.store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def open(self) -> None:
+        from detector import api
+
+        self.corpus = api.open_corpus(str(self.db_path))
+
+    def scan(self, text: str) -> list:
+        from detector import api
+        from detector.model import COUNTED_KINDS
+
+        report = api.scan_text(self.corpus, text, path="submission.txt")
+        return [Hit(p.submission_span[0], p.submission_span[1], p.source.path)
+                for p in report.passages if p.kind in COUNTED_KINDS]
+
+    def forget_sources(self) -> None:
+        """Empty the corpus's cache of source fingerprints (a scan then pays for every source it aligns)."""
+        self.corpus._fingerprints.clear()
+
+    def close(self) -> None:
+        if self.corpus is not None:
+            self.corpus.close()
+            self.corpus = None
+
+
+def fresh_process_scan(db_path: Path, submission_path: Path) -> dict:
+    """Wall time and peak RSS of `python -m detector scan FILE --db DB` as a new process."""
+    command = [sys.executable, "-m", "detector", "scan", str(submission_path), "--db", str(db_path)]
+    timer = ["/usr/bin/time", "-f", "%M"] if os.path.exists("/usr/bin/time") else []
+    started = time.perf_counter()
+    done = subprocess.run(timer + command, cwd=REPO, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    peak_kib = _last_int(done.stderr) if timer else None
+    return {"seconds": seconds, "peak_bytes": peak_kib * 1024 if peak_kib else None, "returncode": done.returncode,
+            "error": None if done.returncode in (0, 1, 2) else done.stderr[-400:]}
+
+
+def _last_int(text: str):
+    lines = [line for line in text.strip().splitlines() if line.strip().isdigit()]
+    return int(lines[-1]) if lines else None
