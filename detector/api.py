@@ -1,0 +1,259 @@
+"""The public functions — open a corpus, add documents, scan submissions, compare two files — that the CLI and users call."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import OrderedDict
+from pathlib import Path
+
+from detector import align
+from detector.classify import classify
+from detector.errors import DetectorError, InputError
+from detector.fingerprint import Fingerprint, fingerprint
+from detector.ingest import iter_input_files, read_document
+from detector.ingest.manifest import read_manifest
+from detector.measure import measure
+from detector.model import Document, DocumentMeta, Passage, Report
+from detector.settings import DEFAULT, Settings
+from detector.store import SqliteStore
+
+_INDEX_FIELDS = ("num_perm", "seed", "shingling", "max_segment_chars", "min_segment_chars", "lsh_threshold")
+
+
+class Corpus:
+    """An open corpus database with the settings it was built with and a cache of source fingerprints."""
+
+    def __init__(self, store: SqliteStore, settings: Settings, cache_size: int = 512):
+        self.store = store
+        self.settings = settings
+        self._fingerprints: OrderedDict = OrderedDict()
+        self._cache_size = cache_size
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def source_fingerprint(self, doc_id: int) -> tuple[Document, Fingerprint]:
+        """A stored document and its fingerprint (recomputed from the stored text, kept in an LRU cache)."""
+        if doc_id in self._fingerprints:
+            self._fingerprints.move_to_end(doc_id)
+            return self._fingerprints[doc_id]
+        doc = self.store.document(doc_id)
+        entry = (doc, fingerprint(doc.text, self.settings))
+        self._fingerprints[doc_id] = entry
+        if len(self._fingerprints) > self._cache_size:
+            self._fingerprints.popitem(last=False)
+        return entry
+
+
+@dataclasses.dataclass
+class AddSummary:
+    """What an add run did, file by file."""
+
+    added: list = dataclasses.field(default_factory=list)
+    duplicates: list = dataclasses.field(default_factory=list)
+    failed: list = dataclasses.field(default_factory=list)  # (path, reason)
+
+
+def open_corpus(path, settings: Settings | None = None, create: bool = False) -> Corpus:
+    """Open (or create) a corpus database; without `settings`, use the index settings it was built with."""
+    store = SqliteStore(path, create=create)
+    try:
+        wanted = settings or DEFAULT
+        stored = store.ensure_signature(wanted.index_signature(), explicit=settings is not None)
+        return Corpus(store, settings or _settings_from_signature(stored))
+    except BaseException:
+        store.close()
+        raise
+
+
+def _settings_from_signature(stored: dict) -> Settings:
+    from detector.errors import SettingsMismatch
+    from detector.settings import NORMALISER_VERSION
+
+    if stored.get("normaliser_version") != NORMALISER_VERSION:
+        raise SettingsMismatch(
+            f"the index was built with normaliser version {stored.get('normaliser_version')}, this chachong has "
+            f"{NORMALISER_VERSION}; rebuild it with `chachong rebuild --full`"
+        )
+    fields = {k: stored[k] for k in _INDEX_FIELDS if k in stored}
+    if "lsh_weights" in stored:
+        fields["lsh_weights"] = tuple(stored["lsh_weights"])
+    return DEFAULT.replace(**fields)
+
+
+# ---------------------------------------------------------------- adding
+
+
+def add_document(corpus: Corpus, doc: Document) -> tuple[str, int]:
+    """Index one document; ('added', id), or ('duplicate', id) when the same content is already stored."""
+    existing = corpus.store.document_id_by_sha(doc.sha256)
+    if existing is not None:
+        return "duplicate", existing
+    fp = fingerprint(doc.text, corpus.settings)
+    with corpus.store.transaction():
+        doc.id = corpus.store.insert_document(doc, fp.keys, fp.hashes)
+    return "added", doc.id
+
+
+def add_text(corpus: Corpus, text: str, path: str, meta: DocumentMeta | None = None) -> int:
+    """Index a text given directly (path is only a label); returns its document id."""
+    return add_document(corpus, document_from_text(text, path, meta))[1]
+
+
+def add_texts(corpus: Corpus, items) -> list[int]:
+    """Index many (path, text, meta) items in one transaction; returns their ids."""
+    ids = []
+    with corpus.store.transaction():
+        for path, text, meta in items:
+            doc = document_from_text(text, path, meta)
+            existing = corpus.store.document_id_by_sha(doc.sha256)
+            if existing is None:
+                fp = fingerprint(doc.text, corpus.settings)
+                existing = corpus.store.insert_document(doc, fp.keys, fp.hashes)
+            ids.append(existing)
+    return ids
+
+
+def add_paths(corpus: Corpus, paths, meta: DocumentMeta | None = None, manifest=None, encoding=None, progress=None) -> AddSummary:
+    """Index files and folders; a file that cannot be read is listed in `failed` and the others go on."""
+    manifest_meta = read_manifest(manifest) if manifest else {}
+    files = list(iter_input_files(paths)) if paths else sorted(manifest_meta)
+    summary = AddSummary()
+    for path in _progress(files, progress, "adding"):
+        file_meta = manifest_meta.get(Path(path).resolve(), meta)
+        try:
+            doc = read_document(path, encoding=encoding, settings=corpus.settings, meta=dataclasses.replace(file_meta) if file_meta else None)
+            status, _ = add_document(corpus, doc)
+        except InputError as err:
+            summary.failed.append((str(path), err.reason))
+            continue
+        (summary.added if status == "added" else summary.duplicates).append(str(path))
+    return summary
+
+
+def remove_document(corpus: Corpus, doc_id: int) -> None:
+    """Remove a stored document and its index entries, keeping document frequencies consistent."""
+    doc, fp = corpus.source_fingerprint(doc_id)
+    with corpus.store.transaction():
+        corpus.store.delete_document(doc_id)
+        corpus.store.uncount_segments(fp.hashes)
+    corpus._fingerprints.pop(doc_id, None)
+
+
+def document_from_text(text: str, path: str, meta: DocumentMeta | None = None) -> Document:
+    import hashlib
+
+    return Document(path=path, text=text, sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(), encoding="utf-8",
+                    format="txt", meta=meta or DocumentMeta())
+
+
+# ---------------------------------------------------------------- scanning
+
+
+def scan_document(corpus: Corpus, doc: Document, exclude_ids=()) -> Report:
+    """Every passage of `doc` found in the corpus, classified, with the measures."""
+    settings = corpus.settings
+    sub = fingerprint(doc.text, settings)
+    exclude = set(exclude_ids)
+    same = corpus.store.document_id_by_sha(doc.sha256)
+    if same is not None:
+        exclude.add(same)  # a corpus document is not its own source
+    alignments = []
+    for doc_id in align.candidate_documents(sub, corpus.store, settings, exclude):
+        _, src = corpus.source_fingerprint(doc_id)
+        alignments.extend(align.align_pair(sub, src, doc_id, settings))
+    passages = _passages(corpus, doc, sub, alignments)
+    return Report(submission=doc, passages=passages, metrics=measure(doc.text, passages))
+
+
+def _passages(corpus: Corpus, doc: Document, sub: Fingerprint, alignments: list) -> list[Passage]:
+    settings = corpus.settings
+    segment_df = corpus.store.segment_document_frequency(sub.hashes)
+    passages = []
+    for alignment, others in align.one_source_per_stretch(alignments):
+        kind = classify(alignment, others, sub, segment_df, settings)
+        if kind is not None:
+            passages.append(_passage(corpus, doc, sub, alignment, others, kind))
+    return passages
+
+
+def _passage(corpus: Corpus, doc: Document, sub: Fingerprint, alignment, others: list, kind: str) -> Passage:
+    source_doc, src = corpus.source_fingerprint(alignment.doc_id)
+    sub_span = sub.original_span(*alignment.sub_span)
+    src_span = src.original_span(*alignment.src_span)
+    return Passage(
+        kind=kind,
+        source=corpus.store.source_ref(alignment.doc_id),
+        submission_span=sub_span,
+        source_span=src_span,
+        similarity=round(alignment.similarity, 4),
+        matched_chars=alignment.matched_chars,
+        document_count=1 + len({o.doc_id for o in others}),
+        other_sources=[corpus.store.source_ref(d) for d in sorted({o.doc_id for o in others})],
+        submission_text=doc.text[sub_span[0] : sub_span[1]],
+        source_text=source_doc.text[src_span[0] : src_span[1]],
+    )
+
+
+def scan_text(corpus: Corpus, text: str, path: str = "<text>", meta: DocumentMeta | None = None) -> Report:
+    """Scan a text given directly."""
+    return scan_document(corpus, document_from_text(text, path, meta))
+
+
+def scan_paths(corpus: Corpus, paths, encoding=None, progress=None) -> list[Report]:
+    """Scan files and folders; a file that cannot be read gives a Report with `error` set, and the others go on."""
+    reports = []
+    for path in _progress(list(iter_input_files(paths)), progress, "scanning"):
+        try:
+            doc = read_document(path, encoding=encoding, settings=corpus.settings)
+        except InputError as err:
+            reports.append(_failed_report(path, err))
+            continue
+        reports.append(scan_document(corpus, doc))
+    return reports
+
+
+def _failed_report(path, err: DetectorError) -> Report:
+    doc = Document(path=str(path), text="", sha256="", encoding="")
+    return Report(submission=doc, passages=[], metrics={}, error=str(getattr(err, "reason", err)))
+
+
+# ---------------------------------------------------------------- comparing
+
+
+def compare_documents(submission: Document, source: Document, settings: Settings | None = None) -> Report:
+    """Passages of `submission` reused from `source` (the two-file comparison; nothing is stored)."""
+    with open_corpus(":memory:", settings=settings, create=True) as corpus:
+        corpus.settings = corpus.settings.replace(max_candidate_documents=1)
+        add_document(corpus, source)
+        if source.sha256 == submission.sha256:
+            submission = dataclasses.replace(submission, sha256="compare:" + submission.sha256)
+        return scan_document(corpus, submission)
+
+
+def compare_paths(a, b, encoding=None, settings: Settings | None = None) -> Report:
+    """Read two files and compare the first (submission) against the second (source)."""
+    settings = settings or DEFAULT
+    doc_a = read_document(a, encoding=encoding, settings=settings)
+    doc_b = read_document(b, encoding=encoding, settings=settings)
+    return compare_documents(doc_a, doc_b, settings)
+
+
+def stats(corpus: Corpus) -> dict:
+    """Counts and sizes of the corpus."""
+    return corpus.store.stats()
+
+
+def _progress(items: list, progress, label: str):
+    """Wrap `items` in a progress bar when asked (True: always; None: only on a terminal)."""
+    if progress is False or (progress is None):
+        return items
+    from tqdm import tqdm
+
+    return tqdm(items, desc=label, unit="file", disable=None if progress == "auto" else False)

@@ -1,0 +1,150 @@
+"""The `chachong` command: parse options, call one library function, render; library errors become exit codes here."""
+
+from __future__ import annotations
+
+import enum
+import json
+import sys
+
+import click
+
+from detector import __version__, api
+from detector.errors import DetectorError
+from detector.model import DocumentMeta
+from detector.report import RENDERERS
+
+
+class ExitCode(enum.IntEnum):
+    """Exit codes are an interface: scripts and cron jobs read them."""
+
+    OK = 0  # nothing above --fail-above
+    ERROR = 1  # a file or the database could not be used
+    USAGE = 2  # wrong options (click's own code)
+    FINDINGS = 3  # at least one submission above --fail-above
+
+
+def _db_option(f):
+    return click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False),
+                        help="The corpus database (SQLite file).")(f)
+
+
+def _output_options(f):
+    f = click.option("--show-formulae", is_flag=True, help="List short official formulae too (text format).")(f)
+    f = click.option("--fail-above", type=click.FloatRange(0, 1), default=None,
+                     help="Exit with code 3 when a copy ratio is above this (0–1).")(f)
+    f = click.option("--format", "fmt", type=click.Choice(sorted(RENDERERS)), default="text", show_default=True,
+                     help="Output format.")(f)
+    return f
+
+
+def _encoding_option(f):
+    return click.option("--encoding", default=None, help="Force the encoding of text files (e.g. gbk); default: detect.")(f)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="chachong")
+def cli():
+    """chachong (查重): find copied, templated and self-reused passages in 民主生活会 reports."""
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@_db_option
+@click.option("--author", default=None, help="Author of the files added.")
+@click.option("--unit", default=None, help="Unit (单位) of the files added.")
+@click.option("--year", type=int, default=None, help="Year of the files added.")
+@click.option("--manifest", type=click.Path(dir_okay=False), default=None,
+              help="CSV (UTF-8) with header path,author,unit,year; paths relative to the CSV's folder.")
+@_encoding_option
+@click.option("--max-file-mb", type=click.FloatRange(min=0.001), default=None, help="Refuse larger files (default 50).")
+def add(paths, db_path, author, unit, year, manifest, encoding, max_file_mb):
+    """Add report files (or folders, walked recursively) to the corpus. Adding the same file twice does nothing."""
+    if not paths and not manifest:
+        raise click.UsageError("name files or folders to add, or --manifest CSV")
+    meta = DocumentMeta(author=author, unit=unit, year=year) if (author or unit or year) else None
+    with _open(db_path, create=True, max_file_mb=max_file_mb) as corpus:
+        summary = _call(api.add_paths, corpus, paths, meta=meta, manifest=manifest, encoding=encoding,
+                        progress=_progress())
+    for path, reason in summary.failed:
+        click.echo(f"error: {path}: {reason}", err=True)
+    click.echo(f"added {len(summary.added)}, already present {len(summary.duplicates)}, failed {len(summary.failed)}")
+    sys.exit(ExitCode.ERROR if summary.failed else ExitCode.OK)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@_db_option
+@_output_options
+@_encoding_option
+def scan(paths, db_path, fmt, fail_above, show_formulae, encoding):
+    """Scan submissions (files or folders) against the corpus."""
+    with _open(db_path, create=False) as corpus:
+        reports = _call(api.scan_paths, corpus, paths, encoding=encoding, progress=_progress())
+    _finish(reports, fmt, fail_above, show_formulae)
+
+
+@cli.command()
+@click.argument("submission", type=click.Path())
+@click.argument("source", type=click.Path())
+@_output_options
+@_encoding_option
+def compare(submission, source, fmt, fail_above, show_formulae, encoding):
+    """Compare two files: passages of SUBMISSION reused from SOURCE."""
+    report = _call(api.compare_paths, submission, source, encoding=encoding)
+    _finish([report], fmt, fail_above, show_formulae)
+
+
+@cli.command()
+@_db_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def stats(db_path, fmt):
+    """Counts and sizes of a corpus database, and the settings it was built with."""
+    with _open(db_path, create=False) as corpus:
+        numbers = api.stats(corpus)
+    if fmt == "json":
+        click.echo(json.dumps(numbers, ensure_ascii=False, indent=2))
+        return
+    for key, value in numbers.items():
+        click.echo(f"{key:16} {value}")
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _open(db_path, create: bool, max_file_mb=None):
+    corpus = _call(api.open_corpus, db_path, create=create)
+    if max_file_mb:
+        corpus.settings = corpus.settings.replace(max_file_bytes=int(max_file_mb * 2**20))
+    return corpus
+
+
+def _call(function, *args, **kwargs):
+    """Run a library function; its DetectorError becomes a one-line message and exit code 1."""
+    try:
+        return function(*args, **kwargs)
+    except DetectorError as err:
+        click.echo(f"error: {err}", err=True)
+        sys.exit(ExitCode.ERROR)
+
+
+def _finish(reports, fmt: str, fail_above, show_formulae: bool) -> None:
+    colour = fmt == "text" and sys.stdout.isatty()
+    click.echo(RENDERERS[fmt](reports, colour=colour, show_formulae=show_formulae))
+    for report in reports:
+        if report.error:
+            click.echo(f"error: {report.submission.path}: {report.error}", err=True)
+    if any(r.error for r in reports):
+        sys.exit(ExitCode.ERROR)
+    if fail_above is not None and any(r.metrics.get("copy_ratio", 0) > fail_above for r in reports):
+        sys.exit(ExitCode.FINDINGS)
+    sys.exit(ExitCode.OK)
+
+
+def _progress():
+    """A progress bar on a terminal's stderr, none in cron or pipes."""
+    return True if sys.stderr.isatty() else False
+
+
+def main():
+    cli(prog_name="chachong")
+

@@ -1,0 +1,55 @@
+"""One text through normalise → segment → sign: everything the index and the aligner need to know about it."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from detector.model import Segment
+from detector.normalize import NormalizedText, normalize
+from detector.segment import segment
+from detector.settings import Settings
+from detector.sign import band_keys, content_hash, signatures
+
+
+@dataclasses.dataclass
+class Fingerprint:
+    """A text's segments, their content laid end to end, and their signatures and band keys."""
+
+    norm: NormalizedText
+    segments: list
+    content: str  # all segments' content characters, in order
+    content_pos: np.ndarray  # normalised-text index of each content character
+    bounds: np.ndarray  # (n, 2) [start, end) of each segment in `content`
+    signatures: np.ndarray
+    keys: np.ndarray
+    hashes: list  # content hash of each segment
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """Original-text span of content characters [start, end)."""
+        if end <= start:
+            return (0, 0) if not len(self.content_pos) else self.norm.original_span(int(self.content_pos[min(start, len(self.content_pos) - 1)]), int(self.content_pos[min(start, len(self.content_pos) - 1)]))
+        return int(self.norm.starts[self.content_pos[start]]), int(self.norm.ends[self.content_pos[end - 1]])
+
+
+def fingerprint(text: str, settings: Settings) -> Fingerprint:
+    """Normalise, segment and sign a text."""
+    norm = normalize(text)
+    segments: list[Segment] = segment(norm, settings)
+    contents = [s.content for s in segments]
+    lengths = np.array([len(c) for c in contents], dtype=np.int64)
+    ends = np.cumsum(lengths)
+    bounds = np.stack([ends - lengths, ends], axis=1) if len(segments) else np.zeros((0, 2), dtype=np.int64)
+    content_pos = np.concatenate([s.content_offsets for s in segments]) if segments else np.zeros(0, dtype=np.int64)
+    sigs = signatures(contents, settings)
+    return Fingerprint(
+        norm=norm,
+        segments=segments,
+        content="".join(contents),
+        content_pos=content_pos,
+        bounds=bounds,
+        signatures=sigs,
+        keys=band_keys(sigs, *settings.bands_rows),
+        hashes=[content_hash(c) for c in contents],
+    )

@@ -1,0 +1,134 @@
+"""Reading files into Documents: picks a reader by file type and checks what comes out."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from detector.errors import EmptyDocument, EncryptedFile, FileTooLarge, InputError, UnsupportedFormat, WrongFileType
+from detector.ingest.doc import read_doc
+from detector.ingest.docx import read_docx
+from detector.ingest.pdf import read_pdf
+from detector.ingest.sniff import KIND_NAMES, SUFFIX_FOR_KIND, sniff_kind
+from detector.ingest.text import decode_text
+from detector.model import Document, DocumentMeta
+from detector.settings import DEFAULT, Settings
+
+TEXT_SUFFIXES = {".txt", ".text", ".md", ""}
+# suffix -> (the kind sniff_kind must see in its bytes, reader(path, data, ocr=...) -> text)
+BINARY_READERS = {
+    ".docx": ("zip", lambda path, data, ocr: read_docx(path, data)),
+    ".pdf": ("pdf", lambda path, data, ocr: read_pdf(path, data, ocr=ocr)),
+    ".doc": ("ole", lambda path, data, ocr: read_doc(path, data)),
+}
+SUPPORTED_SUFFIXES = sorted((TEXT_SUFFIXES - {""}) | set(BINARY_READERS))
+_NO_TEXT = "the file holds no text (empty or whitespace only); nothing to compare"
+
+
+def read_document(
+    path, encoding=None, settings: Settings = DEFAULT, meta: DocumentMeta | None = None, *, ocr: bool = False
+) -> Document:
+    """Read one file into a Document, or raise an InputError that names the file and says what to do.
+
+    encoding applies to text files only; ocr=True reads scanned PDFs with tesseract (see ingest/ocr.py).
+    """
+    path = Path(path)
+    data = _read_bytes(path, settings.max_file_bytes)
+    text, used_encoding, fmt = _extract(path, data, encoding, ocr=ocr)
+    if not text.strip():
+        raise EmptyDocument(path, _NO_TEXT)
+    return Document(
+        path=str(path),
+        text=text,
+        sha256=hashlib.sha256(data).hexdigest(),
+        encoding=used_encoding,
+        format=fmt,
+        meta=meta or DocumentMeta(),
+    )
+
+
+def _read_bytes(path: Path, limit: int) -> bytes:
+    try:
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            _refuse_large(path, size, limit)
+            data = handle.read(limit + 1)  # the file may grow after the size check
+        _refuse_large(path, len(data), limit)
+        return data
+    except FileNotFoundError:
+        raise InputError(path, "no such file (moved or deleted after it was listed?); check the path") from None
+    except PermissionError:
+        raise InputError(path, "permission denied; make the file readable for this user") from None
+    except IsADirectoryError:
+        raise InputError(path, "is a folder, not a file; give the folder itself to scan what is inside") from None
+    except OSError as err:
+        raise InputError(path, f"could not be read ({err.strerror or err}); check the disk or copy the file elsewhere") from None
+
+
+def _refuse_large(path: Path, size: int, limit: int) -> None:
+    if size > limit:
+        raise FileTooLarge(
+            path, f"file is {_human_size(size)}, over the {_human_size(limit)} limit; raise it with --max-file-mb"
+        )
+
+
+def _human_size(size: int) -> str:
+    return f"{size / 2**20:.1f} MiB" if size >= 2**20 else f"{size / 2**10:.1f} KiB"
+
+
+def _extract(path: Path, data: bytes, encoding, ocr: bool = False):
+    """(text, encoding, format) of a file, read by the reader its suffix names once its bytes agree."""
+    suffix = path.suffix.lower()
+    if not data.strip():
+        raise EmptyDocument(path, _NO_TEXT)
+    kind = sniff_kind(data)
+    if kind == "encrypted-office" and suffix in SUPPORTED_SUFFIXES:
+        raise EncryptedFile(path, "is a password-protected Office document; remove the password in Word/WPS and save it again")
+    if suffix in TEXT_SUFFIXES:
+        _refuse_misnamed(path, kind, None, "plain text")
+        text, used = decode_text(data, path, encoding)
+        return text, used, "txt"
+    if suffix in BINARY_READERS:
+        expected, reader = BINARY_READERS[suffix]
+        _refuse_misnamed(path, kind, expected, f"a {suffix} file")
+        return _clean_text(reader(path, data, ocr=ocr)), "", suffix[1:]
+    raise UnsupportedFormat(
+        path, f"unsupported file type '{suffix}'; chachong reads {', '.join(SUPPORTED_SUFFIXES)} (convert the file to one of them)"
+    )
+
+
+def _refuse_misnamed(path: Path, kind, expected, what: str) -> None:
+    """A file whose bytes say another format than its suffix gets told so, with the suffix it should have."""
+    if kind == expected or (expected is None and kind in (None, "html")) or (expected == "pdf" and kind is None):
+        return  # unknown bytes under .pdf go to the PDF reader, which names the damage
+    if expected is not None and kind is None:
+        raise WrongFileType(path, f"does not hold {what} inside (damaged, or another kind of file renamed); {_what_to_do(None)}")
+    raise WrongFileType(path, f"is {KIND_NAMES.get(kind, kind)}, not {what}; {_what_to_do(kind)}")
+
+
+def _what_to_do(kind) -> str:
+    if kind in SUFFIX_FOR_KIND and SUFFIX_FOR_KIND[kind] in SUPPORTED_SUFFIXES:
+        return f"rename it to {SUFFIX_FOR_KIND[kind]} if it is a report, or leave it out"
+    return "open it in Word/WPS and save it as .docx (or .pdf, or UTF-8 .txt), or leave it out"
+
+
+def _clean_text(text: str) -> str:
+    """Line ends unified and NULs and form feeds dropped, so every format's text looks the same downstream."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.replace("\x00", "").replace("\f", "\n")
+
+
+def iter_input_files(paths, suffixes=None):
+    """Expand files and folders (walked recursively, sorted) into the files to read; hidden files are skipped."""
+    suffixes = suffixes or (set(SUPPORTED_SUFFIXES))
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(files):
+                    if not name.startswith(".") and Path(name).suffix.lower() in suffixes:
+                        yield Path(root) / name
+        else:
+            yield path

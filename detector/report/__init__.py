@@ -1,0 +1,8 @@
+"""Renderers: one per output format, each taking the typed Reports and returning text."""
+
+from detector.report.json_report import render_json, report_dict
+from detector.report.text_report import render_text
+
+RENDERERS = {"text": render_text, "json": render_json}
+
+__all__ = ["RENDERERS", "render_json", "render_text", "report_dict"]

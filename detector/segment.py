@@ -1,0 +1,87 @@
+"""Cut normalised text into sentences and, where sentences are long, clauses: the units that are signed and matched."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from detector.model import Segment
+from detector.normalize import NormalizedText, content_mask
+from detector.settings import Settings
+
+_SENTENCE_END = re.compile(r"(?:[。!?;\n]|(?<![0-9])\.(?![0-9]))+")
+_CLAUSE_END = re.compile(r"[,:]+")
+
+
+def segment(norm: NormalizedText, settings: Settings) -> list[Segment]:
+    """Segments of a normalised text, each with its content characters and their original offsets."""
+    mask = content_mask(norm.text)
+    content_positions = np.nonzero(mask)[0]
+    pieces = []
+    for start, end in _spans(_SENTENCE_END, norm.text):
+        pieces.extend(_clauses(norm.text, start, end, mask, settings))
+    pieces = _glue_short(pieces, mask, settings.min_segment_chars)
+    return [_make_segment(i, a, b, norm, content_positions) for i, (a, b) in enumerate(pieces)]
+
+
+def _spans(pattern: re.Pattern, text: str, start: int = 0, end: int | None = None):
+    """[start, end) spans between the separators matched by `pattern` (separators stay with the left piece)."""
+    end = len(text) if end is None else end
+    cursor = start
+    for match in pattern.finditer(text, start, end):
+        if match.end() > cursor:
+            yield cursor, match.end()
+        cursor = match.end()
+    if cursor < end:
+        yield cursor, end
+
+
+def _clauses(text: str, start: int, end: int, mask: np.ndarray, settings: Settings) -> list[tuple[int, int]]:
+    """A sentence as is, or, if it has too many content characters, packed runs of its clauses."""
+    if int(mask[start:end].sum()) <= settings.max_segment_chars:
+        return [(start, end)]
+    packed, current, size = [], None, 0
+    for a, b in _spans(_CLAUSE_END, text, start, end):
+        length = int(mask[a:b].sum())
+        if current and size + length > settings.max_segment_chars and size >= settings.min_segment_chars:
+            packed.append(current)
+            current, size = None, 0
+        current = (current[0], b) if current else (a, b)
+        size += length
+    if current:
+        packed.append(current)
+    return packed
+
+
+def _glue_short(pieces: list, mask: np.ndarray, minimum: int) -> list:
+    """Join pieces with fewer than `minimum` content characters (numbering, short headings) to the next piece."""
+    glued, pending, last_end = [], None, 0
+    for a, b in pieces:
+        last_end = b
+        if pending is not None:
+            a = pending
+            pending = None
+        if int(mask[a:b].sum()) < minimum:
+            pending = a
+            continue
+        glued.append((a, b))
+    if pending is not None:
+        if glued:
+            glued[-1] = (glued[-1][0], last_end)
+        else:
+            glued.append((pending, last_end))
+    return [(a, b) for a, b in glued if mask[a:b].any()]
+
+
+def _make_segment(index: int, a: int, b: int, norm: NormalizedText, content_positions: np.ndarray) -> Segment:
+    lo, hi = np.searchsorted(content_positions, [a, b])
+    positions = content_positions[lo:hi]
+    content = "".join(norm.text[p] for p in positions.tolist())
+    return Segment(
+        index=index,
+        start=int(norm.starts[positions[0]]),
+        end=int(norm.ends[positions[-1]]),
+        content=content,
+        content_offsets=positions,
+    )

@@ -1,0 +1,82 @@
+"""Defaults and validated settings, in one place: every threshold the detector uses lives here."""
+
+from __future__ import annotations
+
+import dataclasses
+from functools import cached_property
+
+from detector.errors import SettingsError
+
+NORMALISER_VERSION = 1
+SHINGLINGS = ("char2", "char3", "jieba")
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """How documents are signed and indexed (recorded in the DB) and how matches are judged (free to change)."""
+
+    # --- index settings: recorded in the database's meta table; a query with others is refused ---
+    num_perm: int = 64  # MinHash permutations per segment
+    seed: int = 1  # MinHash permutation seed (datasketch's `seed`)
+    lsh_threshold: float = 0.3  # Jaccard similarity the LSH is tuned for
+    lsh_weights: tuple = (0.3, 0.7)  # datasketch's (false positive, false negative) weights
+    shingling: str = "char2"  # character bigrams; see README for the measurement behind the choice
+    max_segment_chars: int = 48  # sentences with more content characters are cut into clauses
+    min_segment_chars: int = 6  # shorter pieces (numbering, headings) are glued to a neighbour
+    # --- matching settings: may change between scans ---
+    verify_dice: float = 0.45  # bigram Dice a segment pair needs to count as a match
+    merge_gap: int = 20  # normalised characters of new text tolerated inside one passage
+    source_window: int = 300  # matches within this many source characters may join one passage
+    min_evidence: float = 24.0  # sum of matched characters x similarity a passage needs
+    min_mean_similarity: float = 0.55  # mean similarity a passage needs
+    formula_max_chars: int = 40  # a passage this short can be a formula
+    formula_min_docs: int = 3  # ... when it occurs in at least this many corpus documents
+    hot_key_postings: int = 2000  # band keys with more postings than this are skipped at query time
+    max_candidate_documents: int = 60  # source documents aligned in full per submission
+    max_file_bytes: int = 50 * 1024 * 1024  # larger files are refused (raise with --max-file-mb)
+    formulae_file: str | None = None  # curated official formulae; None: corpus/formulae.txt
+
+    def __post_init__(self):
+        self._check(self.num_perm >= 8 and self.num_perm <= 512, "num_perm must be between 8 and 512")
+        self._check(0.05 <= self.lsh_threshold <= 0.95, "lsh_threshold must be between 0.05 and 0.95")
+        self._check(self.shingling in SHINGLINGS, f"shingling must be one of {', '.join(SHINGLINGS)}")
+        self._check(0 < self.verify_dice <= 1, "verify_dice must be in (0, 1]")
+        self._check(self.min_segment_chars < self.max_segment_chars, "min_segment_chars must be below max_segment_chars")
+        self._check(self.max_candidate_documents >= 1, "max_candidate_documents must be at least 1")
+        self._check(self.max_file_bytes > 0, "max_file_bytes must be positive")
+
+    @staticmethod
+    def _check(ok: bool, message: str) -> None:
+        if not ok:
+            raise SettingsError(f"invalid setting: {message}")
+
+    @cached_property
+    def bands_rows(self) -> tuple[int, int]:
+        """The (bands, rows) split datasketch's MinHashLSH would choose for our threshold and weights."""
+        from datasketch.lsh import _optimal_param
+
+        return _optimal_param(self.lsh_threshold, self.num_perm, *self.lsh_weights)
+
+    def index_signature(self) -> dict:
+        """The settings that shape the index; stored in the DB and compared on every open."""
+        bands, rows = self.bands_rows
+        return {
+            "num_perm": self.num_perm,
+            "seed": self.seed,
+            "bands": bands,
+            "rows": rows,
+            "shingling": self.shingling,
+            "max_segment_chars": self.max_segment_chars,
+            "min_segment_chars": self.min_segment_chars,
+            "lsh_threshold": self.lsh_threshold,
+            "lsh_weights": list(self.lsh_weights),
+            "normaliser_version": NORMALISER_VERSION,
+            "minhash_scheme": "affine32",
+        }
+
+    def replace(self, **changes) -> "Settings":
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+
+DEFAULT = Settings()

@@ -1,0 +1,246 @@
+"""The corpus in SQLite: documents with their original text, LSH band postings, segment document frequencies, build settings."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import sqlite_utils
+
+from detector.errors import DatabaseError, SettingsMismatch
+from detector.model import Document, DocumentMeta, SourceRef
+
+SCHEMA_VERSION = 1
+APPLICATION_ID = 0x43484348  # "CHCH": marks a file as a chachong database
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL,
+    sha256 TEXT NOT NULL UNIQUE,
+    encoding TEXT,
+    format TEXT,
+    text TEXT NOT NULL,
+    chars INTEGER NOT NULL,
+    author TEXT, unit TEXT, year INTEGER, meeting TEXT, team INTEGER,
+    inferred TEXT,
+    first_segment INTEGER NOT NULL,
+    segment_count INTEGER NOT NULL,
+    added_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS postings (
+    key INTEGER NOT NULL,
+    segment INTEGER NOT NULL,
+    PRIMARY KEY (key, segment)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS segment_df (
+    hash INTEGER PRIMARY KEY,
+    docs INTEGER NOT NULL
+) WITHOUT ROWID;
+"""
+
+_META_COLUMNS = ("author", "unit", "year", "meeting", "team")
+
+
+class SqliteStore:
+    """Documents and the LSH index in one SQLite file; the matching code talks to it only through these methods."""
+
+    def __init__(self, path, create: bool = False):
+        self.path = str(path)
+        if self.path != ":memory:" and not create and not Path(self.path).exists():
+            raise DatabaseError(f"{self.path}: no such database; create one with `chachong add PATH... --db {self.path}`")
+        try:
+            self.conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+            self._configure()
+            self._check_application()
+            self.conn.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as err:
+            raise DatabaseError(f"{self.path}: not a usable chachong database ({err}); check the --db path") from None
+        self.db = sqlite_utils.Database(self.conn)
+        self._segment_starts = None
+
+    def _configure(self) -> None:
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=60000", "cache_size=-262144", "temp_store=MEMORY"):
+            self.conn.execute(f"PRAGMA {pragma}")
+
+    def _check_application(self) -> None:
+        app_id = self.conn.execute("PRAGMA application_id").fetchone()[0]
+        tables = self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        if app_id == 0 and tables == 0:
+            self.conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
+        elif app_id != APPLICATION_ID:
+            raise DatabaseError(f"{self.path}: this SQLite file is not a chachong database; choose another --db path")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # --- settings ---
+    def meta(self) -> dict:
+        return {k: json.loads(v) for k, v in self.conn.execute("SELECT key, value FROM meta")}
+
+    def ensure_signature(self, signature: dict, explicit: bool) -> dict:
+        """Record the index settings in a new DB, or check them against an existing one; returns the stored ones."""
+        stored = self.meta().get("index")
+        if stored is None:
+            with self.transaction():
+                self._set_meta("index", signature)
+                self._set_meta("schema_version", SCHEMA_VERSION)
+                self._set_meta("created_at", _now())
+            return signature
+        if explicit and stored != signature:
+            raise SettingsMismatch(_mismatch_message(self.path, stored, signature))
+        return stored
+
+    def _set_meta(self, key: str, value) -> None:
+        self.conn.execute(
+            "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, json.dumps(value, ensure_ascii=False)),
+        )
+
+    # --- transactions ---
+    def transaction(self):
+        return _Transaction(self.conn)
+
+    # --- documents ---
+    def document_id_by_sha(self, sha256: str):
+        row = self.conn.execute("SELECT id FROM documents WHERE sha256 = ?", (sha256,)).fetchone()
+        return row[0] if row else None
+
+    def insert_document(self, doc: Document, keys: np.ndarray, content_hashes: list) -> int:
+        """Store a document, its band postings and its segment hashes; call inside a transaction."""
+        first = self._next_segment_id()
+        meta = doc.meta
+        cursor = self.conn.execute(
+            "INSERT INTO documents (path, sha256, encoding, format, text, chars, author, unit, year, meeting, team,"
+            " inferred, first_segment, segment_count, added_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (doc.path, doc.sha256, doc.encoding, doc.format, doc.text, doc.chars, meta.author, meta.unit, meta.year,
+             meta.meeting, None if meta.team is None else int(meta.team), json.dumps(list(meta.inferred)),
+             first, len(keys), _now()),
+        )
+        segment_ids = np.arange(first, first + len(keys), dtype=np.int64)
+        rows = zip(keys.ravel().tolist(), np.repeat(segment_ids, keys.shape[1]).tolist())
+        self.conn.executemany("INSERT OR IGNORE INTO postings (key, segment) VALUES (?, ?)", rows)
+        self._count_segments(set(content_hashes), +1)
+        self._segment_starts = None
+        return cursor.lastrowid
+
+    def delete_document(self, doc_id: int) -> None:
+        """Remove a document and everything indexed for it; call inside a transaction."""
+        row = self.conn.execute("SELECT first_segment, segment_count, text FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        if row is None:
+            return
+        first, count, _ = row
+        self.conn.execute("DELETE FROM postings WHERE segment >= ? AND segment < ?", (first, first + count))
+        self.conn.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
+        self._segment_starts = None
+
+    def uncount_segments(self, content_hashes) -> None:
+        self._count_segments(set(content_hashes), -1)
+
+    def _count_segments(self, hashes: set, delta: int) -> None:
+        self.conn.executemany(
+            "INSERT INTO segment_df (hash, docs) VALUES (?, ?) ON CONFLICT(hash) DO UPDATE SET docs = docs + excluded.docs",
+            ((h, delta) for h in hashes),
+        )
+        if delta < 0:
+            self.conn.execute("DELETE FROM segment_df WHERE docs <= 0")
+
+    def _next_segment_id(self) -> int:
+        row = self.conn.execute("SELECT max(first_segment + segment_count) FROM documents").fetchone()
+        return row[0] or 0
+
+    def document(self, doc_id: int) -> Document:
+        row = self.conn.execute(
+            "SELECT id, path, sha256, encoding, format, text, author, unit, year, meeting, team, inferred"
+            " FROM documents WHERE id = ?",
+            (doc_id,),
+        ).fetchone()
+        if row is None:
+            raise DatabaseError(f"{self.path}: no document with id {doc_id}")
+        return _row_to_document(row)
+
+    def source_ref(self, doc_id: int) -> SourceRef:
+        row = self.conn.execute("SELECT path, author, unit, year FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        return SourceRef(path=row[0], author=row[1], unit=row[2], year=row[3], doc_id=doc_id)
+
+    def documents(self):
+        """(id, path, sha256) of every stored document."""
+        return self.conn.execute("SELECT id, path, sha256 FROM documents ORDER BY id").fetchall()
+
+    def document_count(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+
+    # --- index queries ---
+    def postings(self, keys) -> dict:
+        """key → list of segment ids, for the keys that have postings (in batches, one query each)."""
+        found: dict = {}
+        keys = list(keys)
+        for i in range(0, len(keys), 900):
+            batch = keys[i : i + 900]
+            marks = ",".join("?" * len(batch))
+            for key, seg in self.conn.execute(f"SELECT key, segment FROM postings WHERE key IN ({marks})", batch):
+                found.setdefault(key, []).append(seg)
+        return found
+
+    def segment_owner(self, segment_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For global segment ids: (document id, segment index inside that document)."""
+        if self._segment_starts is None:
+            rows = self.conn.execute("SELECT first_segment, id FROM documents ORDER BY first_segment").fetchall()
+            self._segment_starts = (np.array([r[0] for r in rows], dtype=np.int64), np.array([r[1] for r in rows], dtype=np.int64))
+        starts, ids = self._segment_starts
+        where = np.searchsorted(starts, segment_ids, side="right") - 1
+        return ids[where], segment_ids - starts[where]
+
+    def segment_document_frequency(self, hashes) -> dict:
+        """content hash → number of corpus documents with a segment of that content."""
+        found = {}
+        hashes = list(set(hashes))
+        for i in range(0, len(hashes), 900):
+            batch = hashes[i : i + 900]
+            marks = ",".join("?" * len(batch))
+            found.update(self.conn.execute(f"SELECT hash, docs FROM segment_df WHERE hash IN ({marks})", batch))
+        return found
+
+    def stats(self) -> dict:
+        docs, chars = self.conn.execute("SELECT count(*), coalesce(sum(chars), 0) FROM documents").fetchone()
+        segments = self.conn.execute("SELECT coalesce(sum(segment_count), 0) FROM documents").fetchone()[0]
+        postings = self.conn.execute("SELECT count(*) FROM postings").fetchone()[0]
+        size = Path(self.path).stat().st_size if self.path != ":memory:" else 0
+        return {"documents": docs, "characters": chars, "segments": segments, "postings": postings,
+                "database_bytes": size, "settings": self.meta().get("index")}
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE … COMMIT, rolled back on any exception: nothing is ever half-written."""
+
+    def __init__(self, conn):
+        self.conn = conn
+
+    def __enter__(self):
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        self.conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        return False
+
+
+def _row_to_document(row) -> Document:
+    doc_id, path, sha, encoding, fmt, text, author, unit, year, meeting, team, inferred = row
+    meta = DocumentMeta(author=author, unit=unit, year=year, meeting=meeting,
+                        team=None if team is None else bool(team), inferred=tuple(json.loads(inferred or "[]")))
+    return Document(path=path, text=text, sha256=sha, encoding=encoding, format=fmt, meta=meta, id=doc_id)
+
+
+def _mismatch_message(path: str, stored: dict, asked: dict) -> str:
+    differences = ", ".join(f"{k}={stored.get(k)!r} (asked {asked.get(k)!r})" for k in sorted(asked) if stored.get(k) != asked.get(k))
+    return (f"{path}: the index was built with other settings: {differences}. "
+            "Use the settings it was built with, or rebuild it with `chachong rebuild --full`.")
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")

@@ -1,0 +1,42 @@
+"""Signatures are bit-identical to datasketch's MinHash; band keys follow datasketch's band/row choice."""
+
+import numpy as np
+import pytest
+from datasketch import MinHash
+from datasketch.lsh import _optimal_param
+
+from detector.fingerprint import fingerprint
+from detector.settings import Settings
+from detector.sign import band_keys, shingle_hash32, shingles, signatures
+
+
+@pytest.mark.parametrize("shingling", ["char2", "char3", "jieba"])
+@pytest.mark.parametrize("num_perm,seed", [(64, 1), (128, 7)])
+def test_signatures_equal_datasketch(seeds, shingling, num_perm, seed):
+    settings = Settings(num_perm=num_perm, seed=seed, shingling=shingling)
+    fp = fingerprint(seeds[2].read_text(encoding="utf-8"), settings)
+    contents = [s.content for s in fp.segments]
+    ours = signatures(contents, settings)
+    for content, row in zip(contents, ours):
+        reference = MinHash(num_perm=num_perm, seed=seed, hashfunc=shingle_hash32, scheme="affine32")
+        reference.update_batch(shingles(content, shingling))
+        assert np.array_equal(reference.hashvalues, row), content
+
+
+def test_short_segment_is_one_shingle():
+    assert shingles("党", "char2") == ["党"]
+    assert shingles("党性修养", "char2") == ["党性", "性修", "修养"]
+
+
+def test_bands_rows_are_datasketchs_choice():
+    settings = Settings()
+    assert settings.bands_rows == _optimal_param(settings.lsh_threshold, settings.num_perm, *settings.lsh_weights)
+
+
+def test_identical_segments_share_every_band_key_and_different_ones_few(seeds):
+    settings = Settings()
+    fp = fingerprint(seeds[0].read_text(encoding="utf-8"), settings)
+    keys = band_keys(np.vstack([fp.signatures[5], fp.signatures[5], fp.signatures[40]]), *settings.bands_rows)
+    assert (keys[0] == keys[1]).all()
+    assert (keys[0] == keys[2]).sum() < settings.bands_rows[0] // 2
+    assert (keys >= 0).all() and (keys < 2**47).all()
