@@ -1,0 +1,66 @@
+"""The speed benchmark's instruments: deterministic corpora, planted spans, brute-force matcher, RESULTS.md editing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from benchmarks.speed import baselines, corpora, recall, report
+
+needs_corpora = pytest.mark.skipif(corpora.skip_reason() is not None, reason=str(corpora.skip_reason()))
+
+
+def test_gram_hashes_equal_for_equal_windows():
+    hashes = baselines.gram_hashes("甲乙丙丁戊己庚辛壬癸子丑寅" * 2, width=13)
+    assert len(hashes) == 14
+    assert hashes[0] == hashes[13] and hashes[0] != hashes[1]
+
+
+def test_runs_merge_overlapping_windows():
+    assert baselines.runs(np.array([0, 1, 2, 40]), 13) == [(0, 15), (40, 53)]
+    assert baselines.runs(np.array([], dtype=np.int64), 13) == []
+
+
+def test_brute_force_finds_a_planted_copy():
+    engine = baselines.BruteForce13()
+    source = corpora.CorpusDoc("a.txt", "这是一段用于测试的语料文本，其中包含足够长的连续文字以便被发现。")
+    engine.build([source, corpora.CorpusDoc("b.txt", "完全无关的另一段文字内容。")])
+    copied = source.text[5:30]
+    hits = engine.scan("新写的开头部分" + copied + "新写的结尾部分")
+    assert {h.source for h in hits} == {"a.txt"}
+    assert hits[0].start == 7 and hits[0].end == 7 + len(copied)
+
+
+def test_judge_counts_covered_characters_and_source():
+    plant = corpora.Plant(10, 30, "a.txt", 0, 20)
+    result = recall.judge(plant, [baselines.Hit(0, 20, "b.txt"), baselines.Hit(15, 25, "a.txt")])
+    assert result.covered == 15 and result.sourced and result.found
+
+
+def test_speed_section_replaced_and_quality_kept(tmp_path, monkeypatch):
+    monkeypatch.setattr(report, "RESULTS", tmp_path / "RESULTS.md")
+    report.write_results_section("## Speed\n\nfirst\n\n### sub\n\nx\n")
+    report.RESULTS.write_text(report.RESULTS.read_text().replace("(not yet measured)", "plagdet 0.99"))
+    report.write_results_section("## Speed\n\nsecond\n")
+    text = report.RESULTS.read_text()
+    assert "plagdet 0.99" in text and "second" in text and "first" not in text and "### sub" not in text
+
+
+@needs_corpora
+def test_composed_documents_are_deterministic_and_distinct():
+    pool = corpora.SentencePool()
+    first = [corpora.composed_doc(pool, n) for n in range(3)]
+    assert first == [corpora.composed_doc(pool, n) for n in range(3)]
+    assert len({doc.text for doc in first}) == 3
+    assert all(3_000 < len(doc.text) < 8_000 for doc in first)
+
+
+@needs_corpora
+def test_planted_spans_point_at_the_copied_text():
+    sources = list(corpora.item_docs(30))
+    for sub in corpora.make_submissions(sources, 3):
+        assert 4_000 < len(sub.text) < 7_000
+        by_label = {doc.label: doc for doc in sources}
+        for plant in sub.plants:
+            source = by_label[plant.source_label]
+            assert sub.text[plant.start:plant.end] == source.text[plant.source_start:plant.source_end]
