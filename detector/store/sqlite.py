@@ -209,7 +209,8 @@ class SqliteStore:
         docs, chars = self.conn.execute("SELECT count(*), coalesce(sum(chars), 0) FROM documents").fetchone()
         segments = self.conn.execute("SELECT coalesce(sum(segment_count), 0) FROM documents").fetchone()[0]
         postings = self.conn.execute("SELECT count(*) FROM postings").fetchone()[0]
-        size = Path(self.path).stat().st_size if self.path != ":memory:" else 0
+        pages = self.conn.execute("PRAGMA page_count").fetchone()[0]
+        size = pages * self.conn.execute("PRAGMA page_size").fetchone()[0]
         return {"documents": docs, "characters": chars, "segments": segments, "postings": postings,
                 "database_bytes": size, "settings": self.meta().get("index")}
 

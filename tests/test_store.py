@@ -1,0 +1,60 @@
+"""The corpus database: settings travel with the index, foreign files are refused, nothing is half-written."""
+
+import sqlite3
+
+import pytest
+
+from detector import api
+from detector.errors import DatabaseError, SettingsMismatch
+from detector.settings import Settings
+
+
+def test_a_query_with_other_index_settings_is_refused(seed_corpus):
+    with pytest.raises(SettingsMismatch, match="num_perm=64 \\(asked 128\\).*rebuild"):
+        api.open_corpus(seed_corpus, settings=Settings(num_perm=128))
+
+
+def test_opening_without_settings_adopts_the_stored_ones(tmp_path, seeds):
+    path = tmp_path / "c.db"
+    with api.open_corpus(path, settings=Settings(num_perm=32, shingling="char3"), create=True) as corpus:
+        api.add_paths(corpus, seeds[:1])
+    with api.open_corpus(path) as corpus:
+        assert (corpus.settings.num_perm, corpus.settings.shingling) == (32, "char3")
+
+
+def test_a_foreign_sqlite_file_is_refused(tmp_path):
+    path = tmp_path / "other.db"
+    sqlite3.connect(path).execute("CREATE TABLE t (x)").connection.commit()
+    with pytest.raises(DatabaseError, match="not a chachong database"):
+        api.open_corpus(path)
+
+
+def test_a_failure_while_storing_leaves_nothing_half_written(tmp_path, seeds, monkeypatch):
+    path = tmp_path / "c.db"
+    with api.open_corpus(path, create=True) as corpus:
+        api.add_paths(corpus, seeds[:2])
+        before = api.stats(corpus)
+
+        def broken(*args, **kwargs):
+            raise OSError("disk full")
+
+        monkeypatch.setattr(corpus.store, "_count_segments", broken)
+        with pytest.raises(OSError):
+            api.add_paths(corpus, seeds[2:3])
+        after = api.stats(corpus)
+    assert (after["documents"], after["postings"]) == (before["documents"], before["postings"])
+
+
+def test_removing_a_document_restores_the_previous_index(tmp_path, seeds):
+    path = tmp_path / "c.db"
+    with api.open_corpus(path, create=True) as corpus:
+        api.add_paths(corpus, seeds[:2])
+        before = api.stats(corpus)
+        df_before = corpus.store.conn.execute("SELECT hash, docs FROM segment_df ORDER BY hash").fetchall()
+        api.add_paths(corpus, seeds[2:3])
+        doc_id = corpus.store.documents()[-1][0]
+        api.remove_document(corpus, doc_id)
+        after = api.stats(corpus)
+        df_after = corpus.store.conn.execute("SELECT hash, docs FROM segment_df ORDER BY hash").fetchall()
+    assert (after["documents"], after["postings"]) == (before["documents"], before["postings"])
+    assert df_after == df_before
