@@ -5,10 +5,11 @@ from __future__ import annotations
 import shutil
 import subprocess
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import docx
 from docx.oxml import parse_xml
-from docx.oxml.ns import nsdecls, qn
+from docx.oxml.ns import nsdecls
 
 import pytest
 
@@ -99,7 +100,7 @@ def write_pdf(path: Path, paragraphs, header: str | None = None, page_numbers: s
             canvas.drawCentredString(A4[0] / 2, 30, page_numbers.format(page=template.page))
 
     template = SimpleDocTemplate(str(path), pagesize=A4)
-    template.build([Paragraph(text, style) for text in paragraphs], onFirstPage=decorate, onLaterPages=decorate)
+    template.build([Paragraph(escape(text), style) for text in paragraphs], onFirstPage=decorate, onLaterPages=decorate)
     return path
 
 
@@ -138,15 +139,12 @@ def soffice_or_skip() -> str:
 def write_doc(path: Path, paragraphs, workdir: Path) -> Path:
     """A Word 97-2003 .doc converted by LibreOffice from a .docx of the paragraphs."""
     program = soffice_or_skip()
+    workdir.mkdir(parents=True, exist_ok=True)
     source = write_docx(workdir / (path.stem + ".docx"), paragraphs)
     profile = (workdir / "lo-profile").as_uri()
     subprocess.run([program, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "doc",
                     "--outdir", str(workdir), str(source)], check=True, capture_output=True, timeout=180)
     converted = workdir / (path.stem + ".doc")
     if converted != path:
-        shutil.move(converted, path)
+        shutil.move(str(converted), str(path))
     return path
-
-
-def first_paragraph(document) -> object:
-    return document.element.body.find(qn("w:p"))

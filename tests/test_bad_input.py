@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -25,7 +26,7 @@ from detector.ingest import docx as docx_reader
 from detector.ingest import iter_input_files, read_document
 from detector.ingest.sniff import OLE_MAGIC
 from detector.settings import Settings
-from ingest_samples import sample_paragraphs, write_docx, write_encrypted_pdf, write_pdf, write_scanned_pdf
+from ingest_samples import SAMPLE_DIR, sample_paragraphs, write_docx, write_encrypted_pdf, write_pdf, write_scanned_pdf
 
 
 def refused(path, error_type=InputError, **kwargs) -> str:
@@ -297,3 +298,33 @@ def test_names_with_chinese_characters_and_spaces(tmp_path):
     assert [p.name for p in listed] == ["张 三 对照检查材料.txt", "李 四 （修改稿）.docx"]
     assert refused(listed[0], EmptyDocument).startswith("the file holds no text")
     assert read_document(listed[1]).text == "按照要求，本人认真查摆问题。"
+
+
+# --- a batch with every bad file: each refused with its reason, nothing stored -------------------------
+
+
+def test_bad_files_leave_the_corpus_unchanged(tmp_path, good_pdf, good_docx):
+    from detector import api
+
+    bad = tmp_path / "批次 2024"
+    bad.mkdir()
+    (bad / "empty.txt").write_bytes(b"")
+    (bad / "blank.txt").write_text(" \n\u3000", encoding="utf-8")
+    (bad / "junk.txt").write_bytes(bytes(range(256)) * 4)
+    os.rename(good_pdf, bad / "pdf named.docx")
+    (bad / "cut.docx").write_bytes(good_docx.read_bytes()[:3000])
+    write_encrypted_pdf(bad / "locked.pdf", write_pdf(tmp_path / "plain.pdf", ["按照要求，本人认真查摆问题。"]))
+    write_scanned_pdf(bad / "scan.pdf")
+    _bomb(bad / "bomb.docx")
+    (bad / "big.txt").write_text("对照检查" * 30000, encoding="utf-8")
+    settings = Settings(max_file_bytes=100_000)
+
+    with api.open_corpus(tmp_path / "corpus.db", settings=settings, create=True) as corpus:
+        api.add_paths(corpus, [next(SAMPLE_DIR.glob("000_*.txt"))])
+        before = {k: v for k, v in api.stats(corpus).items() if k != "database_bytes"}
+        summary = api.add_paths(corpus, [bad])
+        after = {k: v for k, v in api.stats(corpus).items() if k != "database_bytes"}
+
+    assert after == before and summary.added == []
+    assert sorted(Path(path).name for path, _ in summary.failed) == sorted(p.name for p in bad.iterdir())
+    assert all(reason and "\n" not in reason and "; " in reason for _, reason in summary.failed)

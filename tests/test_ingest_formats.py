@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import docx
 import pytest
@@ -252,3 +253,46 @@ def test_doc_without_any_converter_names_what_to_install(tmp_path, monkeypatch):
 def test_gbk_text_file(tmp_path):
     (tmp_path / "gbk 报告.txt").write_bytes("按照要求，本人认真查摆问题。\n以上请批评指正。".encode("gbk"))
     assert read_document(tmp_path / "gbk 报告.txt").text == "按照要求，本人认真查摆问题。\n以上请批评指正。"
+
+
+# --- the same report in every format -------------------------------------------------------------------
+
+
+def _found(report) -> tuple:
+    """What a scan found, in terms that do not depend on the submission's format: sources, their spans, the text."""
+    return sorted(
+        (p.kind, Path(p.source.path).name, tuple(p.source_span), "".join(p.submission_text.split()))
+        for p in report.passages
+    )
+
+
+def test_same_report_in_every_format_finds_the_same_passages(tmp_path, planted, corpus_without_base):
+    text, _ = planted
+    paragraphs = [line for line in text.split("\n") if line.strip()]
+    (tmp_path / "utf8.txt").write_text(text, encoding="utf-8")
+    (tmp_path / "gbk.txt").write_bytes(text.encode("gbk"))
+    write_docx(tmp_path / "word.docx", paragraphs)
+    write_pdf(tmp_path / "printed.pdf", paragraphs, header="某某局党委文件")
+
+    found = _scan_each(tmp_path, corpus_without_base)
+
+    assert found["utf8.txt"], "the planted passages should be found at all"
+    assert {name: result == found["utf8.txt"] for name, result in found.items()} == dict.fromkeys(found, True)
+
+
+def test_same_report_as_old_word_doc_finds_the_same_passages(tmp_path, planted, corpus_without_base):
+    _require_converter()
+    text, _ = planted
+    (tmp_path / "utf8.txt").write_text(text, encoding="utf-8")
+    write_doc(tmp_path / "old.doc", [line for line in text.split("\n") if line.strip()], tmp_path / "work")
+
+    found = _scan_each(tmp_path, corpus_without_base)
+
+    assert found["utf8.txt"] and found["old.doc"] == found["utf8.txt"]
+
+
+def _scan_each(folder, corpus_path) -> dict:
+    from detector import api
+
+    with api.open_corpus(corpus_path) as corpus:
+        return {path.name: _found(api.scan_document(corpus, read_document(path))) for path in sorted(folder.glob("*.*"))}
