@@ -10,7 +10,6 @@ from scipy import sparse
 
 from detector.fingerprint import Fingerprint
 from detector.settings import Settings
-from detector.sign import _shingle_hashes
 
 
 @dataclasses.dataclass
@@ -50,30 +49,24 @@ def candidate_documents(sub: Fingerprint, store, settings: Settings, exclude=())
 
 
 def segment_similarities(sub: Fingerprint, src: Fingerprint, settings: Settings):
-    """Shingle-set Dice of every submission segment with every source segment, as a sparse matrix."""
-    a = _incidence(sub, settings)
-    b = _incidence(src, settings, vocabulary=a[1])
-    inter = (a[0] @ b[0].T).tocoo()
-    size_a = np.asarray(a[0].sum(axis=1)).ravel()
-    size_b = np.asarray(b[0].sum(axis=1)).ravel()
+    """Shingle-set Dice of every submission segment with every source segment: (rows, cols, scores) above the bar."""
+    sub_rows, sub_hashes = sub.shingle_sets(settings.shingling)
+    src_rows, src_hashes = src.shingle_sets(settings.shingling)
+    vocabulary, columns = np.unique(np.concatenate([sub_hashes, src_hashes]), return_inverse=True)
+    a = _incidence(sub_rows, columns[: len(sub_hashes)], len(sub.segments), len(vocabulary))
+    b = _incidence(src_rows, columns[len(sub_hashes) :], len(src.segments), len(vocabulary))
+    inter = (a @ b.T).tocoo()
+    size_a = np.bincount(sub_rows, minlength=len(sub.segments))
+    size_b = np.bincount(src_rows, minlength=len(src.segments))
     dice = 2.0 * inter.data / (size_a[inter.row] + size_b[inter.col])
     keep = dice >= settings.verify_dice
     return inter.row[keep], inter.col[keep], dice[keep]
 
 
-def _incidence(fp: Fingerprint, settings: Settings, vocabulary=None):
-    """Binary segment × shingle matrix; shingles are columns of a vocabulary shared by both sides."""
-    contents = [s.content for s in fp.segments]
-    hashes, starts = _shingle_hashes(contents, settings.shingling) if contents else (np.zeros(0, np.uint32), np.zeros(0, np.int64))
-    rows = np.repeat(np.arange(len(contents)), np.diff(np.append(starts, len(hashes))).astype(np.int64))
-    if vocabulary is None:
-        vocabulary = {}
-    cols = np.fromiter((vocabulary.setdefault(h, len(vocabulary)) for h in hashes.tolist()), dtype=np.int64, count=len(hashes))
-    matrix = sparse.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(contents), 1 << 24))
-    matrix.data[:] = 1.0  # duplicates were summed: a set, not a bag
-    matrix.sum_duplicates()
-    matrix.data[:] = 1.0
-    return matrix, vocabulary
+def _incidence(rows: np.ndarray, columns: np.ndarray, n_rows: int, n_columns: int):
+    """Binary segment × shingle matrix (each segment's shingles are already a set)."""
+    data = np.ones(len(rows), dtype=np.float32)
+    return sparse.csr_matrix((data, (rows, columns)), shape=(n_rows, n_columns))
 
 
 # ---------------------------------------------------------------- chaining

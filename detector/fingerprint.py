@@ -10,7 +10,7 @@ from detector.model import Segment
 from detector.normalize import NormalizedText, normalize
 from detector.segment import segment
 from detector.settings import Settings
-from detector.sign import band_keys, content_hash, signatures
+from detector.sign import band_keys, content_hash, shingle_hashes, signatures
 
 
 @dataclasses.dataclass
@@ -25,12 +25,31 @@ class Fingerprint:
     signatures: np.ndarray
     keys: np.ndarray
     hashes: list  # content hash of each segment
+    _shingle_sets: tuple | None = dataclasses.field(default=None, repr=False)
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
-        """Original-text span of content characters [start, end)."""
+        """Original-text span of content characters [start, end) (an empty span sits before content char `start`)."""
+        if not len(self.content_pos):
+            return 0, 0
         if end <= start:
-            return (0, 0) if not len(self.content_pos) else self.norm.original_span(int(self.content_pos[min(start, len(self.content_pos) - 1)]), int(self.content_pos[min(start, len(self.content_pos) - 1)]))
+            anchor = int(self.norm.starts[self.content_pos[min(start, len(self.content_pos) - 1)]])
+            return anchor, anchor
         return int(self.norm.starts[self.content_pos[start]]), int(self.norm.ends[self.content_pos[end - 1]])
+
+    def shingle_sets(self, shingling: str) -> tuple[np.ndarray, np.ndarray]:
+        """(segment index, shingle hash) pairs, each segment's shingles deduplicated; computed once."""
+        if self._shingle_sets is None:
+            self._shingle_sets = _segment_shingle_sets([s.content for s in self.segments], shingling)
+        return self._shingle_sets
+
+
+def _segment_shingle_sets(contents: list, shingling: str) -> tuple[np.ndarray, np.ndarray]:
+    if not contents:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint32)
+    hashes, starts = shingle_hashes(contents, shingling)
+    rows = np.repeat(np.arange(len(contents)), np.diff(np.append(starts, len(hashes))))
+    pairs = np.unique((rows.astype(np.uint64) << np.uint64(32)) | hashes.astype(np.uint64))
+    return (pairs >> np.uint64(32)).astype(np.int64), (pairs & np.uint64(0xFFFFFFFF)).astype(np.uint32)
 
 
 def fingerprint(text: str, settings: Settings) -> Fingerprint:

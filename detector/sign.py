@@ -41,7 +41,7 @@ def signatures(contents: list[str], settings: Settings) -> np.ndarray:
     """MinHash signature (num_perm uint32 values) of each segment content, as one (n, num_perm) array."""
     if not contents:
         return np.zeros((0, settings.num_perm), dtype=np.uint32)
-    hashes, starts = _shingle_hashes(contents, settings.shingling)
+    hashes, starts = shingle_hashes(contents, settings.shingling)
     a, b = _permutations(settings.num_perm, settings.seed)
     mixed = _fmix32(hashes)
     permuted = mixed[:, None] * a[None, :] + b[None, :]  # uint32 wrap-around is the modulo 2^32
@@ -64,7 +64,7 @@ def content_hash(content: str) -> int:
     return int.from_bytes(hashlib.blake2b(content.encode("utf-8"), digest_size=8).digest(), "little") >> 1
 
 
-def _shingle_hashes(contents: list[str], shingling: str) -> tuple[np.ndarray, np.ndarray]:
+def shingle_hashes(contents: list[str], shingling: str) -> tuple[np.ndarray, np.ndarray]:
     """All shingle hashes of all segments in one array, and where each segment's run starts."""
     if shingling == "jieba":
         per_segment = [[shingle_hash32(s) for s in shingles(c, shingling)] for c in contents]
