@@ -148,3 +148,21 @@ def write_doc(path: Path, paragraphs, workdir: Path) -> Path:
     if converted != path:
         shutil.move(str(converted), str(path))
     return path
+
+
+def write_image_only_pdf(path: Path, text_pdf: Path, dpi: int = 200) -> Path:
+    """A 'scan' of a text PDF: its pages rendered to pictures by pdftoppm and put in a new PDF without text."""
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("poppler-utils (pdftoppm) is needed to make a scanned PDF sample")
+    reportlab_or_skip()
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas as pdf_canvas
+
+    prefix = path.parent / (path.stem + "-page")
+    subprocess.run(["pdftoppm", "-r", str(dpi), "-gray", "-jpeg", str(text_pdf), str(prefix)], check=True, timeout=120)
+    canvas = pdf_canvas.Canvas(str(path), pagesize=A4)
+    for image in sorted(path.parent.glob(prefix.name + "-*.jpg")):
+        canvas.drawImage(str(image), 0, 0, width=A4[0], height=A4[1])
+        canvas.showPage()
+    canvas.save()
+    return path

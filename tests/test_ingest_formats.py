@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import shutil
 from pathlib import Path
 
@@ -11,8 +12,9 @@ import pytest
 from detector.errors import ConverterMissing
 from detector.ingest import SUPPORTED_SUFFIXES, iter_input_files, read_document
 from detector.ingest import doc as doc_reader
+from detector.ingest import ocr as ocr_reader
 from detector.ingest.numbering import chinese_counting
-from detector.ingest.pdf import _PAGE_NUMBER, join_wrapped
+from detector.ingest.pdf import PAGE_NUMBER, join_wrapped
 from ingest_samples import (
     add_list_paragraph,
     add_numbering,
@@ -20,7 +22,9 @@ from ingest_samples import (
     sample_paragraphs,
     write_doc,
     write_docx,
+    write_image_only_pdf,
     write_pdf,
+    write_scanned_pdf,
 )
 
 
@@ -191,12 +195,12 @@ def test_pdf_document_fields(tmp_path):
 
 @pytest.mark.parametrize("line", ["- 3 -", "—3—", "3", "第3页", "第 3 页 共 10 页", "3/10", "Page 3 of 10"])
 def test_page_number_lines(line):
-    assert _PAGE_NUMBER.match(line)
+    assert PAGE_NUMBER.match(line)
 
 
 @pytest.mark.parametrize("line", ["3年来", "一、存在问题", "2023年度"])
 def test_not_page_number_lines(line):
-    assert not _PAGE_NUMBER.match(line)
+    assert not PAGE_NUMBER.match(line)
 
 
 @pytest.mark.parametrize(
@@ -296,3 +300,44 @@ def _scan_each(folder, corpus_path) -> dict:
 
     with api.open_corpus(corpus_path) as corpus:
         return {path.name: _found(api.scan_document(corpus, read_document(path))) for path in sorted(folder.glob("*.*"))}
+
+
+# --- OCR of scans (optional: tesseract-ocr, tesseract-ocr-chi-sim, poppler-utils) --------------------
+
+
+def _require_ocr_tools():
+    if not (shutil.which("tesseract") and shutil.which("pdftoppm")) or "chi_sim" not in ocr_reader._tesseract_languages():
+        pytest.skip("OCR needs apt packages tesseract-ocr, tesseract-ocr-chi-sim, poppler-utils")
+    if not Path("/usr/share/poppler/cMap").is_dir():
+        pytest.skip("poppler-data is needed to render the Chinese sample before scanning it")
+
+
+def test_scanned_pdf_read_with_ocr(tmp_path):
+    _require_ocr_tools()
+    paragraphs = ["按照市委统一部署，本人认真查摆问题，现将有关情况报告如下。", "一、存在的问题", "理论学习不够深入系统，联系实际不够紧密。"]
+    write_image_only_pdf(tmp_path / "scan.pdf", write_pdf(tmp_path / "text.pdf", paragraphs, font_size=16))
+
+    document = read_document(tmp_path / "scan.pdf", ocr=True)
+
+    assert document.format == "pdf"
+    assert len(document.text.split("\n")) == 3  # paragraphs kept apart, page number dropped
+    assert difflib.SequenceMatcher(None, "\n".join(paragraphs), document.text).ratio() > 0.85
+
+
+def test_ocr_without_tools_names_the_packages(tmp_path, monkeypatch):
+    write_scanned_pdf(tmp_path / "scan.pdf")
+    monkeypatch.setattr(ocr_reader.shutil, "which", lambda name: None)
+
+    with pytest.raises(ConverterMissing) as caught:
+        read_document(tmp_path / "scan.pdf", ocr=True)
+
+    assert str(caught.value) == (
+        f"{tmp_path / 'scan.pdf'}: OCR needs pdftoppm, tesseract, not installed; "
+        "apt-get install tesseract-ocr tesseract-ocr-chi-sim poppler-utils"
+    )
+
+
+def test_ocr_flag_leaves_text_layer_pdfs_alone(tmp_path, monkeypatch):
+    write_pdf(tmp_path / "text.pdf", ["按照要求，本人认真查摆问题。"])
+    monkeypatch.setattr(ocr_reader, "ocr_pdf", None)  # calling it would fail the test
+    assert read_document(tmp_path / "text.pdf", ocr=True).text == "按照要求，本人认真查摆问题。"

@@ -14,15 +14,15 @@ REPEAT_SHARE = 0.5  # an edge line repeated on at least this share of pages (and
 MIN_CHARS_PER_PAGE = 5  # fewer extracted characters per page than this means there is no real text layer
 
 _CJK = "\u2e80-\u9fff\u3000-\u303f\uf900-\ufaff\uff00-\uffef"
-_SPACE_BETWEEN_CJK = re.compile(f"(?<=[{_CJK}])[ \u00a0]+(?=[{_CJK}])")
-_PAGE_NUMBER = re.compile(
+SPACE_BETWEEN_CJK = re.compile(f"(?<=[{_CJK}])[ \u00a0]+(?=[{_CJK}])")
+PAGE_NUMBER = re.compile(
     r"^(?:[-—–_~\s]*\d+[-—–_~\s]*"  # 3, - 3 -, —3—
     r"|第\s*\d+\s*页(?:\s*[,，/]?\s*共\s*\d+\s*页)?"  # 第3页, 第3页 共10页
     r"|\d+\s*/\s*\d+"  # 3/10
     r"|(?:page|p\.)\s*\d+(?:\s*of\s*\d+)?)$",  # Page 3 of 10
     re.IGNORECASE,
 )
-_OCR_HINT = "run OCR on it first (e.g. ocrmypdf -l chi_sim), or read it with OCR on (needs apt packages tesseract-ocr, tesseract-ocr-chi-sim, poppler-utils)"
+_OCR_HINT = "run OCR on it first (e.g. ocrmypdf -l chi_sim), or read it with OCR on (ocr=True; needs apt packages tesseract-ocr, tesseract-ocr-chi-sim, poppler-utils)"
 
 
 @dataclasses.dataclass
@@ -42,9 +42,13 @@ class Line:
 
 
 def read_pdf(path, data: bytes, ocr: bool = False) -> str:
-    """The text of a PDF's text layer, one paragraph per line; raises NeedsOCR for a scan."""
+    """The text of a PDF's text layer, one paragraph per line; a scan is OCRed when ocr is set, else NeedsOCR."""
     pages = _page_lines(path, data)
     if sum(len(line.text) for page in pages for line in page) < MIN_CHARS_PER_PAGE * max(len(pages), 1):
+        if ocr:
+            from detector.ingest.ocr import ocr_pdf
+
+            return ocr_pdf(path, data)
         raise NeedsOCR(path, f"no text layer: scanned PDF, OCR needed; {_OCR_HINT}")
     repeats = _repeated_edge_keys(pages)
     body = [line for page in pages for line in _drop_running_lines(page, repeats)]
@@ -99,7 +103,7 @@ def _layout_lines(layout, page_number: int):
 
 
 def _clean(text: str) -> str:
-    return _SPACE_BETWEEN_CJK.sub("", text.strip())
+    return SPACE_BETWEEN_CJK.sub("", text.strip())
 
 
 def _edge_lines(page: list) -> list:
@@ -117,7 +121,7 @@ def _drop_running_lines(page: list, repeats: set) -> list:
     return [
         line
         for line in page
-        if id(line) not in edges or not (_PAGE_NUMBER.match(line.text) or _edge_key(line) in repeats)
+        if id(line) not in edges or not (PAGE_NUMBER.match(line.text) or _edge_key(line) in repeats)
     ]
 
 
