@@ -7,6 +7,7 @@ import dataclasses
 import datetime
 import os
 import platform
+import subprocess
 import time
 
 import numpy as np
@@ -115,9 +116,19 @@ def load_average() -> str:
         return "n/a"
 
 
-def machine() -> dict:
+def code_version(repo) -> str:
+    """The commit measured, with the detector files that differed from it (others edit the same checkout)."""
+    def git(*args):
+        return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True).stdout.strip()
+
+    dirty = git("status", "--porcelain", "--", "detector").splitlines()
+    return git("rev-parse", "--short", "HEAD") + (f" + uncommitted detector changes ({len(dirty)} files)" if dirty else "")
+
+
+def machine(repo=None) -> dict:
     """The facts a reader needs to weigh the figures."""
     return {
+        "code": code_version(repo) if repo else "unknown",
         "cpu": cpu_model(),
         "cores": os.cpu_count(),
         "ram_gib": round(ram_gib(), 1),

@@ -75,6 +75,23 @@ CHACHONG_HEADER = ["corpus", "warm p50 ms", "warm p95 ms", "no-cache p50 ms", "n
                    "fresh peak MB", "batch docs/s", "errors"]
 
 
+def ratio_rows(results: list) -> list:
+    """chachong against each baseline on the same corpus: >1 means chachong is faster / smaller."""
+    lines = []
+    for result in results:
+        cc = result["rows"][0]
+        for other in result["rows"][1:]:
+            lines.append([f"{cc.kind} {cc.size:,}", other.engine,
+                          _ratio(cc.latency.get("p50_ms"), other.latency.get("p50_ms")),
+                          _ratio(cc.latency.get("p95_ms"), other.latency.get("p95_ms")),
+                          _ratio(cc.build_s, other.build_s), _ratio(cc.index_bytes, other.index_bytes)])
+    return lines
+
+
+RATIO_HEADER = ["corpus", "baseline", "baseline p50 ÷ chachong p50", "baseline p95 ÷ chachong p95",
+                "chachong build chars/s ÷ baseline's", "baseline index bytes ÷ chachong DB bytes"]
+
+
 def growth_rows(results: list) -> list:
     """Exponent k in latency ∝ size^k between consecutive sizes of one kind (1 = linear), per engine."""
     lines = []
@@ -154,23 +171,33 @@ def table(header: list, lines: list) -> str:
 
 
 def console(results: list) -> str:
-    return "\n\n".join([table(MAIN_HEADER, main_rows(results)), table(CHACHONG_HEADER, chachong_rows(results)),
+    return "\n\n".join([table(MAIN_HEADER, main_rows(results)), table(RATIO_HEADER, ratio_rows(results)),
+                        table(CHACHONG_HEADER, chachong_rows(results)),
                         table(GROWTH_HEADER, growth_rows(results)), table(TARGET_HEADER, targets(results))])
 
 
-def markdown(facts: dict, results: list, command: str) -> str:
+def markdown(facts: dict, results: list, command: str, budgets: dict) -> str:
     """The Speed section of RESULTS.md."""
     sizes = ", ".join(f"{r['kind']} {r['size']:,}" for r in results)
     biggest = max(results, key=lambda r: r["rows"][0].chars)
     parts = [
         SPEED_HEADING, "",
         f"Machine: {facts['cpu']}, {facts['cores']} cores, {facts['ram_gib']} GiB RAM, Python {facts['python']}; "
-        f"date {facts['date']}; load average at start {facts['load_average_at_start']} (other engineers' work "
+        f"date {facts['date']}; code {facts['code']}; load average at start {facts['load_average_at_start']}, at end {facts.get('load_average_at_end', '?')} (other engineers' work "
         "shares these cores). Corpora: " + sizes + f". Command: `{command}`.", "",
         "Latencies are per ~5,000-character submission (medians/95th percentiles over the submissions, warm "
         "process); `× brute` is the brute-force matcher's p50 divided by the engine's; recall is on the verbatim "
         "copies planted in the submissions (3 per submission: one sentence, a paragraph, several paragraphs).", "",
-        table(MAIN_HEADER, main_rows(results)), "", "### chachong scan modes", "",
+        "Baselines keep their index in memory and scan it linearly, so each runs only up to a corpus size: "
+        + ", ".join(f"{name} ≤ {chars / 1e6:.0f} M characters" for name, chars in budgets.items())
+        + "; the literal `in` matcher is timed on a prefix and extrapolated. `index MB` is the SQLite file for "
+        "chachong, the 13-gram hash arrays for brute force and the RSS growth while building for the others; "
+        "`peak MB` is the process's peak RSS during the stage (the harness itself holds ~100–200 MB).", "",
+        table(MAIN_HEADER, main_rows(results)), "", "### Ratios: chachong against each baseline", "",
+        table(RATIO_HEADER, ratio_rows(results)), "", "### chachong scan modes", "",
+        "warm: process and page cache warm, sources' fingerprints cached from earlier scans as in a batch; "
+        "no-cache: the fingerprint cache emptied before each scan; fresh process: `python -m detector scan FILE "
+        "--db DB` timed as a subprocess (start-up included); batch: `api.scan_paths` over the submissions' folder.", "",
         table(CHACHONG_HEADER, chachong_rows(results)), "", "### Growth with corpus size", "",
         table(GROWTH_HEADER, growth_rows(results)), "", "### Targets (issue 3)", "",
         table(TARGET_HEADER, targets(results)), "",

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from benchmarks.speed import baselines, corpora, dbstats, recall, report
 from benchmarks.speed.chachong import Chachong, database_bytes, fresh_process_scan
-from benchmarks.speed.measure import machine, percentiles, stage, timed
+from benchmarks.speed.measure import load_average, machine, percentiles, stage, timed
 
 WORK = corpora.REPO / "benchmarks" / "work" / "speed"
 DEFAULT_SIZES = (1_000, 10_000)
@@ -242,10 +242,11 @@ def main(argv=None) -> int:
         print(f"speed benchmark skipped: {reason}")
         return 0
     WORK.mkdir(parents=True, exist_ok=True)
-    facts = machine()
+    facts = machine(corpora.REPO)
     results = [run_corpus(kind, n, args) for kind, n in plan(args)]
+    facts["load_average_at_end"] = load_average()
     command = "python -m benchmarks.speed.run " + " ".join(argv if argv is not None else sys.argv[1:])
-    text = report.markdown(facts, results, command.strip())
+    text = report.markdown(facts, results, command.strip(), CHAR_BUDGET)
     print(report.console(results))
     (WORK / "results.md").write_text(text, encoding="utf-8")
     (WORK / "results.json").write_text(json.dumps(report.as_json(facts, results), ensure_ascii=False, indent=1))
