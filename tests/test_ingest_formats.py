@@ -220,6 +220,16 @@ def _require_converter():
         pytest.skip("no .doc converter installed (apt-get install antiword, or LibreOffice)")
 
 
+DOC_SAMPLE = Path(__file__).resolve().parent / "data" / "ingest_sample_001.doc"  # 10 KiB: sample 001's first paragraphs
+
+
+def test_committed_doc_sample(tmp_path):
+    _require_converter()
+    shutil.copy(DOC_SAMPLE, tmp_path / "旧 报告.doc")
+    text = read_document(tmp_path / "旧 报告.doc").text
+    assert [line.strip() for line in text.split("\n") if line.strip()] == sample_paragraphs("001")[:4]
+
+
 def test_doc_read_through_a_converter(tmp_path):
     _require_converter()
     paragraphs = sample_paragraphs("001")
