@@ -2,7 +2,7 @@
 
 The source corpus is the seed reports, the government reports and a few hundred news items.  Each
 suspicious document is filler — news paragraphs that share no 20-character run with the source
-corpus — with passages from source documents inserted under one obfuscation per document.  The
+corpus and no sentence close to one of its sentences (bigram Jaccard ≥ 0.35) — with passages from source documents inserted under one obfuscation per document.  The
 ground truth records exact character offsets in the suspicious text and in the source text.
 `formula_only` documents carry nothing but official formulae and headings, which are not reuse.
 
@@ -28,6 +28,7 @@ NEWS_SOURCES = 300
 FILLER_GRAM = 20  # filler may share no run this long with the source corpus
 UNIQUE_GRAM = 16  # a planted passage's 16-grams must (nearly) all be its source's alone
 MAX_SHARED = 0.05
+FILLER_JACCARD = 0.35  # nor may any filler sentence reach this bigram Jaccard with a source sentence
 MIX = {  # share of suspicious documents per obfuscation
     "none": 0.15, "light": 0.15, "synonym": 0.15, "reorder": 0.15, "heavy": 0.15,
     "sentence_heavy": 0.13, "formula_only": 0.12,
@@ -90,6 +91,7 @@ class Pools:
         self.by_kind = {k: [i for i, d in enumerate(self.sources) if d.kind == k] for k in SOURCE_KIND_MIX}
         self.unique = GramIndex([d.text for d in self.sources], UNIQUE_GRAM)
         self.present = GramIndex([d.text for d in self.sources], FILLER_GRAM)
+        self.similar = SentenceLSH([d.text for d in self.sources])
         self._spare_news = news[news_sources:]
         self._next_news = 0
         self.sentences = {}
@@ -102,7 +104,7 @@ class Pools:
             self._next_news += 1
             for paragraph in item["text"].split("\n"):
                 paragraph = paragraph.strip()
-                if len(paragraph) >= 20 and not self.present.any_present(paragraph):
+                if len(paragraph) >= 20 and not self.present.any_present(paragraph) and not self.similar.any_similar(paragraph):
                     paragraphs.append(paragraph)
                     total += len(paragraph)
         return paragraphs
@@ -112,6 +114,34 @@ class Pools:
             text = self.sources[index].text
             self.sentences[index] = [_trimmed(text, m.start(), m.end()) for m in SENTENCE.finditer(text)]
         return self.sentences[index]
+
+
+class SentenceLSH:
+    """Sentences of the source corpus in a MinHash LSH over character bigrams: filler must not
+    closely resemble any of them either (news items reuse stock sentences with other numbers)."""
+
+    def __init__(self, texts: list[str]):
+        from datasketch import MinHashLSH
+
+        self.lsh = MinHashLSH(threshold=FILLER_JACCARD, num_perm=64)
+        for n, sentence in enumerate(s for t in texts for s in _sentences(t)):
+            self.lsh.insert(n, _minhash(sentence))
+
+    def any_similar(self, paragraph: str) -> bool:
+        return any(self.lsh.query(_minhash(s)) for s in _sentences(paragraph))
+
+
+def _sentences(text: str) -> list[str]:
+    return [m.group().strip() for m in SENTENCE.finditer(text) if len(m.group().strip()) >= 12]
+
+
+def _minhash(sentence: str):
+    from datasketch import MinHash
+
+    grams = {sentence[i : i + 2].encode("utf-8") for i in range(len(sentence) - 1)}
+    signature = MinHash(num_perm=64, seed=1)
+    signature.update_batch(list(grams))
+    return signature
 
 
 def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
