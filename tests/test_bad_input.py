@@ -270,6 +270,12 @@ def test_folder_given_as_a_file(tmp_path):
     assert refused(tmp_path / "报告.txt").startswith("is a folder, not a file")
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_named_pipe(tmp_path):
+    os.mkfifo(tmp_path / "pipe.txt")
+    assert refused(tmp_path / "pipe.txt") == "is not a regular file (a pipe or device); give the report file itself"
+
+
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root reads files whatever their permissions")
 def test_unreadable_file(tmp_path):
     (tmp_path / "locked.txt").write_text("对照检查材料", encoding="utf-8")

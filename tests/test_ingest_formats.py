@@ -33,7 +33,7 @@ def test_supported_suffixes_cover_office_formats():
 
 
 def test_folder_listing_picks_office_files(tmp_path):
-    for name in ("a.docx", "b.pdf", "c.doc", "d.txt", "e.xlsx", ".~lock.a.docx"):
+    for name in ("a.docx", "b.pdf", "c.doc", "d.txt", "e.xlsx", ".~lock.a.docx", "~$a.docx"):
         (tmp_path / name).write_bytes(b"x")
     assert [p.name for p in iter_input_files([tmp_path])] == ["a.docx", "b.pdf", "c.doc", "d.txt"]
 

@@ -50,6 +50,8 @@ def read_document(
 
 def _read_bytes(path: Path, limit: int) -> bytes:
     try:
+        if path.exists() and not path.is_dir() and not path.is_file():
+            raise InputError(path, "is not a regular file (a pipe or device); give the report file itself")
         with open(path, "rb") as handle:
             size = os.fstat(handle.fileno()).st_size
             _refuse_large(path, size, limit)
@@ -120,7 +122,10 @@ def _clean_text(text: str) -> str:
 
 
 def iter_input_files(paths, suffixes=None):
-    """Expand files and folders (walked recursively, sorted) into the files to read; hidden files are skipped."""
+    """Expand files and folders (walked recursively, sorted) into the files to read; hidden files are skipped.
+
+    So are Word's '~$name.docx' owner files, which sit beside every document open in Word.
+    """
     suffixes = suffixes or (set(SUPPORTED_SUFFIXES))
     for raw in paths:
         path = Path(raw)
@@ -128,7 +133,7 @@ def iter_input_files(paths, suffixes=None):
             for root, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(files):
-                    if not name.startswith(".") and Path(name).suffix.lower() in suffixes:
+                    if not name.startswith((".", "~$")) and Path(name).suffix.lower() in suffixes:
                         yield Path(root) / name
         else:
             yield path
