@@ -243,16 +243,23 @@ def main(argv=None) -> int:
         return 0
     WORK.mkdir(parents=True, exist_ok=True)
     facts = machine(corpora.REPO)
-    results = [run_corpus(kind, n, args) for kind, n in plan(args)]
-    facts["load_average_at_end"] = load_average()
-    command = "python -m benchmarks.speed.run " + " ".join(argv if argv is not None else sys.argv[1:])
-    text = report.markdown(facts, results, command.strip(), CHAR_BUDGET)
+    command = ("python -m benchmarks.speed.run " + " ".join(argv if argv is not None else sys.argv[1:])).strip()
+    results = []
+    for kind, n in plan(args):
+        results.append(run_corpus(kind, n, args))
+        save(facts, results, command, args.write)  # after every corpus: a long run leaves partial results
     print(report.console(results))
+    return 0
+
+
+def save(facts: dict, results: list, command: str, write: bool) -> None:
+    """Write markdown and JSON under benchmarks/work/speed/ and, if asked, the Speed section of RESULTS.md."""
+    facts["load_average_at_end"] = load_average()
+    text = report.markdown(facts, results, command, CHAR_BUDGET)
     (WORK / "results.md").write_text(text, encoding="utf-8")
     (WORK / "results.json").write_text(json.dumps(report.as_json(facts, results), ensure_ascii=False, indent=1))
-    if args.write:
+    if write:
         report.write_results_section(text)
-    return 0
 
 
 if __name__ == "__main__":
