@@ -29,19 +29,28 @@ class Alignment:
 
 
 def candidate_documents(sub: Fingerprint, store, settings: Settings, exclude=()) -> list[int]:
-    """Source documents sharing band keys with the submission, most shared segments first."""
+    """Source documents sharing band keys with the submission, best first.
+
+    A document scores, for each submission segment, the most bands that segment shares with one of
+    its segments: a near copy shares several bands, a chance collision one.
+    """
     if not len(sub.keys):
         return []
-    postings = store.postings(np.unique(sub.keys).tolist())
-    hits: dict[int, set] = {}
-    for seg_index, row in enumerate(sub.keys.tolist()):
-        segs = [s for key in row for s in postings.get(key, ()) if len(postings[key]) <= settings.hot_key_postings]
-        if not segs:
-            continue
-        doc_ids, _ = store.segment_owner(np.array(segs, dtype=np.int64))
-        for doc_id in set(doc_ids.tolist()):
-            hits.setdefault(doc_id, set()).add(seg_index)
-    ranked = sorted((d for d in hits if d not in exclude), key=lambda d: (-len(hits[d]), d))
+    postings = store.postings(np.unique(sub.keys).tolist(), settings.hot_key_postings)
+    pairs = [(i, seg) for i, row in enumerate(sub.keys.tolist()) for key in row for seg in postings.get(key, ())]
+    if not pairs:
+        return []
+    unique_pairs, bands = np.unique(np.array(pairs, dtype=np.int64), axis=0, return_counts=True)
+    sub_segments, segments = unique_pairs.T
+    doc_ids, _ = store.segment_owner(segments)
+    best = {}
+    for doc_id, i, n in zip(doc_ids.tolist(), sub_segments.tolist(), bands.tolist()):
+        if doc_id not in exclude and n > best.get((doc_id, i), 0):
+            best[(doc_id, i)] = n
+    scores: dict[int, int] = {}
+    for (doc_id, _), n in best.items():
+        scores[doc_id] = scores.get(doc_id, 0) + n
+    ranked = sorted(scores, key=lambda d: (-scores[d], d))
     return ranked[: settings.max_candidate_documents]
 
 

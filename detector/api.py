@@ -92,13 +92,30 @@ def _settings_from_signature(stored: dict) -> Settings:
 
 def add_document(corpus: Corpus, doc: Document) -> tuple[str, int]:
     """Index one document; ('added', id), or ('duplicate', id) when the same content is already stored."""
-    existing = corpus.store.document_id_by_sha(doc.sha256)
-    if existing is not None:
-        return "duplicate", existing
-    fp = fingerprint(doc.text, corpus.settings)
+    return add_documents(corpus, [doc])[0]
+
+
+def add_documents(corpus: Corpus, docs: list) -> list[tuple[str, int]]:
+    """Index documents in one transaction (all or nothing); a document whose content is stored already is skipped."""
+    outcomes, fresh, seen = [], [], {}
+    for doc in docs:
+        existing = corpus.store.document_id_by_sha(doc.sha256)
+        if existing is None and doc.sha256 not in seen:
+            seen[doc.sha256] = doc
+            fresh.append((doc, fingerprint(doc.text, corpus.settings)))
+        outcomes.append(existing)
     with corpus.store.transaction():
-        doc.id = corpus.store.insert_document(doc, fp.keys, fp.hashes)
-    return "added", doc.id
+        ids = corpus.store.insert_documents([(doc, fp.keys, fp.hashes) for doc, fp in fresh])
+    for (doc, _), doc_id in zip(fresh, ids):
+        doc.id = doc_id
+    results = []
+    for doc, existing in zip(docs, outcomes):
+        if existing is not None:
+            results.append(("duplicate", existing))
+        else:  # new content: the first document carrying it was added, later copies in the batch are duplicates
+            first = seen[doc.sha256]
+            results.append(("added" if first is doc else "duplicate", first.id))
+    return results
 
 
 def add_text(corpus: Corpus, text: str, path: str, meta: DocumentMeta | None = None) -> int:
@@ -108,33 +125,32 @@ def add_text(corpus: Corpus, text: str, path: str, meta: DocumentMeta | None = N
 
 def add_texts(corpus: Corpus, items) -> list[int]:
     """Index many (path, text, meta) items in one transaction; returns their ids."""
-    ids = []
-    with corpus.store.transaction():
-        for path, text, meta in items:
-            doc = document_from_text(text, path, meta)
-            existing = corpus.store.document_id_by_sha(doc.sha256)
-            if existing is None:
-                fp = fingerprint(doc.text, corpus.settings)
-                existing = corpus.store.insert_document(doc, fp.keys, fp.hashes)
-            ids.append(existing)
-    return ids
+    return [doc_id for _, doc_id in add_documents(corpus, [document_from_text(t, p, m) for p, t, m in items])]
 
 
-def add_paths(corpus: Corpus, paths, meta: DocumentMeta | None = None, manifest=None, encoding=None, progress=None) -> AddSummary:
+def add_paths(corpus: Corpus, paths, meta: DocumentMeta | None = None, manifest=None, encoding=None, progress=None,
+              batch_size: int = 100) -> AddSummary:
     """Index files and folders; a file that cannot be read is listed in `failed` and the others go on."""
     manifest_meta = read_manifest(manifest) if manifest else {}
     files = list(iter_input_files(paths)) if paths else sorted(manifest_meta)
-    summary = AddSummary()
+    summary, batch = AddSummary(), []
     for path in _progress(files, progress, "adding"):
         file_meta = manifest_meta.get(Path(path).resolve(), meta)
         try:
-            doc = read_document(path, encoding=encoding, settings=corpus.settings, meta=dataclasses.replace(file_meta) if file_meta else None)
-            status, _ = add_document(corpus, doc)
+            batch.append(read_document(path, encoding=encoding, settings=corpus.settings,
+                                       meta=dataclasses.replace(file_meta) if file_meta else None))
         except InputError as err:
             summary.failed.append((str(path), err.reason))
-            continue
-        (summary.added if status == "added" else summary.duplicates).append(str(path))
+        if len(batch) >= batch_size:
+            _add_batch(corpus, batch, summary)
+            batch = []
+    _add_batch(corpus, batch, summary)
     return summary
+
+
+def _add_batch(corpus: Corpus, docs: list, summary: AddSummary) -> None:
+    for doc, (status, _) in zip(docs, add_documents(corpus, docs)):
+        (summary.added if status == "added" else summary.duplicates).append(doc.path)
 
 
 def remove_document(corpus: Corpus, doc_id: int) -> None:

@@ -103,24 +103,25 @@ def _fold_slowly(text: str, mapped: np.ndarray) -> NormalizedText:
 
 
 def _substitute(norm: NormalizedText, pattern: re.Pattern, new: str) -> NormalizedText:
-    """Apply a regex substitution to normalised text, carrying the offset map along."""
+    """Replace each match by `new` (one character, or nothing), carrying the offset map along."""
     matches = list(pattern.finditer(norm.text))
     if not matches:
         return norm
-    parts, starts, ends, cursor = [], [], [], 0
+    keep = np.ones(len(norm.text), dtype=bool)
+    ends = norm.ends.copy()
+    parts, cursor = [], 0
     for match in matches:
-        parts.append(norm.text[cursor : match.start()])
-        starts.append(norm.starts[cursor : match.start()])
-        ends.append(norm.ends[cursor : match.start()])
-        if new and match.end() > match.start():
+        a, b = match.span()
+        parts.append(norm.text[cursor:a])
+        if new and b > a:
             parts.append(new)
-            starts.append(np.full(len(new), norm.starts[match.start()], dtype=np.int64))
-            ends.append(np.full(len(new), norm.ends[match.end() - 1], dtype=np.int64))
-        cursor = match.end()
+            ends[a] = norm.ends[b - 1]  # the token stands for the whole match
+            keep[a + 1 : b] = False
+        else:
+            keep[a:b] = False
+        cursor = b
     parts.append(norm.text[cursor:])
-    starts.append(norm.starts[cursor:])
-    ends.append(norm.ends[cursor:])
-    return NormalizedText("".join(parts), np.concatenate(starts), np.concatenate(ends))
+    return NormalizedText("".join(parts), norm.starts[keep], ends[keep])
 
 
 def _fold_one(char: str) -> str:
@@ -140,8 +141,10 @@ def _fold_once(char: str) -> str:
     if char.isspace() or unicodedata.category(char) in ("Cf", "Cc"):
         return ""
     char = _traditional_to_simplified().get(char, char)
-    folded = unicodedata.normalize("NFKC", char).lower()
-    return "".join(c for c in folded if not c.isspace())
+    folded = "".join(c for c in unicodedata.normalize("NFKC", char).lower() if not c.isspace())
+    if len(folded) > 1 and not any(c.isalnum() for c in folded):
+        return char  # punctuation such as … (NFKC: ...) stays one character: it carries no content
+    return folded
 
 
 @functools.lru_cache(maxsize=1)

@@ -18,11 +18,14 @@ def segment(norm: NormalizedText, settings: Settings) -> list[Segment]:
     """Segments of a normalised text, each with its content characters and their original offsets."""
     mask = content_mask(norm.text)
     content_positions = np.nonzero(mask)[0]
+    codes = np.frombuffer(norm.text.encode("utf-32-le"), dtype=np.uint32)
+    content_text = codes[mask].tobytes().decode("utf-32-le")
+    counts = np.concatenate([[0], np.cumsum(mask)])  # content characters before each position
     pieces = []
     for start, end in _spans(_SENTENCE_END, norm.text):
-        pieces.extend(_clauses(norm.text, start, end, mask, settings))
-    pieces = _glue_short(pieces, mask, settings.min_segment_chars)
-    return [_make_segment(i, a, b, norm, content_positions) for i, (a, b) in enumerate(pieces)]
+        pieces.extend(_clauses(norm.text, start, end, counts, settings))
+    pieces = _glue_short(pieces, counts, settings.min_segment_chars)
+    return [_make_segment(i, counts[a], counts[b], norm, content_positions, content_text) for i, (a, b) in enumerate(pieces)]
 
 
 def _spans(pattern: re.Pattern, text: str, start: int = 0, end: int | None = None):
@@ -37,13 +40,13 @@ def _spans(pattern: re.Pattern, text: str, start: int = 0, end: int | None = Non
         yield cursor, end
 
 
-def _clauses(text: str, start: int, end: int, mask: np.ndarray, settings: Settings) -> list[tuple[int, int]]:
+def _clauses(text: str, start: int, end: int, counts: np.ndarray, settings: Settings) -> list[tuple[int, int]]:
     """A sentence as is, or, if it has too many content characters, packed runs of its clauses."""
-    if int(mask[start:end].sum()) <= settings.max_segment_chars:
+    if counts[end] - counts[start] <= settings.max_segment_chars:
         return [(start, end)]
     packed, current, size = [], None, 0
     for a, b in _spans(_CLAUSE_END, text, start, end):
-        length = int(mask[a:b].sum())
+        length = int(counts[b] - counts[a])
         if current and size + length > settings.max_segment_chars and size >= settings.min_segment_chars:
             packed.append(current)
             current, size = None, 0
@@ -54,7 +57,7 @@ def _clauses(text: str, start: int, end: int, mask: np.ndarray, settings: Settin
     return packed
 
 
-def _glue_short(pieces: list, mask: np.ndarray, minimum: int) -> list:
+def _glue_short(pieces: list, counts: np.ndarray, minimum: int) -> list:
     """Join pieces with fewer than `minimum` content characters (numbering, short headings) to the next piece."""
     glued, pending, last_end = [], None, 0
     for a, b in pieces:
@@ -62,7 +65,7 @@ def _glue_short(pieces: list, mask: np.ndarray, minimum: int) -> list:
         if pending is not None:
             a = pending
             pending = None
-        if int(mask[a:b].sum()) < minimum:
+        if counts[b] - counts[a] < minimum:
             pending = a
             continue
         glued.append((a, b))
@@ -71,17 +74,16 @@ def _glue_short(pieces: list, mask: np.ndarray, minimum: int) -> list:
             glued[-1] = (glued[-1][0], last_end)
         else:
             glued.append((pending, last_end))
-    return [(a, b) for a, b in glued if mask[a:b].any()]
+    return [(a, b) for a, b in glued if counts[b] > counts[a]]
 
 
-def _make_segment(index: int, a: int, b: int, norm: NormalizedText, content_positions: np.ndarray) -> Segment:
-    lo, hi = np.searchsorted(content_positions, [a, b])
+def _make_segment(index: int, lo: int, hi: int, norm: NormalizedText, content_positions: np.ndarray, content_text: str) -> Segment:
+    """A segment from its range [lo, hi) of content characters."""
     positions = content_positions[lo:hi]
-    content = "".join(norm.text[p] for p in positions.tolist())
     return Segment(
         index=index,
         start=int(norm.starts[positions[0]]),
         end=int(norm.ends[positions[-1]]),
-        content=content,
+        content=content_text[lo:hi],
         content_offsets=positions,
     )

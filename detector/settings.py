@@ -31,10 +31,15 @@ class Settings:
     min_mean_similarity: float = 0.55  # mean similarity a passage needs
     formula_max_chars: int = 40  # a passage this short can be a formula
     formula_min_docs: int = 3  # ... when it occurs in at least this many corpus documents
-    hot_key_postings: int = 2000  # band keys with more postings than this are skipped at query time
+    hot_key_postings: int = 200  # a band key with more postings (boilerplate) gives only a sample of this many
     max_candidate_documents: int = 60  # source documents aligned in full per submission
     max_file_bytes: int = 50 * 1024 * 1024  # larger files are refused (raise with --max-file-mb)
     formulae_file: str | None = None  # curated official formulae; None: corpus/formulae.txt
+    # --- kinds of reuse (classify.py) and measures (measure.py): may change between scans ---
+    template_min_owners: int = 2  # other authors/units carrying a passage that make it a template, not a copy
+    quotation_min_share: float = 0.5  # share of a passage inside attributed citations that makes it a quotation
+    quotation_min_chars: int = 8  # matched characters a quotation needs to be reported (it needs no evidence)
+    quotation_max_chars: int = 300  # a citation runs at most this far (to its closing quote or sentence end)
 
     def __post_init__(self):
         self._check(self.num_perm >= 8 and self.num_perm <= 512, "num_perm must be between 8 and 512")
@@ -44,6 +49,9 @@ class Settings:
         self._check(self.min_segment_chars < self.max_segment_chars, "min_segment_chars must be below max_segment_chars")
         self._check(self.max_candidate_documents >= 1, "max_candidate_documents must be at least 1")
         self._check(self.max_file_bytes > 0, "max_file_bytes must be positive")
+        self._check(self.template_min_owners >= 1, "template_min_owners must be at least 1")
+        self._check(0 < self.quotation_min_share <= 1, "quotation_min_share must be in (0, 1]")
+        self._check(self.quotation_max_chars >= 10, "quotation_max_chars must be at least 10")
 
     @staticmethod
     def _check(ok: bool, message: str) -> None:

@@ -37,9 +37,38 @@ CREATE TABLE IF NOT EXISTS postings (
     segment INTEGER NOT NULL,
     PRIMARY KEY (key, segment)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS documents_first_segment ON documents (first_segment);
 CREATE TABLE IF NOT EXISTS segment_df (
     hash INTEGER PRIMARY KEY,
     docs INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS scans (
+    id INTEGER PRIMARY KEY,
+    started_at TEXT NOT NULL,
+    seconds REAL NOT NULL,
+    paths TEXT NOT NULL,
+    settings TEXT NOT NULL,
+    options TEXT NOT NULL,
+    files INTEGER NOT NULL,
+    failed INTEGER NOT NULL,
+    max_copy_ratio REAL,
+    corpus_documents INTEGER,
+    clusters TEXT NOT NULL,
+    rechecks INTEGER REFERENCES scans (id)
+);
+CREATE TABLE IF NOT EXISTS scan_reports (
+    scan_id INTEGER NOT NULL REFERENCES scans (id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    path TEXT NOT NULL,
+    sha256 TEXT,
+    encoding TEXT,
+    format TEXT,
+    text TEXT,
+    copy_ratio REAL,
+    error TEXT,
+    report TEXT NOT NULL,
+    peers TEXT NOT NULL,
+    PRIMARY KEY (scan_id, position)
 ) WITHOUT ROWID;
 """
 
@@ -111,21 +140,43 @@ class SqliteStore:
         return row[0] if row else None
 
     def insert_document(self, doc: Document, keys: np.ndarray, content_hashes: list) -> int:
-        """Store a document, its band postings and its segment hashes; call inside a transaction."""
+        """Store one document (see insert_documents); call inside a transaction."""
+        return self.insert_documents([(doc, keys, content_hashes)])[0]
+
+    def insert_documents(self, entries: list) -> list[int]:
+        """Store (document, band keys, segment hashes) entries; call inside a transaction.
+
+        Postings of the whole batch are written in key order: B-tree pages fill sequentially,
+        which is faster and leaves the index smaller than inserting document by document.
+        """
         first = self._next_segment_id()
+        ids, key_blocks, segment_blocks, hash_counts = [], [], [], {}
+        for doc, keys, hashes in entries:
+            ids.append(self._insert_document_row(doc, first, len(keys)))
+            key_blocks.append(keys.ravel())
+            segment_blocks.append(np.repeat(np.arange(first, first + len(keys), dtype=np.int64), keys.shape[1]))
+            for h in set(hashes):
+                hash_counts[h] = hash_counts.get(h, 0) + 1
+            first += len(keys)
+        if key_blocks:
+            keys = np.concatenate(key_blocks)
+            segments = np.concatenate(segment_blocks)
+            order = np.lexsort((segments, keys))
+            rows = zip(keys[order].tolist(), segments[order].tolist())
+            self.conn.executemany("INSERT OR IGNORE INTO postings (key, segment) VALUES (?, ?)", rows)
+        self._count_segments(hash_counts, +1)
+        self._segment_starts = None
+        return ids
+
+    def _insert_document_row(self, doc: Document, first_segment: int, segment_count: int) -> int:
         meta = doc.meta
         cursor = self.conn.execute(
             "INSERT INTO documents (path, sha256, encoding, format, text, chars, author, unit, year, meeting, team,"
             " inferred, first_segment, segment_count, added_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (doc.path, doc.sha256, doc.encoding, doc.format, doc.text, doc.chars, meta.author, meta.unit, meta.year,
              meta.meeting, None if meta.team is None else int(meta.team), json.dumps(list(meta.inferred)),
-             first, len(keys), _now()),
+             first_segment, segment_count, _now()),
         )
-        segment_ids = np.arange(first, first + len(keys), dtype=np.int64)
-        rows = zip(keys.ravel().tolist(), np.repeat(segment_ids, keys.shape[1]).tolist())
-        self.conn.executemany("INSERT OR IGNORE INTO postings (key, segment) VALUES (?, ?)", rows)
-        self._count_segments(set(content_hashes), +1)
-        self._segment_starts = None
         return cursor.lastrowid
 
     def delete_document(self, doc_id: int) -> None:
@@ -139,19 +190,22 @@ class SqliteStore:
         self._segment_starts = None
 
     def uncount_segments(self, content_hashes) -> None:
-        self._count_segments(set(content_hashes), -1)
+        self._count_segments({h: 1 for h in set(content_hashes)}, -1)
 
-    def _count_segments(self, hashes: set, delta: int) -> None:
+    def _count_segments(self, counts: dict, sign: int) -> None:
+        """Add (sign=+1) or subtract (sign=-1) documents per segment hash."""
         self.conn.executemany(
             "INSERT INTO segment_df (hash, docs) VALUES (?, ?) ON CONFLICT(hash) DO UPDATE SET docs = docs + excluded.docs",
-            ((h, delta) for h in hashes),
+            ((h, sign * n) for h, n in sorted(counts.items())),
         )
-        if delta < 0:
+        if sign < 0:
             self.conn.execute("DELETE FROM segment_df WHERE docs <= 0")
 
     def _next_segment_id(self) -> int:
-        row = self.conn.execute("SELECT max(first_segment + segment_count) FROM documents").fetchone()
-        return row[0] or 0
+        row = self.conn.execute(
+            "SELECT first_segment + segment_count FROM documents ORDER BY first_segment DESC LIMIT 1"
+        ).fetchone()
+        return row[0] if row else 0
 
     def document(self, doc_id: int) -> Document:
         row = self.conn.execute(
@@ -175,16 +229,23 @@ class SqliteStore:
         return self.conn.execute("SELECT count(*) FROM documents").fetchone()[0]
 
     # --- index queries ---
-    def postings(self, keys) -> dict:
-        """key → list of segment ids, for the keys that have postings (in batches, one query each)."""
+    def postings(self, keys, cap: int) -> dict:
+        """key → segment ids; a hot key (more than `cap` postings: boilerplate) gives only a sample of `cap`."""
+        counts = dict(self._batched("SELECT key, count(*) FROM postings WHERE key IN ({}) GROUP BY key", keys))
         found: dict = {}
-        keys = list(keys)
-        for i in range(0, len(keys), 900):
-            batch = keys[i : i + 900]
-            marks = ",".join("?" * len(batch))
-            for key, seg in self.conn.execute(f"SELECT key, segment FROM postings WHERE key IN ({marks})", batch):
-                found.setdefault(key, []).append(seg)
+        cold = [k for k, n in counts.items() if n <= cap]
+        for key, seg in self._batched("SELECT key, segment FROM postings WHERE key IN ({})", cold):
+            found.setdefault(key, []).append(seg)
+        for key in (k for k, n in counts.items() if n > cap):
+            found[key] = [r[0] for r in self.conn.execute("SELECT segment FROM postings WHERE key = ? LIMIT ?", (key, cap))]
         return found
+
+    def _batched(self, sql: str, values):
+        """Run `sql` with its IN (…) list filled by `values`, 900 at a time; yields the rows."""
+        values = list(values)
+        for i in range(0, len(values), 900):
+            batch = values[i : i + 900]
+            yield from self.conn.execute(sql.format(",".join("?" * len(batch))), batch)
 
     def segment_owner(self, segment_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For global segment ids: (document id, segment index inside that document)."""
@@ -197,13 +258,7 @@ class SqliteStore:
 
     def segment_document_frequency(self, hashes) -> dict:
         """content hash → number of corpus documents with a segment of that content."""
-        found = {}
-        hashes = list(set(hashes))
-        for i in range(0, len(hashes), 900):
-            batch = hashes[i : i + 900]
-            marks = ",".join("?" * len(batch))
-            found.update(self.conn.execute(f"SELECT hash, docs FROM segment_df WHERE hash IN ({marks})", batch))
-        return found
+        return dict(self._batched("SELECT hash, docs FROM segment_df WHERE hash IN ({})", set(hashes)))
 
     def stats(self) -> dict:
         docs, chars = self.conn.execute("SELECT count(*), coalesce(sum(chars), 0) FROM documents").fetchone()
