@@ -32,23 +32,39 @@ class Chachong:
 
     name = "chachong"
 
-    def __init__(self, db_path: Path, settings=None):
+    def __init__(self, db_path: Path, settings=None, time_limit: float = float("inf")):
         self.db_path = Path(db_path)
         self.settings = settings
+        self.time_limit = time_limit  # indexing stops at the first batch boundary past this many seconds
+        self.batches = []  # (documents, characters, seconds) of every add_texts call
         self.corpus = None
 
     def build(self, docs: Iterable[CorpusDoc]) -> None:
         """Index a stream of documents into a new database, BATCH_DOCS per transaction."""
         from detector import api
-        from detector.model import DocumentMeta
 
         remove_database(self.db_path)
         self.db_path.parent.mkdir(parents=True, exist_ok=True)
+        started = time.perf_counter()
         with api.open_corpus(str(self.db_path), settings=self.settings, create=True) as corpus:
             stream = iter(docs)
-            while batch := list(itertools.islice(stream, BATCH_DOCS)):
-                api.add_texts(corpus, [(doc.label, doc.text, DocumentMeta()) for doc in batch])
+            while time.perf_counter() - started < self.time_limit and (batch := list(itertools.islice(stream, BATCH_DOCS))):
+                self._add_batch(api, corpus, batch)
             corpus.store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def _add_batch(self, api, corpus, batch: list) -> None:
+        from detector.model import DocumentMeta
+
+        began = time.perf_counter()
+        api.add_texts(corpus, [(doc.label, doc.text, DocumentMeta()) for doc in batch])
+        self.batches.append((len(batch), sum(len(doc.text) for doc in batch), time.perf_counter() - began))
+
+    def batch_trend(self) -> dict:
+        """Indexing throughput (chars/s) of the first and the last batches: flat means linear-time indexing."""
+        if not self.batches:
+            return {}
+        first, last = self.batches[0], self.batches[-1]
+        return {"batches": len(self.batches), "first_chars_per_s": first[1] / first[2], "last_chars_per_s": last[1] / last[2]}
 
     def open(self) -> None:
         from detector import api

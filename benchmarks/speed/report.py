@@ -44,7 +44,7 @@ def main_rows(results: list) -> list:
 def _cells(result: dict, row) -> list:
     rec, agree = row.recall, row.agreement
     return [
-        f"{row.kind} {row.size:,}", row.engine, _num(row.chars, 1, MB), _num(row.build_s, 1),
+        f"{row.kind} {row.size:,}", row.engine, _num(row.docs), _num(row.chars, 1, MB), _num(row.build_s, 1),
         _num(row.docs / row.build_s if row.build_s else None), _num(row.chars / row.build_s if row.build_s else None, 0, 1e3),
         _num(row.index_bytes, 1, MB), _num(row.index_bytes / row.chars if row.chars and row.index_bytes else None, 2),
         _num(row.peak_bytes, 0, MB), _num(row.latency.get("p50_ms"), 1), _num(row.latency.get("p95_ms"), 1),
@@ -53,7 +53,7 @@ def _cells(result: dict, row) -> list:
     ]
 
 
-MAIN_HEADER = ["corpus", "engine", "M chars", "build s", "docs/s", "k chars/s", "index MB", "bytes/char", "peak MB",
+MAIN_HEADER = ["corpus", "engine", "docs", "M chars", "build s", "docs/s", "k chars/s", "index MB", "bytes/char", "peak MB",
                "scan p50 ms", "scan p95 ms", "× brute (p50)", "verbatim char recall", "copies found",
                "missed vs brute", "note"]
 

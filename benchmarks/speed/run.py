@@ -66,12 +66,14 @@ class Counter:
 # ---------------------------------------------------------------- chachong
 
 
-def index_chachong(kind: str, n: int, wanted: list, sources: list, reuse: bool) -> tuple:
+def index_chachong(kind: str, n: int, wanted: list, sources: list, args) -> tuple:
     """Build (or reuse) the chachong database for one corpus; returns (engine, Row)."""
-    engine = Chachong(WORK / f"{kind}-{n}.db")
+    engine = Chachong(WORK / f"{kind}-{n}.db", time_limit=args.index_limit)
+    # planted sources must be indexed even if the build stops early: take them from the first documents then
+    wanted = wanted if args.index_limit == float("inf") else list(range(len(wanted)))
     stream = Counter(corpora.tap(corpora.corpus_docs(kind, n), wanted, sources))
     row = Row(kind, n, engine.name)
-    if reuse and engine.db_path.exists():
+    if args.reuse and engine.db_path.exists():
         for _ in stream:
             pass
         row.note = "index reused: build time not measured"
@@ -79,8 +81,17 @@ def index_chachong(kind: str, n: int, wanted: list, sources: list, reuse: bool) 
         with stage() as cost:
             engine.build(stream)
         row.build_s, row.held_bytes, row.peak_bytes = cost.seconds, cost.held, cost.peak
+        row.note = _trend_note(engine.batch_trend(), stream.docs, n)
     row.docs, row.chars, row.index_bytes = stream.docs, stream.chars, database_bytes(engine.db_path)
     return engine, row
+
+
+def _trend_note(trend: dict, indexed: int, wanted: int) -> str:
+    note = (f"indexing {trend['first_chars_per_s'] / 1e3:.0f}k chars/s in the first batch, "
+            f"{trend['last_chars_per_s'] / 1e3:.0f}k in the last") if trend.get("batches", 0) > 1 else ""
+    if indexed < wanted:
+        note += f"; STOPPED by --index-limit after {indexed:,} of {wanted:,} documents (scans ran on those)"
+    return note
 
 
 def scan_all(engine, submissions: list, before_each=None) -> tuple:
@@ -129,7 +140,7 @@ def measure_chachong(kind: str, n: int, args) -> tuple:
     """Index, scan warm / without cache / batch / fresh process; returns (Row, extras, submissions, sources)."""
     sources = []
     wanted = corpora.source_indices(corpora.corpus_size(kind, n), 3 * (args.submissions + 1))
-    engine, row = index_chachong(kind, n, wanted, sources, args.reuse)
+    engine, row = index_chachong(kind, n, wanted, sources, args)
     submissions = corpora.make_submissions(sources, args.submissions + 1)
     engine.open()
     with stage() as scanning:
@@ -173,7 +184,7 @@ def measure_brute_in(kind: str, n: int, submissions: list) -> Row:
     engine = baselines.BruteForceIn()
     engine.build(corpora.corpus_docs(kind, BRUTE_IN_DOCS))
     seconds = [timed(engine.scan, sub.text)[1] * corpora.corpus_size(kind, n) / BRUTE_IN_DOCS for sub in submissions[:3]]
-    row = Row(kind, n, engine.name, latency=percentiles(seconds),
+    row = Row(kind, n, engine.name, docs=n, latency=percentiles(seconds),
               note=f"timed on {BRUTE_IN_DOCS} documents, extrapolated linearly")
     engine.close()
     return row
@@ -190,10 +201,12 @@ def run_corpus(kind: str, n: int, args) -> dict:
     if not args.chachong_only:
         for engine in baseline_engines(row.chars):
             log(f"{kind} {n}: {engine.name}")
-            base_row, plants[engine.name] = measure_baseline(engine, kind, n, submissions)
+            base_row, plants[engine.name] = measure_baseline(engine, kind, row.docs, submissions)
+            base_row.size = n
             rows.append(base_row)
             gc.collect()
-        rows.append(measure_brute_in(kind, n, submissions))
+        rows.append(measure_brute_in(kind, row.docs, submissions))
+        rows[-1].size = n
     add_recall(rows, plants)
     return {"kind": kind, "size": n, "rows": rows, "chachong": extras}
 
@@ -218,6 +231,8 @@ def parse(argv) -> argparse.Namespace:
     parser.add_argument("--large", action="store_true", help="add 2×10^4 and 10^5 documents")
     parser.add_argument("--submissions", type=int, default=20, help="submissions scanned per corpus")
     parser.add_argument("--reuse", action="store_true", help="reuse existing chachong databases (no build timing)")
+    parser.add_argument("--index-limit", type=float, default=float("inf"),
+                        help="stop indexing a corpus after this many seconds (partial corpus, noted in the table)")
     parser.add_argument("--chachong-only", action="store_true", help="skip the baselines")
     parser.add_argument("--write", action="store_true", help="rewrite the Speed section of benchmarks/RESULTS.md")
     return parser.parse_args(argv)
