@@ -44,7 +44,7 @@ class Corpus:
             self._fingerprints.move_to_end(doc_id)
             return self._fingerprints[doc_id]
         doc = self.store.document(doc_id)
-        entry = (doc, fingerprint(doc.text, self.settings))
+        entry = (doc, fingerprint(doc.text, self.settings, signed=False))
         self._fingerprints[doc_id] = entry
         if len(self._fingerprints) > self._cache_size:
             self._fingerprints.popitem(last=False)

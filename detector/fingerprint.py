@@ -52,8 +52,8 @@ def _segment_shingle_sets(contents: list, shingling: str) -> tuple[np.ndarray, n
     return (pairs >> np.uint64(32)).astype(np.int64), (pairs & np.uint64(0xFFFFFFFF)).astype(np.uint32)
 
 
-def fingerprint(text: str, settings: Settings) -> Fingerprint:
-    """Normalise, segment and sign a text."""
+def fingerprint(text: str, settings: Settings, signed: bool = True) -> Fingerprint:
+    """Normalise, segment and sign a text (`signed=False`: no signatures or band keys, for aligning a source)."""
     norm = normalize(text)
     segments: list[Segment] = segment(norm, settings)
     contents = [s.content for s in segments]
@@ -61,7 +61,7 @@ def fingerprint(text: str, settings: Settings) -> Fingerprint:
     ends = np.cumsum(lengths)
     bounds = np.stack([ends - lengths, ends], axis=1) if len(segments) else np.zeros((0, 2), dtype=np.int64)
     content_pos = np.concatenate([s.content_offsets for s in segments]) if segments else np.zeros(0, dtype=np.int64)
-    sigs = signatures(contents, settings)
+    sigs = signatures(contents if signed else [], settings)
     return Fingerprint(
         norm=norm,
         segments=segments,
