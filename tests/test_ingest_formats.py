@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import shutil
+import subprocess
 from pathlib import Path
 
 import docx
@@ -19,7 +20,9 @@ from ingest_samples import (
     add_list_paragraph,
     add_numbering,
     append_runs_xml,
+    reportlab_or_skip,
     sample_paragraphs,
+    soffice_or_skip,
     write_doc,
     write_docx,
     write_image_only_pdf,
@@ -351,3 +354,34 @@ def test_ocr_flag_leaves_text_layer_pdfs_alone(tmp_path, monkeypatch):
     write_pdf(tmp_path / "text.pdf", ["按照要求，本人认真查摆问题。"])
     monkeypatch.setattr(ocr_reader, "ocr_pdf", None)  # calling it would fail the test
     assert read_document(tmp_path / "text.pdf", ocr=True).text == "按照要求，本人认真查摆问题。"
+
+
+def test_pdf_printed_by_libreoffice_with_mixed_fonts(tmp_path):
+    """Quotes and digits come in a Latin font, written apart from the Chinese runs: lines must still hold together."""
+    program = soffice_or_skip()
+    paragraphs = sample_paragraphs("002")
+    write_docx(tmp_path / "r.docx", paragraphs, header="中共某某局委员会", footer="内部资料 注意保存")
+    subprocess.run([program, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless", "--convert-to", "pdf",
+                    "--outdir", str(tmp_path), str(tmp_path / "r.docx")], check=True, capture_output=True, timeout=180)
+
+    assert read_document(tmp_path / "r.pdf").text.split("\n") == [p.replace(" ", "") for p in paragraphs]
+
+
+def test_pdf_rotated_watermark_and_fake_bold(tmp_path):
+    reportlab_or_skip()
+    from reportlab.pdfgen import canvas as pdf_canvas
+
+    canvas = pdf_canvas.Canvas(str(tmp_path / "w.pdf"))
+    canvas.setFont("STSong-Light", 16)
+    for offset in (0, 0.3):  # how Chinese PDFs fake a bold heading
+        canvas.drawString(100 + offset, 700, "对照检查材料")
+    canvas.setFont("STSong-Light", 12)
+    canvas.drawString(100, 660, "按照要求，本人认真查摆问题。")
+    canvas.saveState()
+    canvas.translate(300, 400)
+    canvas.rotate(45)
+    canvas.drawString(0, 0, "内部资料严禁外传")
+    canvas.restoreState()
+    canvas.save()
+
+    assert read_document(tmp_path / "w.pdf").text == "对照检查材料\n按照要求，本人认真查摆问题。"

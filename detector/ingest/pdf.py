@@ -14,7 +14,9 @@ REPEAT_SHARE = 0.5  # an edge line repeated on at least this share of pages (and
 MIN_CHARS_PER_PAGE = 5  # fewer extracted characters per page than this means there is no real text layer
 
 _CJK = "\u2e80-\u9fff\u3000-\u303f\uf900-\ufaff\uff00-\uffef"
-SPACE_BETWEEN_CJK = re.compile(f"(?<=[{_CJK}])[ \u00a0]+(?=[{_CJK}])")
+# Spaces a PDF shows between Chinese characters, or between them and Latin letters or digits, come from
+# justification and font changes, not from the writer.
+SPACE_BETWEEN_CJK = re.compile(f"(?<=[{_CJK}])[ \u00a0]+(?=[{_CJK}0-9A-Za-z])|(?<=[0-9A-Za-z])[ \u00a0]+(?=[{_CJK}])")
 PAGE_NUMBER = re.compile(
     r"^(?:[-—–_~\s]*\d+[-—–_~\s]*"  # 3, - 3 -, —3—
     r"|第\s*\d+\s*页(?:\s*[,，/]?\s*共\s*\d+\s*页)?"  # 第3页, 第3页 共10页
@@ -60,12 +62,11 @@ def read_pdf(path, data: bytes, ocr: bool = False) -> str:
 
 def _page_lines(path, data: bytes) -> list:
     from pdfminer.converter import PDFPageAggregator
-    from pdfminer.layout import LAParams
     from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
     from pdfminer.pdfpage import PDFPage
 
     document = _open_pdf(path, data)
-    device = PDFPageAggregator(PDFResourceManager(), laparams=LAParams())
+    device = PDFPageAggregator(PDFResourceManager(), laparams=None)  # raw characters: lines are built here
     interpreter = PDFPageInterpreter(device.rsrcmgr, device)
     pages = []
     try:
@@ -91,15 +92,63 @@ def _open_pdf(path, data: bytes):
         raise CorruptFile(path, f"is not a readable PDF ({_one_line(err)}); print it to a new PDF or ask for a new copy") from None
 
 
-def _layout_lines(layout, page_number: int):
-    from pdfminer.layout import LTTextContainer, LTTextLine
+def _layout_lines(layout, page_number: int) -> list:
+    """The page's text lines, built from its characters by baseline: fonts switch mid-line (quotes, digits) and
+    writers emit each font's runs apart, so the order of the content stream cannot be trusted to group them."""
+    lines = []
+    for chars in _rows(sorted(_upright_chars(layout), key=lambda c: -c.y1)):
+        chars.sort(key=lambda c: c.x0)
+        text = _clean(_row_text(chars))
+        if text:
+            lines.append(Line(page_number, chars[0].x0, min(c.y0 for c in chars), chars[-1].x1, max(c.y1 for c in chars), text))
+    return lines
 
-    for box in layout:
-        if isinstance(box, LTTextContainer):
-            for line in box:
-                text = _clean(line.get_text()) if isinstance(line, LTTextLine) else ""
-                if text:
-                    yield Line(page_number, line.x0, line.y0, line.x1, line.y1, text)
+
+def _upright_chars(item):
+    """Visible characters, skipping rotated ones (diagonal watermarks, vertical margin notes)."""
+    from pdfminer.layout import LTChar
+
+    for child in item:
+        if isinstance(child, LTChar):
+            if _horizontal(child.matrix) and child.get_text().strip():
+                yield child
+        elif hasattr(child, "__iter__"):
+            yield from _upright_chars(child)
+
+
+def _horizontal(matrix) -> bool:
+    """Upright, unrotated text: the glyph matrix has (almost) no shear or rotation part."""
+    a, b, c, d = matrix[:4]
+    return a > 0 and d > 0 and abs(b) + abs(c) < 0.1 * min(a, d)
+
+
+def _rows(chars: list):
+    """Group characters (sorted top to bottom) whose boxes overlap vertically by half the smaller height."""
+    row, top, bottom = [], None, None
+    for char in chars:
+        if row and min(top, char.y1) - max(bottom, char.y0) < 0.5 * min(top - bottom, char.height):
+            yield row
+            row = []
+        if not row:
+            top, bottom = char.y1, char.y0
+        row.append(char)
+        top, bottom = max(top, char.y1), min(bottom, char.y0)
+    if row:
+        yield row
+
+
+def _row_text(chars: list) -> str:
+    parts, previous = [], None
+    for char in chars:
+        size = max(char.size, 1.0)
+        if previous is not None:
+            gap = char.x0 - previous.x1
+            if char.get_text() == previous.get_text() and abs(char.x0 - previous.x0) < 0.3 * size:
+                continue  # fake bold: the same glyph drawn twice, slightly offset
+            parts.append("\t" if gap > 3 * size else " " if gap > 0.2 * size else "")
+        parts.append(char.get_text())
+        previous = char
+    return "".join(parts)
 
 
 def _clean(text: str) -> str:
