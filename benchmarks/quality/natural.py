@@ -20,6 +20,7 @@ from benchmarks.quality import sources
 from benchmarks.quality.kgrams import shared_mask, strip_whitespace
 
 MIN_SHARED = 30
+LOOSE_SHARED = 13  # CNKI's rule of thumb: 13 identical characters count as reuse
 MAX_YEAR_GAP = 2  # 2019 → 2021 are neighbours (no 2020 report in the corpus)
 NOTICE = "\n本作品"
 
@@ -38,11 +39,17 @@ class Tally:
     truth: int = 0
     reported: int = 0
     found: int = 0  # reported and in the truth
+    found_loose: int = 0  # reported and in a common run of LOOSE_SHARED+ characters (for context)
 
-    def add(self, truth: np.ndarray, reported: np.ndarray) -> None:
+    def add(self, truth: np.ndarray, reported: np.ndarray, loose: np.ndarray) -> None:
         self.truth += int(truth.sum())
         self.reported += int(reported.sum())
         self.found += int((truth & reported).sum())
+        self.found_loose += int((loose & reported).sum())
+
+    @property
+    def inside_loose(self) -> float:
+        return self.found_loose / self.reported if self.reported else 1.0
 
     @property
     def recall(self) -> float:
@@ -69,10 +76,10 @@ def pairs(records: list[dict]) -> list[Pair]:
     return found
 
 
-def truth_masks(older: str, newer: str) -> tuple[np.ndarray, np.ndarray]:
-    """Per original character of each text: does it lie in a shared run of MIN_SHARED+ characters?"""
+def truth_masks(older: str, newer: str, k: int = MIN_SHARED) -> tuple[np.ndarray, np.ndarray]:
+    """Per original character of each text: does it lie in a shared run of k or more characters?"""
     (a, a_offsets), (b, b_offsets) = strip_whitespace(older), strip_whitespace(newer)
-    in_a, in_b = shared_mask(a, b, MIN_SHARED)
+    in_a, in_b = shared_mask(a, b, k)
     return _to_original(in_a, a_offsets, len(older)), _to_original(in_b, b_offsets, len(newer))
 
 
@@ -91,9 +98,10 @@ def span_mask(text: str, spans: list[tuple[int, int]]) -> np.ndarray:
 
 
 def run_pair(system_factory, pair: Pair) -> tuple[tuple, tuple]:
-    """(truth, reported) masks of the newer text and of the older text for one pair."""
+    """(truth, reported, loose truth) masks of the newer text and of the older text for one pair."""
     older, newer = body(pair.older["text"]), body(pair.newer["text"])
     truth_old, truth_new = truth_masks(older, newer)
+    loose_old, loose_new = truth_masks(older, newer, LOOSE_SHARED)
     label = f"gov/{pair.older['id']}.txt"
     system = system_factory()
     try:
@@ -103,17 +111,17 @@ def run_pair(system_factory, pair: Pair) -> tuple[tuple, tuple]:
         system.close()
     reported_new = span_mask(newer, [(h.susp_start, h.susp_end) for h in hits])
     reported_old = span_mask(older, [(h.src_start, h.src_end) for h in hits])
-    return (truth_new, reported_new), (truth_old, reported_old)
+    return (truth_new, reported_new, loose_new), (truth_old, reported_old, loose_old)
 
 
 def evaluate(system_factory, selected: list[Pair] | None = None) -> dict:
     """{group: {"scanned": Tally, "source": Tally}} including "all", for one system."""
     selected = pairs(sources.gov_records()) if selected is None else selected
-    tallies: dict = {}
+    tallies: dict = {group: {"scanned": Tally(), "source": Tally(), "pairs": 0} for group in ("work_report", "resolution", "all")}
     for pair in selected:
         scanned, source = run_pair(system_factory, pair)
         for group in (pair.group, "all"):
-            sides = tallies.setdefault(group, {"scanned": Tally(), "source": Tally(), "pairs": 0})
+            sides = tallies[group]
             sides["scanned"].add(*scanned)
             sides["source"].add(*source)
             sides["pairs"] += 1

@@ -111,15 +111,15 @@ def _score_cells(s: Scores, key: str) -> str:
 
 def natural_table(results: dict) -> list[str]:
     rows = [
-        "| pairs | system | shared 30+ chars | recall (scanned side) | inside shared (scanned) | recall (source side) | inside shared (source) | reported chars |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| pairs | system | shared 30+ chars | recall (scanned side) | inside shared (scanned) | recall (source side) | inside shared (source) | reported chars | inside 13+ runs (scanned) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for name, result in results.items():
         for group, sides in result.get("natural", {}).items():
             scanned, source = sides["scanned"], sides["source"]
             rows.append(
                 f"| {group} ({sides['pairs']}) | {name} | {scanned.truth} | {scanned.recall:.3f} | {scanned.inside:.3f} "
-                f"| {source.recall:.3f} | {source.inside:.3f} | {scanned.reported} |"
+                f"| {source.recall:.3f} | {source.inside:.3f} | {scanned.reported} | {scanned.inside_loose:.3f} |"
             )
     return rows
 
@@ -150,7 +150,8 @@ def section(results: dict, benchmark, args, command: str) -> str:
     if any("natural" in r for r in results.values()):
         lines += [
             "Natural reuse between consecutive government work reports / NPC resolutions (characters pooled over pairs; "
-            "truth = exact common runs of 30+ characters, whitespace removed; closing public-domain notice cut off):",
+            "truth = exact common runs of 30+ characters, whitespace removed; closing public-domain notice cut off; "
+            "targets: recall ≥ 0.90, inside ≥ 0.80; the last column, for context, counts runs of 13+ characters as shared):",
             "",
             *natural_table(results),
             "",
