@@ -71,3 +71,25 @@ def test_empty_sets():
 
 def test_union_length_merges_overlaps():
     assert union_length([(0, 10), (5, 15), (20, 25), (3, 3)]) == 20
+
+
+def test_shared_runs_of_thirty_characters_are_the_natural_truth():
+    from benchmarks.quality.kgrams import mask_to_spans, shared_mask
+
+    common = "".join(chr(0x4E00 + i) for i in range(35))
+    a = "甲" * 10 + common + "乙" * 10 + common[:29]
+    b = "丙" * 5 + common + "丁" * 5
+    in_a, in_b = shared_mask(a, b, 30)
+    assert mask_to_spans(in_a) == [(10, 45)]  # the 29-character repeat is too short
+    assert mask_to_spans(in_b) == [(5, 40)]
+
+
+def test_exact_baseline_maps_spans_back_across_whitespace():
+    from benchmarks.quality.baselines import ExactMatcher
+
+    copied = "".join(chr(0x4E00 + i) for i in range(40))
+    matcher = ExactMatcher()
+    matcher.add("src", "前言" + copied + "后记")
+    submission = "新的开头" + copied[:15] + " \n" + copied[15:]
+    [hit] = matcher.scan(submission)
+    assert (hit.susp_start, hit.susp_end, hit.src_start, hit.src_end) == (4, 46, 2, 42)
