@@ -235,6 +235,13 @@ def scan_paths(corpus: Corpus, paths, encoding=None, progress=None) -> list[Repo
     return reports
 
 
+def scan_batch(corpus: Corpus, paths, encoding=None, progress=None):
+    """Scan files and folders against the corpus and against each other (detector.batch.BatchScan); nothing is added to the corpus."""
+    from detector import batch  # batch builds on this module
+
+    return batch.scan_batch(corpus, paths, encoding=encoding, progress=progress)
+
+
 def _failed_report(path, err: DetectorError) -> Report:
     doc = Document(path=str(path), text="", sha256="", encoding="")
     return Report(submission=doc, passages=[], metrics={}, error=str(getattr(err, "reason", err)))

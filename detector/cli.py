@@ -8,10 +8,10 @@ import sys
 
 import click
 
-from detector import __version__, api
+from detector import __version__, api, history
 from detector.errors import DetectorError
 from detector.model import DocumentMeta
-from detector.report import RENDERERS
+from detector.report import RENDERERS, render_summary, write_reports
 
 
 class ExitCode(enum.IntEnum):
@@ -35,6 +35,11 @@ def _output_options(f):
     f = click.option("--format", "fmt", type=click.Choice(sorted(RENDERERS)), default="text", show_default=True,
                      help="Output format.")(f)
     return f
+
+
+def _out_option(f):
+    return click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+                        help="Write index.html, a page per submission, results.csv, passages.csv and results.json to this folder.")(f)
 
 
 def _encoding_option(f):
@@ -76,11 +81,17 @@ def add(paths, db_path, author, unit, year, manifest, encoding, max_file_mb):
 @_db_option
 @_output_options
 @_encoding_option
-def scan(paths, db_path, fmt, fail_above, show_formulae, encoding):
-    """Scan submissions (files or folders) against the corpus."""
+@_out_option
+def scan(paths, db_path, fmt, fail_above, show_formulae, encoding, out_dir):
+    """Scan submissions (files or folders) against the corpus and against each other; the scan is recorded in the database."""
+    options = {"encoding": encoding, "fail_above": fail_above, "out": out_dir}
     with _open(db_path, create=False) as corpus:
-        reports = _call(api.scan_paths, corpus, paths, encoding=encoding, progress=_progress())
-    _finish(reports, fmt, fail_above, show_formulae)
+        result = _call(api.scan_batch, corpus, paths, encoding=encoding, progress=_progress())
+        scan_id = _call(history.record_scan, corpus.store, result, corpus.settings, options=options)
+        view = _call(history.view, corpus.store, scan_id)
+    _write_reports(view, out_dir)
+    _finish(result.reports, fmt, fail_above, show_formulae, view=view)
+
 
 
 @cli.command()
@@ -108,6 +119,59 @@ def stats(db_path, fmt):
         click.echo(f"{key:16} {value}")
 
 
+# ---------------------------------------------------------------- scan history
+
+
+@cli.command()
+@_db_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def scans(db_path, fmt):
+    """List the scans recorded in the database, newest first."""
+    with _open(db_path, create=False) as corpus:
+        recorded = _call(history.list_scans, corpus.store)
+    if fmt == "json":
+        click.echo(json.dumps(recorded, ensure_ascii=False, indent=2))
+        return
+    for s in recorded:
+        top = "–" if s["max_copy_ratio"] is None else f"{s['max_copy_ratio']:.1%}"
+        again = f"  re-check of {s['rechecks']}" if s["rechecks"] else ""
+        click.echo(f"{s['id']:>5}  {s['started_at']}  {s['files']:>4} files  {s['failed']} failed  max {top:>6}  "
+                   f"{s['clusters']} clusters  {' '.join(s['paths'])}{again}")
+
+
+@cli.command()
+@click.argument("scan_id", type=int)
+@_db_option
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Folder to write the reports to.")
+def report(scan_id, db_path, out_dir):
+    """Write the reports of a recorded scan again (index.html, pages, CSV, JSON), as they were when it ran."""
+    with _open(db_path, create=False) as corpus:
+        view = _call(history.view, corpus.store, scan_id)
+    _write_reports(view, out_dir)
+    click.echo(render_summary(view, colour=sys.stdout.isatty()))
+
+
+@cli.command()
+@click.argument("scan_id", type=int)
+@_db_option
+@_out_option
+@click.option("--fail-above", type=click.FloatRange(0, 1), default=None, help="Exit with code 3 when a copy ratio is above this (0–1).")
+def recheck(scan_id, db_path, out_dir, fail_above):
+    """Scan the submissions of a recorded scan again, against the corpus as it is now; recorded as a new scan."""
+    with _open(db_path, create=False) as corpus:
+        result = _call(history.recheck, corpus, scan_id, progress=_progress())
+        new_id = _call(history.record_scan, corpus.store, result, corpus.settings, options={"out": out_dir}, rechecks=scan_id)
+        view = _call(history.view, corpus.store, new_id)
+    _write_reports(view, out_dir)
+    _finish(result.reports, "text", fail_above, False, view=view)
+
+
+def _write_reports(view, out_dir) -> None:
+    if out_dir:
+        _call(write_reports, view, out_dir)
+        click.echo(f"scan {view['scan']['id']}: reports written to {out_dir}/index.html", err=True)
+
+
 # ---------------------------------------------------------------- helpers
 
 
@@ -127,9 +191,11 @@ def _call(function, *args, **kwargs):
         sys.exit(ExitCode.ERROR)
 
 
-def _finish(reports, fmt: str, fail_above, show_formulae: bool) -> None:
+def _finish(reports, fmt: str, fail_above, show_formulae: bool, view=None) -> None:
     colour = fmt == "text" and sys.stdout.isatty()
     click.echo(RENDERERS[fmt](reports, colour=colour, show_formulae=show_formulae))
+    if view is not None and fmt == "text" and len(reports) > 1:
+        click.echo(render_summary(view, colour=colour))
     for report in reports:
         if report.error:
             click.echo(f"error: {report.submission.path}: {report.error}", err=True)

@@ -1,0 +1,58 @@
+"""The ranked terminal summary of a batch scan: submissions by copy ratio with their top sources and kinds, then the clusters."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import click
+
+from detector.report.batch_view import KIND_NAMES
+
+
+def render_summary(view: dict, colour: bool = False) -> str:
+    """The ranking table and the clusters as text."""
+    scan = view["scan"]
+    head = f"扫描 scan {scan.get('id') or '-'}: {len(view['submissions'])} 份 files, {scan.get('failed', 0)} 份无法读取 could not be read"
+    lines = [head, "", "排名 ranking (总文字复制比 copy ratio):"]
+    lines += [_ranked_line(sub, colour) for sub in view["ranked"]]
+    lines += ["", f"群组 clusters: {len(view['clusters'])}"]
+    for cluster in view["clusters"]:
+        lines += _cluster_lines(cluster)
+    return "\n".join(lines) + "\n"
+
+
+def _ranked_line(sub: dict, colour: bool) -> str:
+    name = _fit(sub["name"], 28)
+    if sub["error"] is not None:
+        return f"{sub['rank']:>4}  {'':>6}  {name}  could not be read: {sub['error']}"
+    ratio = sub["metrics"].get("copy_ratio", 0)
+    shown = f"{ratio:6.1%}"
+    if colour and ratio >= 0.1:
+        shown = click.style(shown, fg="red" if ratio >= 0.3 else "yellow", bold=True)
+    sources = ", ".join(f"{s['name']}{'[本批]' if s['peer'] is not None else ''} {s['ratio']:.0%}" for s in sub["sources"][:3])
+    kinds = " ".join(f"{KIND_NAMES.get(k, k)}{n}" for k, n in sub["kinds"].items() if k != "formula")
+    clusters = " ".join(f"#{c}" for c in sub["clusters"])
+    return f"{sub['rank']:>4}  {shown}  {name}  {sources or '—'}" + (f"  | {kinds}" if kinds else "") + (f"  群组 {clusters}" if clusters else "")
+
+
+def _cluster_lines(cluster: dict) -> list[str]:
+    members = "、".join(f"{s['name']}" for s in cluster["member_subs"])
+    lines = [f"  #{cluster['id']} ({len(cluster['members'])} 份): {members}"]
+    for shared in cluster["shared"][:3]:
+        where = ", ".join(s["path"].rsplit("/", 1)[-1] for s in shared["sources"]) or "本批次内 within this batch"
+        text = " ".join(shared["text"].split())
+        lines.append(f"      「{text[:60]}{'…' if len(text) > 60 else ''}」 {shared['chars']} 字, {len(shared['members'])} 份, 来源 {where}")
+    if len(cluster["shared"]) > 3:
+        lines.append(f"      … {len(cluster['shared']) - 3} more shared passages")
+    return lines
+
+
+def _fit(text: str, width: int) -> str:
+    """Cut or pad to a display width, counting wide (Chinese) characters as two columns."""
+    out, used = "", 0
+    for ch in text:
+        w = 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+        if used + w > width - 1 and len(text) > len(out) + 1:
+            return out + "…" + " " * (width - used - 1)
+        out, used = out + ch, used + w
+    return out + " " * (width - used)
