@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import gc
+import importlib.util
 import json
 import sys
 import time
@@ -160,8 +161,9 @@ def baseline_engines(chars: int) -> list:
     """The baselines whose character budget covers a corpus of `chars` characters."""
     from detector.settings import DEFAULT
 
-    engines = [baselines.BruteForce13(), baselines.Copydetect(),
-               baselines.DatasketchLSH(DEFAULT.num_perm, DEFAULT.lsh_threshold, DEFAULT.lsh_weights)]
+    engines = [baselines.BruteForce13(), baselines.DatasketchLSH(DEFAULT.num_perm, DEFAULT.lsh_threshold, DEFAULT.lsh_weights)]
+    if importlib.util.find_spec("copydetect"):  # optional: `pip install copydetect`
+        engines.insert(1, baselines.Copydetect())
     return [engine for engine in engines if chars <= CHAR_BUDGET[engine.name]]
 
 
