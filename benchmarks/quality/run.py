@@ -88,6 +88,17 @@ def machine() -> str:
     return f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
+def revision() -> str:
+    """Short commit of the checkout, marked when detector/ has uncommitted changes."""
+    import subprocess
+
+    def git(*args):
+        return subprocess.run(["git", *args], capture_output=True, text=True, check=False).stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    return commit + (" + uncommitted detector changes" if git("status", "--porcelain", "--", "detector") else "")
+
+
 def planted_table(results: dict) -> list[str]:
     """One row per obfuscation: plagdet / precision / recall / granularity per system."""
     names = list(results)
@@ -137,7 +148,7 @@ def section(results: dict, benchmark, args, command: str) -> str:
         SECTION,
         "",
         f"- date: {datetime.date.today().isoformat()}; machine: {machine()}",
-        f"- command: `{command}`",
+        f"- command: `{command}`; detector at commit {revision()}",
         f"- source corpus: {len(benchmark.sources)} documents ({corpus}), {chars:,} characters",
         f"- suspicious documents: {len(benchmark.documents)} ({cases} planted cases), seed {args.seed}",
         f"- time: {timing}",
