@@ -7,13 +7,16 @@ from collections import OrderedDict
 from pathlib import Path
 
 from detector import align
-from detector.classify import classify
+from detector import metadata, quotes
+from detector.classify import Context, judge
 from detector.errors import DetectorError, InputError
 from detector.fingerprint import Fingerprint, fingerprint
 from detector.ingest import iter_input_files, read_document
 from detector.ingest.manifest import read_manifest
-from detector.measure import measure
-from detector.model import Document, DocumentMeta, Passage, Report
+from detector.measure import measure, rank_sources, section_measures
+from detector.model import Document, DocumentMeta, Passage, Report, TemplateTrace
+from detector.normalize import template_traces
+from detector.sections import find_sections
 from detector.settings import DEFAULT, Settings
 from detector.store import SqliteStore
 
@@ -100,6 +103,7 @@ def add_documents(corpus: Corpus, docs: list) -> list[tuple[str, int]]:
     outcomes, fresh, seen = [], [], {}
     for doc in docs:
         existing = corpus.store.document_id_by_sha(doc.sha256)
+        doc.meta = metadata.complete(doc.meta, doc.text, doc.path)
         if existing is None and doc.sha256 not in seen:
             seen[doc.sha256] = doc
             fresh.append((doc, fingerprint(doc.text, corpus.settings)))
@@ -180,40 +184,69 @@ def scan_document(corpus: Corpus, doc: Document, exclude_ids=()) -> Report:
     same = corpus.store.document_id_by_sha(doc.sha256)
     if same is not None:
         exclude.add(same)  # a corpus document is not its own source
+    doc.meta = _submission_meta(corpus, doc, same)
     alignments = []
     for doc_id in align.candidate_documents(sub, corpus.store, settings, exclude):
         _, src = corpus.source_fingerprint(doc_id)
         alignments.extend(align.align_pair(sub, src, doc_id, settings))
-    passages = _passages(corpus, doc, sub, alignments)
-    return Report(submission=doc, passages=passages, metrics=measure(doc.text, passages))
+    citations = quotes.find_citations(doc.text, settings.quotation_max_chars)
+    passages = _passages(corpus, doc, sub, alignments, citations)
+    return _report(doc, passages, citations)
 
 
-def _passages(corpus: Corpus, doc: Document, sub: Fingerprint, alignments: list) -> list[Passage]:
-    settings = corpus.settings
-    segment_df = corpus.store.segment_document_frequency(sub.hashes)
+def _submission_meta(corpus: Corpus, doc: Document, stored_id) -> DocumentMeta:
+    """The submission's metadata: as given, then as stored for the same content, then inferred."""
+    meta = doc.meta
+    if stored_id is not None:
+        stored = corpus.store.document(stored_id).meta
+        meta = dataclasses.replace(stored, **{k: getattr(meta, k) for k in metadata.FIELDS if getattr(meta, k) is not None})
+    return metadata.complete(meta, doc.text, doc.path)
+
+
+def _report(doc: Document, passages: list, citations: list) -> Report:
+    """The measures, sources, sections and template-site traces of a scanned submission."""
+    sections = find_sections(doc.text)
+    traces = [TemplateTrace((start, end), text) for start, end, text in template_traces(doc.text)]
+    return Report(submission=doc, passages=passages,
+                  metrics=measure(doc.text, passages, citations, sections, traces),
+                  sources=rank_sources(doc.text, passages, citations),
+                  sections=section_measures(doc.text, passages, sections, citations),
+                  template_traces=traces)
+
+
+def _passages(corpus: Corpus, doc: Document, sub: Fingerprint, alignments: list, citations=()) -> list[Passage]:
+    context = Context(submission=doc.meta, source=corpus.store.source_ref, citations=list(citations),
+                      segment_df=corpus.store.segment_document_frequency(sub.hashes))
     passages = []
     for alignment, others in align.one_source_per_stretch(alignments):
-        kind = classify(alignment, others, sub, segment_df, settings)
-        if kind is not None:
-            passages.append(_passage(corpus, doc, sub, alignment, others, kind))
+        verdict = judge(alignment, others, sub, context, corpus.settings)
+        if verdict is not None:
+            passages.append(_passage(corpus, doc, sub, verdict))
     return passages
 
 
-def _passage(corpus: Corpus, doc: Document, sub: Fingerprint, alignment, others: list, kind: str) -> Passage:
+def _passage(corpus: Corpus, doc: Document, sub: Fingerprint, verdict) -> Passage:
+    alignment, carriers = verdict.alignment, verdict.carriers
     source_doc, src = corpus.source_fingerprint(alignment.doc_id)
     sub_span = sub.original_span(*alignment.sub_span)
     src_span = src.original_span(*alignment.src_span)
+    years = {c.year for c in carriers if c.year is not None}
     return Passage(
-        kind=kind,
-        source=corpus.store.source_ref(alignment.doc_id),
+        kind=verdict.kind,
+        source=carriers[0],
         submission_span=sub_span,
         source_span=src_span,
         similarity=round(alignment.similarity, 4),
         matched_chars=alignment.matched_chars,
-        document_count=1 + len({o.doc_id for o in others}),
-        other_sources=[corpus.store.source_ref(d) for d in sorted({o.doc_id for o in others})],
+        document_count=len(carriers),
+        other_sources=carriers[1:],
         submission_text=doc.text[sub_span[0] : sub_span[1]],
         source_text=source_doc.text[src_span[0] : src_span[1]],
+        unit_count=len({c.unit for c in carriers if c.unit}),
+        year_count=len(years),
+        earliest_year=min(years, default=None),
+        years=verdict.years,
+        cited=verdict.cited,
     )
 
 
@@ -266,6 +299,41 @@ def compare_paths(a, b, encoding=None, settings: Settings | None = None) -> Repo
     doc_a = read_document(a, encoding=encoding, settings=settings)
     doc_b = read_document(b, encoding=encoding, settings=settings)
     return compare_documents(doc_a, doc_b, settings)
+
+
+# ---------------------------------------------------------------- metadata
+
+
+def list_documents(corpus: Corpus) -> list[tuple[int, str, DocumentMeta]]:
+    """(id, path, metadata) of every stored document."""
+    return corpus.store.documents_with_meta()
+
+
+def find_document(corpus: Corpus, target) -> int:
+    """The id of a stored document named by its id, the path it was added from, or a file with the same content."""
+    target = str(target)
+    if target.isdigit():
+        corpus.store.document(int(target))  # raises if there is none
+        return int(target)
+    for candidate in dict.fromkeys([target, str(Path(target)), str(Path(target).resolve())]):
+        ids = corpus.store.document_ids_by_path(candidate)
+        if ids:
+            return ids[-1]
+    if Path(target).is_file():
+        found = corpus.store.document_id_by_sha(read_document(target, settings=corpus.settings).sha256)
+        if found is not None:
+            return found
+    raise DetectorError(f"{target}: no such document in {corpus.store.path}; `chachong meta --db DB` lists them")
+
+
+def update_metadata(corpus: Corpus, target, **changes) -> tuple[int, DocumentMeta]:
+    """Set metadata fields (author, unit, year, meeting, team) of a stored document; they are no longer marked inferred."""
+    doc_id = find_document(corpus, target)
+    meta = metadata.edited(corpus.store.document(doc_id).meta, {k: v for k, v in changes.items() if v is not None})
+    with corpus.store.transaction():
+        corpus.store.update_meta(doc_id, meta)
+    corpus._fingerprints.pop(doc_id, None)  # the cached Document carries the old metadata
+    return doc_id, meta
 
 
 def stats(corpus: Corpus) -> dict:

@@ -1,32 +1,123 @@
-"""Name the kind of each aligned passage: copied, or formula (short and found in many documents, or a curated official formula)."""
+"""Name the kind of each aligned passage: quotation, formula, template, self_reuse or copied (DOMAIN.md, "Kinds of reuse").
+
+The order of the questions is the order of the checks:
+1. quotation — most of the passage cites a leader or document (习近平总书记强调，……): reported, not counted;
+2. formula — short, and frequent in the corpus (document frequency) or a curated official formula (corpus/formulae.txt);
+3. nothing — too weak to report (evidence and similarity thresholds);
+4. template — carried by documents of at least `template_min_owners` other authors/units;
+5. self_reuse — one of the carrying documents is the submitter's own (same author; same unit for team reports);
+6. copied — a specific other author's document.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from pathlib import Path
+from typing import Callable, Optional
 
 from detector.align import Alignment
 from detector.fingerprint import Fingerprint
+from detector.metadata import owner, same_owner
+from detector.model import DocumentMeta, SourceRef
 from detector.normalize import content_mask, normalize
+from detector.quotes import covered
 from detector.settings import Settings
 
 FORMULAE_FILE = Path(__file__).resolve().parent.parent / "corpus" / "formulae.txt"
 
 
+@dataclasses.dataclass
+class Context:
+    """What classifying a submission's passages needs besides the alignments."""
+
+    submission: DocumentMeta = dataclasses.field(default_factory=DocumentMeta)
+    source: Callable[[int], SourceRef] = lambda doc_id: SourceRef(path=str(doc_id), doc_id=doc_id)
+    citations: list = dataclasses.field(default_factory=list)  # quotes.Citation in the submission's original text
+    segment_df: dict = dataclasses.field(default_factory=dict)  # content hash → corpus documents
+
+
+@dataclasses.dataclass
+class Verdict:
+    """The kind of a passage and the alignment that names its source (the author's own one for self_reuse)."""
+
+    kind: str
+    alignment: Alignment
+    carriers: list  # SourceRef of every document carrying the passage, the named source first
+    years: Optional[str] = None  # self_reuse: "2022 → 2024"
+    cited: Optional[str] = None  # quotation: whom it cites
+
+
 def classify(alignment: Alignment, others: list, sub: Fingerprint, segment_df: dict, settings: Settings):
-    """The kind of one passage, or None if it is too weak to report."""
-    length = alignment.sub_span[1] - alignment.sub_span[0]
-    carriers = 1 + len({o.doc_id for o in others})
-    frequency = max([carriers] + [segment_df.get(sub.hashes[i], 0) for i in alignment.sub_segments])
+    """The kind of one passage, or None if it is too weak to report (without metadata: formula or copied)."""
+    verdict = judge(alignment, others, sub, Context(segment_df=segment_df), settings)
+    return verdict.kind if verdict else None
+
+
+def judge(alignment: Alignment, others: list, sub: Fingerprint, context: Context, settings: Settings) -> Optional[Verdict]:
+    """The verdict on one passage, or None if it is too weak to report."""
+    carriers = _carriers(alignment, others, context)
+    citation = _citation(alignment, sub, context, settings)
+    if citation is not None:
+        return Verdict("quotation", alignment, carriers, cited=citation.speaker)
     formula_share = _formula_share(sub.content[slice(*alignment.sub_span)], settings)
-    if length <= settings.formula_max_chars and (frequency >= settings.formula_min_docs or formula_share >= 0.6):
-        return "formula"
+    if _is_formula(alignment, len(carriers), sub, context.segment_df, formula_share, settings):
+        return Verdict("formula", alignment, carriers)
     # formulae inside a passage are not evidence of copying: discount them
-    evidence = alignment.evidence * (1.0 - formula_share)
-    if evidence >= settings.min_evidence and alignment.similarity >= settings.min_mean_similarity:
-        return "copied"
+    if alignment.evidence * (1.0 - formula_share) < settings.min_evidence or alignment.similarity < settings.min_mean_similarity:
+        return None
+    return _reuse(alignment, others, carriers, context, settings)
+
+
+def _carriers(alignment: Alignment, others: list, context: Context) -> list[SourceRef]:
+    ids = [alignment.doc_id] + sorted({o.doc_id for o in others} - {alignment.doc_id})
+    return [context.source(doc_id) for doc_id in ids]
+
+
+def _citation(alignment: Alignment, sub: Fingerprint, context: Context, settings: Settings):
+    """The citation the passage mostly lies in, when it is one and really matches."""
+    if not context.citations or alignment.matched_chars < settings.quotation_min_chars:
+        return None
+    span = sub.original_span(*alignment.sub_span)
+    inside, citation = covered(span, context.citations)
+    share = inside / max(1, span[1] - span[0])
+    if share >= settings.quotation_min_share and alignment.similarity >= settings.min_mean_similarity:
+        return citation
     return None
+
+
+def _is_formula(alignment: Alignment, carriers: int, sub: Fingerprint, segment_df: dict, formula_share: float, settings: Settings) -> bool:
+    """Short, and either frequent in the corpus or mostly a curated official formula."""
+    if alignment.sub_span[1] - alignment.sub_span[0] > settings.formula_max_chars:
+        return False
+    frequency = max([carriers] + [segment_df.get(sub.hashes[i], 0) for i in alignment.sub_segments])
+    return frequency >= settings.formula_min_docs or formula_share >= 0.6
+
+
+def _reuse(alignment: Alignment, others: list, carriers: list, context: Context, settings: Settings) -> Verdict:
+    """template, self_reuse or copied, from who carries the passage."""
+    own = [c for c in carriers if same_owner(context.submission, c)]
+    own_ids = {c.doc_id for c in own}
+    strangers = {owner(c) or ("document", c.doc_id) for c in carriers if c.doc_id not in own_ids}
+    if len(strangers) >= settings.template_min_owners:
+        return Verdict("template", alignment, carriers)
+    if own:
+        named = _strongest(alignment, others, own_ids)
+        first = next(c for c in own if c.doc_id == named.doc_id)
+        ordered = [first] + [c for c in carriers if c is not first]
+        return Verdict("self_reuse", named, ordered, years=years_label(first.year, context.submission.year))
+    return Verdict("copied", alignment, carriers)
+
+
+def _strongest(alignment: Alignment, others: list, doc_ids: set) -> Alignment:
+    """The strongest alignment with one of `doc_ids`."""
+    return max((a for a in [alignment] + others if a.doc_id in doc_ids), key=lambda a: (a.evidence, -a.doc_id))
+
+
+def years_label(source_year, submission_year) -> str:
+    """"2022 → 2024", with ? for an unknown year."""
+    return f"{source_year or '?'} → {submission_year or '?'}"
 
 
 def _formula_share(content: str, settings: Settings) -> float:

@@ -58,15 +58,21 @@ def cli():
 @click.option("--author", default=None, help="Author of the files added.")
 @click.option("--unit", default=None, help="Unit (单位) of the files added.")
 @click.option("--year", type=int, default=None, help="Year of the files added.")
+@click.option("--meeting", default=None, help="Meeting they were written for: 民主生活会, 组织生活会 or other.")
+@click.option("--team/--personal", "team", default=None, help="Team (班子) reports, or personal ones.")
 @click.option("--manifest", type=click.Path(dir_okay=False), default=None,
-              help="CSV (UTF-8) with header path,author,unit,year; paths relative to the CSV's folder.")
+              help="CSV (UTF-8) with header path,author,unit,year[,meeting,team]; paths relative to the CSV's folder.")
 @_encoding_option
 @click.option("--max-file-mb", type=click.FloatRange(min=0.001), default=None, help="Refuse larger files (default 50).")
-def add(paths, db_path, author, unit, year, manifest, encoding, max_file_mb):
-    """Add report files (or folders, walked recursively) to the corpus. Adding the same file twice does nothing."""
+def add(paths, db_path, author, unit, year, meeting, team, manifest, encoding, max_file_mb):
+    """Add report files (or folders, walked recursively) to the corpus. Adding the same file twice does nothing.
+
+    Metadata not given is inferred from the text and file name (2023年度, 局党组…民主生活会) and marked as
+    inferred; `chachong meta` shows and corrects it.
+    """
     if not paths and not manifest:
         raise click.UsageError("name files or folders to add, or --manifest CSV")
-    meta = DocumentMeta(author=author, unit=unit, year=year) if (author or unit or year) else None
+    meta = _given_meta(author=author, unit=unit, year=year, meeting=meeting, team=team)
     with _open(db_path, create=True, max_file_mb=max_file_mb) as corpus:
         summary = _call(api.add_paths, corpus, paths, meta=meta, manifest=manifest, encoding=encoding,
                         progress=_progress())
@@ -170,6 +176,57 @@ def _write_reports(view, out_dir) -> None:
     if out_dir:
         _call(write_reports, view, out_dir)
         click.echo(f"scan {view['scan']['id']}: reports written to {out_dir}/index.html", err=True)
+
+
+# ---------------------------------------------------------------- metadata
+
+
+@cli.command("meta")
+@click.argument("targets", nargs=-1)
+@_db_option
+@click.option("--author", default=None, help="Set the author.")
+@click.option("--unit", default=None, help="Set the unit (单位).")
+@click.option("--year", type=int, default=None, help="Set the year.")
+@click.option("--meeting", default=None, help="Set the meeting: 民主生活会, 组织生活会 or other.")
+@click.option("--team/--personal", "team", default=None, help="Mark as a team (班子) or a personal report.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def meta_command(targets, db_path, author, unit, year, meeting, team, fmt):
+    """Show or correct the metadata of stored documents.
+
+    Without TARGETS, lists every document. A TARGET is a document id, the path it was added from, or a file
+    with the same content. With --author/--unit/--year/--meeting/--team the fields are set on every TARGET
+    (and no longer marked as inferred).
+    """
+    edits = {k: v for k, v in dict(author=author, unit=unit, year=year, meeting=meeting, team=team).items() if v is not None}
+    if edits and not targets:
+        raise click.UsageError("name the documents to edit (ids or paths); `chachong meta --db DB` lists them")
+    with _open(db_path, create=False) as corpus:
+        ids = [_call(api.update_metadata, corpus, t, **edits)[0] if edits else _call(api.find_document, corpus, t)
+               for t in targets]
+        rows = [r for r in api.list_documents(corpus) if not targets or r[0] in ids]
+    click.echo(_render_meta(rows, fmt))
+
+
+def _given_meta(**fields):
+    """DocumentMeta from command-line options, or None when none was given."""
+    if all(v is None for v in fields.values()):
+        return None
+    from detector.metadata import meeting_name
+
+    return DocumentMeta(**{**fields, "meeting": meeting_name(fields["meeting"])})
+
+
+def _render_meta(rows, fmt: str) -> str:
+    """Documents with their metadata: JSON, or one line each with guessed values marked (推断)."""
+    if fmt == "json":
+        return json.dumps([{"id": i, "path": p, **m.as_dict()} for i, p, m in rows], ensure_ascii=False, indent=2)
+    return "\n".join(f"{i:>5}  {p}  {_meta_cells(m)}" for i, p, m in rows) or "no documents"
+
+
+def _meta_cells(meta) -> str:
+    team = None if meta.team is None else ("班子" if meta.team else "个人")
+    cells = [("author", meta.author), ("unit", meta.unit), ("year", meta.year), ("meeting", meta.meeting), ("team", team)]
+    return "  ".join(f"{k}={'-' if v is None else v}{'(推断)' if k in meta.inferred else ''}" for k, v in cells)
 
 
 # ---------------------------------------------------------------- helpers

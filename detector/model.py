@@ -7,6 +7,7 @@ from typing import Optional
 
 KINDS = ("copied", "template", "self_reuse", "formula", "quotation")
 COUNTED_KINDS = ("copied", "template", "self_reuse")  # kinds that count toward the copy ratio
+MEETINGS = ("民主生活会", "组织生活会", "other")
 
 
 @dataclasses.dataclass
@@ -21,7 +22,8 @@ class DocumentMeta:
     inferred: tuple = ()  # names of the fields above that were guessed from the text or file name
 
     def as_dict(self) -> dict:
-        return {"author": self.author, "unit": self.unit, "year": self.year}
+        return {"author": self.author, "unit": self.unit, "year": self.year, "meeting": self.meeting,
+                "team": self.team, "inferred": list(self.inferred)}
 
 
 @dataclasses.dataclass
@@ -50,6 +52,7 @@ class Segment:
     end: int
     content: str  # normalised content characters (punctuation and spaces removed)
     content_offsets: tuple = ()  # normalised-text index of each content character
+    sentence: int = 0  # index of the sentence this segment belongs to (clauses of one sentence share it)
 
 
 @dataclasses.dataclass
@@ -61,9 +64,12 @@ class SourceRef:
     unit: Optional[str] = None
     year: Optional[int] = None
     doc_id: Optional[int] = None
+    meeting: Optional[str] = None
+    team: Optional[bool] = None
 
     def as_dict(self) -> dict:
-        return {"path": self.path, "author": self.author, "unit": self.unit, "year": self.year}
+        return {"path": self.path, "author": self.author, "unit": self.unit, "year": self.year,
+                "meeting": self.meeting, "team": self.team}
 
 
 @dataclasses.dataclass
@@ -80,10 +86,45 @@ class Passage:
     other_sources: list = dataclasses.field(default_factory=list)  # SourceRef of other carriers
     submission_text: str = ""
     source_text: str = ""
+    unit_count: int = 0  # distinct units among the carrying documents (template evidence)
+    year_count: int = 0  # distinct years among the carrying documents
+    earliest_year: Optional[int] = None  # earliest year a carrying document was written
+    years: Optional[str] = None  # self_reuse: "2022 → 2024" (source year → submission year)
+    cited: Optional[str] = None  # quotation: whom the report cites (习近平总书记, 《党章》 …)
 
     @property
     def length(self) -> int:
         return self.submission_span[1] - self.submission_span[0]
+
+
+@dataclasses.dataclass
+class SourceShare:
+    """One source document of a submission's counted passages, with the share of the submission it supplied."""
+
+    source: SourceRef
+    kind: str  # the kind of most of its characters
+    chars: int  # counted characters of the submission taken from it
+    share: float  # chars / counted characters of the submission
+    passages: int
+    years: Optional[str] = None  # "2022 → 2024" when it is the author's own earlier report
+
+
+@dataclasses.dataclass
+class SectionMeasure:
+    """The measures over one section of a report (问题 / 原因 / 措施 …)."""
+
+    name: str  # problems, causes, measures, opening, other, unsectioned
+    label: str  # the Chinese name users know
+    spans: list  # [start, end) ranges of the original text that belong to it
+    metrics: dict
+
+
+@dataclasses.dataclass
+class TemplateTrace:
+    """A watermark or paywall marker a template site left in the text: evidence of where it came from."""
+
+    span: tuple  # [start, end) in the original text
+    text: str
 
 
 @dataclasses.dataclass
@@ -94,3 +135,6 @@ class Report:
     passages: list
     metrics: dict
     error: Optional[str] = None
+    sources: list = dataclasses.field(default_factory=list)  # SourceShare, largest first
+    sections: list = dataclasses.field(default_factory=list)  # SectionMeasure in text order
+    template_traces: list = dataclasses.field(default_factory=list)  # TemplateTrace in text order

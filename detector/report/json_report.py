@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from detector.model import Passage, Report
+from detector.model import Passage, Report, SectionMeasure, SourceShare
 
 SCHEMA = "chachong/1"
 
@@ -16,11 +16,15 @@ def render_json(reports: list[Report], **_) -> str:
 
 
 def report_dict(report: Report) -> dict:
+    """One submission: its metadata, passages, measures, ranked sources, sections and template-site traces."""
     doc = report.submission
     data = {
         "submission": {"path": doc.path, "chars": doc.chars, **doc.meta.as_dict()},
         "passages": [passage_dict(p) for p in report.passages],
         "metrics": report.metrics,
+        "sources": [source_dict(s) for s in report.sources],
+        "sections": [section_dict(s) for s in report.sections],
+        "template_traces": [{"span": list(t.span), "text": t.text} for t in report.template_traces],
     }
     if report.error:
         data["error"] = report.error
@@ -39,4 +43,18 @@ def passage_dict(passage: Passage) -> dict:
         "other_sources": [s.as_dict() for s in passage.other_sources],
         "submission_text": passage.submission_text,
         "source_text": passage.source_text,
+        "unit_count": passage.unit_count,
+        "year_count": passage.year_count,
+        "earliest_year": passage.earliest_year,
+        "years": passage.years,
+        "cited": passage.cited,
     }
+
+
+def source_dict(share: SourceShare) -> dict:
+    return {**share.source.as_dict(), "kind": share.kind, "share": share.share, "chars": share.chars,
+            "passages": share.passages, "years": share.years}
+
+
+def section_dict(section: SectionMeasure) -> dict:
+    return {"name": section.name, "label": section.label, "spans": [list(s) for s in section.spans], **section.metrics}

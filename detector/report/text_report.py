@@ -1,6 +1,8 @@
-"""The terminal report: a summary per submission, its passages with sources, and the reused characters highlighted."""
+"""The terminal report: a summary per submission with the measures users know, its sources, sections and passages, reused characters highlighted."""
 
 from __future__ import annotations
+
+from collections import Counter
 
 import click
 
@@ -9,6 +11,13 @@ from detector.model import COUNTED_KINDS, Report
 KIND_LABELS = {"copied": "复制 copied", "template": "模板 template", "self_reuse": "本人旧稿 self_reuse",
                "formula": "规范提法 formula", "quotation": "引用 quotation"}
 KIND_COLOURS = {"copied": "red", "template": "magenta", "self_reuse": "yellow", "formula": "cyan", "quotation": "green"}
+# (metrics key, the Chinese name users know, English gloss), in the order a CNKI-style report shows them
+RATIO_LINES = (
+    (("copy_ratio", "总文字复制比", "copy ratio"), ("copy_ratio_excluding_self", "去除本人复制比", "excluding own earlier text"),
+     ("largest_source_ratio", "单篇最大文字复制比", "largest source")),
+    (("template_ratio", "模板复制比", "from templates"), ("other_authors_ratio", "他人复制比", "from other authors"),
+     ("self_reuse_ratio", "本人旧稿复制比", "own earlier text")),
+)
 
 
 def render_text(reports: list[Report], colour: bool = False, show_formulae: bool = False, **_) -> str:
@@ -20,12 +29,8 @@ def _render_one(report: Report, colour: bool, show_formulae: bool) -> str:
     doc = report.submission
     if report.error:
         return f"✗ {doc.path}: could not be read: {report.error}\n"
-    m = report.metrics
-    lines = [
-        f"■ {doc.path}  ({doc.chars} 字)",
-        f"  总文字复制比 copy ratio: {m['copy_ratio']:.1%}   重复字数 reused: {m['reused_chars']}   "
-        f"单篇最大文字复制比 largest source: {m['largest_source_ratio']:.1%}   规范提法 formulae: {m['formula_chars']} 字",
-    ]
+    lines = [f"■ {doc.path}  ({doc.chars} 字){_meta_line(doc.meta)}", *_measure_lines(report.metrics)]
+    lines += _section_lines(report) + _trace_lines(report) + _source_lines(report)
     shown = [p for p in report.passages if show_formulae or p.kind in COUNTED_KINDS or p.kind == "quotation"]
     hidden = len(report.passages) - len(shown)
     for n, p in enumerate(shown, start=1):
@@ -37,15 +42,71 @@ def _render_one(report: Report, colour: bool, show_formulae: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _meta_line(meta) -> str:
+    """  · author · unit · year · meeting · 班子/个人, with the guessed values marked (推断)."""
+    team = None if meta.team is None else ("班子" if meta.team else "个人")
+    values = [("author", meta.author), ("unit", meta.unit), ("year", meta.year), ("meeting", meta.meeting), ("team", team)]
+    shown = [f"{v}{'(推断)' if k in meta.inferred else ''}" for k, v in values if v is not None]
+    return "  · " + " · ".join(shown) if shown else ""
+
+
+def _measure_lines(m: dict) -> list[str]:
+    lines = ["  " + "   ".join(f"{zh} {en}: {m.get(key, 0):.1%}" for key, zh, en in row) for row in RATIO_LINES]
+    lines.append(f"  重复字数 reused: {m.get('reused_chars', 0)} 字   规范提法 formulae: {m.get('formula_chars', 0)} 字   "
+                 f"引用 quotations: {m.get('quotation_chars', 0)} 字 (not counted)")
+    return lines
+
+
+def _section_lines(report: Report) -> list[str]:
+    parts = [f"{s.label} {s.metrics['copy_ratio']:.1%}" for s in report.sections if s.name in ("problems", "causes", "measures", "unsectioned")]
+    return ["  分节复制比 by section: " + " · ".join(parts)] if parts else []
+
+
+def _trace_lines(report: Report) -> list[str]:
+    if not report.template_traces:
+        return []
+    counts = Counter(t.text for t in report.template_traces)
+    listed = ", ".join(f"{text} ×{n}" for text, n in counts.most_common())
+    n = len(report.template_traces)
+    return [f"  ⚠ 模板网站痕迹: contains {n} trace{'s' if n > 1 else ''} of a template site ({listed})"]
+
+
+def _source_lines(report: Report, limit: int = 10) -> list[str]:
+    if not report.sources:
+        return []
+    lines = ["  来源 sources:"]
+    for n, s in enumerate(report.sources[:limit], start=1):
+        who = _who(s.source)
+        years = f"  {s.years}" if s.years else ""
+        lines.append(f"    {n}. {s.share:.1%}  {KIND_LABELS.get(s.kind, s.kind)}  {s.source.path}{who}{years}")
+    if len(report.sources) > limit:
+        lines.append(f"    … {len(report.sources) - limit} more")
+    return lines
+
+
+def _who(source) -> str:
+    who = ", ".join(str(x) for x in (source.author, source.unit, source.year) if x)
+    return f" ({who})" if who else ""
+
+
 def _passage_lines(n: int, p, colour: bool) -> str:
     (a, b), (c, d) = p.submission_span, p.source_span
     label = KIND_LABELS.get(p.kind, p.kind)
-    who = ", ".join(str(x) for x in (p.source.author, p.source.unit, p.source.year) if x)
-    head = f"  [{n}] {label}  sim {p.similarity:.2f}  chars {a}–{b} ← {p.source.path} {c}–{d}" + (f" ({who})" if who else "")
-    if p.document_count > 1:
-        head += f"  · found in {p.document_count} documents"
+    head = f"  [{n}] {label}  sim {p.similarity:.2f}  chars {a}–{b} ← {p.source.path} {c}–{d}{_who(p.source)}{_kind_note(p)}"
     sub_text = _style(_one_line(p.submission_text), p.kind, colour)
     return f"{head}\n      本文: {sub_text}\n      来源: {_one_line(p.source_text)}"
+
+
+def _kind_note(p) -> str:
+    """What makes the kind: the years of a self-reuse, the spread of a template, whom a quotation cites."""
+    if p.kind == "self_reuse" and p.years:
+        return f"  · {p.years}"
+    if p.kind == "template":
+        since = f", since {p.earliest_year}" if p.earliest_year else ""
+        return f"  · in {p.document_count} documents, {p.unit_count} units, {p.year_count} years{since}"
+    if p.kind == "quotation" and p.cited:
+        return f"  · cites {p.cited}"
+    return f"  · found in {p.document_count} documents" if p.document_count > 1 else ""
 
 
 def _one_line(text: str, limit: int = 160) -> str:

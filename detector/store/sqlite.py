@@ -218,8 +218,27 @@ class SqliteStore:
         return _row_to_document(row)
 
     def source_ref(self, doc_id: int) -> SourceRef:
-        row = self.conn.execute("SELECT path, author, unit, year FROM documents WHERE id = ?", (doc_id,)).fetchone()
-        return SourceRef(path=row[0], author=row[1], unit=row[2], year=row[3], doc_id=doc_id)
+        row = self.conn.execute("SELECT path, author, unit, year, meeting, team FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        return SourceRef(path=row[0], author=row[1], unit=row[2], year=row[3], doc_id=doc_id, meeting=row[4],
+                         team=None if row[5] is None else bool(row[5]))
+
+    def update_meta(self, doc_id: int, meta: DocumentMeta) -> None:
+        """Replace a document's metadata and the list of its inferred fields; call inside a transaction."""
+        self.conn.execute(
+            "UPDATE documents SET author = ?, unit = ?, year = ?, meeting = ?, team = ?, inferred = ? WHERE id = ?",
+            (meta.author, meta.unit, meta.year, meta.meeting, None if meta.team is None else int(meta.team),
+             json.dumps(list(meta.inferred)), doc_id),
+        )
+
+    def document_ids_by_path(self, path: str) -> list[int]:
+        return [r[0] for r in self.conn.execute("SELECT id FROM documents WHERE path = ? ORDER BY id", (path,))]
+
+    def documents_with_meta(self) -> list:
+        """(id, path, DocumentMeta) of every stored document, without the texts."""
+        rows = self.conn.execute("SELECT id, path, author, unit, year, meeting, team, inferred FROM documents ORDER BY id")
+        return [(r[0], r[1], DocumentMeta(author=r[2], unit=r[3], year=r[4], meeting=r[5],
+                                          team=None if r[6] is None else bool(r[6]), inferred=tuple(json.loads(r[7] or "[]"))))
+                for r in rows]
 
     def documents(self):
         """(id, path, sha256) of every stored document."""

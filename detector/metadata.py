@@ -1,0 +1,121 @@
+"""Document metadata: guessing year, meeting, team/personal, unit and author from the text and file name, and who owns a report."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+from detector.model import DocumentMeta
+
+FIELDS = ("author", "unit", "year", "meeting", "team")
+HEAD_CHARS = 300  # the title and opening paragraph: where a report says which meeting of which year it is for
+
+_MEETING = re.compile(r"(民主生活会|组织生活会)")
+_OTHER_MEETING = re.compile(r"(?:专题)?(?:研讨会|座谈会|述职述廉|述责述廉)")
+# a year tied to the meeting or written as a report year: 2023年度, 2022年民主生活会, 2023年第二批主题教育
+_MEETING_YEAR = re.compile(r"((?:19|20)\d\d)\s*年(?:度|第.批|[^。，,\n]{0,12}?(?:民主生活会|组织生活会))")
+_ANY_YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
+_TEAM_SUBJECT = re.compile(r"^\s*([^\s，。、：:“”\d]{0,20}?)(领导班子|党组|党委|党工委|党总支|党支部|支部委员会|班子)")
+_TEAM_WORDS = re.compile(r"班子成员|领导班子|党组|党委|我们|局班子")
+_PERSONAL_WORDS = re.compile(r"本人|我")
+_AUTHOR = re.compile(r"^\s*([\u4e00-\u9fff]{2,4}?)同志")  # a title such as 张三同志2023年度…对照检查材料
+
+
+def infer(text: str, path: str = "") -> DocumentMeta:
+    """Every field the text and file name tell, all marked as inferred; the others stay unknown."""
+    head = _head(text, path)
+    guesses = {"year": _year(head), "meeting": _meeting(head), "team": _team(head, text)}
+    guesses.update(_owner(head, guesses["team"]))
+    known = {k: v for k, v in guesses.items() if v is not None}
+    return DocumentMeta(**known, inferred=tuple(k for k in FIELDS if k in known))
+
+
+def complete(meta: DocumentMeta | None, text: str, path: str = "") -> DocumentMeta:
+    """`meta` with its unknown fields filled by inference (marked as inferred); given values are kept."""
+    meta = meta or DocumentMeta()
+    guessed = infer(text, path)
+    filled = {k: getattr(guessed, k) for k in FIELDS if getattr(meta, k) is None and getattr(guessed, k) is not None}
+    inferred = tuple(k for k in FIELDS if k in filled or (k in meta.inferred and getattr(meta, k) is not None))
+    return dataclasses.replace(meta, **filled, inferred=inferred)
+
+
+def edited(meta: DocumentMeta, changes: dict) -> DocumentMeta:
+    """`meta` with the given fields set by a person: they are no longer marked as inferred."""
+    changes = {k: v for k, v in changes.items() if k in FIELDS}
+    if "meeting" in changes:
+        changes["meeting"] = meeting_name(changes["meeting"])
+    inferred = tuple(k for k in meta.inferred if k not in changes)
+    return dataclasses.replace(meta, **changes, inferred=inferred)
+
+
+def meeting_name(value):
+    """民主生活会, 组织生活会 or other (None stays unknown)."""
+    if value is None or not str(value).strip():
+        return None
+    found = _MEETING.search(str(value))
+    return found.group(1) if found else "other"
+
+
+def owner(meta):
+    """Whose report it is: the unit for a team (班子) report, else the author; None when unknown."""
+    if meta.team and meta.unit:
+        return ("unit", meta.unit)
+    if meta.author:
+        return ("author", meta.author)
+    return None
+
+
+def same_owner(a, b) -> bool:
+    """Both reports belong to the same author (or, for team reports, the same unit)."""
+    mine = owner(a)
+    return mine is not None and mine == owner(b)
+
+
+# ---------------------------------------------------------------- guesses
+
+
+def _head(text: str, path: str) -> str:
+    stem = Path(path).stem if path else ""
+    return stem + "\n" + text[:HEAD_CHARS]
+
+
+def _year(head: str):
+    found = _MEETING_YEAR.search(head) or _ANY_YEAR.search(head)
+    return int(found.group(1)) if found else None
+
+
+def _meeting(head: str):
+    found = _MEETING.search(head)
+    if found:
+        return found.group(1)
+    return "other" if _OTHER_MEETING.search(head) else None
+
+
+def _team(head: str, text: str):
+    """A title naming a 班子/党组 makes a team report; otherwise the way the report speaks decides."""
+    if any(_TEAM_SUBJECT.search(line) and re.search("对照检查|检视剖析|剖析材料|发言提纲|检查材料", line)
+           for line in head.splitlines()[:3]):
+        return True
+    team, personal = len(_TEAM_WORDS.findall(text)), len(_PERSONAL_WORDS.findall(text))
+    if team >= 3 and team >= 2 * personal:
+        return True
+    if personal >= 3 and personal >= 2 * team:
+        return False
+    return None
+
+
+def _owner(head: str, team) -> dict:
+    """Unit (and the team as author) from a title like 市某局领导班子…; an author from …同志."""
+    lines = head.splitlines()[:3]
+    if team:
+        for line in lines:
+            found = _TEAM_SUBJECT.search(line)
+            if found and len(found.group(1)) >= 2:
+                return {"unit": found.group(1), "author": found.group(1) + found.group(2)}
+        return {}
+    for line in lines:
+        found = _AUTHOR.search(line)
+        if found:
+            return {"author": found.group(1)}
+    return {}
