@@ -57,12 +57,12 @@ def classify(alignment: Alignment, others: list, sub: Fingerprint, segment_df: d
 
 def judge(alignment: Alignment, others: list, sub: Fingerprint, context: Context, settings: Settings) -> Optional[Verdict]:
     """The verdict on one passage, or None if it is too weak to report."""
-    carriers = _carriers(alignment, others, context)
+    carriers = _carriers(alignment, others, context, settings)
     citation = _citation(alignment, sub, context, settings)
     if citation is not None:
         return Verdict("quotation", alignment, carriers, cited=citation.speaker)
     formula_share = _formula_share(sub.content[slice(*alignment.sub_span)], settings)
-    if _is_formula(alignment, len(carriers), sub, context.segment_df, formula_share, settings):
+    if _is_formula(alignment, 1 + len({o.doc_id for o in others}), sub, context.segment_df, formula_share, settings):
         return Verdict("formula", alignment, carriers)
     # formulae inside a passage are not evidence of copying: discount them
     if alignment.evidence * (1.0 - formula_share) < settings.min_evidence or alignment.similarity < settings.min_mean_similarity:
@@ -70,9 +70,16 @@ def judge(alignment: Alignment, others: list, sub: Fingerprint, context: Context
     return _reuse(alignment, others, carriers, context, settings)
 
 
-def _carriers(alignment: Alignment, others: list, context: Context) -> list[SourceRef]:
-    ids = [alignment.doc_id] + sorted({o.doc_id for o in others} - {alignment.doc_id})
-    return [context.source(doc_id) for doc_id in ids]
+def _carriers(alignment: Alignment, others: list, context: Context, settings: Settings) -> list[SourceRef]:
+    """The documents that carry the passage: its source, and the others whose own match covers enough of it."""
+    length = max(1, alignment.sub_span[1] - alignment.sub_span[0])
+    covering = {o.doc_id for o in others if _overlap(o.sub_span, alignment.sub_span) >= settings.carrier_min_overlap * length
+                and o.evidence >= settings.min_evidence}
+    return [context.source(doc_id) for doc_id in [alignment.doc_id] + sorted(covering - {alignment.doc_id})]
+
+
+def _overlap(a: tuple, b: tuple) -> int:
+    return max(0, min(a[1], b[1]) - max(a[0], b[0]))
 
 
 def _citation(alignment: Alignment, sub: Fingerprint, context: Context, settings: Settings):

@@ -1,0 +1,101 @@
+"""Document metadata: inferred from text and file name (and marked so), given by manifest or options, edited with `chachong meta`."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from reuse_planting import SEEDS, last_year_and_this_year, meta, seed_text
+
+from detector import api
+from detector.cli import ExitCode, cli
+from detector.metadata import complete, edited, infer
+from detector.model import DocumentMeta
+from planting import SAMPLE
+
+
+def test_a_team_title_gives_year_meeting_and_team():
+    guessed = infer("局党组2022年民主生活会对照检查材料\n根据市委统一部署……", "x.txt")
+    assert (guessed.year, guessed.meeting, guessed.team) == (2022, "民主生活会", True)
+    assert set(guessed.inferred) == {"year", "meeting", "team"}
+
+
+def test_year_and_unit_from_the_file_name_and_personal_reports_from_the_text():
+    guessed = infer("正文没有年份。", "归档/XX县财政局领导班子2023年度组织生活会对照检查材料.docx")
+    assert (guessed.unit, guessed.year, guessed.meeting, guessed.team) == ("XX县财政局", 2023, "组织生活会", True)
+    personal = infer(seed_text(3), "003.txt")  # 按照2023年度主题教育专题民主生活会安排，本人……
+    assert (personal.year, personal.meeting, personal.team, personal.author) == (2023, "民主生活会", False, None)
+    assert infer("张三同志2024年度组织生活会个人对照检查材料\n我……", "").author == "张三"
+
+
+def test_given_values_win_and_only_guesses_are_marked():
+    filled = complete(DocumentMeta(author="张三", year=2021), "局党组2022年民主生活会对照检查材料", "")
+    assert (filled.author, filled.year, filled.meeting) == ("张三", 2021, "民主生活会")
+    assert "year" not in filled.inferred and "meeting" in filled.inferred
+    fixed = edited(filled, {"meeting": "专题组织生活会", "team": False})
+    assert fixed.meeting == "组织生活会" and "meeting" not in fixed.inferred and "team" not in fixed.inferred
+
+
+def test_added_documents_get_inferred_metadata_and_manifest_values(tmp_path):
+    with api.open_corpus(tmp_path / "c.db", create=True) as corpus:
+        api.add_paths(corpus, SEEDS[:2], manifest=SAMPLE / "manifest.csv")
+        api.add_paths(corpus, SEEDS[3:4])
+        rows = {path.rsplit("/", 1)[-1][:3]: m for _, path, m in api.list_documents(corpus)}
+    assert (rows["000"].author, rows["000"].year, rows["000"].meeting) == ("局长甲", 2023, "民主生活会")
+    assert "year" not in rows["000"].inferred and rows["001"].team is True and "team" in rows["001"].inferred
+    assert (rows["003"].year, rows["003"].author) == (2023, None) and "year" in rows["003"].inferred
+
+
+def test_scanning_a_stored_file_uses_its_stored_metadata(tmp_path):
+    old, new, _ = last_year_and_this_year()
+    sub = tmp_path / "2024.txt"
+    sub.write_text(new, encoding="utf-8")
+    with api.open_corpus(tmp_path / "c.db", create=True) as corpus:
+        api.add_text(corpus, old, "2022.txt", meta("干部丙", "某镇", 2022))
+        api.add_paths(corpus, [sub], meta=meta("干部丙", "某镇", 2024))
+        report = api.scan_paths(corpus, [sub])[0]
+    assert report.submission.meta.author == "干部丙"
+    assert {p.kind for p in report.passages if p.kind != "formula"} == {"self_reuse"}
+
+
+# ---------------------------------------------------------------- the command line
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+@pytest.fixture
+def db(tmp_path, runner):
+    path = tmp_path / "m.db"
+    result = runner.invoke(cli, ["add", *map(str, SEEDS[:2]), "--db", str(path), "--meeting", "组织生活会", "--personal"])
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def _listed(runner, db, *args):
+    result = runner.invoke(cli, ["meta", *args, "--db", str(db), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def test_add_options_set_meeting_and_team(runner, db):
+    rows = _listed(runner, db)
+    assert [(r["meeting"], r["team"]) for r in rows] == [("组织生活会", False)] * 2
+    assert all("meeting" not in r["inferred"] and "team" not in r["inferred"] for r in rows)
+    assert rows[1]["year"] == 2022 and "year" in rows[1]["inferred"]
+
+
+def test_meta_edits_by_id_and_by_path(runner, db):
+    [row] = _listed(runner, db, "1", "--author", "局长甲", "--year", "2021", "--team")
+    assert (row["id"], row["author"], row["year"], row["team"]) == (1, "局长甲", 2021, True)
+    [row] = _listed(runner, db, str(SEEDS[1]), "--unit", "市x局")
+    assert (row["id"], row["unit"], row["year"]) == (2, "市x局", 2022) and "year" in row["inferred"]
+    text = runner.invoke(cli, ["meta", "--db", str(db)]).output
+    assert "author=局长甲" in text and "year=2022(推断)" in text
+
+
+def test_meta_refuses_unknown_documents_and_edits_without_targets(runner, db):
+    missing = runner.invoke(cli, ["meta", "99", "--db", str(db), "--year", "2020"])
+    assert missing.exit_code == ExitCode.ERROR and "99" in missing.output
+    assert runner.invoke(cli, ["meta", "--db", str(db), "--year", "2020"]).exit_code == ExitCode.USAGE
