@@ -16,7 +16,9 @@ from detector.ingest import iter_input_files, read_document
 from detector.model import COUNTED_KINDS, Document, Report
 from detector.store import SqliteStore
 
-# segment ids of the batch's own store are shifted past any corpus segment id
+# ids of the batch's own documents and segments are shifted past any corpus id (on equal evidence the
+# aligner prefers the lower id: the archive document over a colleague's submission)
+BATCH_IDS = 1 << 40
 BATCH_SEGMENTS = 1 << 48
 
 
@@ -66,7 +68,7 @@ def scan_documents(corpus: api.Corpus, items: list, progress=None) -> BatchScan:
         batch_corpus = _BatchCorpus(store, corpus.settings)
         for n, (pos, doc) in enumerate(_bar(readable, progress, "scanning")):
             reports[pos] = store.scan(batch_corpus, n, doc)
-    to_position = {-(n + 1): pos for n, (pos, _) in enumerate(readable)}
+    to_position = {BATCH_IDS + n: pos for n, (pos, _) in enumerate(readable)}
     peers = [_peer_positions(r, to_position) for r in reports]
     return BatchScan(reports=reports, clusters=find_clusters(reports, peers), peers=peers, started_at=started,
                      seconds=round(time.perf_counter() - clock, 3), corpus_documents=corpus.store.document_count())
@@ -79,7 +81,7 @@ def _peer_positions(report: Report, to_position: dict) -> list:
 class BatchStore:
     """The corpus store and an in-memory store of the batch's submissions, seen as one store.
 
-    Batch documents get negative ids (-1, -2, …) and segment ids shifted by BATCH_SEGMENTS, so the
+    Batch document n has id BATCH_IDS + n and its segment ids are shifted by BATCH_SEGMENTS, so the
     aligner and the classifier treat a colleague's submission like any corpus document.
     """
 
@@ -91,7 +93,7 @@ class BatchStore:
 
     @classmethod
     def of(cls, base: SqliteStore, docs: list, settings) -> "BatchStore":
-        """Index `docs` into a fresh in-memory store; document n gets batch id -(n + 1)."""
+        """Index `docs` into a fresh in-memory store; document n gets id BATCH_IDS + n."""
         batch = SqliteStore(":memory:", create=True)
         entries = [(doc, fingerprint(doc.text, settings)) for doc in docs]
         with batch.transaction():
@@ -116,13 +118,13 @@ class BatchStore:
         """Scan batch document n against the corpus and every other batch document."""
         self._own_hashes = set(self.entries[n][1].hashes)
         try:
-            return api.scan_document(corpus, doc, exclude_ids={-(n + 1)})
+            return api.scan_document(corpus, doc, exclude_ids={BATCH_IDS + n})
         finally:
             self._own_hashes = set()
 
     def entry(self, doc_id: int) -> tuple:
-        """(document, fingerprint) of a batch document, by its negative id."""
-        doc, fp = self.entries[-doc_id - 1]
+        """(document, fingerprint) of a batch document, by its id."""
+        doc, fp = self.entries[doc_id - BATCH_IDS]
         return dataclasses.replace(doc, id=doc_id), fp
 
     # --- the store interface the aligner and classifier use ---
@@ -142,7 +144,7 @@ class BatchStore:
             owners[~in_batch], indices[~in_batch] = self.base.segment_owner(segment_ids[~in_batch])
         if in_batch.any():
             ids, idx = self.batch.segment_owner(segment_ids[in_batch] - BATCH_SEGMENTS)
-            owners[in_batch], indices[in_batch] = -ids, idx
+            owners[in_batch], indices[in_batch] = ids - 1 + BATCH_IDS, idx
         return owners, indices
 
     def segment_document_frequency(self, hashes) -> dict:
@@ -156,12 +158,12 @@ class BatchStore:
         return counts
 
     def document(self, doc_id: int) -> Document:
-        return self.base.document(doc_id) if doc_id >= 0 else self.entry(doc_id)[0]
+        return self.base.document(doc_id) if doc_id < BATCH_IDS else self.entry(doc_id)[0]
 
     def source_ref(self, doc_id: int):
-        if doc_id >= 0:
+        if doc_id < BATCH_IDS:
             return self.base.source_ref(doc_id)
-        return dataclasses.replace(self.batch.source_ref(-doc_id), doc_id=doc_id)
+        return dataclasses.replace(self.batch.source_ref(doc_id - BATCH_IDS + 1), doc_id=doc_id)
 
     def document_id_by_sha(self, sha256: str):
         return self.base.document_id_by_sha(sha256)
@@ -171,7 +173,7 @@ class _BatchCorpus(api.Corpus):
     """A corpus whose batch documents come with the fingerprints computed when the batch was indexed."""
 
     def source_fingerprint(self, doc_id: int) -> tuple:
-        return self.store.entry(doc_id) if doc_id < 0 else super().source_fingerprint(doc_id)
+        return self.store.entry(doc_id) if doc_id >= BATCH_IDS else super().source_fingerprint(doc_id)
 
 
 # ---------------------------------------------------------------- clusters

@@ -14,6 +14,18 @@ METRIC_NAMES = {
     "formula_chars": "规范提法字数",
     "counted_chars": "总字数（不含空白）",
     "sources": "来源篇数",
+    "copy_ratio_excluding_self": "去除本人复制比",
+    "self_reuse_ratio": "本人旧稿复制比",
+    "self_reuse_chars": "本人旧稿字数",
+    "template_ratio": "模板复制比",
+    "template_chars": "模板字数",
+    "other_authors_ratio": "他人复制比",
+    "copied_chars": "他人复制字数",
+    "quotation_chars": "引用字数",
+    "template_traces": "模板痕迹",
+    "problems_copy_ratio": "问题部分复制比",
+    "causes_copy_ratio": "原因部分复制比",
+    "measures_copy_ratio": "措施部分复制比",
 }
 
 
