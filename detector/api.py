@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections import OrderedDict
 from pathlib import Path
 
 from detector import align
+from detector import rebuild as rebuilding
 from detector import metadata, quotes
 from detector.classify import Context, judge
 from detector.errors import DetectorError, InputError
@@ -52,6 +54,14 @@ class Corpus:
         if len(self._fingerprints) > self._cache_size:
             self._fingerprints.popitem(last=False)
         return entry
+
+    @contextlib.contextmanager
+    def reading(self):
+        """A read transaction: queries inside see one committed index; cached sources go when another process changed it."""
+        with self.store.snapshot() as snapshot:
+            if snapshot.changed:
+                self._fingerprints.clear()  # a rebuild may have given the ids to other documents
+            yield
 
 
 @dataclasses.dataclass
@@ -166,6 +176,36 @@ def remove_document(corpus: Corpus, doc_id: int) -> None:
     corpus._fingerprints.pop(doc_id, None)
 
 
+def remove_paths(corpus: Corpus, targets) -> tuple[list, list]:
+    """Remove documents named by id, by the path they were added from, or by a folder above it.
+
+    Returns ([(id, path) removed], [targets that named no document]).
+    """
+    removed, unknown = [], []
+    for target in map(str, targets):
+        found = _documents_named(corpus, target)
+        if not found:
+            unknown.append(target)
+        for doc_id, path in found:
+            remove_document(corpus, doc_id)
+            removed.append((doc_id, path))
+    return removed, unknown
+
+
+def _documents_named(corpus: Corpus, target: str) -> list:
+    rows = corpus.store.documents()
+    if target.isdigit() and any(doc_id == int(target) for doc_id, _, _ in rows):
+        return [(doc_id, path) for doc_id, path, _ in rows if doc_id == int(target)]
+    wanted = Path(target).resolve()
+    return [(doc_id, path) for doc_id, path, _ in rows
+            if path == target or Path(path).resolve() == wanted or wanted in Path(path).resolve().parents]
+
+
+def rebuild(db_path, archive, manifest=None, **options):
+    """Bring the corpus at `db_path` in line with an archive folder: locked, atomic, incremental (see detector/rebuild.py)."""
+    return rebuilding.rebuild(db_path, archive, manifest, **options)
+
+
 def document_from_text(text: str, path: str, meta: DocumentMeta | None = None) -> Document:
     import hashlib
 
@@ -178,6 +218,11 @@ def document_from_text(text: str, path: str, meta: DocumentMeta | None = None) -
 
 def scan_document(corpus: Corpus, doc: Document, exclude_ids=()) -> Report:
     """Every passage of `doc` found in the corpus, classified, with the measures."""
+    with corpus.reading():  # one committed state of the index, even while a rebuild commits
+        return _scan_document(corpus, doc, exclude_ids)
+
+
+def _scan_document(corpus: Corpus, doc: Document, exclude_ids) -> Report:
     settings = corpus.settings
     sub = fingerprint(doc.text, settings)
     exclude = set(exclude_ids)

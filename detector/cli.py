@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import json
+import logging
 import sys
 
 import click
 
 from detector import __version__, api, history
-from detector.errors import DetectorError
+from detector.errors import DetectorError, IndexLocked
+from detector.locking import writer_lock
 from detector.model import DocumentMeta
 from detector.report import RENDERERS, render_summary, write_reports
 
@@ -21,6 +24,7 @@ class ExitCode(enum.IntEnum):
     ERROR = 1  # a file or the database could not be used
     USAGE = 2  # wrong options (click's own code)
     FINDINGS = 3  # at least one submission above --fail-above
+    LOCKED = 4  # another process (rebuild, add, remove) is writing the index; nothing was changed
 
 
 def _db_option(f):
@@ -73,7 +77,7 @@ def add(paths, db_path, author, unit, year, meeting, team, manifest, encoding, m
     if not paths and not manifest:
         raise click.UsageError("name files or folders to add, or --manifest CSV")
     meta = _given_meta(author=author, unit=unit, year=year, meeting=meeting, team=team)
-    with _open(db_path, create=True, max_file_mb=max_file_mb) as corpus:
+    with _writing(db_path, "add"), _open(db_path, create=True, max_file_mb=max_file_mb) as corpus:
         summary = _call(api.add_paths, corpus, paths, meta=meta, manifest=manifest, encoding=encoding,
                         progress=_progress())
     for path, reason in summary.failed:
@@ -97,7 +101,6 @@ def scan(paths, db_path, fmt, fail_above, show_formulae, encoding, out_dir):
         view = _call(history.view, corpus.store, scan_id)
     _write_reports(view, out_dir)
     _finish(result.reports, fmt, fail_above, show_formulae, view=view)
-
 
 
 @cli.command()
@@ -178,6 +181,76 @@ def _write_reports(view, out_dir) -> None:
         click.echo(f"scan {view['scan']['id']}: reports written to {out_dir}/index.html", err=True)
 
 
+# ---------------------------------------------------------------- index maintenance: rebuild, remove
+
+
+@cli.command()
+@_db_option
+@click.option("--from", "archive", required=True, type=click.Path(exists=True, file_okay=False),
+              help="The archive folder (walked recursively): the corpus is brought in line with it.")
+@click.option("--manifest", type=click.Path(dir_okay=False), default=None,
+              help="CSV (UTF-8) with header path,author,unit,year; metadata changes are applied too.")
+@click.option("--full", is_flag=True,
+              help="Re-index everything from scratch (done anyway when the index was built by another version).")
+@click.option("--keep-missing", is_flag=True, help="Keep documents whose files are gone from the archive.")
+@_encoding_option
+def rebuild(db_path, archive, manifest, full, keep_missing, encoding):
+    """Bring the corpus in line with an archive folder: add, re-index, remove, recount, compact.
+
+    Scans may run meanwhile (they see the old index until the new one is committed). One writer at a
+    time: a second rebuild exits with code 4. Exit code 1 when a file could not be indexed.
+    """
+    with _log_to_stderr():
+        summary = _call(api.rebuild, db_path, archive, manifest=manifest, full=full, keep_missing=keep_missing,
+                        encoding=encoding, progress=_progress())
+    for path, reason in summary.failed:
+        click.echo(f"error: {path}: {reason}", err=True)
+    click.echo(summary.line())
+    sys.exit(ExitCode.ERROR if summary.failed else ExitCode.OK)
+
+
+@cli.command()
+@click.argument("targets", nargs=-1, required=True)
+@_db_option
+def remove(targets, db_path):
+    """Remove documents by id, by the path they were added from, or by a folder; statistics stay consistent.
+
+    A file still in the archive folder comes back at the next rebuild: delete it there too.
+    """
+    with _writing(db_path, "remove"), _open(db_path, create=False) as corpus:
+        removed, unknown = _call(api.remove_paths, corpus, targets)
+    for doc_id, path in removed:
+        click.echo(f"removed {doc_id} {path}")
+    for target in unknown:
+        click.echo(f"error: {target}: no document with this id or path in the corpus", err=True)
+    sys.exit(ExitCode.ERROR if unknown else ExitCode.OK)
+
+
+@contextlib.contextmanager
+def _writing(db_path, command: str):
+    """Hold the index's writer lock for the block; exit at once with code 4 when another writer holds it."""
+    lock = writer_lock(db_path, command)
+    _call(lock.__enter__)
+    try:
+        yield
+    finally:
+        lock.__exit__(None, None, None)
+
+
+@contextlib.contextmanager
+def _log_to_stderr():
+    """Log lines (one per stage, with counts and timings) to stderr for the length of a command."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s chachong %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S"))
+    logger = logging.getLogger("chachong")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+
+
 # ---------------------------------------------------------------- metadata
 
 
@@ -243,6 +316,9 @@ def _call(function, *args, **kwargs):
     """Run a library function; its DetectorError becomes a one-line message and exit code 1."""
     try:
         return function(*args, **kwargs)
+    except IndexLocked as err:
+        click.echo(f"error: {err}", err=True)
+        sys.exit(ExitCode.LOCKED)
     except DetectorError as err:
         click.echo(f"error: {err}", err=True)
         sys.exit(ExitCode.ERROR)

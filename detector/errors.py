@@ -68,3 +68,7 @@ class ConverterMissing(InputError):
 
 class ZipBomb(FileTooLarge):
     """The archive inside a file would unpack to far more than any real document."""
+
+
+class IndexLocked(DatabaseError):
+    """Another process is writing the index (a rebuild, add or remove); this one stops without changing anything."""

@@ -42,6 +42,16 @@ CREATE TABLE IF NOT EXISTS segment_df (
     hash INTEGER PRIMARY KEY,
     docs INTEGER NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    sha256 TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS content_segments (
+    sha256 TEXT PRIMARY KEY,
+    hashes BLOB NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS scans (
     id INTEGER PRIMARY KEY,
     started_at TEXT NOT NULL,
@@ -288,6 +298,111 @@ class SqliteStore:
         return {"documents": docs, "characters": chars, "segments": segments, "postings": postings,
                 "database_bytes": size, "settings": self.meta().get("index")}
 
+    # --- rebuild support: archive files seen, remembered segment hashes, bulk changes, recount, compaction ---
+    def snapshot(self):
+        """A read transaction: the queries inside see one committed index, even while a rebuild commits (WAL)."""
+        return _Snapshot(self)
+
+    def _note_data_version(self) -> bool:
+        """Whether another connection committed since the last call (drops caches built from the old index)."""
+        version = self.conn.execute("PRAGMA data_version").fetchone()[0]
+        changed = getattr(self, "_data_version", version) != version
+        self._data_version = version
+        if changed:
+            self._segment_starts = None
+        return changed
+
+    def set_meta(self, key: str, value) -> None:
+        self._set_meta(key, value)
+
+    def file_states(self) -> dict:
+        """path → (size, mtime_ns, sha256) of the archive files the last rebuild saw."""
+        return {row[0]: tuple(row[1:]) for row in self.conn.execute("SELECT path, size, mtime_ns, sha256 FROM files")}
+
+    def replace_file_states(self, states: dict) -> None:
+        """Record the archive's files (path → (size, mtime_ns, sha256)); call inside a transaction."""
+        self.conn.execute("DELETE FROM files")
+        rows = ((path, *state) for path, state in sorted(states.items()))
+        self.conn.executemany("INSERT INTO files (path, size, mtime_ns, sha256) VALUES (?, ?, ?, ?)", rows)
+
+    def document_metas(self) -> dict:
+        """id → DocumentMeta of every stored document, without loading the texts."""
+        rows = self.conn.execute("SELECT id, author, unit, year, meeting, team, inferred FROM documents")
+        return {row[0]: _meta_from_row(row[1:]) for row in rows}
+
+    def set_document_meta(self, doc_id: int, meta: DocumentMeta) -> None:
+        team = None if meta.team is None else int(meta.team)
+        self.conn.execute("UPDATE documents SET author = ?, unit = ?, year = ?, meeting = ?, team = ? WHERE id = ?",
+                          (meta.author, meta.unit, meta.year, meta.meeting, team, doc_id))
+
+    def move_document(self, doc_id: int, path: str) -> None:
+        self.conn.execute("UPDATE documents SET path = ? WHERE id = ?", (path, doc_id))
+
+    def delete_documents(self, doc_ids) -> None:
+        """Remove documents and their postings in one pass over the postings; call inside a transaction.
+
+        segment_df is not touched: a rebuild recounts it from scratch afterwards (recount_segment_df).
+        """
+        ranges = list(self._batched("SELECT first_segment, segment_count FROM documents WHERE id IN ({})", doc_ids))
+        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS doomed_segments (segment INTEGER PRIMARY KEY)")
+        self.conn.execute("DELETE FROM doomed_segments")
+        segments = ((s,) for first, count in ranges for s in range(first, first + count))
+        self.conn.executemany("INSERT INTO doomed_segments (segment) VALUES (?)", segments)
+        self.conn.execute("DELETE FROM postings WHERE segment IN (SELECT segment FROM doomed_segments)")
+        for _ in self._batched("DELETE FROM documents WHERE id IN ({})", doc_ids):
+            pass
+        self._segment_starts = None
+
+    def clear_index(self) -> None:
+        """Empty documents, postings and statistics (a full rebuild starts here); call inside a transaction."""
+        for table in ("postings", "segment_df", "documents", "content_segments"):
+            self.conn.execute(f"DELETE FROM {table}")
+        self._segment_starts = None
+
+    def remember_segment_hashes(self, entries) -> None:
+        """Keep each content's distinct segment hashes ((sha256, hashes) pairs) for recounting without re-reading texts."""
+        rows = ((sha, np.unique(np.asarray(hashes, dtype=np.int64)).tobytes()) for sha, hashes in entries)
+        self.conn.executemany("INSERT OR REPLACE INTO content_segments (sha256, hashes) VALUES (?, ?)", rows)
+
+    def documents_without_segment_hashes(self):
+        """(sha256, text) of stored documents whose segment hashes are not remembered (added by `add`, or older DBs)."""
+        return self.conn.execute(
+            "SELECT sha256, text FROM documents WHERE sha256 NOT IN (SELECT sha256 FROM content_segments)")
+
+    def recount_segment_df(self) -> int:
+        """Recount segment document frequencies from scratch from the stored documents' segment hashes; returns the rows."""
+        self.conn.execute("DELETE FROM content_segments WHERE sha256 NOT IN (SELECT sha256 FROM documents)")
+        blobs = [np.frombuffer(b, dtype=np.int64) for (b,) in
+                 self.conn.execute("SELECT c.hashes FROM content_segments c JOIN documents d ON d.sha256 = c.sha256")]
+        hashes, counts = np.unique(np.concatenate(blobs) if blobs else np.zeros(0, np.int64), return_counts=True)
+        self.conn.execute("DELETE FROM segment_df")
+        self.conn.executemany("INSERT INTO segment_df (hash, docs) VALUES (?, ?)", zip(hashes.tolist(), counts.tolist()))
+        return len(hashes)
+
+    def compact(self, vacuum_above: float = 0.25) -> dict:
+        """PRAGMA optimize; VACUUM when over `vacuum_above` of the pages are free; fold the WAL back into the file."""
+        self.conn.execute("PRAGMA optimize")
+        pages = self.conn.execute("PRAGMA page_count").fetchone()[0]
+        free = self.conn.execute("PRAGMA freelist_count").fetchone()[0]
+        vacuumed = free > vacuum_above * pages
+        if vacuumed:
+            self.conn.execute("VACUUM")
+        self.conn.execute("PRAGMA busy_timeout=2000")  # a scan holding an old snapshot: leave the WAL for next time
+        try:
+            busy = self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        finally:
+            self.conn.execute("PRAGMA busy_timeout=60000")
+        return {"pages": pages, "free_pages": free, "vacuumed": vacuumed, "wal_truncated": not busy}
+
+    def index_problems(self) -> list[str]:
+        """What is wrong with the index, empty when it is intact: SQLite's integrity check and postings ↔ documents."""
+        problems = [r[0] for r in self.conn.execute("PRAGMA integrity_check") if r[0] != "ok"]
+        ranges = self.conn.execute("SELECT first_segment, segment_count FROM documents ORDER BY first_segment").fetchall()
+        expected = np.concatenate([np.arange(f, f + n) for f, n in ranges]) if ranges else np.zeros(0, np.int64)
+        found = np.array([r[0] for r in self.conn.execute("SELECT DISTINCT segment FROM postings ORDER BY segment")])
+        if not np.array_equal(found.astype(np.int64), expected.astype(np.int64)):
+            problems.append(f"postings cover {len(found)} segments, the documents own {len(expected)} (not the same ones)")
+        return problems
 
 class _Transaction:
     """BEGIN IMMEDIATE … COMMIT, rolled back on any exception: nothing is ever half-written."""
@@ -304,11 +419,43 @@ class _Transaction:
         return False
 
 
+class _Snapshot:
+    """BEGIN … COMMIT around reads: in WAL mode a reader keeps its snapshot while a writer commits.
+
+    `changed` says whether another connection committed since this store's previous snapshot.
+    """
+
+    def __init__(self, store):
+        self.store = store
+        self.changed = False
+        self.own = False
+
+    def __enter__(self):
+        conn = self.store.conn
+        self.own = not conn.in_transaction
+        if self.own:
+            conn.execute("BEGIN")
+            conn.execute("SELECT count(*) FROM meta").fetchone()  # the snapshot starts at the first read
+        self.changed = self.store._note_data_version()
+        return self
+
+    def __exit__(self, *exc):
+        if self.own:
+            self.store.conn.execute("COMMIT")
+        return False
+
+
 def _row_to_document(row) -> Document:
     doc_id, path, sha, encoding, fmt, text, author, unit, year, meeting, team, inferred = row
     meta = DocumentMeta(author=author, unit=unit, year=year, meeting=meeting,
                         team=None if team is None else bool(team), inferred=tuple(json.loads(inferred or "[]")))
     return Document(path=path, text=text, sha256=sha, encoding=encoding, format=fmt, meta=meta, id=doc_id)
+
+
+def _meta_from_row(row) -> DocumentMeta:
+    author, unit, year, meeting, team, inferred = row
+    return DocumentMeta(author=author, unit=unit, year=year, meeting=meeting,
+                        team=None if team is None else bool(team), inferred=tuple(json.loads(inferred or "[]")))
 
 
 def _mismatch_message(path: str, stored: dict, asked: dict) -> str:

@@ -1,0 +1,381 @@
+"""Bring a corpus in line with its archive folder: one locked pass that adds, re-indexes, removes, recounts and compacts.
+
+Atomicity: everything a rebuild changes is written in ONE SQLite write transaction in WAL mode. Scans read
+inside their own read transaction (SqliteStore.snapshot), so they see the index as it was before the
+commit or as it is after it, never a mix; a rebuild killed before the commit leaves only uncommitted WAL
+frames, which SQLite discards. Only one writer at a time: detector.locking.writer_lock.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+import os
+import time
+from pathlib import Path
+
+from detector import __version__
+from detector.errors import InputError
+from detector.fingerprint import fingerprint
+from detector.ingest import iter_input_files, read_document
+from detector.ingest.manifest import read_manifest
+from detector.locking import writer_lock
+from detector.model import DocumentMeta
+from detector.normalize import normalize
+from detector.segment import segment
+from detector.settings import DEFAULT, NORMALISER_VERSION, Settings
+from detector.sign import content_hash
+from detector.store import SqliteStore
+
+log = logging.getLogger("chachong.rebuild")
+
+BATCH_DOCUMENTS = 200  # documents fingerprinted per insert_documents call
+RACY_SECONDS = 2  # a file modified this close to the survey is hashed again next time (its mtime may not move)
+_META_FIELDS = ("author", "unit", "year", "meeting", "team")
+
+
+@dataclasses.dataclass
+class RebuildSummary:
+    """What a rebuild did; `failed` holds (path, reason) of files that could not be indexed."""
+
+    added: list = dataclasses.field(default_factory=list)
+    changed: list = dataclasses.field(default_factory=list)
+    removed: list = dataclasses.field(default_factory=list)
+    renamed: list = dataclasses.field(default_factory=list)  # (old path, new path): same content, no re-indexing
+    relabelled: list = dataclasses.field(default_factory=list)  # manifest metadata changed
+    kept_missing: list = dataclasses.field(default_factory=list)
+    failed: list = dataclasses.field(default_factory=list)
+    unchanged: int = 0
+    hashed: int = 0  # files whose content had to be hashed (size or mtime differed from the last run)
+    full: bool = False
+    full_reason: str | None = None
+    documents: int = 0
+    seconds: float = 0.0
+    stages: dict = dataclasses.field(default_factory=dict)
+
+    @property
+    def changed_index(self) -> bool:
+        return bool(self.full or self.added or self.changed or self.removed or self.renamed or self.relabelled)
+
+    def line(self) -> str:
+        return (f"added {len(self.added)}, changed {len(self.changed)}, removed {len(self.removed)}, "
+                f"renamed {len(self.renamed)}, relabelled {len(self.relabelled)}, unchanged {self.unchanged}, "
+                f"failed {len(self.failed)}; {self.documents} documents; {self.seconds:.2f} s")
+
+
+@dataclasses.dataclass
+class _Plan:
+    """The difference between the archive and the index, worked out before anything is written."""
+
+    states: dict  # path → (size, mtime_ns, sha256) of every archive file that could be hashed
+    index: list  # paths whose content is not stored yet (first path of each new content)
+    remove: list  # (doc id, path) of stored documents to drop
+    move: list  # (doc id, old path, new path)
+    keep: list  # (doc id, path) of missing documents kept (--keep-missing)
+
+
+def rebuild(db_path, archive, manifest=None, *, full: bool = False, keep_missing: bool = False,
+            settings: Settings | None = None, encoding=None, progress: bool = False) -> RebuildSummary:
+    """Bring the corpus at `db_path` in line with the files under `archive`; see the module docstring.
+
+    `settings` (Python callers only) changes the index settings, which needs `full`; without it the stored
+    ones are kept. Raises IndexLocked when another writer holds the index.
+    """
+    started = time.perf_counter()
+    with writer_lock(db_path, "rebuild"):
+        log.info("lock: holding %s", f"{db_path}.lock")
+        store = SqliteStore(db_path, create=True)
+        try:
+            job = _Rebuild(store, Path(archive).resolve(), manifest, keep_missing, encoding, progress)
+            summary = job.run(full, settings)
+        finally:
+            store.close()
+    summary.seconds = time.perf_counter() - started
+    log.info("done: %s", summary.line())
+    return summary
+
+
+def full_rebuild_reason(stored: dict | None, wanted: Settings | None = None) -> str | None:
+    """Why an index built with the `stored` signature cannot be updated incrementally (None: it can)."""
+    if not stored:
+        return None
+    if stored.get("normaliser_version") != NORMALISER_VERSION:
+        return (f"the index was built with normaliser version {stored.get('normaliser_version')}, "
+                f"this chachong has {NORMALISER_VERSION}")
+    if wanted is not None and wanted.index_signature() != stored:
+        return "other index settings were asked for"
+    if stored_settings(stored).index_signature() != stored:
+        return "this chachong derives other index parameters from the stored settings"
+    return None
+
+
+def stored_settings(stored: dict | None) -> Settings:
+    """The Settings an index was built with (the defaults for fields it does not record)."""
+    names = {f.name for f in dataclasses.fields(Settings)}
+    fields = {k: v for k, v in (stored or {}).items() if k in names}
+    if "lsh_weights" in fields:
+        fields["lsh_weights"] = tuple(fields["lsh_weights"])
+    return DEFAULT.replace(**fields)
+
+
+class _Rebuild:
+    """One rebuild run: survey → plan → apply (one transaction) → compact, each stage logged with counts and time."""
+
+    def __init__(self, store: SqliteStore, archive: Path, manifest, keep_missing: bool, encoding, progress: bool):
+        self.store = store
+        self.archive = archive
+        self.manifest = read_manifest(manifest) if manifest else {}
+        self.keep_missing = keep_missing
+        self.encoding = encoding
+        self.progress = progress
+        self.summary = RebuildSummary()
+
+    def run(self, full: bool, settings: Settings | None) -> RebuildSummary:
+        self.settings, self.summary.full = self._choose_settings(full, settings)
+        plan = self._stage("survey", self._survey)
+        if self.summary.full or self._has_work(plan):
+            entries = self._stage("prepare", lambda: self._prepare(plan))
+            self._stage("apply", lambda: self._apply(plan, entries))
+            self._stage("compact", self._compact)
+        self.summary.documents = self.store.document_count()
+        return self.summary
+
+    def _stage(self, name: str, work):
+        started = time.perf_counter()
+        result = work()
+        self.summary.stages[name] = seconds = time.perf_counter() - started
+        log.info("%s: %s (%.2f s)", name, self._counts(name), seconds)
+        return result
+
+    def _counts(self, stage: str) -> str:
+        s = self.summary
+        if stage == "survey":
+            return (f"{s.unchanged + len(s.added) + len(s.changed)} files to keep or index, {s.hashed} hashed, "
+                    f"{len(s.added)} new, {len(s.changed)} changed, {len(s.removed)} gone, {len(s.renamed)} renamed, "
+                    f"{len(s.failed)} unreadable")
+        if stage == "prepare":
+            return f"{self._prepared} documents read and fingerprinted, {len(s.failed)} failed"
+        if stage == "apply":
+            return (f"{self._prepared} indexed, {len(s.removed)} removed, {len(s.renamed)} renamed, "
+                    f"{len(s.relabelled)} relabelled; statistics recounted; committed")
+        return self._compaction
+
+    # ---------------------------------------------------------------- settings
+
+    def _choose_settings(self, full: bool, settings: Settings | None) -> tuple[Settings, bool]:
+        stored = self.store.meta().get("index")
+        reason = full_rebuild_reason(stored, settings)
+        if reason and not full:
+            log.warning("full rebuild needed: %s; doing one", reason)
+            full = True
+        self.summary.full_reason = reason
+        if settings is None:
+            settings = stored_settings(stored) if stored else DEFAULT
+        return settings, full
+
+    # ---------------------------------------------------------------- survey and plan
+
+    def _survey(self) -> _Plan:
+        self.known = self.store.file_states()
+        states = self._file_states(self.known)
+        plan = self._plan(states)
+        self._classify(plan)
+        return plan
+
+    def _file_states(self, known: dict) -> dict:
+        """path → (size, mtime_ns, sha256); the content is hashed only when size or mtime differ from last time."""
+        states, racy_after = {}, time.time_ns() - RACY_SECONDS * 10**9
+        for path in map(str, iter_input_files([self.archive])):
+            try:
+                states[path] = self._file_state(path, known.get(path), racy_after)
+            except OSError as err:
+                self.summary.failed.append((path, f"could not be read ({err.strerror or err})"))
+        return states
+
+    def _file_state(self, path: str, known, racy_after: int) -> tuple:
+        stat = os.stat(path)
+        if known and known[0] == stat.st_size and known[1] == stat.st_mtime_ns:
+            return known
+        self.summary.hashed += 1
+        mtime = stat.st_mtime_ns if stat.st_mtime_ns < racy_after else -1
+        return stat.st_size, mtime, _sha256(path)
+
+    def _plan(self, states: dict) -> _Plan:
+        by_sha: dict = {}
+        for path, state in states.items():  # walk order: the first path of a content is the one indexed
+            by_sha.setdefault(state[2], []).append(path)
+        stored = {sha: (doc_id, path) for doc_id, path, sha in self.store.documents()}
+        if self.summary.full:
+            return self._full_plan(states, by_sha, stored)
+        plan = _Plan(states, [paths[0] for sha, paths in by_sha.items() if sha not in stored], [], [], [])
+        for sha, (doc_id, path) in stored.items():
+            if sha in by_sha and path not in by_sha[sha]:
+                plan.move.append((doc_id, path, by_sha[sha][0]))
+            elif sha not in by_sha:
+                self._drop_or_keep(plan, doc_id, path)
+        return plan
+
+    def _full_plan(self, states: dict, by_sha: dict, stored: dict) -> _Plan:
+        plan = _Plan(states, [paths[0] for paths in by_sha.values()], [], [], [])
+        for sha, (doc_id, path) in stored.items():
+            if sha not in by_sha:
+                self._drop_or_keep(plan, doc_id, path)
+        return plan
+
+    def _drop_or_keep(self, plan: _Plan, doc_id: int, path: str) -> None:
+        unreadable = {p for p, _ in self.summary.failed}  # could not even be hashed: keep what is indexed
+        if (self.keep_missing and path not in plan.states) or path in unreadable:
+            plan.keep.append((doc_id, path))
+        else:
+            plan.remove.append((doc_id, path))
+
+    def _classify(self, plan: _Plan) -> None:
+        s, stored = self.summary, self.store.documents()
+        stored_paths, stored_shas = {path for _, path, _ in stored}, {sha for _, _, sha in stored}
+        for path in plan.index:
+            if plan.states[path][2] in stored_shas:  # a full rebuild re-indexes unchanged files
+                continue
+            (s.changed if path in stored_paths else s.added).append(path)  # another content at a stored path
+        s.removed = [path for _, path in plan.remove if path not in plan.states]
+        s.renamed = [(old, new) for _, old, new in plan.move]
+        s.kept_missing = [path for _, path in plan.keep if path not in plan.states]
+        s.unchanged = len(plan.states) - len(s.added) - len(s.changed)
+
+    def _has_work(self, plan: _Plan) -> bool:
+        """Anything to write? A run that finds nothing to change does not open a write transaction at all."""
+        unremembered = next(iter(self.store.documents_without_segment_hashes()), None) is not None
+        return bool(plan.index or plan.remove or plan.move or self._relabels(plan)
+                    or self._states_to_record(plan) != self.known or unremembered)
+
+    def _relabels(self, plan: _Plan) -> list:
+        """(doc id, path, meta) of kept documents whose manifest row now says something else."""
+        if not self.manifest or self.summary.full:
+            return []
+        gone, moved = {doc_id for doc_id, _ in plan.remove}, {doc_id: new for doc_id, _, new in plan.move}
+        metas, relabels = self.store.document_metas(), []
+        for doc_id, path, _ in self.store.documents():
+            path = moved.get(doc_id, path)
+            wanted = self.manifest.get(Path(path).resolve())
+            if doc_id not in gone and wanted and _differs(metas[doc_id], wanted):
+                relabels.append((doc_id, path, _merged(metas[doc_id], wanted)))
+        return relabels
+
+    # ---------------------------------------------------------------- apply: one transaction
+
+    # ---------------------------------------------------------------- prepare: no write lock on the database
+
+    def _prepare(self, plan: _Plan) -> list:
+        """(document, band keys, segment hashes) of everything to insert, read and fingerprinted before the write
+        transaction so that it stays short (scans recording their results wait for it)."""
+        self._remember_missing_segment_hashes()
+        kept = [self.store.document(doc_id) for doc_id, _ in plan.keep] if self.summary.full else []
+        docs = [doc for doc in map(self._read, self._bar(plan.index)) if doc is not None] + kept
+        entries = [self._entry(doc) for doc in docs]
+        self._prepared = len(entries)
+        return entries
+
+    def _entry(self, doc) -> tuple:
+        fp = fingerprint(doc.text, self.settings)
+        return doc, fp.keys, fp.hashes
+
+    def _read(self, path: str):
+        meta = self.manifest.get(Path(path).resolve())
+        try:
+            return read_document(path, encoding=self.encoding, settings=self.settings,
+                                 meta=dataclasses.replace(meta) if meta else None)
+        except InputError as err:
+            self.summary.failed.append((path, err.reason))
+            for bucket in (self.summary.added, self.summary.changed):
+                if path in bucket:
+                    bucket.remove(path)
+            return None
+
+    def _remember_missing_segment_hashes(self) -> None:
+        """Documents added by `add` (or by older versions) get their segment hashes remembered: a cache, so its own
+        short transaction."""
+        if self.summary.full:
+            return
+        missing = [(sha, self._segment_hashes(text)) for sha, text in self.store.documents_without_segment_hashes()]
+        if missing:
+            with self.store.transaction():
+                self.store.remember_segment_hashes(missing)
+
+    # ---------------------------------------------------------------- apply: one write transaction
+
+    def _apply(self, plan: _Plan, entries: list) -> None:
+        relabels = self._relabels(plan)
+        with self.store.transaction():
+            self._clear_or_remove(plan)
+            for doc_id, _, new in plan.move:
+                self.store.move_document(doc_id, new)
+            for i in range(0, len(entries), BATCH_DOCUMENTS):
+                self._insert(entries[i : i + BATCH_DOCUMENTS])
+            for doc_id, path, meta in relabels:
+                self.store.set_document_meta(doc_id, meta)
+            self.summary.relabelled = [path for _, path, _ in relabels]
+            self._recount()
+            self.store.replace_file_states(self._states_to_record(plan))
+            self._record_meta()
+
+    def _clear_or_remove(self, plan: _Plan) -> None:
+        if self.summary.full:
+            self.store.clear_index()
+        elif plan.remove:
+            self.store.delete_documents([doc_id for doc_id, _ in plan.remove])
+
+    def _insert(self, entries: list) -> None:
+        self.store.insert_documents(entries)
+        self.store.remember_segment_hashes((doc.sha256, hashes) for doc, _, hashes in entries)
+
+    def _recount(self) -> None:
+        """segment_df from scratch: the remembered hashes of every stored document, computed first where missing."""
+        missing = [(sha, self._segment_hashes(text)) for sha, text in self.store.documents_without_segment_hashes()]
+        self.store.remember_segment_hashes(missing)
+        rows = self.store.recount_segment_df()
+        log.info("statistics: %d segment hashes recounted (%d documents hashed from their text)", rows, len(missing))
+
+    def _segment_hashes(self, text: str) -> list:
+        return [content_hash(s.content) for s in segment(normalize(text), self.settings)]
+
+    def _states_to_record(self, plan: _Plan) -> dict:
+        failed = {path for path, _ in self.summary.failed}
+        return {path: state for path, state in plan.states.items() if path not in failed}
+
+    def _record_meta(self) -> None:
+        self.store.set_meta("index", self.settings.index_signature())
+        self.store.set_meta("built_by", {"chachong": __version__, "normaliser_version": NORMALISER_VERSION})
+        self.store.set_meta("last_rebuild", {"archive": str(self.archive), "full": self.summary.full,
+                                             "at": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
+
+    # ---------------------------------------------------------------- after the commit
+
+    def _compact(self) -> None:
+        result = self.store.compact()
+        self._compaction = (f"optimized; {result['free_pages']} of {result['pages']} pages free"
+                            f"{', vacuumed' if result['vacuumed'] else ''}"
+                            f"{'' if result['wal_truncated'] else '; WAL kept (a scan is reading)'}")
+
+    def _bar(self, items: list):
+        if not self.progress or not items:
+            return items
+        from tqdm import tqdm
+
+        return tqdm(items, desc="indexing", unit="file")
+
+
+def _sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _differs(current: DocumentMeta, wanted: DocumentMeta) -> bool:
+    return any(getattr(wanted, f) is not None and getattr(wanted, f) != getattr(current, f) for f in _META_FIELDS)
+
+
+def _merged(current: DocumentMeta, wanted: DocumentMeta) -> DocumentMeta:
+    changes = {f: getattr(wanted, f) for f in _META_FIELDS if getattr(wanted, f) is not None}
+    return dataclasses.replace(current, **changes)

@@ -1,0 +1,379 @@
+"""Nightly rebuild: incremental equals fresh, no-op twice, locked, atomic for concurrent scans, intact after SIGKILL."""
+
+from __future__ import annotations
+
+import collections
+from contextlib import closing
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from detector import api
+from detector.cli import ExitCode, cli
+from detector.errors import IndexLocked
+from detector.fingerprint import fingerprint
+from detector.locking import writer_lock
+from detector.store import SqliteStore
+from planting import BASE, SAMPLE, SOURCE
+
+ROOT = Path(__file__).resolve().parent.parent
+FILLERS = 60  # unrelated documents that give the rebuild some work
+PREFACE = "根据上级通知精神，本人对照检查材料重新修订如下。\n"
+
+
+# ---------------------------------------------------------------- building archives
+
+
+def _filler(number: int, alphabet: str) -> str:
+    """A document of random text in the seeds' characters: matches nothing, costs indexing time."""
+    rng = random.Random(number)
+    sentences = ("".join(rng.choices(alphabet, k=rng.randint(15, 40))) + "。" for _ in range(60))
+    return f"第{number}号材料\n" + "".join(sentences)
+
+
+def _write_archive(root: Path, version: int) -> Path:
+    """Version 1: the seeds but BASE, plus fillers. Version 2 adds, changes, deletes and renames files."""
+    alphabet = "".join(sorted({c for p in SAMPLE.glob("*.txt") for c in p.read_text(encoding="utf-8") if "\u4e00" <= c <= "\u9fff"}))
+    shutil.rmtree(root, ignore_errors=True)
+    (root / "2022").mkdir(parents=True)
+    (root / "2023").mkdir()
+    for seed in sorted(SAMPLE.glob("*.txt")):
+        if seed != BASE:
+            shutil.copy(seed, root / "2023" / seed.name)
+    for number in range(FILLERS):
+        (root / "2022" / f"filler{number:03}.txt").write_text(_filler(number, alphabet), encoding="utf-8")
+    if version == 2:
+        _second_version(root, alphabet)
+    _age(root, version)
+    return root.resolve()
+
+
+def _second_version(root: Path, alphabet: str) -> None:
+    source = root / "2023" / SOURCE.name
+    source.write_text(PREFACE + source.read_text(encoding="utf-8"), encoding="utf-8")  # changed: spans move
+    (root / "2023" / "000_5a8c092b610fea23.txt").unlink()  # deleted
+    (root / "2023" / "002_36651b71203e1f41.txt").rename(root / "2023" / "002_renamed.txt")  # renamed
+    for number in range(0, FILLERS, 3):  # a third of the fillers changed
+        (root / "2022" / f"filler{number:03}.txt").write_text(_filler(1000 + number, alphabet), encoding="utf-8")
+    (root / "2024").mkdir()
+    (root / "2024" / "new.txt").write_text(_filler(5000, alphabet) + BASE.read_text(encoding="utf-8")[:600], encoding="utf-8")
+
+
+def _age(root: Path, version: int) -> None:
+    """Fixed modification times older than the rebuild's racy window; version 2's are later than version 1's."""
+    when = 1_700_000_000 + 3600 * version
+    for path in root.rglob("*.txt"):
+        os.utime(path, (when, when))
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """(archive folder, DB rebuilt from its version 1, findings against version 1, against a fresh index of version 2).
+
+    Every test writes the archive version it needs in place: the index knows files by their absolute paths.
+    """
+    base = tmp_path_factory.mktemp("rebuild")
+    archive = _write_archive(base / "archive", 1)
+    db = base / "v1.db"
+    api.rebuild(db, archive)  # ends with a WAL checkpoint: copying the file copies the index
+    _write_archive(archive, 2)
+    with api.open_corpus(base / "fresh.db", create=True) as corpus:
+        api.add_paths(corpus, [archive])
+    return archive, db, _findings(db), _findings(base / "fresh.db")
+
+
+def _copy_db(db: Path, target: Path) -> Path:
+    shutil.copy(db, target)
+    return target
+
+
+def _findings(db, corpus=None) -> list:
+    """The planted submission's passages as comparable tuples (source paths relative to their archive)."""
+    from planting import planted_submission
+
+    def run(c):
+        report = api.scan_text(c, planted_submission()[0], "submission.txt")
+        return sorted([p.kind, "/".join(Path(p.source.path).parts[-2:]), list(p.submission_span), list(p.source_span)]
+                      for p in report.passages)
+
+    if corpus is not None:
+        return run(corpus)
+    with api.open_corpus(db) as c:
+        return run(c)
+
+
+def _recounted_df(store: SqliteStore) -> dict:
+    """segment_df as a count from scratch over the stored texts."""
+    counts = collections.Counter()
+    for doc_id, _, _ in store.documents():
+        counts.update(set(fingerprint(store.document(doc_id).text, api.DEFAULT).hashes))
+    return dict(counts)
+
+
+def _stored_df(store: SqliteStore) -> dict:
+    return dict(store.conn.execute("SELECT hash, docs FROM segment_df"))
+
+
+def _assert_intact(db) -> None:
+    store = SqliteStore(db)
+    try:
+        assert store.index_problems() == []
+        assert _stored_df(store) == _recounted_df(store)
+    finally:
+        store.close()
+
+
+# ---------------------------------------------------------------- incremental = fresh; twice = nothing
+
+
+def test_rebuild_after_adding_changing_deleting_equals_a_fresh_index(built, tmp_path):
+    archive, db_v1, old, new = built
+    v2 = _write_archive(archive, 2)
+    db = _copy_db(db_v1, tmp_path / "c.db")
+    summary = api.rebuild(db, v2)
+    assert [Path(p).name for p in summary.added] == ["new.txt"]
+    assert len(summary.changed) == 1 + len(range(0, FILLERS, 3))
+    assert [Path(p).name for p in summary.removed] == ["000_5a8c092b610fea23.txt"]
+    assert [Path(n).name for _, n in summary.renamed] == ["002_renamed.txt"]
+    assert old != new and _findings(db) == new
+    _assert_intact(db)
+    with closing(SqliteStore(db)) as store:
+        assert sorted(p for _, p, _ in store.documents()) == sorted(str(p) for p in v2.rglob("*.txt"))
+
+
+def test_a_second_rebuild_changes_nothing_and_hashes_nothing(built, tmp_path):
+    archive, db_v1, _, _ = built
+    _write_archive(archive, 2)
+    db = _copy_db(db_v1, tmp_path / "c.db")
+    api.rebuild(db, archive)
+    before = _file_bytes(db)
+    again = api.rebuild(db, archive)
+    assert (again.changed_index, again.hashed, again.failed) == (False, 0, [])
+    assert "apply" not in again.stages and _file_bytes(db) == before
+
+
+def _file_bytes(db: Path) -> dict:
+    return {p.name: p.read_bytes() for p in db.parent.glob(db.name + "*") if not p.name.endswith((".lock", "-shm"))}
+
+
+def test_full_rebuild_matches_a_fresh_index_with_the_same_ids(built, tmp_path):
+    archive, db_v1, _, new = built
+    _write_archive(archive, 2)
+    db = _copy_db(db_v1, tmp_path / "c.db")
+    summary = api.rebuild(db, archive, full=True)
+    assert summary.full and _findings(db) == new
+    with api.open_corpus(tmp_path / "fresh.db", create=True) as corpus:
+        api.add_paths(corpus, [archive])
+        fresh = corpus.store.documents()
+    with closing(SqliteStore(db)) as store:
+        assert store.documents() == fresh
+    _assert_intact(db)
+
+
+def test_an_index_of_another_normaliser_version_says_so_and_is_rebuilt_in_full(built, tmp_path, capsys):
+    archive, db_v1, old, _ = built
+    _write_archive(archive, 1)
+    db = _copy_db(db_v1, tmp_path / "c.db")
+    with closing(SqliteStore(db)) as store:
+        stored = store.meta()["index"]
+        store.set_meta("index", dict(stored, normaliser_version=0))
+    runner = CliRunner()
+    for command in (["stats", "--db", str(db)], ["scan", str(SOURCE), "--db", str(db)]):
+        result = runner.invoke(cli, command)
+        assert result.exit_code == ExitCode.ERROR and "normaliser version 0" in result.output
+        assert "chachong rebuild --full" in result.output
+    summary = api.rebuild(db, archive)
+    assert summary.full and "normaliser version 0" in summary.full_reason
+    assert _findings(db) == old and runner.invoke(cli, ["stats", "--db", str(db)]).exit_code == 0
+
+
+def test_remove_and_add_keep_statistics_equal_to_a_recount(built, tmp_path):
+    archive, db_v1, _, _ = built
+    _write_archive(archive, 1)
+    db = _copy_db(db_v1, tmp_path / "c.db")
+    runner = CliRunner()
+    target = archive / "2023" / SOURCE.name
+    result = runner.invoke(cli, ["remove", str(target), "1", "--db", str(db)])
+    assert result.exit_code == 0 and result.output.count("removed ") == 2
+    _assert_intact(db)
+    assert runner.invoke(cli, ["add", str(target), "--db", str(db)]).exit_code == 0
+    _assert_intact(db)
+    missing = runner.invoke(cli, ["remove", "no/such/file.txt", "--db", str(db)])
+    assert missing.exit_code == ExitCode.ERROR and "no document" in missing.output
+    summary = api.rebuild(db, archive)  # the archive is the truth: document 1 comes back
+    assert len(summary.added) == 1 and summary.removed == []
+    _assert_intact(db)
+
+
+def test_keep_missing_keeps_documents_whose_files_are_gone(built, tmp_path):
+    archive, db_v1, _, _ = built
+    _write_archive(archive, 2)
+    db = _copy_db(db_v1, tmp_path / "c.db")
+    summary = api.rebuild(db, archive, keep_missing=True)
+    assert summary.removed == [] and [Path(p).name for p in summary.kept_missing] == ["000_5a8c092b610fea23.txt"]
+    full = api.rebuild(db, archive, keep_missing=True, full=True)
+    assert full.documents == summary.documents
+    _assert_intact(db)
+
+
+def test_manifest_changes_relabel_documents_without_reindexing(built, tmp_path):
+    archive, db_v1, _, _ = built
+    _write_archive(archive, 1)
+    db = _copy_db(db_v1, tmp_path / "c.db")
+    manifest = archive / "manifest.csv"
+    manifest.write_text(f"path,author,unit,year\n2023/{SOURCE.name},干部丙,某镇,2021\n", encoding="utf-8")
+    summary = api.rebuild(db, archive, manifest=manifest)
+    assert [Path(p).name for p in summary.relabelled] == [SOURCE.name] and summary.changed == []
+    with api.open_corpus(db) as corpus:
+        doc_id = [i for i, p, _ in corpus.store.documents() if p.endswith(SOURCE.name)][0]
+        assert (corpus.store.source_ref(doc_id).author, corpus.store.source_ref(doc_id).year) == ("干部丙", 2021)
+    assert not api.rebuild(db, archive, manifest=manifest).changed_index
+    manifest.unlink()
+
+
+# ---------------------------------------------------------------- unattended: locked, logged, failures listed
+
+
+def test_a_second_writer_exits_at_once_with_code_4(built, tmp_path):
+    archive, db_v1, _, _ = built
+    db = _copy_db(db_v1, tmp_path / "c.db")
+    runner = CliRunner()
+    with writer_lock(db, "rebuild"):
+        for command in (["rebuild", "--db", str(db), "--from", str(archive)], ["add", str(SOURCE), "--db", str(db)],
+                        ["remove", "1", "--db", str(db)]):
+            started = time.perf_counter()
+            result = runner.invoke(cli, command)
+            assert result.exit_code == ExitCode.LOCKED == 4, result.output
+            assert f"`chachong rebuild` (pid {os.getpid()}" in result.output and time.perf_counter() - started < 5
+        with pytest.raises(IndexLocked):
+            api.rebuild(db, archive)
+    assert runner.invoke(cli, ["remove", "1", "--db", str(db)]).exit_code == 0
+
+
+def test_cli_logs_each_stage_lists_failures_and_exits_1(built, tmp_path):
+    archive, db_v1, _, _ = built
+    _write_archive(archive, 2)
+    (archive / "2024" / "empty.txt").write_text("   \n", encoding="utf-8")
+    (archive / "2024" / "broken.docx").write_bytes(b"not a zip at all")
+    db = _copy_db(db_v1, tmp_path / "c.db")
+    result = subprocess.run([sys.executable, "-m", "detector", "rebuild", "--db", str(db), "--from", str(archive)],
+                            capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == ExitCode.ERROR
+    for stage in ("lock:", "survey:", "prepare:", "apply:", "compact:", "done:"):
+        assert f"chachong INFO {stage}" in result.stderr
+    assert f"error: {archive / '2024' / 'empty.txt'}: the file holds no text" in result.stderr
+    assert "broken.docx" in result.stderr and "\r" not in result.stderr  # no progress bar without a terminal
+    assert result.stdout.startswith("added 1, changed 21, removed 1, renamed 1") and "failed 2" in result.stdout
+    again = api.rebuild(db, archive)  # failed files are tried again, the rest stays
+    assert len(again.failed) == 2 and not again.changed_index
+    (archive / "2024" / "empty.txt").unlink()
+    (archive / "2024" / "broken.docx").unlink()
+
+
+# ---------------------------------------------------------------- atomic for readers, intact after SIGKILL
+
+SCAN_LOOP = """
+import json, sys, time
+from pathlib import Path
+sys.path.insert(0, "tests")
+from detector import api
+from test_rebuild import _findings
+db, stop = sys.argv[1], Path(sys.argv[2])
+kept = api.open_corpus(db)  # one long-lived corpus (its caches must notice the rebuild), one opened per scan
+for n in range(100000):
+    if stop.exists():
+        break
+    started = time.time()
+    try:
+        findings = _findings(db) if n % 2 else _findings(db, corpus=kept)
+    except Exception as err:
+        findings = "failed: " + repr(err)
+    print(json.dumps({"started": started, "ended": time.time(), "findings": findings}, ensure_ascii=False), flush=True)
+"""
+
+
+def test_scans_during_a_rebuild_see_the_old_or_the_new_index(built, tmp_path):
+    archive, db_v1, old, new = built
+    _write_archive(archive, 2)
+    db = _copy_db(db_v1, tmp_path / "c.db")
+    stop, results = tmp_path / "stop", []
+    loop = subprocess.Popen([sys.executable, "-c", SCAN_LOOP, str(db), str(stop)], cwd=ROOT, text=True,
+                            stdout=subprocess.PIPE)
+    reader = threading.Thread(target=lambda: results.extend(json.loads(line) for line in loop.stdout), daemon=True)
+    reader.start()
+    try:
+        _wait_for(lambda: len(results) >= 3)
+        windows = [_timed(lambda: api.rebuild(db, archive)), _timed(lambda: api.rebuild(db, archive, full=True))]
+        seen = len(results)
+        _wait_for(lambda: len(results) >= seen + 3)
+    finally:
+        stop.touch()
+        loop.wait(timeout=60)
+        reader.join(timeout=10)
+    findings = [r["findings"] for r in results]
+    assert all(f == old or f == new for f in findings), [f for f in findings if f not in (old, new)][:1]
+    assert (findings[0] == old, findings[-1] == new, old != new) == (True, True, True), findings
+    assert all(f == new for f in findings[findings.index(new):])  # never back to the old index
+    overlapping = [r for r in results if any(r["ended"] > start and r["started"] < end for start, end in windows)]
+    assert len(overlapping) >= 1, (windows, [(r["started"], r["ended"]) for r in results])  # scans ran meanwhile
+
+
+def _wait_for(condition, timeout: float = 60) -> None:
+    deadline = time.time() + timeout
+    while not condition():
+        assert time.time() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def _timed(work) -> tuple:
+    started = time.time()
+    work()
+    return started, time.time()
+
+
+# killed while surveying and preparing, while writing, just before the commit, while compacting
+KILL_POINTS = ("lock:", "prepare:", "statistics:", "apply:")
+
+
+def test_sigkill_at_random_moments_leaves_a_usable_index_and_the_next_rebuild_finishes(built, tmp_path):
+    archive, db_v1, old, new = built
+    _write_archive(archive, 2)
+    stages = api.rebuild(_copy_db(db_v1, tmp_path / "baseline.db"), archive).stages
+    rng = random.Random(20261122)
+    windows = {"lock:": stages["survey"] + stages["prepare"], "prepare:": stages["apply"], "statistics:": 0.01,
+               "apply:": stages["compact"]}
+    for run in range(8):
+        db = _copy_db(db_v1, tmp_path / f"run{run}.db")
+        after = KILL_POINTS[run % 4]
+        _kill_rebuild(db, archive, after, rng.uniform(0, windows[after] * 1.5), full=run >= 4)
+        if run % 2:  # power loss: the shared-memory WAL index does not survive, SQLite rebuilds it from the WAL
+            Path(f"{db}-shm").unlink(missing_ok=True)
+        _assert_intact(db)
+        assert _findings(db) in (old, new)
+        summary = api.rebuild(db, archive)  # the lock died with the killed process
+        assert summary.failed == [] and _findings(db) == new
+        _assert_intact(db)
+
+
+def _kill_rebuild(db: Path, archive: Path, after: str, delay: float, full: bool) -> None:
+    command = [sys.executable, "-m", "detector", "rebuild", "--db", str(db), "--from", str(archive)] + ["--full"] * full
+    process = subprocess.Popen(command, cwd=ROOT, text=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        for line in process.stderr:
+            if f"INFO {after}" in line:
+                break
+        time.sleep(delay)
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.wait(timeout=60)
+        process.stderr.close()
