@@ -239,14 +239,14 @@ def _overlaps(stretches: list, min_overlap: int) -> list:
     return pairs
 
 
-def _find(parent: list, i: int) -> int:
+def _find(parent, i: int) -> int:
     while parent[i] != i:
         parent[i] = parent[parent[i]]
         i = parent[i]
     return i
 
 
-def _union(parent: list, a: int, b: int) -> None:
+def _union(parent, a: int, b: int) -> None:
     parent[_find(parent, a)] = _find(parent, b)
 
 
@@ -280,23 +280,21 @@ def _merge(spans: list) -> list:
 
 def _clusters_of(shared: list, reports: list) -> list[dict]:
     """Submissions joined by shared texts, largest cluster first, each with its shared texts longest first."""
-    positions = sorted({m for s in shared for m in s["members"]})
-    parent = {p: p for p in positions}
-
-    def find(p):
-        while parent[p] != p:
-            p = parent[p]
-        return p
-
+    readable = sum(1 for r in reports if not r.error)
+    # text carried by most of the batch (a boilerplate line, a ubiquitous template) would join every group
+    # into one: it is a cluster of its own and links nothing else
+    wide = [s for s in shared if len(s["members"]) > max(6, readable // 2)]
+    parent = {m: m for s in shared for m in s["members"]}
     for s in shared:
-        for m in s["members"][1:]:
-            parent[find(m)] = find(s["members"][0])
-    clusters: dict[int, dict] = {}
+        if s not in wide:
+            for m in s["members"][1:]:
+                parent[_find(parent, m)] = _find(parent, s["members"][0])
+    clusters: dict = {}
     for s in shared:
-        root = find(s["members"][0])
-        clusters.setdefault(root, {"members": set(), "shared": []})
-        clusters[root]["members"].update(s["members"])
-        clusters[root]["shared"].append(s)
+        key = ("wide", id(s)) if s in wide else _find(parent, s["members"][0])
+        clusters.setdefault(key, {"members": set(), "shared": []})
+        clusters[key]["members"].update(s["members"])
+        clusters[key]["shared"].append(s)
     ordered = sorted(clusters.values(), key=lambda c: (-len(c["members"]), -_top_ratio(c, reports), min(c["members"])))
     return [{"id": n, "members": sorted(c["members"]), "shared": sorted(c["shared"], key=lambda s: (-len(s["members"]), -s["chars"]))}
             for n, c in enumerate(ordered, start=1)]
