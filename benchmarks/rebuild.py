@@ -1,15 +1,11 @@
-"""Times `chachong rebuild` on the news corpus written out as an archive folder: first build, no-op, 1% changed, --full.
-
-    .venv/bin/python -m benchmarks.rebuild [--docs 20000] [--changed 0.01] [--scratch /tmp/chachong-rebuild-bench]
-
-Skips cleanly (exit 0, a message) when ../shared/corpora/xwlb-news.jsonl.gz is absent.
-"""
+"""Times `chachong rebuild` on the news corpus written out as an archive folder: first build, no-op, 1% changed, --full."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import random
+import resource
 import shutil
 import sys
 import time
@@ -73,7 +69,8 @@ def table(rows: list, facts: dict, docs: int, chars: int) -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__ + " Skips (exit 0) when the news corpus is absent.",
+                                     usage="python -m benchmarks.rebuild [--docs N] [--changed SHARE] [--scratch DIR]")
     parser.add_argument("--docs", type=int, default=20_000, help="news items to write (all 19,876 at most)")
     parser.add_argument("--changed", type=float, default=0.01, help="share of files changed for the incremental run")
     parser.add_argument("--scratch", type=Path, default=Path("/tmp/chachong-rebuild-bench"))
@@ -91,6 +88,7 @@ def main(argv=None) -> int:
     rows.append(timed_rebuild(f"incremental, {changed} files ({args.changed:.0%}) changed", db, archive))
     rows.append(timed_rebuild("--full over the existing index", db, archive, full=True))
     print(table(rows, facts, len(paths), chars))
+    print(f"\nPeak memory of the benchmark process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10:.0f} MiB")
     if not args.keep:
         shutil.rmtree(args.scratch, ignore_errors=True)
     return 0

@@ -1,10 +1,4 @@
-"""Bring a corpus in line with its archive folder: one locked pass that adds, re-indexes, removes, recounts and compacts.
-
-Atomicity: everything a rebuild changes is written in ONE SQLite write transaction in WAL mode. Scans read
-inside their own read transaction (SqliteStore.snapshot), so they see the index as it was before the
-commit or as it is after it, never a mix; a rebuild killed before the commit leaves only uncommitted WAL
-frames, which SQLite discards. Only one writer at a time: detector.locking.writer_lock.
-"""
+"""Bring a corpus in line with its archive folder: one locked pass that adds, re-indexes, removes, recounts and compacts."""
 
 from __future__ import annotations
 
@@ -77,10 +71,15 @@ class _Plan:
 
 def rebuild(db_path, archive, manifest=None, *, full: bool = False, keep_missing: bool = False,
             settings: Settings | None = None, encoding=None, progress: bool = False) -> RebuildSummary:
-    """Bring the corpus at `db_path` in line with the files under `archive`; see the module docstring.
+    """Bring the corpus at `db_path` in line with the files under `archive`.
 
-    `settings` (Python callers only) changes the index settings, which needs `full`; without it the stored
-    ones are kept. Raises IndexLocked when another writer holds the index.
+    Atomic: files are read and fingerprinted first, then everything is written in ONE SQLite write
+    transaction (WAL mode). Scans read inside their own read transaction (SqliteStore.snapshot), so they
+    see the index before the commit or after it, never a mix; a rebuild killed before the commit leaves
+    only uncommitted WAL frames, which SQLite discards, and the next run does the whole job again.
+    Locked: raises IndexLocked at once when another writer holds the index (detector.locking).
+    `settings` (Python callers only) changes the index settings, which makes the rebuild a full one;
+    without it the stored ones are kept.
     """
     started = time.perf_counter()
     with writer_lock(db_path, "rebuild"):
