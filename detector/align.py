@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
+import math
+import re
+from collections import Counter
 
 import numpy as np
 from rapidfuzz.distance import Indel
 from scipy import sparse
 
 from detector.fingerprint import Fingerprint
+from detector.formulae import without_formulae
 from detector.settings import Settings
+
+
+_NUMBER = re.compile(r"[0-9]+|[零〇一二三四五六七八九十百千万亿两]{2,}")
 
 
 @dataclasses.dataclass
@@ -31,25 +38,29 @@ class Alignment:
 def candidate_documents(sub: Fingerprint, store, settings: Settings, exclude=()) -> list[int]:
     """Source documents sharing band keys with the submission, best first.
 
-    A document scores, for each submission segment, the most bands that segment shares with one of
-    its segments: a near copy shares several bands, a chance collision one.
+    A shared band key weighs by its rarity (a key found in a handful of segments says more than one
+    found in hundreds). For each submission segment a document scores the weight its best segment
+    shares with it; the document's score is the sum over submission segments.
     """
     if not len(sub.keys):
         return []
-    postings = store.postings(np.unique(sub.keys).tolist(), settings.hot_key_postings)
-    pairs = [(i, seg) for i, row in enumerate(sub.keys.tolist()) for key in row for seg in postings.get(key, ())]
-    if not pairs:
+    postings, counts = store.postings(np.unique(sub.keys).tolist(), settings.hot_key_postings)
+    total = max(store.segment_total(), 2)
+    triples = [(i, seg, math.log(total / counts[key])) for i, row in enumerate(sub.keys.tolist())
+               for key in row for seg in postings.get(key, ())]
+    if not triples:
         return []
-    unique_pairs, bands = np.unique(np.array(pairs, dtype=np.int64), axis=0, return_counts=True)
-    sub_segments, segments = unique_pairs.T
-    doc_ids, _ = store.segment_owner(segments)
-    best = {}
-    for doc_id, i, n in zip(doc_ids.tolist(), sub_segments.tolist(), bands.tolist()):
-        if doc_id not in exclude and n > best.get((doc_id, i), 0):
-            best[(doc_id, i)] = n
-    scores: dict[int, int] = {}
-    for (doc_id, _), n in best.items():
-        scores[doc_id] = scores.get(doc_id, 0) + n
+    table = np.array(triples)
+    pairs, where = np.unique(table[:, :2].astype(np.int64), axis=0, return_inverse=True)
+    weights = np.bincount(where.ravel(), weights=table[:, 2])
+    doc_ids, _ = store.segment_owner(pairs[:, 1])
+    best: dict = {}
+    for doc_id, i, w in zip(doc_ids.tolist(), pairs[:, 0].tolist(), weights.tolist()):
+        if doc_id not in exclude and w > best.get((doc_id, i), 0.0):
+            best[(doc_id, i)] = w
+    scores: dict[int, float] = {}
+    for (doc_id, _), w in best.items():
+        scores[doc_id] = scores.get(doc_id, 0.0) + w
     ranked = sorted(scores, key=lambda d: (-scores[d], d))
     return ranked[: settings.max_candidate_documents]
 
@@ -58,24 +69,67 @@ def candidate_documents(sub: Fingerprint, store, settings: Settings, exclude=())
 
 
 def segment_similarities(sub: Fingerprint, src: Fingerprint, settings: Settings):
-    """Shingle-set Dice of every submission segment with every source segment: (rows, cols, scores) above the bar."""
+    """Matching (submission segment, source segment, score) triples above the bar, as three arrays.
+
+    Segments are compared by shingle-set Dice, and so are whole sentences: when clauses were packed
+    differently on the two sides (a long sentence rewritten and reordered), the sentences still match.
+    """
     sub_rows, sub_hashes = sub.shingle_sets(settings.shingling)
     src_rows, src_hashes = src.shingle_sets(settings.shingling)
-    vocabulary, columns = np.unique(np.concatenate([sub_hashes, src_hashes]), return_inverse=True)
-    a = _incidence(sub_rows, columns[: len(sub_hashes)], len(sub.segments), len(vocabulary))
-    b = _incidence(src_rows, columns[len(sub_hashes) :], len(src.segments), len(vocabulary))
+    _, columns = np.unique(np.concatenate([sub_hashes, src_hashes]), return_inverse=True)
+    sub_cols, src_cols = columns[: len(sub_hashes)], columns[len(sub_hashes) :]
+    width = int(columns.max()) + 1 if len(columns) else 1
+    clause = _dice(sub_rows, sub_cols, len(sub.segments), src_rows, src_cols, len(src.segments), width)
+    sub_sentence, src_sentence = _sentence_ids(sub), _sentence_ids(src)
+    sentence = _dice(sub_sentence[sub_rows], sub_cols, int(sub_sentence.max(initial=0)) + 1,
+                     src_sentence[src_rows], src_cols, int(src_sentence.max(initial=0)) + 1, width)
+    scores = _merge_sentence_scores(clause, sentence, sub_sentence, src_sentence)
+    triples = [(i, j, d) for (i, j), d in scores.items() if d >= settings.verify_dice]
+    if not triples:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    rows, cols, dice = zip(*sorted(triples))
+    return np.array(rows), np.array(cols), np.array(dice)
+
+
+def _sentence_ids(fp: Fingerprint) -> np.ndarray:
+    return np.array([s.sentence for s in fp.segments], dtype=np.int64)
+
+
+def _dice(rows_a, cols_a, n_a, rows_b, cols_b, n_b, width) -> dict:
+    """(row of a, row of b) → Dice of their column sets, for every pair sharing a column."""
+    a = _incidence(rows_a, cols_a, n_a, width)
+    b = _incidence(rows_b, cols_b, n_b, width)
     inter = (a @ b.T).tocoo()
-    size_a = np.bincount(sub_rows, minlength=len(sub.segments))
-    size_b = np.bincount(src_rows, minlength=len(src.segments))
+    size_a = np.asarray(a.sum(axis=1)).ravel()
+    size_b = np.asarray(b.sum(axis=1)).ravel()
     dice = 2.0 * inter.data / (size_a[inter.row] + size_b[inter.col])
-    keep = dice >= settings.verify_dice
-    return inter.row[keep], inter.col[keep], dice[keep]
+    return dict(zip(zip(inter.row.tolist(), inter.col.tolist()), dice.tolist()))
 
 
 def _incidence(rows: np.ndarray, columns: np.ndarray, n_rows: int, n_columns: int):
-    """Binary segment × shingle matrix (each segment's shingles are already a set)."""
-    data = np.ones(len(rows), dtype=np.float32)
-    return sparse.csr_matrix((data, (rows, columns)), shape=(n_rows, n_columns))
+    """Binary row × shingle matrix (duplicates, e.g. two clauses of one sentence sharing a shingle, count once)."""
+    matrix = sparse.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, columns)), shape=(n_rows, n_columns))
+    matrix.sum_duplicates()
+    matrix.data[:] = 1.0
+    return matrix
+
+
+def _merge_sentence_scores(clause: dict, sentence: dict, sub_sentence, src_sentence) -> dict:
+    """Clause scores, raised to their sentences' score where whole sentences match better than the clauses."""
+    scores = dict(clause)
+    src_members: dict[int, list] = {}
+    for j, t in enumerate(src_sentence.tolist()):
+        src_members.setdefault(t, []).append(j)
+    sub_members: dict[int, list] = {}
+    for i, t in enumerate(sub_sentence.tolist()):
+        sub_members.setdefault(t, []).append(i)
+    for (s, t), d in sentence.items():
+        if len(sub_members[s]) == 1 and len(src_members[t]) == 1:
+            continue  # one clause each: the clause score is the sentence score
+        for i in sub_members[s]:
+            for j in src_members[t]:
+                scores[(i, j)] = max(scores.get((i, j), 0.0), d)
+    return scores
 
 
 # ---------------------------------------------------------------- chaining
@@ -87,7 +141,7 @@ def align_pair(sub: Fingerprint, src: Fingerprint, doc_id: int, settings: Settin
     if not len(rows):
         return []
     chains = _chain(rows, cols, scores, sub, src, settings)
-    return [a for a in (_refine(chain, sub, src, doc_id) for chain in chains) if a is not None]
+    return [_refine(chain, sub, src, doc_id, settings) for chain in chains]
 
 
 def _chain(rows, cols, scores, sub: Fingerprint, src: Fingerprint, settings: Settings) -> list[list]:
@@ -128,20 +182,19 @@ def _src_distance(src: Fingerprint, chain: list, j: int) -> int:
 # ---------------------------------------------------------------- refinement
 
 
-def _refine(chain: list, sub: Fingerprint, src: Fingerprint, doc_id: int) -> Alignment:
+def _refine(chain: list, sub: Fingerprint, src: Fingerprint, doc_id: int, settings: Settings) -> Alignment:
     """Trim a chain's outer segments to the characters that really match, and measure it.
 
-    Only the first and last segments are trimmed (each aligned with its own match), so clause and
-    sentence reordering inside the passage does not cut it short.
+    A character matches when it lies in a run of shingles the other side also has, wherever they
+    stand there: clause and sentence reordering inside the passage does not cut it short.
     """
-    blocks = {(i, j): _equal_blocks(_content(sub, i), _content(src, j)) for i, j, _ in chain}
     first, last = chain[0][:2], chain[-1][:2]
-    sub_start = int(sub.bounds[first[0]][0]) + _head(blocks[first], 0)
-    sub_end = int(sub.bounds[last[0]][1]) - _tail(blocks[last], 0, len(_content(sub, last[0])))
     lowest = min(chain, key=lambda c: src.bounds[c[1]][0])[:2]
     highest = max(chain, key=lambda c: src.bounds[c[1]][1])[:2]
-    src_start = int(src.bounds[lowest[1]][0]) + _head(blocks[lowest], 1)
-    src_end = int(src.bounds[highest[1]][1]) - _tail(blocks[highest], 1, len(_content(src, highest[1])))
+    sub_start = int(sub.bounds[first[0]][0]) + _edges(_content(sub, first[0]), _content(src, first[1]))[0]
+    sub_end = int(sub.bounds[last[0]][1]) - _edges(_content(sub, last[0]), _content(src, last[1]))[1]
+    src_start = int(src.bounds[lowest[1]][0]) + _edges(_content(src, lowest[1]), _content(sub, lowest[0]))[0]
+    src_end = int(src.bounds[highest[1]][1]) - _edges(_content(src, highest[1]), _content(sub, highest[0]))[1]
     if highest == last:  # in-order ending: the match may run on past the segment boundary
         grow_sub, grow_src = _extension(sub.content[sub_end : sub_end + 80], src.content[src_end : src_end + 80])
         sub_end, src_end = sub_end + grow_sub, src_end + grow_src
@@ -153,16 +206,70 @@ def _refine(chain: list, sub: Fingerprint, src: Fingerprint, doc_id: int) -> Ali
     lengths = np.array([sub.bounds[i][1] - sub.bounds[i][0] for i, _, _ in chain], dtype=float)
     scores = np.array([d for _, _, d in chain])
     # segment Dice survives reordering; the character alignment rewards matches that cross segment boundaries
-    char_similarity = Indel.normalized_similarity(sub.content[sub_start:sub_end], src.content[src_start:src_end])
+    sub_text, src_text = sub.content[sub_start:sub_end], src.content[src_start:src_end]
+    char_similarity = Indel.normalized_similarity(sub_text, src_text)
+    evidence = max(float((lengths * scores).sum()), char_similarity * (sub_end - sub_start))
+    evidence = min(evidence, _formula_free_evidence(sub_text, src_text, settings))
     return Alignment(
         doc_id=doc_id,
         sub_span=(sub_start, sub_end),
         src_span=(src_start, src_end),
         similarity=max(float((lengths * scores).sum() / lengths.sum()), char_similarity),
-        evidence=max(float((lengths * scores).sum()), char_similarity * (sub_end - sub_start)),
-        matched_chars=sum(n for bl in blocks.values() for _, _, n in bl),
+        evidence=evidence * _number_agreement(sub_text, src_text),
+        matched_chars=int(_shared_mask(sub_text, src_text).sum()),
         sub_segments=tuple(i for i, _, _ in chain),
     )
+
+
+def _formula_free_evidence(a: str, b: str, settings: Settings) -> float:
+    """Characters of `a` outside official formulae, times their bigram Dice with `b` outside formulae.
+
+    Two different sentences built around the same formula (习近平新时代中国特色社会主义思想) share little else.
+    """
+    a, b = without_formulae(a, settings.formulae_file), without_formulae(b, settings.formulae_file)
+    grams_a = {a[k : k + 2] for k in range(len(a) - 1)}
+    grams_b = {b[k : k + 2] for k in range(len(b) - 1)}
+    if not grams_a or not grams_b:
+        return 0.0
+    return len(a) * 2 * len(grams_a & grams_b) / (len(grams_a) + len(grams_b))
+
+
+def _number_agreement(a: str, b: str) -> float:
+    """Share of the numbers (years excepted: they are folded) that both sides state alike; 1.0 without numbers.
+
+    Two bulletins that differ in their figures ("截至11月末…10.02亿户" / "截至10月末…11.84亿户") are not a copy.
+    """
+    numbers_a, numbers_b = Counter(_NUMBER.findall(a)), Counter(_NUMBER.findall(b))
+    union = sum((numbers_a | numbers_b).values())
+    return sum((numbers_a & numbers_b).values()) / union if union else 1.0
+
+
+def _content(fp: Fingerprint, index: int) -> str:
+    start, end = fp.bounds[index]
+    return fp.content[start:end]
+
+
+def _shared_mask(a: str, b: str, run: int = 2) -> np.ndarray:
+    """True for characters of `a` inside a run of `run` consecutive bigrams that `b` also contains (anywhere)."""
+    grams = {b[k : k + 2] for k in range(len(b) - 1)}
+    hits = np.array([a[k : k + 2] in grams for k in range(len(a) - 1)], dtype=bool)
+    mask = np.zeros(len(a), dtype=bool)
+    if len(hits) < run:
+        return mask
+    runs = np.ones(len(hits) - run + 1, dtype=bool)
+    for k in range(run):
+        runs &= hits[k : len(hits) - run + 1 + k]
+    for start in np.nonzero(runs)[0]:
+        mask[start : start + run + 1] = True
+    return mask
+
+
+def _edges(a: str, b: str) -> tuple[int, int]:
+    """Unmatched characters at the start and at the end of `a` (none trimmed if nothing matches)."""
+    matched = np.nonzero(_shared_mask(a, b))[0]
+    if not len(matched):
+        return 0, 0
+    return int(matched[0]), int(len(a) - 1 - matched[-1])
 
 
 def _extension(a: str, b: str, max_gap: int = 2, first_block: int = 4, min_block: int = 2) -> tuple[int, int]:
@@ -181,31 +288,6 @@ def _extension(a: str, b: str, max_gap: int = 2, first_block: int = 4, min_block
             break
         reach_a, reach_b = op.src_end, op.dest_end
     return reach_a, reach_b
-
-
-def _content(fp: Fingerprint, index: int) -> str:
-    start, end = fp.bounds[index]
-    return fp.content[start:end]
-
-
-def _head(blocks: list, side: int) -> int:
-    """Unmatched characters before the first equal block, on side 0 (submission) or 1 (source)."""
-    return blocks[0][side] if blocks else 0
-
-
-def _tail(blocks: list, side: int, length: int) -> int:
-    """Unmatched characters after the last equal block."""
-    return length - (blocks[-1][side] + blocks[-1][2]) if blocks else 0
-
-
-def _equal_blocks(a: str, b: str, min_edge: int = 3) -> list[tuple[int, int, int]]:
-    """Matching blocks (a_start, b_start, length) of a character alignment, without tiny blocks at the edges."""
-    blocks = [(op.src_start, op.dest_start, op.src_end - op.src_start) for op in Indel.opcodes(a, b) if op.tag == "equal"]
-    while blocks and blocks[0][2] < min_edge:
-        blocks.pop(0)
-    while blocks and blocks[-1][2] < min_edge:
-        blocks.pop()
-    return blocks
 
 
 # ---------------------------------------------------------------- one source per stretch

@@ -128,12 +128,18 @@ class BatchStore:
         return dataclasses.replace(doc, id=doc_id), fp
 
     # --- the store interface the aligner and classifier use ---
-    def postings(self, keys, *limits) -> dict:
+    def postings(self, keys, *limits) -> tuple[dict, dict]:
         keys = list(keys)
-        found = self.base.postings(keys, *limits)
-        for key, segments in self.batch.postings(keys, *limits).items():
+        found, counts = self.base.postings(keys, *limits)
+        batch_found, batch_counts = self.batch.postings(keys, *limits)
+        for key, segments in batch_found.items():
             found.setdefault(key, []).extend(s + BATCH_SEGMENTS for s in segments)
-        return found
+        for key, n in batch_counts.items():
+            counts[key] = counts.get(key, 0) + n
+        return found, counts
+
+    def segment_total(self) -> int:
+        return self.base.segment_total() + self.batch.segment_total()
 
     def segment_owner(self, segment_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         segment_ids = np.asarray(segment_ids, dtype=np.int64)

@@ -19,14 +19,12 @@ from typing import Callable, Optional
 
 from detector.align import Alignment
 from detector.fingerprint import Fingerprint
+from detector.formulae import curated_formulae
 from detector.metadata import owner, same_owner
 from detector.model import DocumentMeta, SourceRef
 from detector.normalize import content_mask, normalize
 from detector.quotes import covered
 from detector.settings import Settings
-
-FORMULAE_FILE = Path(__file__).resolve().parent.parent / "corpus" / "formulae.txt"
-
 
 @dataclasses.dataclass
 class Context:
@@ -64,8 +62,10 @@ def judge(alignment: Alignment, others: list, sub: Fingerprint, context: Context
     formula_share = _formula_share(sub.content[slice(*alignment.sub_span)], settings)
     if _is_formula(alignment, 1 + len({o.doc_id for o in others}), sub, context.segment_df, formula_share, settings):
         return Verdict("formula", alignment, carriers)
-    # formulae inside a passage are not evidence of copying: discount them
-    if alignment.evidence * (1.0 - formula_share) < settings.min_evidence or alignment.similarity < settings.min_mean_similarity:
+    # the aligner already leaves curated formulae out of a passage's evidence
+    if (alignment.evidence < settings.min_evidence
+            or alignment.similarity < settings.min_mean_similarity
+            or alignment.sub_span[1] - alignment.sub_span[0] < settings.min_passage_chars):
         return None
     return _reuse(alignment, others, carriers, context, settings)
 
@@ -135,22 +135,3 @@ def _formula_share(content: str, settings: Settings) -> float:
     return sum(m.end() - m.start() for m in pattern.finditer(content)) / len(content)
 
 
-@functools.lru_cache(maxsize=4)
-def curated_formulae(path=None):
-    """One regex alternation of the curated formulae, longest first, in normalised content form."""
-    path = Path(path) if path else FORMULAE_FILE
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return None
-    forms = {_content_form(line) for line in lines if line.strip() and not line.lstrip().startswith("#")}
-    forms.discard("")
-    if not forms:
-        return None
-    return re.compile("|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True)))
-
-
-def _content_form(text: str) -> str:
-    norm = normalize(text.strip())
-    mask = content_mask(norm.text)
-    return "".join(c for c, keep in zip(norm.text, mask) if keep)

@@ -21,11 +21,14 @@ def segment(norm: NormalizedText, settings: Settings) -> list[Segment]:
     codes = np.frombuffer(norm.text.encode("utf-32-le"), dtype=np.uint32)
     content_text = codes[mask].tobytes().decode("utf-32-le")
     counts = np.concatenate([[0], np.cumsum(mask)])  # content characters before each position
-    pieces = []
+    pieces, sentence_starts = [], []
     for start, end in _spans(_SENTENCE_END, norm.text):
+        sentence_starts.append(start)
         pieces.extend(_clauses(norm.text, start, end, counts, settings))
     pieces = _glue_short(pieces, counts, settings.min_segment_chars)
-    return [_make_segment(i, counts[a], counts[b], norm, content_positions, content_text) for i, (a, b) in enumerate(pieces)]
+    sentences = np.searchsorted(np.array(sentence_starts), [a for a, _ in pieces], side="right") - 1
+    return [_make_segment(i, counts[a], counts[b], norm, content_positions, content_text, int(sentence))
+            for i, ((a, b), sentence) in enumerate(zip(pieces, sentences))]
 
 
 def _spans(pattern: re.Pattern, text: str, start: int = 0, end: int | None = None):
@@ -77,11 +80,13 @@ def _glue_short(pieces: list, counts: np.ndarray, minimum: int) -> list:
     return [(a, b) for a, b in glued if counts[b] > counts[a]]
 
 
-def _make_segment(index: int, lo: int, hi: int, norm: NormalizedText, content_positions: np.ndarray, content_text: str) -> Segment:
+def _make_segment(index: int, lo: int, hi: int, norm: NormalizedText, content_positions: np.ndarray, content_text: str,
+                  sentence: int) -> Segment:
     """A segment from its range [lo, hi) of content characters."""
     positions = content_positions[lo:hi]
     return Segment(
         index=index,
+        sentence=sentence,
         start=int(norm.starts[positions[0]]),
         end=int(norm.ends[positions[-1]]),
         content=content_text[lo:hi],

@@ -27,12 +27,13 @@ class Settings:
     verify_dice: float = 0.45  # bigram Dice a segment pair needs to count as a match
     merge_gap: int = 20  # normalised characters of new text tolerated inside one passage
     source_window: int = 300  # matches within this many source characters may join one passage
-    min_evidence: float = 24.0  # sum of matched characters x similarity a passage needs
+    min_evidence: float = 18.0  # sum of matched characters x similarity a passage needs
+    min_passage_chars: int = 25  # shorter matches are stock phrases, not evidence (a formula may still be reported)
     min_mean_similarity: float = 0.55  # mean similarity a passage needs
-    formula_max_chars: int = 40  # a passage this short can be a formula
+    formula_max_chars: int = 48  # a passage this short (one segment) can be a formula
     formula_min_docs: int = 3  # ... when it occurs in at least this many corpus documents
     hot_key_postings: int = 200  # a band key with more postings (boilerplate) gives only a sample of this many
-    max_candidate_documents: int = 60  # source documents aligned in full per submission
+    max_candidate_documents: int = 150  # source documents aligned in full per submission
     max_file_bytes: int = 50 * 1024 * 1024  # larger files are refused (raise with --max-file-mb)
     formulae_file: str | None = None  # curated official formulae; None: corpus/formulae.txt
     # --- kinds of reuse (classify.py) and measures (measure.py): may change between scans ---
