@@ -313,11 +313,11 @@ def scan_paths(corpus: Corpus, paths, encoding=None, progress=None) -> list[Repo
     return reports
 
 
-def scan_batch(corpus: Corpus, paths, encoding=None, progress=None):
+def scan_batch(corpus: Corpus, paths, encoding=None, progress=None, meta=None, manifest=None):
     """Scan files and folders against the corpus and against each other (detector.batch.BatchScan); nothing is added to the corpus."""
     from detector import batch  # batch builds on this module
 
-    return batch.scan_batch(corpus, paths, encoding=encoding, progress=progress)
+    return batch.scan_batch(corpus, paths, encoding=encoding, progress=progress, meta=meta, manifest=manifest)
 
 
 def _failed_report(path, err: DetectorError) -> Report:

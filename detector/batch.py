@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 import datetime
 import sys
 import time
@@ -12,6 +13,7 @@ import numpy as np
 from detector import api
 from detector.errors import InputError
 from detector.fingerprint import fingerprint
+from detector.ingest.manifest import read_manifest
 from detector.ingest import iter_input_files, read_document
 from detector.model import COUNTED_KINDS, Document, Report
 from detector.store import SqliteStore
@@ -38,18 +40,23 @@ class BatchScan:
 # ---------------------------------------------------------------- scanning
 
 
-def scan_batch(corpus: api.Corpus, paths, encoding=None, progress=None) -> BatchScan:
-    """Read files and folders, then scan every submission against the corpus and the other submissions."""
+def scan_batch(corpus: api.Corpus, paths, encoding=None, progress=None, meta=None, manifest=None) -> BatchScan:
+    """Read files and folders, then scan every submission against the corpus and the other submissions.
+
+    `meta` (DocumentMeta) applies to every submission, `manifest` (CSV) per file; what neither gives is inferred.
+    """
     files = list(iter_input_files(paths))
-    items = [_read(path, corpus, encoding) for path in _bar(files, progress, "reading")]
+    given = read_manifest(manifest) if manifest else {}
+    items = [_read(path, corpus, encoding, given.get(Path(path).resolve(), meta)) for path in _bar(files, progress, "reading")]
     result = scan_documents(corpus, items, progress)
     result.paths = [str(p) for p in paths]
     return result
 
 
-def _read(path, corpus: api.Corpus, encoding) -> Document | Report:
+def _read(path, corpus: api.Corpus, encoding, meta=None) -> Document | Report:
     try:
-        return read_document(path, encoding=encoding, settings=corpus.settings)
+        return read_document(path, encoding=encoding, settings=corpus.settings,
+                             meta=dataclasses.replace(meta) if meta else None)
     except InputError as err:
         return failed_report(path, err.reason)
 

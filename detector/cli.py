@@ -15,6 +15,7 @@ from detector.errors import DetectorError, IndexLocked
 from detector.locking import writer_lock
 from detector.model import DocumentMeta
 from detector.report import RENDERERS, render_summary, write_reports
+from detector.settings import DEFAULT
 
 
 class ExitCode(enum.IntEnum):
@@ -46,7 +47,18 @@ def _out_option(f):
                         help="Write index.html, a page per submission, results.csv, passages.csv and results.json to this folder.")(f)
 
 
+def _remember_ocr(ctx, param, value):
+    ctx.meta["chachong.ocr"] = value
+
+
+def _reading_settings(settings):
+    """Settings with the reading options of the command line (--ocr) applied."""
+    return settings.replace(ocr=True) if click.get_current_context().meta.get("chachong.ocr") else settings
+
+
 def _encoding_option(f):
+    f = click.option("--ocr", is_flag=True, expose_value=False, callback=_remember_ocr,
+                     help="Read scanned PDFs with OCR (needs tesseract-ocr and tesseract-ocr-chi-sim).")(f)
     return click.option("--encoding", default=None, help="Force the encoding of text files (e.g. gbk); default: detect.")(f)
 
 
@@ -56,16 +68,21 @@ def cli():
     """chachong (查重): find copied, templated and self-reused passages in 民主生活会 reports."""
 
 
+def _meta_options(f):
+    """Who wrote the files and when: for every file, or per file from a manifest; what is not given is inferred."""
+    f = click.option("--manifest", type=click.Path(dir_okay=False), default=None,
+                     help="CSV (UTF-8) with header path,author,unit,year[,meeting,team]; paths relative to the CSV's folder.")(f)
+    f = click.option("--team/--personal", "team", default=None, help="Team (班子) reports, or personal ones.")(f)
+    f = click.option("--meeting", default=None, help="Meeting they were written for: 民主生活会, 组织生活会 or other.")(f)
+    f = click.option("--year", type=int, default=None, help="Year the files were written for.")(f)
+    f = click.option("--unit", default=None, help="Unit (单位) of the files.")(f)
+    return click.option("--author", default=None, help="Author of the files.")(f)
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @_db_option
-@click.option("--author", default=None, help="Author of the files added.")
-@click.option("--unit", default=None, help="Unit (单位) of the files added.")
-@click.option("--year", type=int, default=None, help="Year of the files added.")
-@click.option("--meeting", default=None, help="Meeting they were written for: 民主生活会, 组织生活会 or other.")
-@click.option("--team/--personal", "team", default=None, help="Team (班子) reports, or personal ones.")
-@click.option("--manifest", type=click.Path(dir_okay=False), default=None,
-              help="CSV (UTF-8) with header path,author,unit,year[,meeting,team]; paths relative to the CSV's folder.")
+@_meta_options
 @_encoding_option
 @click.option("--max-file-mb", type=click.FloatRange(min=0.001), default=None, help="Refuse larger files (default 50).")
 def add(paths, db_path, author, unit, year, meeting, team, manifest, encoding, max_file_mb):
@@ -90,13 +107,19 @@ def add(paths, db_path, author, unit, year, meeting, team, manifest, encoding, m
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @_db_option
 @_output_options
+@_meta_options
 @_encoding_option
 @_out_option
-def scan(paths, db_path, fmt, fail_above, show_formulae, encoding, out_dir):
-    """Scan submissions (files or folders) against the corpus and against each other; the scan is recorded in the database."""
+def scan(paths, db_path, fmt, fail_above, show_formulae, author, unit, year, meeting, team, manifest, encoding, out_dir):
+    """Scan submissions (files or folders) against the corpus and against each other; the scan is recorded in the database.
+
+    Give the submissions' authors (--author … or --manifest) so that reuse of their own earlier reports is
+    told apart (self_reuse); otherwise authors are inferred from the text where it names them.
+    """
     options = {"encoding": encoding, "fail_above": fail_above, "out": out_dir}
+    meta = _given_meta(author=author, unit=unit, year=year, meeting=meeting, team=team)
     with _open(db_path, create=False) as corpus:
-        result = _call(api.scan_batch, corpus, paths, encoding=encoding, progress=_progress())
+        result = _call(api.scan_batch, corpus, paths, encoding=encoding, progress=_progress(), meta=meta, manifest=manifest)
         scan_id = _call(history.record_scan, corpus.store, result, corpus.settings, options=options)
         view = _call(history.view, corpus.store, scan_id)
     _write_reports(view, out_dir)
@@ -110,7 +133,7 @@ def scan(paths, db_path, fmt, fail_above, show_formulae, encoding, out_dir):
 @_encoding_option
 def compare(submission, source, fmt, fail_above, show_formulae, encoding):
     """Compare two files: passages of SUBMISSION reused from SOURCE."""
-    report = _call(api.compare_paths, submission, source, encoding=encoding)
+    report = _call(api.compare_paths, submission, source, encoding=encoding, settings=_reading_settings(DEFAULT))
     _finish([report], fmt, fail_above, show_formulae)
 
 
@@ -307,6 +330,7 @@ def _meta_cells(meta) -> str:
 
 def _open(db_path, create: bool, max_file_mb=None):
     corpus = _call(api.open_corpus, db_path, create=create)
+    corpus.settings = _reading_settings(corpus.settings)
     if max_file_mb:
         corpus.settings = corpus.settings.replace(max_file_bytes=int(max_file_mb * 2**20))
     return corpus

@@ -36,6 +36,7 @@ class Settings:
     max_candidate_documents: int = 150  # source documents aligned in full per submission
     max_file_bytes: int = 50 * 1024 * 1024  # larger files are refused (raise with --max-file-mb)
     formulae_file: str | None = None  # curated official formulae; None: corpus/formulae.txt
+    ocr: bool = False  # read scanned PDFs (no text layer) with tesseract
     # --- kinds of reuse (classify.py) and measures (measure.py): may change between scans ---
     template_min_owners: int = 2  # other authors/units carrying a passage that make it a template, not a copy
     carrier_min_overlap: float = 0.5  # a document carries a passage when its own match covers this share of it

@@ -121,3 +121,32 @@ def test_python_dash_m_detector_works(seeds):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["schema"] == "chachong/1"
+
+
+def test_scan_metadata_options_tell_self_reuse_from_copying(runner, tmp_path, planted, source_path):
+    db = tmp_path / "c.db"
+    assert runner.invoke(cli, ["add", str(source_path), "--db", str(db), "--author", "张三", "--year", "2023"]).exit_code == 0
+    sub = tmp_path / "sub.txt"
+    sub.write_text(planted[0], encoding="utf-8")
+
+    def kinds(*options):
+        result = runner.invoke(cli, ["scan", str(sub), "--db", str(db), "--format", "json", *options])
+        assert result.exit_code == 0, result.output
+        return {p["kind"] for p in json.loads(result.stdout)["reports"][0]["passages"] if p["kind"] != "formula"}
+
+    assert kinds("--author", "张三", "--year", "2024") == {"self_reuse"}
+    assert kinds("--author", "李四", "--year", "2024") == {"copied"}
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("path,author,unit,year\nsub.txt,张三,,2024\n", encoding="utf-8")
+    assert kinds("--manifest", str(manifest)) == {"self_reuse"}
+
+
+def test_ocr_option_reaches_the_pdf_reader(runner, tmp_path, db, monkeypatch):
+    import detector.ingest as ingest
+
+    seen = []
+    monkeypatch.setattr(ingest, "read_pdf", lambda path, data, ocr=False: seen.append(ocr) or "加强理论学习，提高政治站位。" * 5)
+    (tmp_path / "scan.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
+    assert runner.invoke(cli, ["scan", str(tmp_path / "scan.pdf"), "--db", str(db), "--ocr"]).exit_code == 0
+    assert runner.invoke(cli, ["scan", str(tmp_path / "scan.pdf"), "--db", str(db)]).exit_code == 0
+    assert seen == [True, False]

@@ -35,7 +35,7 @@ def read_document(
     """
     path = Path(path)
     data = _read_bytes(path, settings.max_file_bytes)
-    text, used_encoding, fmt = _extract(path, data, encoding, ocr=ocr)
+    text, used_encoding, fmt = _extract(path, data, encoding, ocr=ocr or settings.ocr)
     if not text.strip():
         raise EmptyDocument(path, _NO_TEXT)
     return Document(
