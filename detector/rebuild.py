@@ -237,6 +237,7 @@ class _Rebuild:
                 continue
             (s.changed if path in stored_paths else s.added).append(path)  # another content at a stored path
         s.removed = [path for _, path in plan.remove if path not in plan.states]
+        s.changed += [path for _, path in plan.remove if path in plan.states and path not in s.changed]  # now a copy
         s.renamed = [(old, new) for _, old, new in plan.move]
         s.kept_missing = [path for _, path in plan.keep if path not in plan.states]
         s.unchanged = len(plan.states) - len(s.added) - len(s.changed)

@@ -226,6 +226,18 @@ def test_keep_missing_keeps_documents_whose_files_are_gone(built, tmp_path):
     _assert_intact(db)
 
 
+def test_a_file_overwritten_with_a_copy_of_another_counts_as_changed(built, tmp_path):
+    archive, db_v1, _, _ = built
+    _write_archive(archive, 1)
+    db = _copy_db(db_v1, tmp_path / "c.db")
+    copy = archive / "2022" / "filler001.txt"
+    shutil.copy(archive / "2022" / "filler002.txt", copy)
+    summary = api.rebuild(db, archive)
+    assert summary.changed == [str(copy)] and summary.added == summary.removed == []
+    assert summary.documents == FILLERS + 3
+    _assert_intact(db)
+
+
 def test_manifest_changes_relabel_documents_without_reindexing(built, tmp_path):
     archive, db_v1, _, _ = built
     _write_archive(archive, 1)
