@@ -382,8 +382,10 @@ def update_metadata(corpus: Corpus, target, **changes) -> tuple[int, DocumentMet
 
 
 def stats(corpus: Corpus) -> dict:
-    """Counts and sizes of the corpus."""
-    return corpus.store.stats()
+    """Counts and sizes of the corpus, and what built its index and when it was last rebuilt."""
+    numbers, meta = corpus.store.stats(), corpus.store.meta()
+    numbers.update({key: meta[key] for key in ("built_by", "last_rebuild") if key in meta})
+    return numbers
 
 
 def _progress(items: list, progress, label: str):

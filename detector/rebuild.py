@@ -345,8 +345,10 @@ class _Rebuild:
     def _record_meta(self) -> None:
         self.store.set_meta("index", self.settings.index_signature())
         self.store.set_meta("built_by", {"chachong": __version__, "normaliser_version": NORMALISER_VERSION})
-        self.store.set_meta("last_rebuild", {"archive": str(self.archive), "full": self.summary.full,
-                                             "at": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
+        s = self.summary
+        self.store.set_meta("last_rebuild", {
+            "at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "archive": str(self.archive), "full": s.full,
+            "added": len(s.added), "changed": len(s.changed), "removed": len(s.removed), "failed": len(s.failed)})
 
     # ---------------------------------------------------------------- after the commit
 

@@ -194,7 +194,10 @@ def test_an_index_of_another_normaliser_version_says_so_and_is_rebuilt_in_full(b
         assert "chachong rebuild --full" in result.output
     summary = api.rebuild(db, archive)
     assert summary.full and "normaliser version 0" in summary.full_reason
-    assert _findings(db) == old and runner.invoke(cli, ["stats", "--db", str(db)]).exit_code == 0
+    assert _findings(db) == old
+    stats = json.loads(runner.invoke(cli, ["stats", "--db", str(db), "--format", "json"]).output)
+    assert stats["settings"]["normaliser_version"] == stats["built_by"]["normaliser_version"] > 0
+    assert stats["last_rebuild"]["full"] is True and stats["last_rebuild"]["archive"] == str(archive)
 
 
 def test_remove_and_add_keep_statistics_equal_to_a_recount(built, tmp_path):
