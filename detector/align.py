@@ -9,13 +9,13 @@ from collections import Counter
 
 import numpy as np
 from rapidfuzz.distance import Indel
-from scipy import sparse
 
 from detector.fingerprint import Fingerprint
 from detector.formulae import without_formulae
 from detector.settings import Settings
 
 
+LONG_PASSAGE = 60  # content characters
 _NUMBER = re.compile(r"[0-9]+|[零〇一二三四五六七八九十百千万亿两]{2,}")
 
 
@@ -74,55 +74,47 @@ def segment_similarities(sub: Fingerprint, src: Fingerprint, settings: Settings)
     Segments are compared by shingle-set Dice, and so are whole sentences: when clauses were packed
     differently on the two sides (a long sentence rewritten and reordered), the sentences still match.
     """
-    sub_rows, sub_hashes = sub.shingle_sets(settings.shingling)
-    src_rows, src_hashes = src.shingle_sets(settings.shingling)
-    _, columns = np.unique(np.concatenate([sub_hashes, src_hashes]), return_inverse=True)
-    sub_cols, src_cols = columns[: len(sub_hashes)], columns[len(sub_hashes) :]
-    width = int(columns.max()) + 1 if len(columns) else 1
-    clause = _dice(sub_rows, sub_cols, len(sub.segments), src_rows, src_cols, len(src.segments), width)
-    sub_sentence, src_sentence = _sentence_ids(sub), _sentence_ids(src)
-    sentence = _dice(sub_sentence[sub_rows], sub_cols, int(sub_sentence.max(initial=0)) + 1,
-                     src_sentence[src_rows], src_cols, int(src_sentence.max(initial=0)) + 1, width)
-    scores = _merge_sentence_scores(clause, sentence, sub_sentence, src_sentence)
-    triples = [(i, j, d) for (i, j), d in scores.items() if d >= settings.verify_dice]
-    if not triples:
+    bar = settings.verify_dice
+    clause = _dice(sub.shingle_table(settings.shingling, "segment"), src.shingle_table(settings.shingling, "segment"), bar)
+    sentence = _dice(sub.shingle_table(settings.shingling, "sentence"), src.shingle_table(settings.shingling, "sentence"), bar)
+    scores = _merge_sentence_scores(clause, sentence, sub, src)
+    if not scores:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
-    rows, cols, dice = zip(*sorted(triples))
+    rows, cols, dice = zip(*sorted((i, j, d) for (i, j), d in scores.items()))
     return np.array(rows), np.array(cols), np.array(dice)
 
 
-def _sentence_ids(fp: Fingerprint) -> np.ndarray:
-    return np.array([s.sentence for s in fp.segments], dtype=np.int64)
+def _dice(a, b, bar: float) -> dict:
+    """(unit of a, unit of b) → Dice of their shingle sets, for the pairs at or above `bar`.
+
+    A join on the shingle hashes in numpy: each shingle both sides have pairs their units, and the
+    pair counts are the intersections. Tables come from Fingerprint.shingle_table (sorted by hash).
+    """
+    lo = np.searchsorted(b.hashes, a.hashes, side="left")
+    counts = np.searchsorted(b.hashes, a.hashes, side="right") - lo
+    total = int(counts.sum())
+    if not total:
+        return {}
+    left = np.repeat(a.units, counts)
+    offsets = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+    right = b.units[np.repeat(lo, counts) + offsets]
+    keys = left * b.count + right
+    if a.count * b.count <= 4_000_000:
+        inter = np.bincount(keys, minlength=a.count * b.count)
+        pairs = np.nonzero(inter)[0]
+        inter = inter[pairs]
+    else:
+        pairs, inter = np.unique(keys, return_counts=True)
+    i, j = pairs // b.count, pairs % b.count
+    dice = 2.0 * inter / (a.sizes[i] + b.sizes[j])
+    keep = dice >= bar
+    return dict(zip(zip(i[keep].tolist(), j[keep].tolist()), dice[keep].tolist()))
 
 
-def _dice(rows_a, cols_a, n_a, rows_b, cols_b, n_b, width) -> dict:
-    """(row of a, row of b) → Dice of their column sets, for every pair sharing a column."""
-    a = _incidence(rows_a, cols_a, n_a, width)
-    b = _incidence(rows_b, cols_b, n_b, width)
-    inter = (a @ b.T).tocoo()
-    size_a = np.asarray(a.sum(axis=1)).ravel()
-    size_b = np.asarray(b.sum(axis=1)).ravel()
-    dice = 2.0 * inter.data / (size_a[inter.row] + size_b[inter.col])
-    return dict(zip(zip(inter.row.tolist(), inter.col.tolist()), dice.tolist()))
-
-
-def _incidence(rows: np.ndarray, columns: np.ndarray, n_rows: int, n_columns: int):
-    """Binary row × shingle matrix (duplicates, e.g. two clauses of one sentence sharing a shingle, count once)."""
-    matrix = sparse.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, columns)), shape=(n_rows, n_columns))
-    matrix.sum_duplicates()
-    matrix.data[:] = 1.0
-    return matrix
-
-
-def _merge_sentence_scores(clause: dict, sentence: dict, sub_sentence, src_sentence) -> dict:
+def _merge_sentence_scores(clause: dict, sentence: dict, sub: Fingerprint, src: Fingerprint) -> dict:
     """Clause scores, raised to their sentences' score where whole sentences match better than the clauses."""
     scores = dict(clause)
-    src_members: dict[int, list] = {}
-    for j, t in enumerate(src_sentence.tolist()):
-        src_members.setdefault(t, []).append(j)
-    sub_members: dict[int, list] = {}
-    for i, t in enumerate(sub_sentence.tolist()):
-        sub_members.setdefault(t, []).append(i)
+    sub_members, src_members = sub.sentence_members(), src.sentence_members()
     for (s, t), d in sentence.items():
         if len(sub_members[s]) == 1 and len(src_members[t]) == 1:
             continue  # one clause each: the clause score is the sentence score
@@ -215,7 +207,8 @@ def _refine(chain: list, sub: Fingerprint, src: Fingerprint, doc_id: int, settin
         sub_span=(sub_start, sub_end),
         src_span=(src_start, src_end),
         similarity=max(float((lengths * scores).sum() / lengths.sum()), char_similarity),
-        evidence=evidence * _number_agreement(sub_text, src_text),
+        # short matches whose figures differ are stock bulletins; a long passage with updated figures is still reuse
+        evidence=evidence * (_number_agreement(sub_text, src_text) if len(sub_text) < LONG_PASSAGE else 1.0),
         matched_chars=int(_shared_mask(sub_text, src_text).sum()),
         sub_segments=tuple(i for i, _, _ in chain),
     )

@@ -26,6 +26,7 @@ class Fingerprint:
     keys: np.ndarray
     hashes: list  # content hash of each segment
     _shingle_sets: tuple | None = dataclasses.field(default=None, repr=False)
+    _tables: dict = dataclasses.field(default_factory=dict, repr=False)
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """Original-text span of content characters [start, end) (an empty span sits before content char `start`)."""
@@ -36,11 +37,50 @@ class Fingerprint:
             return anchor, anchor
         return int(self.norm.starts[self.content_pos[start]]), int(self.norm.ends[self.content_pos[end - 1]])
 
+    def shingle_table(self, shingling: str, level: str) -> "ShingleTable":
+        """The shingle sets of the segments (level "segment") or sentences ("sentence"), sorted by hash; computed once."""
+        key = (shingling, level)
+        if key not in self._tables:
+            rows, hashes = self.shingle_sets(shingling)
+            if level == "sentence":
+                sentences = np.array([s.sentence for s in self.segments], dtype=np.int64)
+                rows = sentences[rows] if len(rows) else rows
+                count = int(sentences.max(initial=-1)) + 1
+            else:
+                count = len(self.segments)
+            self._tables[key] = ShingleTable.of(rows, hashes, count)
+        return self._tables[key]
+
+    def sentence_members(self) -> dict:
+        """Sentence index → indices of its segments; computed once."""
+        if "members" not in self._tables:
+            members: dict = {}
+            for segment in self.segments:
+                members.setdefault(segment.sentence, []).append(segment.index)
+            self._tables["members"] = members
+        return self._tables["members"]
+
     def shingle_sets(self, shingling: str) -> tuple[np.ndarray, np.ndarray]:
         """(segment index, shingle hash) pairs, each segment's shingles deduplicated; computed once."""
         if self._shingle_sets is None:
             self._shingle_sets = _segment_shingle_sets([s.content for s in self.segments], shingling)
         return self._shingle_sets
+
+
+@dataclasses.dataclass
+class ShingleTable:
+    """Distinct (unit, shingle hash) pairs sorted by hash, with the number of units and each unit's set size."""
+
+    units: np.ndarray
+    hashes: np.ndarray
+    count: int
+    sizes: np.ndarray
+
+    @classmethod
+    def of(cls, units: np.ndarray, hashes: np.ndarray, count: int) -> "ShingleTable":
+        keys = np.unique((hashes.astype(np.uint64) << np.uint64(32)) | units.astype(np.uint64))
+        units = (keys & np.uint64(0xFFFFFFFF)).astype(np.int64)
+        return cls(units, (keys >> np.uint64(32)).astype(np.uint32), count, np.bincount(units, minlength=count))
 
 
 def _segment_shingle_sets(contents: list, shingling: str) -> tuple[np.ndarray, np.ndarray]:
