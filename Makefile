@@ -18,7 +18,8 @@ demo: install
 	rm -rf demo-out && mkdir -p demo-out
 	$(BIN)/chachong add corpus/sample --manifest corpus/sample/manifest.csv --db $(DEMO_DB)
 	$(BIN)/chachong stats --db $(DEMO_DB)
-	$(BIN)/chachong scan corpus/demo/submission.txt --db $(DEMO_DB)
+	$(BIN)/chachong scan corpus/demo/submission.txt --db $(DEMO_DB) --out demo-out/report
+	@echo "HTML report: demo-out/report/index.html"
 	$(BIN)/chachong compare corpus/demo/submission.txt corpus/sample/003_42e09aa36b9c46a6.txt
 
 test: install
