@@ -7,7 +7,10 @@ from functools import cached_property
 
 from detector.errors import SettingsError
 
-NORMALISER_VERSION = 1
+# Version of what turns text into index keys (normaliser, segmenter, band-key layout): an index built by
+# another version must be rebuilt (`chachong rebuild --full`). 2: …-style punctuation kept, 31-bit band keys.
+NORMALISER_VERSION = 2
+KEY_BITS = 31  # band keys fit SQLite's 4-byte integers; a chance collision only adds a candidate that is verified
 SHINGLINGS = ("char2", "char3", "jieba")
 
 
@@ -84,6 +87,7 @@ class Settings:
             "lsh_weights": list(self.lsh_weights),
             "normaliser_version": NORMALISER_VERSION,
             "minhash_scheme": "affine32",
+            "key_bits": KEY_BITS,
         }
 
     def replace(self, **changes) -> "Settings":

@@ -11,12 +11,11 @@ import hashlib
 
 import numpy as np
 
-from detector.settings import Settings
+from detector.settings import KEY_BITS, Settings
 
 _MASK64 = (1 << 64) - 1
 _PRIME = 0x100000001B3  # multiplier folding the code points of a shingle into one 64-bit number
 _GOLDEN = 0x9E3779B97F4A7C15
-KEY_BITS = 47  # band keys fit SQLite's 6-byte integers; collisions only add candidates that are verified
 
 
 def shingle_hash32(shingle: str) -> int:

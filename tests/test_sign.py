@@ -6,7 +6,7 @@ from datasketch import MinHash
 from datasketch.lsh import _optimal_param
 
 from detector.fingerprint import fingerprint
-from detector.settings import Settings
+from detector.settings import KEY_BITS, Settings
 from detector.sign import band_keys, shingle_hash32, shingles, signatures
 
 
@@ -39,4 +39,4 @@ def test_identical_segments_share_every_band_key_and_different_ones_few(seeds):
     keys = band_keys(np.vstack([fp.signatures[5], fp.signatures[5], fp.signatures[40]]), *settings.bands_rows)
     assert (keys[0] == keys[1]).all()
     assert (keys[0] == keys[2]).sum() < settings.bands_rows[0] // 2
-    assert (keys >= 0).all() and (keys < 2**47).all()
+    assert (keys >= 0).all() and (keys < 2**KEY_BITS).all()
