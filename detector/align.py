@@ -6,6 +6,7 @@ import dataclasses
 import math
 import re
 from collections import Counter
+from difflib import SequenceMatcher
 
 import numpy as np
 from rapidfuzz.distance import Indel
@@ -30,6 +31,8 @@ class Alignment:
     evidence: float  # matched content characters x similarity, summed
     matched_chars: int  # submission characters inside equal blocks of the character alignment
     sub_segments: tuple  # submission segment indices that matched
+    sentence_similarity: float = 1.0  # bigram Dice of the whole sentences the passage lies in, on both sides
+    verbatim_run: int = 0  # content characters of the longest run both sides share word for word
 
 
 # ---------------------------------------------------------------- candidates
@@ -183,10 +186,14 @@ def _refine(chain: list, sub: Fingerprint, src: Fingerprint, doc_id: int, settin
     first, last = chain[0][:2], chain[-1][:2]
     lowest = min(chain, key=lambda c: src.bounds[c[1]][0])[:2]
     highest = max(chain, key=lambda c: src.bounds[c[1]][1])[:2]
-    sub_start = int(sub.bounds[first[0]][0]) + _edges(_content(sub, first[0]), _content(src, first[1]))[0]
-    sub_end = int(sub.bounds[last[0]][1]) - _edges(_content(sub, last[0]), _content(src, last[1]))[1]
-    src_start = int(src.bounds[lowest[1]][0]) + _edges(_content(src, lowest[1]), _content(sub, lowest[0]))[0]
-    src_end = int(src.bounds[highest[1]][1]) - _edges(_content(src, highest[1]), _content(sub, highest[0]))[1]
+    # each edge segment is trimmed against the whole matched region on the other side, not only its
+    # own partner: a segment matched through its sentence may pair with any clause of the other sentence
+    sub_region = sub.content[sub.bounds[first[0]][0] : sub.bounds[last[0]][1]]
+    src_region = src.content[src.bounds[lowest[1]][0] : src.bounds[highest[1]][1]]
+    sub_start = int(sub.bounds[first[0]][0]) + _edges(_content(sub, first[0]), src_region)[0]
+    sub_end = int(sub.bounds[last[0]][1]) - _edges(_content(sub, last[0]), src_region)[1]
+    src_start = int(src.bounds[lowest[1]][0]) + _edges(_content(src, lowest[1]), sub_region)[0]
+    src_end = int(src.bounds[highest[1]][1]) - _edges(_content(src, highest[1]), sub_region)[1]
     if highest == last:  # in-order ending: the match may run on past the segment boundary
         grow_sub, grow_src = _extension(sub.content[sub_end : sub_end + 80], src.content[src_end : src_end + 80])
         sub_end, src_end = sub_end + grow_sub, src_end + grow_src
@@ -211,7 +218,28 @@ def _refine(chain: list, sub: Fingerprint, src: Fingerprint, doc_id: int, settin
         evidence=evidence * (_number_agreement(sub_text, src_text) if len(sub_text) < LONG_PASSAGE else 1.0),
         matched_chars=int(_shared_mask(sub_text, src_text).sum()),
         sub_segments=tuple(i for i, _, _ in chain),
+        sentence_similarity=_bigram_dice(_sentences_of(sub, sub_start, sub_end), _sentences_of(src, src_start, src_end)),
+        verbatim_run=_longest_common_run(sub_text, src_text),
     )
+
+
+def _longest_common_run(a: str, b: str) -> int:
+    return SequenceMatcher(None, a, b, autojunk=False).find_longest_match(0, len(a), 0, len(b)).size
+
+
+def _sentences_of(fp: Fingerprint, start: int, end: int) -> str:
+    """The content of the whole sentences that content characters [start, end) touch."""
+    touched = np.nonzero((fp.bounds[:, 1] > start) & (fp.bounds[:, 0] < max(end, start + 1)))[0]
+    sentences = {fp.segments[i].sentence for i in touched.tolist()}
+    return "".join(segment.content for segment in fp.segments if segment.sentence in sentences)
+
+
+def _bigram_dice(a: str, b: str) -> float:
+    grams_a = {a[k : k + 2] for k in range(len(a) - 1)}
+    grams_b = {b[k : k + 2] for k in range(len(b) - 1)}
+    if not grams_a or not grams_b:
+        return 0.0
+    return 2 * len(grams_a & grams_b) / (len(grams_a) + len(grams_b))
 
 
 def _formula_free_evidence(a: str, b: str, settings: Settings) -> float:
@@ -220,11 +248,7 @@ def _formula_free_evidence(a: str, b: str, settings: Settings) -> float:
     Two different sentences built around the same formula (习近平新时代中国特色社会主义思想) share little else.
     """
     a, b = without_formulae(a, settings.formulae_file), without_formulae(b, settings.formulae_file)
-    grams_a = {a[k : k + 2] for k in range(len(a) - 1)}
-    grams_b = {b[k : k + 2] for k in range(len(b) - 1)}
-    if not grams_a or not grams_b:
-        return 0.0
-    return len(a) * 2 * len(grams_a & grams_b) / (len(grams_a) + len(grams_b))
+    return len(a) * _bigram_dice(a, b)
 
 
 def _number_agreement(a: str, b: str) -> float:

@@ -65,9 +65,17 @@ def judge(alignment: Alignment, others: list, sub: Fingerprint, context: Context
     # the aligner already leaves curated formulae out of a passage's evidence
     if (alignment.evidence < settings.min_evidence
             or alignment.similarity < settings.min_mean_similarity
-            or alignment.sub_span[1] - alignment.sub_span[0] < settings.min_passage_chars):
+            or alignment.sub_span[1] - alignment.sub_span[0] < settings.min_passage_chars
+            or _stock_phrase(alignment, settings)):
         return None
     return _reuse(alignment, others, carriers, context, settings)
+
+
+def _stock_phrase(alignment: Alignment, settings: Settings) -> bool:
+    """A short match inside sentences that otherwise differ, without a long word-for-word run: a shared phrase."""
+    short = alignment.sub_span[1] - alignment.sub_span[0] < settings.sentence_check_chars
+    return (short and alignment.sentence_similarity < settings.min_sentence_similarity
+            and alignment.verbatim_run < settings.verbatim_run_chars)
 
 
 def _carriers(alignment: Alignment, others: list, context: Context, settings: Settings) -> list[SourceRef]:

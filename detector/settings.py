@@ -33,6 +33,9 @@ class Settings:
     min_evidence: float = 18.0  # sum of matched characters x similarity a passage needs
     min_passage_chars: int = 25  # shorter matches are stock phrases, not evidence (a formula may still be reported)
     min_mean_similarity: float = 0.55  # mean similarity a passage needs
+    sentence_check_chars: int = 60  # a shorter passage must lie in sentences that match as a whole ...
+    min_sentence_similarity: float = 0.5  # ... with at least this bigram Dice (else it is a shared phrase),
+    verbatim_run_chars: int = 25  # ... unless it shares a word-for-word run this long
     formula_max_chars: int = 48  # a passage this short (one segment) can be a formula
     formula_min_docs: int = 3  # ... when it occurs in at least this many corpus documents
     hot_key_postings: int = 200  # a band key with more postings (boilerplate) gives only a sample of this many
