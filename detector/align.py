@@ -136,7 +136,50 @@ def align_pair(sub: Fingerprint, src: Fingerprint, doc_id: int, settings: Settin
     if not len(rows):
         return []
     chains = _chain(rows, cols, scores, sub, src, settings)
-    return [_refine(chain, sub, src, doc_id, settings) for chain in chains]
+    return _join_neighbours([_refine(chain, sub, src, doc_id, settings) for chain in chains], sub, src, settings)
+
+
+def _join_neighbours(alignments: list[Alignment], sub: Fingerprint, src: Fingerprint, settings: Settings) -> list[Alignment]:
+    """Join consecutive passages from nearby source text when what lies between them in the submission is
+    either short (`merge_gap`) or rewritten source text (`bridge_gap`, most of it in runs the source also has),
+    so that one copied passage is reported once even where a sentence of it was edited past recognition."""
+    joined: list[Alignment] = []
+    for alignment in sorted(alignments, key=lambda a: a.sub_span):
+        if joined and _bridgeable(joined[-1], alignment, sub, src, settings):
+            joined[-1] = _joined(joined[-1], alignment)
+        else:
+            joined.append(alignment)
+    return joined
+
+
+def _bridgeable(a: Alignment, b: Alignment, sub: Fingerprint, src: Fingerprint, settings: Settings) -> bool:
+    gap = b.sub_span[0] - a.sub_span[1]
+    if min(a.evidence, b.evidence) < settings.min_evidence:
+        return False  # weak pieces do not add up to a passage
+    if gap < 0 or gap > settings.bridge_gap or _overlap(a.src_span, b.src_span) == 0 and (
+            max(a.src_span[0], b.src_span[0]) - min(a.src_span[1], b.src_span[1]) > settings.source_window):
+        return False
+    if gap <= settings.merge_gap:
+        return True
+    lo, hi = min(a.src_span[0], b.src_span[0]), max(a.src_span[1], b.src_span[1])
+    source = src.content[max(0, lo - gap) : hi + gap]
+    return _shared_mask(sub.content[a.sub_span[1] : b.sub_span[0]], source).mean() >= settings.bridge_min_shared
+
+
+def _joined(a: Alignment, b: Alignment) -> Alignment:
+    """One alignment covering two of the same source."""
+    length_a, length_b = a.sub_span[1] - a.sub_span[0], b.sub_span[1] - b.sub_span[0]
+    return dataclasses.replace(
+        a,
+        sub_span=(a.sub_span[0], b.sub_span[1]),
+        src_span=(min(a.src_span[0], b.src_span[0]), max(a.src_span[1], b.src_span[1])),
+        similarity=(a.similarity * length_a + b.similarity * length_b) / max(1, length_a + length_b),
+        evidence=a.evidence + b.evidence,
+        matched_chars=a.matched_chars + b.matched_chars,
+        sub_segments=a.sub_segments + b.sub_segments,
+        sentence_similarity=max(a.sentence_similarity, b.sentence_similarity),
+        verbatim_run=max(a.verbatim_run, b.verbatim_run),
+    )
 
 
 def _chain(rows, cols, scores, sub: Fingerprint, src: Fingerprint, settings: Settings) -> list[list]:
