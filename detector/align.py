@@ -325,8 +325,12 @@ def _shared_mask(a: str, b: str, run: int = 2) -> np.ndarray:
 
 
 def _edges(a: str, b: str) -> tuple[int, int]:
-    """Unmatched characters at the start and at the end of `a` (none trimmed if nothing matches)."""
-    matched = np.nonzero(_shared_mask(a, b))[0]
+    """Unmatched characters at the start and at the end of `a` (none trimmed if nothing matches).
+
+    One shared bigram keeps an edge: a heavily edited sentence keeps few three-character runs, and cutting
+    its first words made whole copied sentences too short to report.
+    """
+    matched = np.nonzero(_shared_mask(a, b, run=1))[0]
     if not len(matched):
         return 0, 0
     return int(matched[0]), int(len(a) - 1 - matched[-1])
