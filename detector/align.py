@@ -136,7 +136,16 @@ def align_pair(sub: Fingerprint, src: Fingerprint, doc_id: int, settings: Settin
     if not len(rows):
         return []
     chains = _chain(rows, cols, scores, sub, src, settings)
-    return _join_neighbours([_refine(chain, sub, src, doc_id, settings) for chain in chains], sub, src, settings)
+    pairs = dict(zip(zip(rows.tolist(), cols.tolist()), scores.tolist()))
+    refined = [_refine(chain, _partners(chain, pairs, src), sub, src, doc_id, settings) for chain in chains]
+    return _join_neighbours(refined, sub, src, settings)
+
+
+def _partners(chain: list, pairs: dict, src: Fingerprint) -> list[tuple]:
+    """(submission segment, source segment) pairs of a chain, with the clauses of a source sentence that
+    matched a chain segment as a whole sentence (same score) beside the one clause the chain chose."""
+    members = src.sentence_members()
+    return [(i, k) for i, j, d in chain for k in members[src.segments[j].sentence] if k == j or pairs.get((i, k)) == d]
 
 
 def _join_neighbours(alignments: list[Alignment], sub: Fingerprint, src: Fingerprint, settings: Settings) -> list[Alignment]:
@@ -220,15 +229,15 @@ def _src_distance(src: Fingerprint, chain: list, j: int) -> int:
 # ---------------------------------------------------------------- refinement
 
 
-def _refine(chain: list, sub: Fingerprint, src: Fingerprint, doc_id: int, settings: Settings) -> Alignment:
+def _refine(chain: list, partners: list, sub: Fingerprint, src: Fingerprint, doc_id: int, settings: Settings) -> Alignment:
     """Trim a chain's outer segments to the characters that really match, and measure it.
 
     A character matches when it lies in a run of shingles the other side also has, wherever they
     stand there: clause and sentence reordering inside the passage does not cut it short.
     """
     first, last = chain[0][:2], chain[-1][:2]
-    lowest = min(chain, key=lambda c: src.bounds[c[1]][0])[:2]
-    highest = max(chain, key=lambda c: src.bounds[c[1]][1])[:2]
+    lowest = min(partners, key=lambda c: src.bounds[c[1]][0])
+    highest = max(partners, key=lambda c: src.bounds[c[1]][1])
     # each edge segment is trimmed against the whole matched region on the other side, not only its
     # own partner: a segment matched through its sentence may pair with any clause of the other sentence
     sub_region = sub.content[sub.bounds[first[0]][0] : sub.bounds[last[0]][1]]
@@ -237,10 +246,10 @@ def _refine(chain: list, sub: Fingerprint, src: Fingerprint, doc_id: int, settin
     sub_end = int(sub.bounds[last[0]][1]) - _edges(_content(sub, last[0]), src_region)[1]
     src_start = int(src.bounds[lowest[1]][0]) + _edges(_content(src, lowest[1]), sub_region)[0]
     src_end = int(src.bounds[highest[1]][1]) - _edges(_content(src, highest[1]), sub_region)[1]
-    if highest == last:  # in-order ending: the match may run on past the segment boundary
+    if highest[0] == last[0]:  # in-order ending: the match may run on past the segment boundary
         grow_sub, grow_src = _extension(sub.content[sub_end : sub_end + 80], src.content[src_end : src_end + 80])
         sub_end, src_end = sub_end + grow_sub, src_end + grow_src
-    if lowest == first:
+    if lowest[0] == first[0]:
         grow_sub, grow_src = _extension(sub.content[max(0, sub_start - 80) : sub_start][::-1],
                                         src.content[max(0, src_start - 80) : src_start][::-1])
         sub_start, src_start = sub_start - grow_sub, src_start - grow_src
