@@ -35,7 +35,7 @@ class Settings:
     min_evidence: float = 18.0  # sum of matched characters x similarity a passage needs
     min_passage_chars: int = 25  # shorter matches are stock phrases, not evidence (a formula may still be reported)
     min_mean_similarity: float = 0.55  # mean similarity a passage needs
-    sentence_check_chars: int = 60  # a shorter passage must lie in sentences that match as a whole ...
+    sentence_check_chars: int = 80  # a shorter passage must lie in sentences that match as a whole ...
     min_sentence_similarity: float = 0.5  # ... with at least this bigram Dice (else it is a shared phrase),
     verbatim_run_chars: int = 25  # ... unless it shares a word-for-word run this long
     formula_max_chars: int = 48  # a passage this short (one segment) can be a formula
@@ -73,9 +73,7 @@ class Settings:
     @cached_property
     def bands_rows(self) -> tuple[int, int]:
         """The (bands, rows) split datasketch's MinHashLSH would choose for our threshold and weights."""
-        from datasketch.lsh import _optimal_param
-
-        return _optimal_param(self.lsh_threshold, self.num_perm, *self.lsh_weights)
+        return optimal_bands_rows(self.lsh_threshold, self.num_perm, tuple(self.lsh_weights))
 
     def index_signature(self) -> dict:
         """The settings that shape the index; stored in the DB and compared on every open."""
@@ -98,6 +96,27 @@ class Settings:
     def replace(self, **changes) -> "Settings":
         """A copy with some fields changed (validated again)."""
         return dataclasses.replace(self, **changes)
+
+
+_BANDS_ROWS: dict = {}
+
+
+def optimal_bands_rows(threshold: float, num_perm: int, weights: tuple) -> tuple[int, int]:
+    """datasketch's band/row choice, remembered: it integrates numerically (~1 s), so it is worked out once
+    per process, or taken from an index that recorded it (remember_bands_rows)."""
+    key = (threshold, num_perm, tuple(weights))
+    if key not in _BANDS_ROWS:
+        from datasketch.lsh import _optimal_param
+
+        _BANDS_ROWS[key] = tuple(_optimal_param(threshold, num_perm, *weights))
+    return _BANDS_ROWS[key]
+
+
+def remember_bands_rows(signature: dict) -> None:
+    """Take the band/row split an index recorded, so opening it costs no integration."""
+    if {"lsh_threshold", "num_perm", "lsh_weights", "bands", "rows"} <= signature.keys():
+        key = (signature["lsh_threshold"], signature["num_perm"], tuple(signature["lsh_weights"]))
+        _BANDS_ROWS.setdefault(key, (signature["bands"], signature["rows"]))
 
 
 DEFAULT = Settings()
