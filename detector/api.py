@@ -19,7 +19,7 @@ from detector.measure import measure, rank_sources, section_measures
 from detector.model import Document, DocumentMeta, Passage, Report, TemplateTrace
 from detector.normalize import template_traces
 from detector.sections import find_sections
-from detector.settings import DEFAULT, Settings
+from detector.settings import DEFAULT, Settings, remember_bands_rows
 from detector.store import SqliteStore
 
 _INDEX_FIELDS = ("num_perm", "seed", "shingling", "max_segment_chars", "min_segment_chars", "lsh_threshold")
@@ -77,6 +77,7 @@ def open_corpus(path, settings: Settings | None = None, create: bool = False) ->
     """Open (or create) a corpus database; without `settings`, use the index settings it was built with."""
     store = SqliteStore(path, create=create)
     try:
+        remember_bands_rows(store.meta().get("index") or {})  # opening an index needs no band/row integration
         wanted = settings or DEFAULT
         stored = store.ensure_signature(wanted.index_signature(), explicit=settings is not None)
         return Corpus(store, settings or _settings_from_signature(stored))
