@@ -27,12 +27,12 @@ test: install
 
 bench: install
 	$(BIN)/pip install --quiet -e '.[test,bench]'
-	$(BIN)/python -m benchmarks.quality.run
-	$(BIN)/python -m benchmarks.speed.run
+	$(BIN)/python -m benchmarks.quality.run --results benchmarks/RESULTS.md
+	$(BIN)/python -m benchmarks.speed.run --write
 
 bench-large: install
 	$(BIN)/pip install --quiet -e '.[test,bench]'
-	$(BIN)/python -m benchmarks.speed.run --large
+	$(BIN)/python -m benchmarks.speed.run --large --write --index-limit 2400
 
 clean:
 	rm -rf demo-out .pytest_cache build *.egg-info
