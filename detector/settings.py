@@ -32,7 +32,7 @@ class Settings:
     source_window: int = 300  # matches within this many source characters may join one passage
     bridge_gap: int = 80  # a longer stretch between two passages of one source may join them ...
     bridge_min_shared: float = 0.5  # ... when this share of it lies in runs the source also has (rewritten text)
-    min_evidence: float = 18.0  # sum of matched characters x similarity a passage needs
+    min_evidence: float = 14.0  # sum of matched characters x similarity a passage needs (short ones: see the sentence check)
     min_passage_chars: int = 25  # shorter matches are stock phrases, not evidence (a formula may still be reported)
     min_mean_similarity: float = 0.55  # mean similarity a passage needs
     sentence_check_chars: int = 80  # a shorter passage must lie in sentences that match as a whole ...
