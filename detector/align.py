@@ -153,26 +153,30 @@ def _join_neighbours(alignments: list[Alignment], sub: Fingerprint, src: Fingerp
     either short (`merge_gap`) or rewritten source text (`bridge_gap`, most of it in runs the source also has),
     so that one copied passage is reported once even where a sentence of it was edited past recognition."""
     joined: list[Alignment] = []
-    for alignment in sorted(alignments, key=lambda a: a.sub_span):
+    weak = [a for a in alignments if a.evidence < settings.min_evidence]  # too weak to join, and no obstacle
+    for alignment in sorted((a for a in alignments if a.evidence >= settings.min_evidence), key=lambda a: a.sub_span):
         if joined and _bridgeable(joined[-1], alignment, sub, src, settings):
             joined[-1] = _joined(joined[-1], alignment)
         else:
             joined.append(alignment)
-    return joined
+    return joined + weak
 
 
 def _bridgeable(a: Alignment, b: Alignment, sub: Fingerprint, src: Fingerprint, settings: Settings) -> bool:
     gap = b.sub_span[0] - a.sub_span[1]
-    if min(a.evidence, b.evidence) < settings.min_evidence:
-        return False  # weak pieces do not add up to a passage
     if gap < 0 or gap > settings.bridge_gap or _overlap(a.src_span, b.src_span) == 0 and (
             max(a.src_span[0], b.src_span[0]) - min(a.src_span[1], b.src_span[1]) > settings.source_window):
         return False
     if gap <= settings.merge_gap:
         return True
+    between = sub.content[a.sub_span[1] : b.sub_span[0]]
+    if 0 <= b.src_span[0] - a.src_span[1] <= settings.bridge_gap:  # in order: the stretch rewrites the source's own gap
+        source_gap = src.content[a.src_span[1] : b.src_span[0]]
+        if _shared_mask(between, source_gap, run=1).mean() >= settings.bridge_min_shared:
+            return True
     lo, hi = min(a.src_span[0], b.src_span[0]), max(a.src_span[1], b.src_span[1])
     source = src.content[max(0, lo - gap) : hi + gap]
-    return _shared_mask(sub.content[a.sub_span[1] : b.sub_span[0]], source).mean() >= settings.bridge_min_shared
+    return _shared_mask(between, source).mean() >= settings.bridge_min_shared
 
 
 def _joined(a: Alignment, b: Alignment) -> Alignment:
