@@ -274,8 +274,8 @@ def _passages(corpus: Corpus, doc: Document, sub: Fingerprint, alignments: list,
 def _passage(corpus: Corpus, doc: Document, sub: Fingerprint, verdict) -> Passage:
     alignment, carriers = verdict.alignment, verdict.carriers
     source_doc, src = corpus.source_fingerprint(alignment.doc_id)
-    sub_span = sub.original_span(*alignment.sub_span)
-    src_span = src.original_span(*alignment.src_span)
+    sub_span = _closed(doc.text, sub.original_span(*alignment.sub_span))
+    src_span = _closed(source_doc.text, src.original_span(*alignment.src_span))
     years = {c.year for c in carriers if c.year is not None}
     return Passage(
         kind=verdict.kind,
@@ -294,6 +294,17 @@ def _passage(corpus: Corpus, doc: Document, sub: Fingerprint, verdict) -> Passag
         years=verdict.years,
         cited=verdict.cited,
     )
+
+
+_CLOSING = "。！？；!?;.…”’」』）)"
+
+
+def _closed(text: str, span: tuple) -> tuple:
+    """The span with the punctuation that closes its last sentence (matching stops at the last content character)."""
+    start, end = span
+    while end < len(text) and end - span[1] < 2 and text[end] in _CLOSING:
+        end += 1
+    return start, end
 
 
 def scan_text(corpus: Corpus, text: str, path: str = "<text>", meta: DocumentMeta | None = None) -> Report:
