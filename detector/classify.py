@@ -12,9 +12,6 @@ The order of the questions is the order of the checks:
 from __future__ import annotations
 
 import dataclasses
-import functools
-import re
-from pathlib import Path
 from typing import Callable, Optional
 
 from detector.align import Alignment
@@ -22,7 +19,6 @@ from detector.fingerprint import Fingerprint
 from detector.formulae import curated_formulae
 from detector.metadata import owner, same_owner
 from detector.model import DocumentMeta, SourceRef
-from detector.normalize import content_mask, normalize
 from detector.quotes import covered
 from detector.settings import Settings
 
