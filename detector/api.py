@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import sys
 from collections import OrderedDict
 from pathlib import Path
 
@@ -149,7 +150,7 @@ def add_paths(corpus: Corpus, paths, meta: DocumentMeta | None = None, manifest=
     manifest_meta = read_manifest(manifest) if manifest else {}
     files = list(iter_input_files(paths)) if paths else sorted(manifest_meta)
     summary, batch = AddSummary(), []
-    for path in _progress(files, progress, "adding"):
+    for path in progress_bar(files, progress, "adding"):
         file_meta = manifest_meta.get(Path(path).resolve(), meta)
         try:
             batch.append(read_document(path, encoding=encoding, settings=corpus.settings,
@@ -315,11 +316,11 @@ def scan_text(corpus: Corpus, text: str, path: str = "<text>", meta: DocumentMet
 def scan_paths(corpus: Corpus, paths, encoding=None, progress=None) -> list[Report]:
     """Scan files and folders; a file that cannot be read gives a Report with `error` set, and the others go on."""
     reports = []
-    for path in _progress(list(iter_input_files(paths)), progress, "scanning"):
+    for path in progress_bar(list(iter_input_files(paths)), progress, "scanning"):
         try:
             doc = read_document(path, encoding=encoding, settings=corpus.settings)
         except InputError as err:
-            reports.append(_failed_report(path, err))
+            reports.append(failed_report(path, err.reason))
             continue
         reports.append(scan_document(corpus, doc))
     return reports
@@ -332,9 +333,9 @@ def scan_batch(corpus: Corpus, paths, encoding=None, progress=None, meta=None, m
     return batch.scan_batch(corpus, paths, encoding=encoding, progress=progress, meta=meta, manifest=manifest)
 
 
-def _failed_report(path, err: DetectorError) -> Report:
-    doc = Document(path=str(path), text="", sha256="", encoding="")
-    return Report(submission=doc, passages=[], metrics={}, error=str(getattr(err, "reason", err)))
+def failed_report(path, reason: str) -> Report:
+    """The report of a file that could not be read: no text, no passages, `error` saying why."""
+    return Report(submission=Document(path=str(path), text="", sha256="", encoding=""), passages=[], metrics={}, error=reason)
 
 
 # ---------------------------------------------------------------- comparing
@@ -400,10 +401,10 @@ def stats(corpus: Corpus) -> dict:
     return numbers
 
 
-def _progress(items: list, progress, label: str):
-    """Wrap `items` in a progress bar when asked (True: always; None: only on a terminal)."""
-    if progress is False or (progress is None):
+def progress_bar(items: list, progress, label: str):
+    """Wrap `items` in a progress bar on stderr when asked (True: show; False/None: no bar)."""
+    if not progress:
         return items
     from tqdm import tqdm
 
-    return tqdm(items, desc=label, unit="file", disable=None if progress == "auto" else False)
+    return tqdm(items, desc=label, unit="file", file=sys.stderr, leave=False)

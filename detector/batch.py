@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 import datetime
-import sys
 import time
 
 import numpy as np
@@ -47,7 +46,8 @@ def scan_batch(corpus: api.Corpus, paths, encoding=None, progress=None, meta=Non
     """
     files = list(iter_input_files(paths))
     given = read_manifest(manifest) if manifest else {}
-    items = [_read(path, corpus, encoding, given.get(Path(path).resolve(), meta)) for path in _bar(files, progress, "reading")]
+    items = [_read(path, corpus, encoding, given.get(Path(path).resolve(), meta))
+             for path in api.progress_bar(files, progress, "reading")]
     result = scan_documents(corpus, items, progress)
     result.paths = [str(p) for p in paths]
     return result
@@ -58,12 +58,7 @@ def _read(path, corpus: api.Corpus, encoding, meta=None) -> Document | Report:
         return read_document(path, encoding=encoding, settings=corpus.settings,
                              meta=dataclasses.replace(meta) if meta else None)
     except InputError as err:
-        return failed_report(path, err.reason)
-
-
-def failed_report(path, reason: str) -> Report:
-    """The report of a file that could not be read: no text, no passages, `error` saying why."""
-    return Report(submission=Document(path=str(path), text="", sha256="", encoding=""), passages=[], metrics={}, error=reason)
+        return api.failed_report(path, err.reason)
 
 
 def scan_documents(corpus: api.Corpus, items: list, progress=None) -> BatchScan:
@@ -73,7 +68,7 @@ def scan_documents(corpus: api.Corpus, items: list, progress=None) -> BatchScan:
     reports = list(items)
     with BatchStore.of(corpus.store, [doc for _, doc in readable], corpus.settings) as store:
         batch_corpus = _BatchCorpus(store, corpus.settings)
-        for n, (pos, doc) in enumerate(_bar(readable, progress, "scanning")):
+        for n, (pos, doc) in enumerate(api.progress_bar(readable, progress, "scanning")):
             reports[pos] = store.scan(batch_corpus, n, doc)
     to_position = {BATCH_IDS + n: pos for n, (pos, _) in enumerate(readable)}
     peers = [_peer_positions(r, to_position) for r in reports]
@@ -318,15 +313,6 @@ def _top_ratio(cluster: dict, reports: list) -> float:
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def _bar(items: list, progress, label: str):
-    """Wrap `items` in a progress bar on stderr when asked (True: show; False/None: no bar)."""
-    if not progress:
-        return items
-    from tqdm import tqdm
-
-    return tqdm(items, desc=label, unit="file", file=sys.stderr, leave=False)
 
 
 def _now() -> str:

@@ -14,7 +14,8 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from detector.batch import BatchScan, failed_report, scan_documents
+from detector.api import failed_report
+from detector.batch import BatchScan, scan_documents
 from detector.errors import DatabaseError
 from detector.model import Document, DocumentMeta
 from detector.report.json_report import report_dict

@@ -247,9 +247,7 @@ class SqliteStore:
     def documents_with_meta(self) -> list:
         """(id, path, DocumentMeta) of every stored document, without the texts."""
         rows = self.conn.execute("SELECT id, path, author, unit, year, meeting, team, inferred FROM documents ORDER BY id")
-        return [(r[0], r[1], DocumentMeta(author=r[2], unit=r[3], year=r[4], meeting=r[5],
-                                          team=None if r[6] is None else bool(r[6]), inferred=tuple(json.loads(r[7] or "[]"))))
-                for r in rows]
+        return [(r[0], r[1], _meta_from_row(r[2:])) for r in rows]
 
     def documents(self):
         """(id, path, sha256) of every stored document."""
@@ -453,10 +451,9 @@ class _Snapshot:
 
 
 def _row_to_document(row) -> Document:
-    doc_id, path, sha, encoding, fmt, text, author, unit, year, meeting, team, inferred = row
-    meta = DocumentMeta(author=author, unit=unit, year=year, meeting=meeting,
-                        team=None if team is None else bool(team), inferred=tuple(json.loads(inferred or "[]")))
-    return Document(path=path, text=_unpack_text(text), sha256=sha, encoding=encoding, format=fmt, meta=meta, id=doc_id)
+    doc_id, path, sha, encoding, fmt, text = row[:6]
+    return Document(path=path, text=_unpack_text(text), sha256=sha, encoding=encoding, format=fmt,
+                    meta=_meta_from_row(row[6:]), id=doc_id)
 
 
 def _pack_text(text: str) -> bytes:
