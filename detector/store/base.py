@@ -1,0 +1,107 @@
+"""The storage interface: what the add, scan, remove and rebuild paths need of a corpus store, whatever the backend.
+
+Every backend (SQLite, the default; a Redis Cluster for corpora past one machine; the in-memory store of
+a batch) implements `Store`. Nothing outside `detector/store/` knows which backend it talks to.
+
+Words used below:
+- a *document* is a stored report: id, path, content hash (sha256), original text, metadata;
+- a *segment* is a sentence or clause of a document, named by (document id, index inside the document):
+  there is no global segment numbering, so a backend needs no cross-shard counter;
+- a document's *layout* (`detector.layout.Layout`) is what the aligner needs of it besides its text
+  (segment bounds, content-character → original-offset map, sentence of each segment); it is written at
+  index time so a scan never normalises or segments a corpus document again;
+- a *band key* is an LSH key of one segment (31-bit integer); its *postings* are the segments that have it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import ContextManager, Iterable, Protocol
+
+import numpy as np
+
+from detector.model import Document, DocumentMeta, SourceRef
+
+
+@dataclasses.dataclass
+class IndexEntry:
+    """One document ready to store: the document, its layout, the band keys of each segment, its segment content hashes."""
+
+    document: Document
+    layout: object  # detector.layout.Layout
+    keys: np.ndarray  # (segments, bands) int64 band keys
+    hashes: list  # content hash of each segment (for segment document frequencies)
+
+
+@dataclasses.dataclass
+class Postings:
+    """What a batch of band keys points to.
+
+    `pairs[key]` is an (n, 2) int64 array of (document id, segment index) — at most `cap` rows for a hot key
+    (boilerplate), a sample; `counts[key]` is the key's true number of postings (for weighting by rarity).
+    Keys without postings are absent from both.
+    """
+
+    pairs: dict
+    counts: dict
+
+
+class ReadState(Protocol):
+    changed: bool  # another process changed the index since this store's previous read: drop caches
+
+
+class Store(Protocol):
+    """A corpus: documents with metadata, their layouts, the LSH postings, segment document frequencies, history."""
+
+    location: str  # what the user gave as --db (for messages)
+
+    # --- settings the index was built with ---
+    def meta(self) -> dict: ...
+    def set_meta(self, key: str, value) -> None: ...  # inside writing()
+    def ensure_signature(self, signature: dict, explicit: bool) -> dict: ...
+
+    # --- consistency ---
+    def reading(self) -> ContextManager[ReadState]:
+        """One committed state of the index for the whole block (a scan), even while a writer commits."""
+        ...
+
+    def writing(self) -> ContextManager:
+        """All changes of the block become visible together when it ends, or none of them (an exception)."""
+        ...
+
+    def writer_lock(self, command: str) -> ContextManager:
+        """One writer at a time (add, remove, rebuild, meta); raises errors.IndexLocked at once when held elsewhere."""
+        ...
+
+    def close(self) -> None: ...
+
+    # --- documents ---
+    def insert_documents(self, entries: list[IndexEntry]) -> list[int]: ...  # inside writing(); returns the new ids
+    def delete_documents(self, doc_ids: Iterable[int]) -> None: ...  # with their postings and segment counts
+    def document(self, doc_id: int) -> Document: ...
+    def document_id_by_sha(self, sha256: str) -> int | None: ...
+    def document_ids_by_path(self, path: str) -> list[int]: ...
+    def documents(self) -> list[tuple[int, str, str]]: ...  # (id, path, sha256)
+    def documents_with_meta(self) -> list[tuple[int, str, DocumentMeta]]: ...
+    def document_metas(self) -> dict[int, DocumentMeta]: ...
+    def document_count(self) -> int: ...
+    def source_ref(self, doc_id: int) -> SourceRef: ...
+    def update_meta(self, doc_id: int, meta: DocumentMeta) -> None: ...  # inside writing()
+    def move_document(self, doc_id: int, path: str) -> None: ...  # inside writing()
+
+    # --- the index, as the scan reads it ---
+    def postings(self, keys: list[int], cap: int) -> Postings: ...
+    def segment_total(self) -> int: ...  # segments in the index (rarity weights)
+    def segment_document_frequency(self, hashes: Iterable[int]) -> dict[int, int]: ...
+    def layouts(self, doc_ids: list[int]) -> dict[int, tuple[Document, object]]:
+        """(document, layout) of stored documents, by id: the scan's fast path (no re-normalising)."""
+        ...
+
+    # --- rebuild support ---
+    def file_states(self) -> dict: ...  # path → (size, mtime_ns, sha256) of the archive files last seen
+    def replace_file_states(self, states: dict) -> None: ...  # inside writing()
+    def clear_index(self) -> None: ...  # inside writing(): a full rebuild starts here
+    def recount_segment_df(self) -> int: ...  # inside writing(): from the stored layouts; returns the rows
+    def compact(self) -> dict: ...
+    def stats(self) -> dict: ...
+    def index_problems(self) -> list[str]: ...  # empty when the index is intact
