@@ -47,3 +47,31 @@ def seed_corpus(tmp_path_factory):
 @pytest.fixture
 def source_path():
     return SOURCE
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory):
+    """A 3-master, 3-replica Redis Cluster on loopback ports for the whole session (tests/redis_cluster.py)."""
+    from redis_cluster import RedisCluster, redis_available
+
+    if reason := redis_available():
+        pytest.skip(reason)
+    cluster = RedisCluster(tmp_path_factory.mktemp("redis-cluster"))
+    try:
+        yield cluster.start()
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """A standalone (non-cluster) Redis server on a loopback port for the whole session."""
+    from redis_cluster import RedisNode, free_ports, redis_available
+
+    if reason := redis_available():
+        pytest.skip(reason)
+    node = RedisNode(tmp_path_factory.mktemp("redis-server"), free_ports(1)[0])
+    try:
+        yield node.start()
+    finally:
+        node.stop()
