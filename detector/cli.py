@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from detector import __version__, api, history
+from detector import __version__, api, history, messages
 from detector.errors import DetectorError, IndexLocked
 from detector.locking import writer_lock
 from detector.model import DocumentMeta
@@ -64,8 +64,11 @@ def _encoding_option(f):
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="chachong")
-def cli():
+@click.option("--lang", type=click.Choice(messages.LANGUAGES), default=None,
+              help="Language of messages and the text report (default: zh when LANG/LC_ALL is zh_*, else en).")
+def cli(lang):
     """chachong (查重): find copied, templated and self-reused passages in 民主生活会 reports."""
+    messages.set_language(lang)
 
 
 def _meta_options(f):
@@ -162,13 +165,13 @@ def scans(db_path, fmt):
     with _open(db_path, create=False) as corpus:
         recorded = _call(history.list_scans, corpus.store)
     if fmt == "json":
-        click.echo(json.dumps(recorded, ensure_ascii=False, indent=2))
+        click.echo(json.dumps([s.as_dict() for s in recorded], ensure_ascii=False, indent=2))
         return
     for s in recorded:
-        top = "–" if s["max_copy_ratio"] is None else f"{s['max_copy_ratio']:.1%}"
-        again = f"  re-check of {s['rechecks']}" if s["rechecks"] else ""
-        click.echo(f"{s['id']:>5}  {s['started_at']}  {s['files']:>4} files  {s['failed']} failed  max {top:>6}  "
-                   f"{s['clusters']} clusters  {' '.join(s['paths'])}{again}")
+        top = "–" if s.max_copy_ratio is None else f"{s.max_copy_ratio:.1%}"
+        again = f"  re-check of {s.rechecks}" if s.rechecks else ""
+        click.echo(f"{s.id:>5}  {s.local_time}  {s.files:>4} files  {s.failed} failed  max {top:>6}  "
+                   f"{s.clusters} clusters  {' '.join(s.paths)}{again}")
 
 
 @cli.command()
@@ -201,7 +204,7 @@ def recheck(scan_id, db_path, out_dir, fail_above):
 def _write_reports(view, out_dir) -> None:
     if out_dir:
         _call(write_reports, view, out_dir)
-        click.echo(f"scan {view['scan']['id']}: reports written to {out_dir}/index.html", err=True)
+        click.echo(f"scan {view.scan.id}: reports written to {out_dir}/index.html", err=True)
 
 
 # ---------------------------------------------------------------- index maintenance: rebuild, remove
@@ -341,10 +344,10 @@ def _call(function, *args, **kwargs):
     try:
         return function(*args, **kwargs)
     except IndexLocked as err:
-        click.echo(f"error: {err}", err=True)
+        click.echo(messages.say("error", message=err), err=True)
         sys.exit(ExitCode.LOCKED)
     except DetectorError as err:
-        click.echo(f"error: {err}", err=True)
+        click.echo(messages.say("error", message=err), err=True)
         sys.exit(ExitCode.ERROR)
 
 

@@ -82,9 +82,9 @@ def scanned_batch(root: Path):
         api.add_paths(corpus, [CORPUS_SEED])
     run = CliRunner().invoke(cli, ["scan", str(folder), "--db", str(db), "--out", str(out), "--format", "json"])
     with api.open_corpus(db) as corpus:
-        scan_id = history.list_scans(corpus.store)[0]["id"]
+        scan_id = history.list_scans(corpus.store)[0].id
         view = history.view(corpus.store, scan_id)
-    by_role = {role: next(s for s in view["submissions"] if s["name"] == names[role]) for role in texts}
+    by_role = {role: next(s for s in view.submissions if s.name == names[role]) for role in texts}
     return types.SimpleNamespace(folder=folder, db=db, out=out, run=run, view=view, texts=texts, names=names,
                                  by_role=by_role, scan_id=scan_id)
 

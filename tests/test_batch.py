@@ -20,7 +20,7 @@ def scanned(tmp_path_factory):
 
 
 def roles_of(scanned, positions):
-    names = {sub["position"]: role for role, sub in scanned.by_role.items()}
+    names = {sub.position: role for role, sub in scanned.by_role.items()}
     return {names[p] for p in positions}
 
 
@@ -34,48 +34,48 @@ def test_every_file_is_reported_and_the_corrupt_one_says_why(scanned):
 
 
 def test_ranking_puts_the_planted_reuse_on_top_and_the_clean_reports_at_the_bottom(scanned):
-    ranked = scanned.view["ranked"]
-    ratios = [s["metrics"]["copy_ratio"] for s in ranked if s["error"] is None]
+    ranked = scanned.view.ranked
+    ratios = [s.metrics[scanned.view.rank_by] for s in ranked if s.error is None]
     assert ratios == sorted(ratios, reverse=True)
-    top = {role for role, sub in scanned.by_role.items() if sub["rank"] <= len(PLANTED)}
+    top = {role for role, sub in scanned.by_role.items() if sub.rank <= len(PLANTED)}
     assert top == set(PLANTED)
-    assert all(scanned.by_role[r]["metrics"]["copy_ratio"] < 0.05 for r in CLEAN)
-    assert all(scanned.by_role[r]["metrics"]["copy_ratio"] >= 0.15 for r in PLANTED)
-    assert ranked[-1]["name"] == "99_broken.docx" and ranked[-1]["error"]
+    assert all(scanned.by_role[r].metrics["copy_ratio"] < 0.05 for r in CLEAN)
+    assert all(scanned.by_role[r].metrics["copy_ratio"] >= 0.15 for r in PLANTED)
+    assert ranked[-1].name == "99_broken.docx" and ranked[-1].error
 
 
 def test_a_report_copied_whole_by_a_colleague_ranks_near_the_top(scanned):
-    assert scanned.by_role["r1"]["rank"] <= 3 and scanned.by_role["p1"]["rank"] <= 3
-    assert scanned.by_role["p1"]["sources"][0]["peer"] == scanned.by_role["p2"]["position"]
+    assert scanned.by_role["r1"].rank <= 3 and scanned.by_role["p1"].rank <= 3
+    assert scanned.by_role["p1"].sources[0].peer == scanned.by_role["p2"].position
 
 
 def test_top_sources_name_the_archive_or_the_colleague(scanned):
     for role in CORPUS_PAIR + CORPUS_ALONE:
-        top = scanned.by_role[role]["sources"][0]
-        assert top["path"] == str(CORPUS_SEED) and top["peer"] is None
+        top = scanned.by_role[role].sources[0]
+        assert top.path == str(CORPUS_SEED) and top.peer is None
     for role in TEMPLATE:  # this year's template is not in the archive: only the colleagues carry it
-        assert scanned.by_role[role]["sources"][0]["peer"] is not None
+        assert scanned.by_role[role].sources[0].peer is not None
     for role in PLANTED:
-        assert set(scanned.by_role[role]["kinds"]) - {"formula", "quotation"} <= set(COUNTED_KINDS)
+        assert set(scanned.by_role[role].kinds) - {"formula", "quotation"} <= set(COUNTED_KINDS)
 
 
 def test_clusters_are_the_planted_groups(scanned):
-    clusters = [roles_of(scanned, c["members"]) for c in scanned.view["clusters"]]
+    clusters = [roles_of(scanned, c.members) for c in scanned.view.clusters]
     assert sorted(clusters, key=len) == sorted([set(TEMPLATE), set(RING), set(PAIR), set(CORPUS_PAIR)], key=len)
     for role in CLEAN + CORPUS_ALONE:
-        assert scanned.by_role[role]["clusters"] == []
+        assert scanned.by_role[role].clusters == []
 
 
 def test_clusters_show_the_shared_text(scanned):
     template, _ = fresh_pool()
     texts = planned_texts()
-    by_members = {frozenset(roles_of(scanned, c["members"])): c for c in scanned.view["clusters"]}
-    shared = by_members[frozenset(TEMPLATE)]["shared"]
+    by_members = {frozenset(roles_of(scanned, c.members)): c for c in scanned.view.clusters}
+    shared = by_members[frozenset(TEMPLATE)].shared
     assert roles_of(scanned, shared[0]["members"]) == set(TEMPLATE)
     assert template[1][10:60] in shared[0]["text"]
-    ring = by_members[frozenset(RING)]["shared"]
+    ring = by_members[frozenset(RING)].shared
     assert len(ring) == 2 and all(roles_of(scanned, s["members"]) < set(RING) for s in ring)
-    corpus_pair = by_members[frozenset(CORPUS_PAIR)]["shared"][0]
+    corpus_pair = by_members[frozenset(CORPUS_PAIR)].shared[0]
     assert [s["path"] for s in corpus_pair["sources"]] == [str(CORPUS_SEED)]
     for s in shared + ring:
         for pos, spans in s["spans"].items():
@@ -119,10 +119,10 @@ def test_a_recheck_finds_the_template_once_it_is_in_the_archive(scanned, tmp_pat
     assert result.exit_code == ExitCode.ERROR  # the corrupt file is still listed as unreadable
     with api.open_corpus(db) as corpus:
         newest = history.list_scans(corpus.store)[0]
-        view = history.view(corpus.store, newest["id"])
-    assert newest["rechecks"] == scanned.scan_id
-    template_cluster = next(c for c in view["clusters"] if len(c["members"]) == len(TEMPLATE))
-    assert "archive/2022/范文.txt" in [s["path"] for s in template_cluster["shared"][0]["sources"]]
+        view = history.view(corpus.store, newest.id)
+    assert newest.rechecks == scanned.scan_id
+    template_cluster = next(c for c in view.clusters if len(c.members) == len(TEMPLATE))
+    assert "archive/2022/范文.txt" in [s["path"] for s in template_cluster.shared[0]["sources"]]
 
 
 def test_fail_above_exits_3_for_a_batch(scanned, tmp_path):
@@ -135,3 +135,15 @@ def test_fail_above_exits_3_for_a_batch(scanned, tmp_path):
     result = runner.invoke(cli, ["scan", str(folder), "--db", str(scanned.db), "--fail-above", "0.99"])
     assert result.exit_code == ExitCode.OK
     assert "群组 clusters: 1" in result.stdout
+
+
+def test_history_gives_back_typed_reports_equal_to_the_scan(scanned):
+    from detector.model import Report
+    from detector.report.json_report import report_dict
+
+    with api.open_corpus(scanned.db) as corpus:
+        info, result = history.load_scan(corpus.store, scanned.scan_id)
+    assert info.id == scanned.scan_id and info.files == 31
+    assert all(isinstance(r, Report) for r in result.reports)
+    stored = json.loads((scanned.out / "results.json").read_text(encoding="utf-8"))["reports"]
+    assert [report_dict(r) for r in result.reports] == stored

@@ -1,13 +1,15 @@
 """results.csv and passages.csv: UTF-8 with BOM for Excel, quoting that survives commas, quotes and line breaks, parsed back whole."""
 
+import copy
 import csv
 import io
 
 import pytest
 from batch_planting import HOSTILE, scanned_batch
 
-from detector.report.batch_view import build_view
-from detector.report.csv_report import PASSAGE_COLUMNS, RESULT_COLUMNS, render_results_csv, write_csv
+from detector.batch import BatchScan
+from detector.report.csv_report import PASSAGE_COLUMNS, RESULT_COLUMNS, percent, render_results_csv, write_csv
+from detector.report.view import ScanInfo, build_view
 
 
 @pytest.fixture(scope="module")
@@ -24,34 +26,48 @@ def read_back(path):
 def test_results_csv_has_one_row_per_submission_in_rank_order(scanned):
     rows = read_back(scanned.out / "results.csv")
     assert list(rows[0]) == list(RESULT_COLUMNS)
-    assert [r["file"] for r in rows] == [s["name"] for s in scanned.view["ranked"]]
-    assert [int(r["rank"]) for r in rows] == list(range(1, 32))
+    assert [r["文件"] for r in rows] == [s.name for s in scanned.view.ranked]
+    assert [int(r["排名"]) for r in rows] == list(range(1, 32))
     top = rows[0]
-    assert float(top["copy_ratio"]) == scanned.view["ranked"][0]["metrics"]["copy_ratio"]
-    assert "本批" in top["top_sources"] and top["page"].endswith(".html")
-    assert rows[-1]["error"].startswith("could not be read: ") and rows[-1]["copy_ratio"] == ""
+    assert top["总文字复制比"] == percent(scanned.view.ranked[0].metrics["copy_ratio"])
+    assert "本批" in top["主要来源"] and top["页面"].endswith(".html")
+    assert rows[-1]["错误"].startswith("无法读取 could not be read: ") and rows[-1]["总文字复制比"] == ""
+
+
+def test_results_csv_header_carries_every_measure_by_the_name_users_know(scanned):
+    rows = read_back(scanned.out / "results.csv")
+    for name in ("总文字复制比", "去除本人复制比", "他人复制比", "本人旧稿复制比", "模板复制比", "单篇最大文字复制比", "重复字数"):
+        assert name in rows[0]
+    for row, sub in zip(rows, scanned.view.ranked):
+        if sub.error is None:
+            assert row["去除本人复制比"] == percent(sub.metrics["copy_ratio_excluding_self"])
+            assert row["单篇最大文字复制比"] == percent(sub.metrics["largest_source_ratio"])
+            assert int(row["重复字数"]) == sub.metrics["reused_chars"]
+            assert row["总文字复制比"].endswith("%")
 
 
 def test_passages_csv_round_trips_chinese_quotes_and_line_breaks(scanned):
     rows = read_back(scanned.out / "passages.csv")
     assert list(rows[0]) == list(PASSAGE_COLUMNS)
-    expected = [(s["name"], p) for s in scanned.view["ranked"] for p in s["passages"]]
+    expected = [(s.name, p) for s in scanned.view.ranked for p in s.passages]
     assert len(rows) == len(expected) > 20
     for row, (name, passage) in zip(rows, expected):
-        assert row["file"] == name and row["kind"] == passage["kind"]
-        assert (int(row["submission_start"]), int(row["submission_end"])) == tuple(passage["submission_span"])
-        assert row["submission_text"] == passage["submission_text"] and row["source_text"] == passage["source_text"]
-    assert any("\n" in r["submission_text"] for r in rows)  # multi-line cells come back whole
-    assert any("“" in r["submission_text"] or "，" in r["submission_text"] for r in rows)
+        assert row["文件"] == name and row["类型代码"] == passage.kind
+        assert (int(row["本文起"]), int(row["本文止"])) == tuple(passage.submission_span)
+        assert row["本文文字"] == passage.submission_text and row["来源文字"] == passage.source_text
+    assert any("\n" in r["本文文字"] for r in rows)  # multi-line cells come back whole
+    assert any("“" in r["本文文字"] or "，" in r["本文文字"] for r in rows)
 
 
 def test_hostile_text_and_spreadsheet_formulae_are_inert(scanned, tmp_path):
-    sub = scanned.view["submissions"][0]
-    row = {**sub["report"], "passages": [{**sub["report"]["passages"][0], "submission_text": "=HYPERLINK(\"x\")," + HOSTILE}]}
-    rows = [{"position": 0, "path": 'a,"b".txt', "text": sub["text"], "error": None, "report": row, "peers": [None]}]
-    view = build_view({"id": 1}, rows, [])
+    sub = scanned.view.submissions[0]
+    report = copy.deepcopy(sub.report)
+    report.submission.path = 'a,"b".txt'
+    report.passages[0].submission_text = "=HYPERLINK(\"x\")," + HOSTILE
+    batch = BatchScan(reports=[report], clusters=[], peers=[[None] * len(report.passages)], started_at="", seconds=0)
+    view = build_view(batch, ScanInfo(id=1, started_at="", seconds=0, paths=[], files=1, failed=0))
     write_csv(view, tmp_path)
     back = read_back(tmp_path / "passages.csv")[0]
-    assert back["submission_text"] == "'=HYPERLINK(\"x\")," + HOSTILE  # a leading ' keeps Excel from running it
-    assert read_back(tmp_path / "results.csv")[0]["path"] == 'a,"b".txt'
-    assert render_results_csv(view).startswith("rank,file,")
+    assert back["本文文字"] == "'=HYPERLINK(\"x\")," + HOSTILE  # a leading ' keeps Excel from running it
+    assert read_back(tmp_path / "results.csv")[0]["路径"] == 'a,"b".txt'
+    assert render_results_csv(view).startswith("排名,文件,")

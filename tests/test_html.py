@@ -93,12 +93,12 @@ def results(scanned) -> dict:
 def test_highlights_sit_on_the_right_characters(scanned, tmp_path, role):
     sub = scanned.by_role[role]
     original = (scanned.folder / scanned.names[role]).read_text(encoding="utf-8")
-    page = parse(rendered_dom(tmp_path, scanned.out / sub["page"]))
+    page = parse(rendered_dom(tmp_path, scanned.out / sub.page))
     assert "".join(page.text) == original
     for mark in page.marks:
         start, end = int(mark["data-start"]), int(mark["data-end"])
         assert mark["offset"] == start and mark["text"] == original[start:end]
-    report = results(scanned)["reports"][sub["position"]]
+    report = results(scanned)["reports"][sub.position]
     assert len({m["data-passage"] for m in page.marks}) == len(report["passages"])
     for n, passage in enumerate(report["passages"], start=1):
         pieces = sorted((int(m["data-start"]), m["text"]) for m in page.marks if m["data-passage"] == str(n))
@@ -109,7 +109,7 @@ def test_highlights_sit_on_the_right_characters(scanned, tmp_path, role):
 
 @needs_chromium
 def test_hostile_text_shows_as_text_and_runs_nothing(scanned, tmp_path):
-    page = parse(rendered_dom(tmp_path, scanned.out / scanned.by_role["k01"]["page"]))
+    page = parse(rendered_dom(tmp_path, scanned.out / scanned.by_role["k01"].page))
     assert page.scripts == 0
     assert "PWNED" not in page.title
     assert HOSTILE in "".join(page.text)
@@ -131,7 +131,7 @@ def test_a_hostile_file_name_is_shown_as_text(scanned, tmp_path):
 @needs_chromium
 def test_screenshot_of_a_submission_page_and_the_index(scanned, tmp_path):
     shots = {}
-    for label, page in (("submission", scanned.by_role["t1"]["page"]), ("index", "index.html")):
+    for label, page in (("submission", scanned.by_role["t1"].page), ("index", "index.html")):
         shot = tmp_path / f"{label}.png"
         result = chromium(tmp_path, f"--screenshot={shot}", "--window-size=1280,2000", "--hide-scrollbars",
                           (scanned.out / page).resolve().as_uri())
@@ -145,10 +145,10 @@ def test_screenshot_of_a_submission_page_and_the_index(scanned, tmp_path):
 def test_the_index_ranks_links_and_lists_the_unreadable_file(scanned):
     index = (scanned.out / "index.html").read_text(encoding="utf-8")
     rows = re.findall(r'<tr (?:class="failed" )?data-position="(\d+)"', index)
-    assert [int(p) for p in rows] == [s["position"] for s in scanned.view["ranked"]]
-    for sub in scanned.view["submissions"]:
-        if sub["error"] is None:
-            assert f'href="{sub["page"]}"' in index and (scanned.out / sub["page"]).exists()
+    assert [int(p) for p in rows] == [s.position for s in scanned.view.ranked]
+    for sub in scanned.view.submissions:
+        if sub.error is None:
+            assert f'href="{sub.page}"' in index and (scanned.out / sub.page).exists()
     assert "could not be read: is not a readable .docx" in index
     assert index.count('class="cluster"') == 4
 
@@ -158,3 +158,24 @@ def test_the_report_folder_works_offline(scanned):
         text = page.read_text(encoding="utf-8")
         assert not re.search(r"<link|<script|@import|url\(|src=\"|(href|src)=\"?(https?:)?//", text), page.name
         assert "Noto Sans CJK SC" in text and "Microsoft YaHei" in text and "@media print" in text
+
+
+def test_html_source_shares_are_the_json_shares(scanned):
+    reports = results(scanned)["reports"]
+    checked = 0
+    for sub in scanned.view.submissions:
+        if sub.error is not None:
+            continue
+        page = (scanned.out / sub.page).read_text(encoding="utf-8")
+        shown = [float(v) for v in re.findall(r'data-share="([0-9.]+)"', page)]
+        assert shown == [s["share"] for s in reports[sub.position]["sources"]]
+        checked += len(shown)
+    assert checked > 10
+
+
+def test_the_ranking_shows_each_measure_from_the_report(scanned):
+    index = (scanned.out / "index.html").read_text(encoding="utf-8")
+    for key in ("copy_ratio", "copy_ratio_excluding_self", "other_authors_ratio", "self_reuse_ratio"):
+        assert f'data-measure="{key}"' in index
+    measures = [float(v) for v in re.findall(r'data-rank-measure="([0-9.]+)"', index)]
+    assert measures == sorted(measures, reverse=True) and measures[0] > 0.3

@@ -1,4 +1,8 @@
-"""Spreadsheet files of a batch scan: results.csv (one row per submission) and passages.csv (one row per passage), UTF-8 with BOM for Excel."""
+"""Spreadsheet files of a batch scan: results.csv (one row per submission) and passages.csv (one row per passage), UTF-8 with BOM for Excel.
+
+Headers carry the names users know (总文字复制比 …); ratios are percentages as CNKI shows them, one measure per
+column. The machine names are those of the JSON contract (results.json).
+"""
 
 from __future__ import annotations
 
@@ -6,17 +10,23 @@ import csv
 import io
 from pathlib import Path
 
-RESULT_COLUMNS = ("rank", "file", "path", "chars", "copy_ratio", "reused_chars", "largest_source_ratio", "formula_chars",
-                  "top_sources", "kinds", "clusters", "author", "unit", "year", "page", "error")
-PASSAGE_COLUMNS = ("rank", "file", "passage", "kind", "submission_start", "submission_end", "source", "source_in_batch",
-                   "source_author", "source_unit", "source_year", "source_start", "source_end", "similarity",
-                   "document_count", "submission_text", "source_text")
+from detector.report.labels import MEASURE, kind_name, measure_name
+from detector.report.view import ScanView
+
+# the measures of results.csv, each its own column, in the order users know them
+RESULT_MEASURES = ("copy_ratio", "copy_ratio_excluding_self", "other_authors_ratio", "self_reuse_ratio", "template_ratio",
+                   "largest_source_ratio", "reused_chars", "copied_chars", "self_reuse_chars", "template_chars",
+                   "formula_chars", "quotation_chars", "problems_copy_ratio", "causes_copy_ratio", "measures_copy_ratio")
+RESULT_COLUMNS = ("排名", "文件", "路径", "字数", *(measure_name(k) for k in RESULT_MEASURES), "主要来源", "群组",
+                  "作者", "单位", "年度", "页面", "错误")
+PASSAGE_COLUMNS = ("排名", "文件", "段落", "类型", "类型代码", "本文起", "本文止", "来源", "来源在本批", "来源作者", "来源单位",
+                   "来源年度", "来源起", "来源止", "相似度", "见于篇数", "年度", "本文文字", "来源文字")
 
 # a cell starting with one of these is a formula to a spreadsheet; submission text is untrusted
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def write_csv(view: dict, out_dir) -> list[Path]:
+def write_csv(view: ScanView, out_dir) -> list[Path]:
     """Write results.csv and passages.csv into `out_dir`; returns the files written."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -25,7 +35,7 @@ def write_csv(view: dict, out_dir) -> list[Path]:
     return [results, passages]
 
 
-def render_results_csv(view: dict) -> str:
+def render_results_csv(view: ScanView) -> str:
     """results.csv as text (no BOM), for standard output."""
     buffer = io.StringIO()
     _table(buffer, RESULT_COLUMNS, result_rows(view))
@@ -53,28 +63,34 @@ def _cell(value):
     return value
 
 
-def result_rows(view: dict):
+def percent(ratio) -> str | None:
+    """0.1234 → 12.3% (as CNKI shows a ratio); None stays empty."""
+    return None if ratio is None else f"{ratio * 100:.1f}%"
+
+
+def result_rows(view: ScanView):
     """One dict per submission, in rank order."""
-    for sub in view["ranked"]:
-        m, who = sub["metrics"], sub["submission"]
-        yield {"rank": sub["rank"], "file": sub["name"], "path": sub["path"], "chars": who.get("chars"),
-               "copy_ratio": m.get("copy_ratio"), "reused_chars": m.get("reused_chars"),
-               "largest_source_ratio": m.get("largest_source_ratio"), "formula_chars": m.get("formula_chars"),
-               "top_sources": "; ".join(f"{s['name']}{' (本批)' if s['peer'] is not None else ''} {s['ratio']:.1%}" for s in sub["sources"][:3]),
-               "kinds": "; ".join(f"{k} {n}" for k, n in sub["kinds"].items()),
-               "clusters": "; ".join(str(c) for c in sub["clusters"]), "author": who.get("author"), "unit": who.get("unit"),
-               "year": who.get("year"), "page": sub["page"] if sub["error"] is None else None,
-               "error": f"could not be read: {sub['error']}" if sub["error"] is not None else None}
+    for sub in view.ranked:
+        meta, failed = sub.meta, sub.error is not None
+        measures = {} if failed else {measure_name(k): _measure(k, sub.metrics.get(k)) for k in RESULT_MEASURES}
+        yield {"排名": sub.rank, "文件": sub.name, "路径": sub.path, "字数": None if failed else sub.chars, **measures,
+               "主要来源": "; ".join(f"{s.name}{' (本批)' if s.peer is not None else ''} {kind_name(s.kind)} {percent(s.ratio)}"
+                                 for s in sub.sources[:3]),
+               "群组": "; ".join(str(c) for c in sub.clusters), "作者": meta.author, "单位": meta.unit, "年度": meta.year,
+               "页面": None if failed else sub.page, "错误": f"无法读取 could not be read: {sub.error}" if failed else None}
 
 
-def passage_rows(view: dict):
+def _measure(key: str, value):
+    return percent(value) if MEASURE[key].ratio else value
+
+
+def passage_rows(view: ScanView):
     """One dict per passage, submissions in rank order."""
-    for sub in view["ranked"]:
-        for p in sub["passages"]:
-            src = p["src"]
-            yield {"rank": sub["rank"], "file": sub["name"], "passage": p["n"], "kind": p["kind"],
-                   "submission_start": p["start"], "submission_end": p["end"], "source": src["path"],
-                   "source_in_batch": "yes" if src["peer"] is not None else "no", "source_author": src.get("author"),
-                   "source_unit": src.get("unit"), "source_year": src.get("year"), "source_start": p["source_span"][0],
-                   "source_end": p["source_span"][1], "similarity": p["similarity"], "document_count": p.get("document_count"),
-                   "submission_text": p["submission_text"], "source_text": p["source_text"]}
+    for sub in view.ranked:
+        for p in sub.passages:
+            src = p.source
+            yield {"排名": sub.rank, "文件": sub.name, "段落": p.n, "类型": kind_name(p.kind), "类型代码": p.kind,
+                   "本文起": p.start, "本文止": p.end, "来源": src.path, "来源在本批": "是" if p.peer is not None else "否",
+                   "来源作者": src.author, "来源单位": src.unit, "来源年度": src.year, "来源起": p.source_span[0],
+                   "来源止": p.source_span[1], "相似度": p.similarity, "见于篇数": p.document_count, "年度": p.years,
+                   "本文文字": p.submission_text, "来源文字": p.source_text}

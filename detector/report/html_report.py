@@ -8,11 +8,13 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup, escape
 
-from detector.model import KINDS
-from detector.report.batch_view import KIND_NAMES, METRIC_NAMES, kind_label
+from detector.report.labels import KINDS, MEASURES, RANKING_MEASURES, RATIO_OF_KIND, kind_label, kind_name, measure_name
+from detector.report.view import ScanView, SubmissionView, who
 
 # nesting order of overlapping highlights, outermost first: the most serious kind sits innermost and shows its colour
 _NESTING = ("formula", "quotation", "template", "self_reuse", "copied")
+# the ratio columns of the ranking table (the ranking measure is one of them)
+RANKING_COLUMNS = ("copy_ratio", "copy_ratio_excluding_self", "other_authors_ratio", "self_reuse_ratio")
 
 
 @functools.lru_cache(maxsize=1)
@@ -20,28 +22,29 @@ def environment() -> jinja2.Environment:
     """The packaged templates, autoescaped: submission text is untrusted and must show as text."""
     env = jinja2.Environment(loader=jinja2.PackageLoader("detector.report", "templates"), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(pct=_pct, who=_who, kind_label=kind_label, text=_text)
-    env.globals.update(KINDS=KINDS, KIND_NAMES=KIND_NAMES, METRIC_NAMES=METRIC_NAMES)
+    env.filters.update(pct=_pct, who=who, kind_label=kind_label, kind_name=kind_name, measure_name=measure_name, text=_text)
+    env.globals.update(KIND_LABELS=KINDS, MEASURE_LABELS=MEASURES, RATIO_OF_KIND=RATIO_OF_KIND,
+                       RANKING_COLUMNS=tuple(dict.fromkeys((*RANKING_COLUMNS, *RANKING_MEASURES))))
     return env
 
 
-def write_html(view: dict, out_dir) -> list[Path]:
+def write_html(view: ScanView, out_dir) -> list[Path]:
     """Write index.html and one page per submission into `out_dir`; returns the files written."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = [_write(out / "index.html", render_index(view))]
-    for sub in view["submissions"]:
-        written.append(_write(out / sub["page"], render_submission(view, sub)))
+    for sub in view.submissions:
+        written.append(_write(out / sub.page, render_submission(view, sub)))
     return written
 
 
-def render_index(view: dict) -> str:
-    return environment().get_template("index.html").render(view=view, scan=view["scan"])
+def render_index(view: ScanView) -> str:
+    return environment().get_template("index.html").render(view=view, scan=view.scan)
 
 
-def render_submission(view: dict, sub: dict) -> str:
-    return environment().get_template("submission.html").render(view=view, scan=view["scan"], sub=sub,
-                                                                 pieces=highlight_pieces(sub["text"], sub["passages"]))
+def render_submission(view: ScanView, sub: SubmissionView) -> str:
+    return environment().get_template("submission.html").render(view=view, scan=view.scan, sub=sub,
+                                                                 pieces=highlight_pieces(sub.text, sub.passages))
 
 
 def _write(path: Path, html: str) -> Path:
@@ -49,17 +52,17 @@ def _write(path: Path, html: str) -> Path:
     return path
 
 
-def highlight_pieces(text: str, passages: list[dict]) -> list[dict]:
+def highlight_pieces(text: str, passages: list) -> list[dict]:
     """The text cut at every passage edge: each piece with the passages covering it, outermost first.
 
     Every passage becomes one highlight element per piece it covers, so overlapping passages nest and each
     element's text is exactly text[start:end] of its piece.
     """
-    edges = sorted({0, len(text)} | {p["start"] for p in passages} | {p["end"] for p in passages})
+    edges = sorted({0, len(text)} | {p.start for p in passages} | {p.end for p in passages})
     pieces = []
     for start, end in zip(edges, edges[1:]):
-        covering = [p for p in passages if p["start"] <= start and end <= p["end"]]
-        covering.sort(key=lambda p: (_NESTING.index(p["kind"]) if p["kind"] in _NESTING else -1, p["start"], p["n"]))
+        covering = [p for p in passages if p.start <= start and end <= p.end]
+        covering.sort(key=lambda p: (_NESTING.index(p.kind) if p.kind in _NESTING else -1, p.start, p.n))
         pieces.append({"start": start, "end": end, "text": text[start:end], "marks": covering})
     return [p for p in pieces if p["text"]]
 
@@ -71,7 +74,3 @@ def _text(value: str) -> Markup:
 
 def _pct(value) -> str:
     return "–" if value is None else f"{value:.1%}"
-
-
-def _who(ref: dict) -> str:
-    return "，".join(str(ref[k]) for k in ("author", "unit", "year") if ref.get(k))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from detector.model import Passage, Report, SectionMeasure, SourceShare
+from detector.model import Document, DocumentMeta, Passage, Report, SectionMeasure, SourceRef, SourceShare, TemplateTrace
 
 SCHEMA = "chachong/1"
 
@@ -58,3 +58,45 @@ def source_dict(share: SourceShare) -> dict:
 
 def section_dict(section: SectionMeasure) -> dict:
     return {"name": section.name, "label": section.label, "spans": [list(s) for s in section.spans], **section.metrics}
+
+
+# ---------------------------------------------------------------- reading the contract back (scan history)
+
+
+def report_from_dict(data: dict, text: str = "", sha256: str = "", encoding: str = "", fmt: str = "txt") -> Report:
+    """The typed Report a `report_dict` was made from (the submission's text and file details come from beside it)."""
+    sub = data["submission"]
+    meta = DocumentMeta(author=sub.get("author"), unit=sub.get("unit"), year=sub.get("year"), meeting=sub.get("meeting"),
+                        team=sub.get("team"), inferred=tuple(sub.get("inferred") or ()))
+    doc = Document(path=sub["path"], text=text, sha256=sha256, encoding=encoding, format=fmt, meta=meta)
+    return Report(submission=doc, passages=[passage_from_dict(p) for p in data.get("passages", [])],
+                  metrics=data.get("metrics") or {}, error=data.get("error"),
+                  sources=[_share_from_dict(s) for s in data.get("sources", [])],
+                  sections=[_section_from_dict(s) for s in data.get("sections", [])],
+                  template_traces=[TemplateTrace(tuple(t["span"]), t["text"]) for t in data.get("template_traces", [])])
+
+
+def source_from_dict(data: dict) -> SourceRef:
+    return SourceRef(path=data["path"], author=data.get("author"), unit=data.get("unit"), year=data.get("year"),
+                     meeting=data.get("meeting"), team=data.get("team"))
+
+
+def passage_from_dict(data: dict) -> Passage:
+    fields = {k: data[k] for k in _PASSAGE_PLAIN if k in data}
+    return Passage(source=source_from_dict(data["source"]), submission_span=tuple(data["submission_span"]),
+                   source_span=tuple(data["source_span"]), other_sources=[source_from_dict(s) for s in data.get("other_sources", [])],
+                   **fields)
+
+
+_PASSAGE_PLAIN = ("kind", "similarity", "matched_chars", "document_count", "submission_text", "source_text", "unit_count",
+                  "year_count", "earliest_year", "years", "cited")
+
+
+def _share_from_dict(data: dict) -> SourceShare:
+    return SourceShare(source=source_from_dict(data), kind=data["kind"], chars=data["chars"], share=data["share"],
+                       passages=data["passages"], years=data.get("years"))
+
+
+def _section_from_dict(data: dict) -> SectionMeasure:
+    metrics = {k: v for k, v in data.items() if k not in ("name", "label", "spans")}
+    return SectionMeasure(data["name"], data["label"], [tuple(s) for s in data["spans"]], metrics)

@@ -1,4 +1,4 @@
-"""The ranked terminal summary of a batch scan: submissions by copy ratio with their top sources and kinds, then the clusters."""
+"""The ranked terminal summary of a batch scan: submissions by the ranking measure with their top sources and kinds, then the clusters."""
 
 from __future__ import annotations
 
@@ -6,44 +6,52 @@ import unicodedata
 
 import click
 
-from detector.report.batch_view import KIND_NAMES
+from detector.report.labels import KIND, kind_name, measure_name
+from detector.report.view import ScanView, SubmissionView
 
 
-def render_summary(view: dict, colour: bool = False) -> str:
+def render_summary(view: ScanView, colour: bool = False) -> str:
     """The ranking table and the clusters as text."""
-    scan = view["scan"]
-    head = f"扫描 scan {scan.get('id') or '-'}: {len(view['submissions'])} 份 files, {scan.get('failed', 0)} 份无法读取 could not be read"
-    lines = [head, "", "排名 ranking (总文字复制比 copy ratio):"]
-    lines += [_ranked_line(sub, colour) for sub in view["ranked"]]
-    lines += ["", f"群组 clusters: {len(view['clusters'])}"]
-    for cluster in view["clusters"]:
+    scan = view.scan
+    head = f"扫描 scan {scan.id or '-'}: {len(view.submissions)} 份 files, {scan.failed} 份无法读取 could not be read"
+    lines = [head, "", f"排名 ranking ({measure_name(view.rank_by)} {view.rank_by}; 本人旧稿 self_reuse 另列):"]
+    lines += [_ranked_line(sub, view.rank_by, colour) for sub in view.ranked]
+    lines += ["", f"群组 clusters: {len(view.clusters)}"]
+    for cluster in view.clusters:
         lines += _cluster_lines(cluster)
     return "\n".join(lines) + "\n"
 
 
-def _ranked_line(sub: dict, colour: bool) -> str:
-    name = _fit(sub["name"], 28)
-    if sub["error"] is not None:
-        return f"{sub['rank']:>4}  {'':>6}  {name}  could not be read: {sub['error']}"
-    ratio = sub["metrics"].get("copy_ratio", 0)
+def _ranked_line(sub: SubmissionView, rank_by: str, colour: bool) -> str:
+    name = _fit(sub.name, 28)
+    if sub.error is not None:
+        return f"{sub.rank:>4}  {'':>6}  {name}  could not be read: {sub.error}"
+    ratio = sub.metrics.get(rank_by, 0)
     shown = f"{ratio:6.1%}"
     if colour and ratio >= 0.1:
         shown = click.style(shown, fg="red" if ratio >= 0.3 else "yellow", bold=True)
-    sources = ", ".join(f"{s['name']}{'[本批]' if s['peer'] is not None else ''} {s['ratio']:.0%}" for s in sub["sources"][:3])
-    kinds = " ".join(f"{KIND_NAMES.get(k, k)}{n}" for k, n in sub["kinds"].items() if k != "formula")
-    clusters = " ".join(f"#{c}" for c in sub["clusters"])
-    return f"{sub['rank']:>4}  {shown}  {name}  {sources or '—'}" + (f"  | {kinds}" if kinds else "") + (f"  群组 {clusters}" if clusters else "")
+    own = sub.metrics.get("self_reuse_ratio", 0)
+    own_shown = _styled(f"本人旧稿 {own:.0%}", "self_reuse", colour) if own and rank_by != "self_reuse_ratio" else ""
+    sources = ", ".join(f"{s.name}{'[本批]' if s.peer is not None else ''} {s.ratio:.0%}" for s in sub.sources[:3])
+    kinds = " ".join(_styled(f"{kind_name(k)}{n}", k, colour) for k, n in sub.kinds.items() if k != "formula")
+    clusters = " ".join(f"#{c}" for c in sub.clusters)
+    return (f"{sub.rank:>4}  {shown}  {name}  {sources or '—'}" + (f"  ({own_shown})" if own_shown else "")
+            + (f"  | {kinds}" if kinds else "") + (f"  群组 {clusters}" if clusters else ""))
 
 
-def _cluster_lines(cluster: dict) -> list[str]:
-    members = "、".join(f"{s['name']}" for s in cluster["member_subs"])
-    lines = [f"  #{cluster['id']} ({len(cluster['members'])} 份): {members}"]
-    for shared in cluster["shared"][:3]:
+def _styled(text: str, kind: str, colour: bool) -> str:
+    return click.style(text, fg=KIND[kind].ansi) if colour and kind in KIND else text
+
+
+def _cluster_lines(cluster) -> list[str]:
+    members = "、".join(s.name for s in cluster.member_subs)
+    lines = [f"  #{cluster.id} ({len(cluster.members)} 份): {members}"]
+    for shared in cluster.shared[:3]:
         where = ", ".join(s["path"].rsplit("/", 1)[-1] for s in shared["sources"]) or "本批次内 within this batch"
         text = " ".join(shared["text"].split())
         lines.append(f"      「{text[:60]}{'…' if len(text) > 60 else ''}」 {shared['chars']} 字, {len(shared['members'])} 份, 来源 {where}")
-    if len(cluster["shared"]) > 3:
-        lines.append(f"      … {len(cluster['shared']) - 3} more shared passages")
+    if len(cluster.shared) > 3:
+        lines.append(f"      … {len(cluster.shared) - 3} more shared passages")
     return lines
 
 

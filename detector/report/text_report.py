@@ -6,18 +6,13 @@ from collections import Counter
 
 import click
 
+from detector.messages import language, say
 from detector.model import COUNTED_KINDS, Report
+from detector.report.labels import KIND, MEASURE, kind_label
 
-KIND_LABELS = {"copied": "复制 copied", "template": "模板 template", "self_reuse": "本人旧稿 self_reuse",
-               "formula": "规范提法 formula", "quotation": "引用 quotation"}
-KIND_COLOURS = {"copied": "red", "template": "magenta", "self_reuse": "yellow", "formula": "cyan", "quotation": "green"}
-# (metrics key, the Chinese name users know, English gloss), in the order a CNKI-style report shows them
-RATIO_LINES = (
-    (("copy_ratio", "总文字复制比", "copy ratio"), ("copy_ratio_excluding_self", "去除本人复制比", "excluding own earlier text"),
-     ("largest_source_ratio", "单篇最大文字复制比", "largest source")),
-    (("template_ratio", "模板复制比", "from templates"), ("other_authors_ratio", "他人复制比", "from other authors"),
-     ("self_reuse_ratio", "本人旧稿复制比", "own earlier text")),
-)
+# the measures, in the order a CNKI-style report shows them, three to a line
+RATIO_LINES = (("copy_ratio", "copy_ratio_excluding_self", "largest_source_ratio"),
+               ("other_authors_ratio", "self_reuse_ratio", "template_ratio"))
 
 
 def render_text(reports: list[Report], colour: bool = False, show_formulae: bool = False, **_) -> str:
@@ -28,7 +23,7 @@ def render_text(reports: list[Report], colour: bool = False, show_formulae: bool
 def _render_one(report: Report, colour: bool, show_formulae: bool) -> str:
     doc = report.submission
     if report.error:
-        return f"✗ {doc.path}: could not be read: {report.error}\n"
+        return f"✗ {doc.path}: {say('unreadable', reason=report.error)}\n"
     lines = [f"■ {doc.path}  ({doc.chars} 字){_meta_line(doc.meta)}", *_measure_lines(report.metrics)]
     lines += _section_lines(report) + _trace_lines(report) + _source_lines(report)
     shown = [p for p in report.passages if show_formulae or p.kind in COUNTED_KINDS or p.kind == "quotation"]
@@ -36,9 +31,9 @@ def _render_one(report: Report, colour: bool, show_formulae: bool) -> str:
     for n, p in enumerate(shown, start=1):
         lines.append(_passage_lines(n, p, colour))
     if not shown:
-        lines.append("  no reused passages found")
+        lines.append("  " + say("no_passages"))
     if hidden:
-        lines.append(f"  ({hidden} short official formulae not listed; --show-formulae lists them)")
+        lines.append("  " + say("formulae_hidden", n=hidden))
     return "\n".join(lines) + "\n"
 
 
@@ -51,15 +46,21 @@ def _meta_line(meta) -> str:
 
 
 def _measure_lines(m: dict) -> list[str]:
-    lines = ["  " + "   ".join(f"{zh} {en}: {m.get(key, 0):.1%}" for key, zh, en in row) for row in RATIO_LINES]
-    lines.append(f"  重复字数 reused: {m.get('reused_chars', 0)} 字   规范提法 formulae: {m.get('formula_chars', 0)} 字   "
-                 f"引用 quotations: {m.get('quotation_chars', 0)} 字 (not counted)")
+    lines = ["  " + "   ".join(f"{_name(key)}: {m.get(key, 0):.1%}" for key in row) for row in RATIO_LINES]
+    counts = [f"{_name(key)}: {m.get(key, 0)} 字" for key in ("reused_chars", "formula_chars", "quotation_chars")]
+    lines.append("  " + "   ".join(counts) + (f" （规范提法、引用{say('not_counted')}）" if language() == "zh" else ""))
     return lines
+
+
+def _name(key: str) -> str:
+    """The name users know, with an English gloss outside a Chinese locale."""
+    label = MEASURE[key]
+    return label.zh if language() == "zh" else f"{label.zh} {label.en}"
 
 
 def _section_lines(report: Report) -> list[str]:
     parts = [f"{s.label} {s.metrics['copy_ratio']:.1%}" for s in report.sections if s.name in ("problems", "causes", "measures", "unsectioned")]
-    return ["  分节复制比 by section: " + " · ".join(parts)] if parts else []
+    return [f"  {say('by_section')}: " + " · ".join(parts)] if parts else []
 
 
 def _trace_lines(report: Report) -> list[str]:
@@ -68,19 +69,19 @@ def _trace_lines(report: Report) -> list[str]:
     counts = Counter(t.text for t in report.template_traces)
     listed = ", ".join(f"{text} ×{n}" for text, n in counts.most_common())
     n = len(report.template_traces)
-    return [f"  ⚠ 模板网站痕迹: contains {n} trace{'s' if n > 1 else ''} of a template site ({listed})"]
+    return [f"  ⚠ 模板网站痕迹: {say('template_traces', n=n, listed=listed)}"]
 
 
 def _source_lines(report: Report, limit: int = 10) -> list[str]:
     if not report.sources:
         return []
-    lines = ["  来源 sources:"]
+    lines = [f"  {say('sources')}:"]
     for n, s in enumerate(report.sources[:limit], start=1):
         who = _who(s.source)
         years = f"  {s.years}" if s.years else ""
-        lines.append(f"    {n}. {s.share:.1%}  {KIND_LABELS.get(s.kind, s.kind)}  {s.source.path}{who}{years}")
+        lines.append(f"    {n}. {s.share:.1%}  {kind_label(s.kind)}  {s.source.path}{who}{years}")
     if len(report.sources) > limit:
-        lines.append(f"    … {len(report.sources) - limit} more")
+        lines.append("    " + say("more", n=len(report.sources) - limit))
     return lines
 
 
@@ -91,8 +92,8 @@ def _who(source) -> str:
 
 def _passage_lines(n: int, p, colour: bool) -> str:
     (a, b), (c, d) = p.submission_span, p.source_span
-    label = KIND_LABELS.get(p.kind, p.kind)
-    head = f"  [{n}] {label}  sim {p.similarity:.2f}  chars {a}–{b} ← {p.source.path} {c}–{d}{_who(p.source)}{_kind_note(p)}"
+    label = kind_label(p.kind)
+    head = f"  [{n}] {label}  {say('similarity')} {p.similarity:.2f}  chars {a}–{b} ← {p.source.path} {c}–{d}{_who(p.source)}{_kind_note(p)}"
     sub_text = _style(_one_line(p.submission_text), p.kind, colour)
     return f"{head}\n      本文: {sub_text}\n      来源: {_one_line(p.source_text)}"
 
@@ -102,11 +103,11 @@ def _kind_note(p) -> str:
     if p.kind == "self_reuse" and p.years:
         return f"  · {p.years}"
     if p.kind == "template":
-        since = f", since {p.earliest_year}" if p.earliest_year else ""
-        return f"  · in {p.document_count} documents, {p.unit_count} units, {p.year_count} years{since}"
+        since = say("since", year=p.earliest_year) if p.earliest_year else ""
+        return "  · " + say("in_documents", docs=p.document_count, units=p.unit_count, years=p.year_count, since=since)
     if p.kind == "quotation" and p.cited:
-        return f"  · cites {p.cited}"
-    return f"  · found in {p.document_count} documents" if p.document_count > 1 else ""
+        return "  · " + say("cites", who=p.cited)
+    return "  · " + say("found_in", n=p.document_count) if p.document_count > 1 else ""
 
 
 def _one_line(text: str, limit: int = 160) -> str:
@@ -115,4 +116,4 @@ def _one_line(text: str, limit: int = 160) -> str:
 
 
 def _style(text: str, kind: str, colour: bool) -> str:
-    return click.style(text, fg=KIND_COLOURS.get(kind), bold=True) if colour else f"【{text}】"
+    return click.style(text, fg=KIND[kind].ansi if kind in KIND else None, bold=True) if colour else f"【{text}】"

@@ -409,6 +409,54 @@ class SqliteStore:
             problems.append(f"postings cover {len(found)} segments, the documents own {len(expected)} (not the same ones)")
         return problems
 
+    # --- scan history ---
+    def record_scan(self, scan: dict, reports: list[dict]) -> int:
+        """Write a scan (a row of `scans`) and its reports (rows of `scan_reports`, in batch order); returns the scan id.
+
+        Values of the JSON columns (paths, settings, options, clusters, report, peers) are given as Python data.
+        """
+        row = {k: _json(scan[k]) if k in _JSON_COLUMNS else scan[k] for k in _SCAN_COLUMNS}
+        with self.transaction():
+            cursor = self.conn.execute(
+                f"INSERT INTO scans ({', '.join(_SCAN_COLUMNS)}) VALUES ({', '.join('?' * len(_SCAN_COLUMNS))})",
+                tuple(row[k] for k in _SCAN_COLUMNS))
+            scan_id = cursor.lastrowid
+            self.conn.executemany(
+                f"INSERT INTO scan_reports (scan_id, {', '.join(_REPORT_COLUMNS)}) VALUES ({', '.join('?' * (len(_REPORT_COLUMNS) + 1))})",
+                [(scan_id, *(_json(r[k]) if k in _JSON_COLUMNS else r[k] for k in _REPORT_COLUMNS)) for r in reports])
+        return scan_id
+
+    def scans(self) -> list[dict]:
+        """Every recorded scan (without settings and options), newest first; JSON columns decoded."""
+        keys = ("id", *(k for k in _SCAN_COLUMNS if k not in ("settings", "options")))
+        rows = self.conn.execute(f"SELECT {', '.join(keys)} FROM scans ORDER BY id DESC").fetchall()
+        return [_decoded(keys, row) for row in rows]
+
+    def scan_record(self, scan_id: int):
+        """(scan, [report rows in batch order]) of a recorded scan, JSON columns decoded; None when there is no such scan."""
+        keys = ("id", *_SCAN_COLUMNS)
+        row = self.conn.execute(f"SELECT {', '.join(keys)} FROM scans WHERE id = ?", (scan_id,)).fetchone()
+        if row is None:
+            return None
+        cursor = self.conn.execute(
+            f"SELECT {', '.join(_REPORT_COLUMNS)} FROM scan_reports WHERE scan_id = ? ORDER BY position", (scan_id,))
+        return _decoded(keys, row), [_decoded(_REPORT_COLUMNS, r) for r in cursor]
+
+
+_SCAN_COLUMNS = ("started_at", "seconds", "paths", "settings", "options", "files", "failed", "max_copy_ratio",
+                 "corpus_documents", "clusters", "rechecks")
+_REPORT_COLUMNS = ("position", "path", "sha256", "encoding", "format", "text", "copy_ratio", "error", "report", "peers")
+_JSON_COLUMNS = ("paths", "settings", "options", "clusters", "report", "peers")
+
+
+def _json(value) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _decoded(keys, row) -> dict:
+    return {k: json.loads(v) if k in _JSON_COLUMNS and v is not None else v for k, v in zip(keys, row)}
+
+
 class _Transaction:
     """BEGIN IMMEDIATE … COMMIT, rolled back on any exception: nothing is ever half-written."""
 

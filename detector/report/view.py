@@ -1,0 +1,260 @@
+"""The presentation model of a batch scan, built once from the typed reports: what every renderer shows, read from the reports' own measures."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import os
+from typing import Optional
+
+from detector.model import COUNTED_KINDS, Passage, Report, SourceRef, SourceShare
+from detector.report.labels import CHARS_OF_KIND, DEFAULT_RANKING, KINDS, RANKING_MEASURES
+
+
+@dataclasses.dataclass
+class ScanInfo:
+    """A scan as the history records it (id None: not recorded)."""
+
+    id: Optional[int]
+    started_at: str  # ISO 8601, UTC
+    seconds: float
+    paths: list
+    files: int
+    failed: int
+    corpus_documents: int = 0
+    clusters: int = 0
+    rechecks: Optional[int] = None
+    max_copy_ratio: Optional[float] = None
+    settings: dict = dataclasses.field(default_factory=dict)
+    options: dict = dataclasses.field(default_factory=dict)
+    db: str = ""
+
+    def as_dict(self) -> dict:
+        """The listing of `chachong scans --format json`."""
+        keys = ("id", "started_at", "seconds", "paths", "files", "failed", "max_copy_ratio", "corpus_documents", "clusters",
+                "rechecks")
+        return {k: getattr(self, k) for k in keys}
+
+    @property
+    def local_time(self) -> str:
+        """When the scan started, in the local time zone (YYYY-MM-DD HH:MM:SS)."""
+        return local_time(self.started_at)
+
+
+@dataclasses.dataclass
+class SourceLink:
+    """A source document as a renderer links to it: a corpus file, or another submission of the batch (peer)."""
+
+    ref: SourceRef
+    peer: Optional[int] = None  # batch position of the submission it is
+
+    @property
+    def path(self) -> str:
+        return self.ref.path
+
+    @property
+    def name(self) -> str:
+        return os.path.basename(self.ref.path) or self.ref.path
+
+    @property
+    def peer_page(self) -> Optional[str]:
+        return page_name(self.peer) if self.peer is not None else None
+
+    @property
+    def who(self) -> str:
+        return who(self.ref)
+
+
+@dataclasses.dataclass
+class PassageView:
+    """A passage numbered as shown (n from 1), with its source link."""
+
+    n: int
+    passage: Passage
+    src: SourceLink
+
+    def __getattr__(self, name):
+        if name in ("passage", "n", "src"):
+            raise AttributeError(name)
+        return getattr(self.passage, name)  # kind, similarity, source_span, submission_text …
+
+    @property
+    def start(self) -> int:
+        return self.passage.submission_span[0]
+
+    @property
+    def end(self) -> int:
+        return self.passage.submission_span[1]
+
+    @property
+    def peer(self) -> Optional[int]:
+        return self.src.peer
+
+
+@dataclasses.dataclass
+class SourceView:
+    """One ranked source of a submission: the report's own SourceShare, with its link and the passages it supplied."""
+
+    share: SourceShare
+    link: SourceLink
+    passages: list  # numbers (n) of the passages from it
+
+    @property
+    def kind(self) -> str:
+        return self.share.kind
+
+    @property
+    def chars(self) -> int:
+        return self.share.chars
+
+    @property
+    def ratio(self) -> float:
+        return self.share.share
+
+    @property
+    def years(self):
+        return self.share.years
+
+    def __getattr__(self, name):
+        if name in ("share", "link", "passages"):
+            raise AttributeError(name)
+        return getattr(self.link, name)  # path, name, peer, peer_page, who
+
+
+@dataclasses.dataclass
+class SubmissionView:
+    """One submission of the batch: its report, passages, ranked sources, characters per kind, rank and clusters."""
+
+    position: int
+    report: Report
+    passages: list  # PassageView
+    sources: list  # SourceView, as the report ranks them
+    rank: int = 0
+    clusters: list = dataclasses.field(default_factory=list)
+
+    @property
+    def path(self) -> str:
+        return self.report.submission.path
+
+    @property
+    def name(self) -> str:
+        return os.path.basename(self.path) or self.path
+
+    @property
+    def page(self) -> str:
+        return page_name(self.position)
+
+    @property
+    def text(self) -> str:
+        return self.report.submission.text
+
+    @property
+    def chars(self) -> int:
+        return self.report.submission.chars
+
+    @property
+    def meta(self):
+        return self.report.submission.meta
+
+    @property
+    def error(self) -> Optional[str]:
+        return self.report.error
+
+    @property
+    def metrics(self) -> dict:
+        return self.report.metrics
+
+    @property
+    def kinds(self) -> dict:
+        """Characters of each kind found (from the measures; kinds with none left out)."""
+        found = {k.kind: self.metrics.get(CHARS_OF_KIND[k.kind], 0) for k in KINDS}
+        return {kind: chars for kind, chars in found.items() if chars}
+
+
+@dataclasses.dataclass
+class ClusterView:
+    """Submissions sharing reused text, with the texts they share (as batch.find_clusters gives them)."""
+
+    id: int
+    members: list  # batch positions
+    member_subs: list  # SubmissionView, best ranked first
+    shared: list  # dicts: text, chars, members, member_subs, spans, sources, kinds
+
+
+@dataclasses.dataclass
+class ScanView:
+    """Everything the text summary, HTML, CSV and JSON renderers of a batch show."""
+
+    scan: ScanInfo
+    submissions: list  # SubmissionView in input order
+    ranked: list  # SubmissionView by the ranking measure
+    clusters: list  # ClusterView
+    rank_by: str = DEFAULT_RANKING
+
+
+def build_view(result, scan: ScanInfo, rank_by: str = DEFAULT_RANKING) -> ScanView:
+    """The view of a batch scan (detector.batch.BatchScan: reports, peers, clusters), ranked by `rank_by`."""
+    if rank_by not in RANKING_MEASURES:
+        raise ValueError(f"rank_by {rank_by!r}: use one of {', '.join(RANKING_MEASURES)}")
+    submissions = [_submission(pos, r, peers) for pos, (r, peers) in enumerate(zip(result.reports, result.peers))]
+    ranked = sorted(submissions, key=lambda s: rank_key(s, rank_by))
+    for rank, sub in enumerate(ranked, start=1):
+        sub.rank = rank
+    for cluster in result.clusters:
+        for pos in cluster["members"]:
+            submissions[pos].clusters.append(cluster["id"])
+    clusters = [_cluster(c, submissions) for c in result.clusters]
+    return ScanView(scan=scan, submissions=submissions, ranked=ranked, clusters=clusters, rank_by=rank_by)
+
+
+def rank_key(sub: SubmissionView, rank_by: str) -> tuple:
+    """Unreadable files last; then the ranking measure, then 总文字复制比, then reused characters, highest first."""
+    m = sub.metrics
+    return (sub.error is not None, -m.get(rank_by, 0), -m.get("copy_ratio", 0), -m.get("reused_chars", 0), sub.path)
+
+
+def _submission(position: int, report: Report, peers: list) -> SubmissionView:
+    passages = [PassageView(n, p, SourceLink(p.source, peer)) for n, (p, peer) in enumerate(zip(report.passages, peers), start=1)]
+    return SubmissionView(position=position, report=report, passages=passages,
+                          sources=[_source(share, passages) for share in report.sources])
+
+
+def _source(share: SourceShare, passages: list) -> SourceView:
+    """A ranked source with the counted passages taken from it (and through them, the batch submission it is)."""
+    own = [p for p in passages if p.kind in COUNTED_KINDS and _same_source(p.source, share.source)]
+    peer = next((p.peer for p in own if p.peer is not None), None)
+    return SourceView(share=share, link=SourceLink(share.source, peer), passages=[p.n for p in own])
+
+
+def _same_source(a: SourceRef, b: SourceRef) -> bool:
+    if a.doc_id is not None and b.doc_id is not None:
+        return a.doc_id == b.doc_id
+    return a.as_dict() == b.as_dict()
+
+
+def _cluster(cluster: dict, submissions: list) -> ClusterView:
+    members = sorted((submissions[m] for m in cluster["members"]), key=lambda s: s.rank)
+    shared = [{**s, "member_subs": [submissions[m] for m in s["members"]]} for s in cluster["shared"]]
+    return ClusterView(id=cluster["id"], members=list(cluster["members"]), member_subs=members, shared=shared)
+
+
+def page_name(position: int) -> str:
+    """The file name of a submission's page (by input position: stable across re-renders)."""
+    return f"s{position + 1:03d}.html"
+
+
+def who(ref) -> str:
+    """author，unit，year of a SourceRef, DocumentMeta or dict (what is known of it)."""
+    get = ref.get if isinstance(ref, dict) else (lambda k: getattr(ref, k, None))
+    return "，".join(str(get(k)) for k in ("author", "unit", "year") if get(k))
+
+
+def local_time(iso: str) -> str:
+    """An ISO 8601 time (UTC as recorded) in the local time zone, to the second."""
+    try:
+        moment = datetime.datetime.fromisoformat(iso)
+    except (TypeError, ValueError):
+        return iso or ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z").strip()
