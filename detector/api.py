@@ -14,11 +14,12 @@ from detector import metadata, quotes
 from detector.classify import Context, judge
 from detector.errors import DetectorError, InputError
 from detector.fingerprint import Fingerprint, fingerprint
-from detector.ingest import iter_input_files, read_document
+from detector.ingest import InputFiles, find_input_files, read_document
 from detector.ingest.manifest import read_manifest
 from detector.measure import measure, rank_sources, section_measures
 from detector.model import Document, DocumentMeta, Passage, Report, TemplateTrace
 from detector.normalize import template_traces
+from detector.paths import resolved
 from detector.sections import find_sections
 from detector.settings import DEFAULT, Settings, remember_bands_rows
 from detector.store import SqliteStore
@@ -72,6 +73,7 @@ class AddSummary:
     added: list = dataclasses.field(default_factory=list)
     duplicates: list = dataclasses.field(default_factory=list)
     failed: list = dataclasses.field(default_factory=list)  # (path, reason)
+    skipped: list = dataclasses.field(default_factory=list)  # (path, reason): links that loop or point nowhere
 
 
 def open_corpus(path, settings: Settings | None = None, create: bool = False) -> Corpus:
@@ -148,10 +150,10 @@ def add_paths(corpus: Corpus, paths, meta: DocumentMeta | None = None, manifest=
               batch_size: int = 100) -> AddSummary:
     """Index files and folders; a file that cannot be read is listed in `failed` and the others go on."""
     manifest_meta = read_manifest(manifest) if manifest else {}
-    files = list(iter_input_files(paths)) if paths else sorted(manifest_meta)
-    summary, batch = AddSummary(), []
-    for path in progress_bar(files, progress, "adding"):
-        file_meta = manifest_meta.get(Path(path).resolve(), meta)
+    found = find_input_files(paths) if paths else InputFiles(files=sorted(manifest_meta))
+    summary, batch = AddSummary(failed=list(found.failed), skipped=list(found.skipped)), []
+    for path in progress_bar(found.files, progress, "adding"):
+        file_meta = manifest_meta.get(resolved(path), meta)
         try:
             batch.append(read_document(path, encoding=encoding, settings=corpus.settings,
                                        meta=dataclasses.replace(file_meta) if file_meta else None))
@@ -198,9 +200,9 @@ def _documents_named(corpus: Corpus, target: str) -> list:
     rows = corpus.store.documents()
     if target.isdigit() and any(doc_id == int(target) for doc_id, _, _ in rows):
         return [(doc_id, path) for doc_id, path, _ in rows if doc_id == int(target)]
-    wanted = Path(target).resolve()
+    wanted = resolved(target)
     return [(doc_id, path) for doc_id, path, _ in rows
-            if path == target or Path(path).resolve() == wanted or wanted in Path(path).resolve().parents]
+            if path == target or resolved(path) == wanted or wanted in resolved(path).parents]
 
 
 def rebuild(db_path, archive, manifest=None, **options):
@@ -315,8 +317,9 @@ def scan_text(corpus: Corpus, text: str, path: str = "<text>", meta: DocumentMet
 
 def scan_paths(corpus: Corpus, paths, encoding=None, progress=None) -> list[Report]:
     """Scan files and folders; a file that cannot be read gives a Report with `error` set, and the others go on."""
-    reports = []
-    for path in progress_bar(list(iter_input_files(paths)), progress, "scanning"):
+    found = find_input_files(paths)
+    reports = [failed_report(folder, reason) for folder, reason in found.failed]
+    for path in progress_bar(found.files, progress, "scanning"):
         try:
             doc = read_document(path, encoding=encoding, settings=corpus.settings)
         except InputError as err:
@@ -373,7 +376,7 @@ def find_document(corpus: Corpus, target) -> int:
     if target.isdigit():
         corpus.store.document(int(target))  # raises if there is none
         return int(target)
-    for candidate in dict.fromkeys([target, str(Path(target)), str(Path(target).resolve())]):
+    for candidate in dict.fromkeys([target, str(Path(target)), str(resolved(target))]):
         ids = corpus.store.document_ids_by_path(candidate)
         if ids:
             return ids[-1]

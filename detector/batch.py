@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 import datetime
 import time
 
@@ -13,7 +12,8 @@ from detector import api
 from detector.errors import InputError
 from detector.fingerprint import fingerprint
 from detector.ingest.manifest import read_manifest
-from detector.ingest import iter_input_files, read_document
+from detector.ingest import find_input_files, read_document
+from detector.paths import resolved
 from detector.model import COUNTED_KINDS, Document, Report
 from detector.store import SqliteStore
 
@@ -34,6 +34,7 @@ class BatchScan:
     seconds: float
     paths: list = dataclasses.field(default_factory=list)
     corpus_documents: int = 0
+    skipped: list = dataclasses.field(default_factory=list)  # (path, reason): links that loop or point nowhere
 
 
 # ---------------------------------------------------------------- scanning
@@ -44,12 +45,14 @@ def scan_batch(corpus: api.Corpus, paths, encoding=None, progress=None, meta=Non
 
     `meta` (DocumentMeta) applies to every submission, `manifest` (CSV) per file; what neither gives is inferred.
     """
-    files = list(iter_input_files(paths))
+    found = find_input_files(paths)
     given = read_manifest(manifest) if manifest else {}
-    items = [_read(path, corpus, encoding, given.get(Path(path).resolve(), meta))
-             for path in api.progress_bar(files, progress, "reading")]
+    items = [api.failed_report(folder, reason) for folder, reason in found.failed]
+    items += [_read(path, corpus, encoding, given.get(resolved(path), meta))
+              for path in api.progress_bar(found.files, progress, "reading")]
     result = scan_documents(corpus, items, progress)
     result.paths = [str(p) for p in paths]
+    result.skipped = found.skipped
     return result
 
 

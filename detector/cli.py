@@ -14,6 +14,7 @@ from detector import __version__, api, history, messages
 from detector.errors import DetectorError, IndexLocked
 from detector.locking import writer_lock
 from detector.model import DocumentMeta
+from detector.paths import shown
 from detector.report import RENDERERS, render_summary, write_reports
 from detector.settings import DEFAULT
 
@@ -100,8 +101,7 @@ def add(paths, db_path, author, unit, year, meeting, team, manifest, encoding, m
     with _writing(db_path, "add"), _open(db_path, create=True, max_file_mb=max_file_mb) as corpus:
         summary = _call(api.add_paths, corpus, paths, meta=meta, manifest=manifest, encoding=encoding,
                         progress=_progress())
-    for path, reason in summary.failed:
-        click.echo(f"error: {path}: {reason}", err=True)
+    _echo_problems(summary.failed, summary.skipped)
     click.echo(f"added {len(summary.added)}, already present {len(summary.duplicates)}, failed {len(summary.failed)}")
     sys.exit(ExitCode.ERROR if summary.failed else ExitCode.OK)
 
@@ -123,6 +123,7 @@ def scan(paths, db_path, fmt, fail_above, show_formulae, author, unit, year, mee
     meta = _given_meta(author=author, unit=unit, year=year, meeting=meeting, team=team)
     with _open(db_path, create=False) as corpus:
         result = _call(api.scan_batch, corpus, paths, encoding=encoding, progress=_progress(), meta=meta, manifest=manifest)
+        _echo_problems([], result.skipped)
         scan_id = _call(history.record_scan, corpus.store, result, corpus.settings, options=options)
         view = _call(history.view, corpus.store, scan_id)
     _write_reports(view, out_dir)
@@ -229,8 +230,7 @@ def rebuild(db_path, archive, manifest, full, keep_missing, encoding):
     with _log_to_stderr():
         summary = _call(api.rebuild, db_path, archive, manifest=manifest, full=full, keep_missing=keep_missing,
                         encoding=encoding, progress=_progress())
-    for path, reason in summary.failed:
-        click.echo(f"error: {path}: {reason}", err=True)
+    _echo_problems(summary.failed)  # the skipped links are in the log already
     click.echo(summary.line())
     sys.exit(ExitCode.ERROR if summary.failed else ExitCode.OK)
 
@@ -246,9 +246,9 @@ def remove(targets, db_path):
     with _writing(db_path, "remove"), _open(db_path, create=False) as corpus:
         removed, unknown = _call(api.remove_paths, corpus, targets)
     for doc_id, path in removed:
-        click.echo(f"removed {doc_id} {path}")
+        click.echo(f"removed {doc_id} {shown(path)}")
     for target in unknown:
-        click.echo(f"error: {target}: no document with this id or path in the corpus", err=True)
+        click.echo(f"error: {shown(target)}: no document with this id or path in the corpus", err=True)
     sys.exit(ExitCode.ERROR if unknown else ExitCode.OK)
 
 
@@ -318,8 +318,8 @@ def _given_meta(**fields):
 def _render_meta(rows, fmt: str) -> str:
     """Documents with their metadata: JSON, or one line each with guessed values marked (推断)."""
     if fmt == "json":
-        return json.dumps([{"id": i, "path": p, **m.as_dict()} for i, p, m in rows], ensure_ascii=False, indent=2)
-    return "\n".join(f"{i:>5}  {p}  {_meta_cells(m)}" for i, p, m in rows) or "no documents"
+        return json.dumps([{"id": i, "path": shown(p), **m.as_dict()} for i, p, m in rows], ensure_ascii=False, indent=2)
+    return "\n".join(f"{i:>5}  {shown(p)}  {_meta_cells(m)}" for i, p, m in rows) or "no documents"
 
 
 def _meta_cells(meta) -> str:
@@ -358,12 +358,20 @@ def _finish(reports, fmt: str, fail_above, show_formulae: bool, view=None) -> No
         click.echo(render_summary(view, colour=colour))
     for report in reports:
         if report.error:
-            click.echo(f"error: {report.submission.path}: {report.error}", err=True)
+            click.echo(f"error: {shown(report.submission.path)}: {report.error}", err=True)
     if any(r.error for r in reports):
         sys.exit(ExitCode.ERROR)
     if fail_above is not None and any(r.metrics.get("copy_ratio", 0) > fail_above for r in reports):
         sys.exit(ExitCode.FINDINGS)
     sys.exit(ExitCode.OK)
+
+
+def _echo_problems(failed, skipped=()) -> None:
+    """One line per file that failed (`error: PATH: reason`) or was skipped (`warning: …`), names escaped."""
+    for path, reason in skipped:
+        click.echo(f"warning: {shown(path)}: {reason}", err=True)
+    for path, reason in failed:
+        click.echo(f"error: {shown(path)}: {reason}", err=True)
 
 
 def _progress():
@@ -372,5 +380,7 @@ def _progress():
 
 
 def main():
+    for stream in (sys.stdout, sys.stderr):  # a name that is not UTF-8 can never crash the output
+        stream.reconfigure(errors="backslashreplace")
     cli(prog_name="chachong")
 

@@ -1,5 +1,7 @@
 """The exception hierarchy: every failure a user can cause is a DetectorError with a message that says what to do."""
 
+from detector.paths import shown
+
 
 class DetectorError(Exception):
     """Base class: a problem with the user's input, files or database, explained in the message."""
@@ -11,7 +13,7 @@ class InputError(DetectorError):
     def __init__(self, path, reason):
         self.path = str(path)
         self.reason = reason
-        super().__init__(f"{self.path}: {reason}")
+        super().__init__(f"{shown(self.path)}: {reason}")
 
 
 class UnsupportedFormat(InputError):

@@ -14,6 +14,7 @@ import dataclasses
 from detector.api import failed_report
 from detector.batch import BatchScan, scan_documents
 from detector.errors import DatabaseError
+from detector.paths import shown
 from detector.report.json_report import report_dict, report_from_dict
 from detector.report.labels import DEFAULT_RANKING
 from detector.report.view import ScanInfo, ScanView, build_view
@@ -22,7 +23,7 @@ from detector.report.view import ScanInfo, ScanView, build_view
 def record_scan(store, result: BatchScan, settings, options: dict | None = None, rechecks: int | None = None) -> int:
     """Write a batch scan and its reports to the database; returns the scan id."""
     ratios = [r.metrics.get("copy_ratio", 0) for r in result.reports if not r.error]
-    scan = {"started_at": result.started_at, "seconds": result.seconds, "paths": result.paths,
+    scan = {"started_at": result.started_at, "seconds": result.seconds, "paths": [shown(p) for p in result.paths],
             "settings": _settings_dict(settings), "options": options or {}, "files": len(result.reports),
             "failed": sum(1 for r in result.reports if r.error), "max_copy_ratio": max(ratios, default=None),
             "corpus_documents": result.corpus_documents, "clusters": result.clusters, "rechecks": rechecks}
@@ -32,7 +33,7 @@ def record_scan(store, result: BatchScan, settings, options: dict | None = None,
 
 def _row(position: int, report, peers: list) -> dict:
     doc = report.submission
-    return {"position": position, "path": doc.path, "sha256": doc.sha256 or None, "encoding": doc.encoding or None,
+    return {"position": position, "path": shown(doc.path), "sha256": doc.sha256 or None, "encoding": doc.encoding or None,
             "format": doc.format, "text": doc.text, "copy_ratio": report.metrics.get("copy_ratio"), "error": report.error,
             "report": report_dict(report), "peers": peers}
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Optional
 
+from detector.paths import shown
+
 KINDS = ("copied", "template", "self_reuse", "formula", "quotation")
 COUNTED_KINDS = ("copied", "template", "self_reuse")  # kinds that count toward the copy ratio
 MEETINGS = ("民主生活会", "组织生活会", "other")
@@ -68,7 +70,7 @@ class SourceRef:
     team: Optional[bool] = None
 
     def as_dict(self) -> dict:
-        return {"path": self.path, "author": self.author, "unit": self.unit, "year": self.year,
+        return {"path": shown(self.path), "author": self.author, "unit": self.unit, "year": self.year,
                 "meeting": self.meeting, "team": self.team}
 
 

@@ -12,11 +12,12 @@ from pathlib import Path
 from detector import __version__
 from detector.errors import InputError
 from detector.fingerprint import fingerprint
-from detector.ingest import iter_input_files, read_document
+from detector.ingest import find_input_files, read_document
 from detector.ingest.manifest import read_manifest
 from detector.locking import writer_lock
 from detector.model import DocumentMeta
 from detector.normalize import normalize
+from detector.paths import resolved, shown
 from detector.segment import segment
 from detector.settings import DEFAULT, NORMALISER_VERSION, Settings
 from detector.sign import content_hash
@@ -40,6 +41,7 @@ class RebuildSummary:
     relabelled: list = dataclasses.field(default_factory=list)  # manifest metadata changed
     kept_missing: list = dataclasses.field(default_factory=list)
     failed: list = dataclasses.field(default_factory=list)
+    skipped: list = dataclasses.field(default_factory=list)  # (path, reason): links that loop or point nowhere
     unchanged: int = 0
     hashed: int = 0  # files whose content had to be hashed (size or mtime differed from the last run)
     full: bool = False
@@ -129,6 +131,7 @@ class _Rebuild:
         self.encoding = encoding
         self.progress = progress
         self.summary = RebuildSummary()
+        self.unreadable_folders: list = []
 
     def run(self, full: bool, settings: Settings | None) -> RebuildSummary:
         self.settings, self.summary.full = self._choose_settings(full, settings)
@@ -185,7 +188,13 @@ class _Rebuild:
     def _file_states(self, known: dict) -> dict:
         """path → (size, mtime_ns, sha256); the content is hashed only when size or mtime differ from last time."""
         states, racy_after = {}, time.time_ns() - RACY_SECONDS * 10**9
-        for path in map(str, iter_input_files([self.archive])):
+        found = find_input_files([self.archive])
+        self.summary.failed += found.failed
+        self.unreadable_folders = found.failed_folders()
+        for path, reason in found.skipped:
+            log.warning("skipped %s: %s", shown(path), reason)
+        self.summary.skipped = found.skipped
+        for path in map(str, found.files):
             try:
                 states[path] = self._file_state(path, known.get(path), racy_after)
             except OSError as err:
@@ -223,11 +232,16 @@ class _Rebuild:
         return plan
 
     def _drop_or_keep(self, plan: _Plan, doc_id: int, path: str) -> None:
-        unreadable = {p for p, _ in self.summary.failed}  # could not even be hashed: keep what is indexed
-        if (self.keep_missing and path not in plan.states) or path in unreadable:
+        if (self.keep_missing and path not in plan.states) or self._unreadable(path):
             plan.keep.append((doc_id, path))
         else:
             plan.remove.append((doc_id, path))
+
+    def _unreadable(self, path: str) -> bool:
+        """Could the file not be hashed, or its folder not be listed? Then what is indexed for it stays."""
+        if any(path == failed for failed, _ in self.summary.failed):
+            return True
+        return any(path.startswith(folder.rstrip(os.sep) + os.sep) for folder in self.unreadable_folders)
 
     def _classify(self, plan: _Plan) -> None:
         s, stored = self.summary, self.store.documents()
@@ -256,7 +270,7 @@ class _Rebuild:
         metas, relabels = self.store.document_metas(), []
         for doc_id, path, _ in self.store.documents():
             path = moved.get(doc_id, path)
-            wanted = self.manifest.get(Path(path).resolve())
+            wanted = self.manifest.get(resolved(path))
             if doc_id not in gone and wanted and _differs(metas[doc_id], wanted):
                 relabels.append((doc_id, path, _merged(metas[doc_id], wanted)))
         return relabels
@@ -280,7 +294,7 @@ class _Rebuild:
         return doc, fp.keys, fp.hashes
 
     def _read(self, path: str):
-        meta = self.manifest.get(Path(path).resolve())
+        meta = self.manifest.get(resolved(path))
         try:
             return read_document(path, encoding=self.encoding, settings=self.settings,
                                  meta=dataclasses.replace(meta) if meta else None)

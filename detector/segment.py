@@ -57,7 +57,20 @@ def _clauses(text: str, start: int, end: int, counts: np.ndarray, settings: Sett
         size += length
     if current:
         packed.append(current)
-    return packed
+    return [cut for piece in packed for cut in _cut_long(piece, counts, settings.max_segment_chars)]
+
+
+def _cut_long(piece: tuple[int, int], counts: np.ndarray, maximum: int) -> list[tuple[int, int]]:
+    """A piece with more content characters than `maximum` (no punctuation to cut at) in equal runs of at most that many."""
+    start, end = piece
+    total = int(counts[end] - counts[start])
+    if total <= maximum:
+        return [piece]
+    parts = -(-total // maximum)
+    size = -(-total // parts)
+    targets = counts[start] + size * np.arange(1, parts)
+    cuts = np.searchsorted(counts, targets, side="left").tolist()
+    return [(a, b) for a, b in zip([start, *cuts], [*cuts, end])]
 
 
 def _glue_short(pieces: list, counts: np.ndarray, minimum: int) -> list:

@@ -9,7 +9,8 @@ from detector.errors import SettingsError
 
 # Version of what turns text into index keys (normaliser, segmenter, band-key layout): an index built by
 # another version must be rebuilt (`chachong rebuild --full`). 2: …-style punctuation kept, 31-bit band keys.
-NORMALISER_VERSION = 2
+# 3: a piece with no punctuation to cut at is cut into equal runs of at most max_segment_chars.
+NORMALISER_VERSION = 3
 KEY_BITS = 31  # band keys fit SQLite's 4-byte integers; a chance collision only adds a candidate that is verified
 SHINGLINGS = ("char2", "char3", "jieba")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 from pathlib import Path
@@ -121,19 +122,54 @@ def _clean_text(text: str) -> str:
     return text.replace("\x00", "").replace("\f", "\n")
 
 
-def iter_input_files(paths, suffixes=None):
+@dataclasses.dataclass
+class InputFiles:
+    """The files found under the paths given, and what could not be walked."""
+
+    files: list = dataclasses.field(default_factory=list)
+    failed: list = dataclasses.field(default_factory=list)  # (folder, reason): could not be listed
+    skipped: list = dataclasses.field(default_factory=list)  # (path, reason): links that loop or point nowhere
+
+    def failed_folders(self) -> list[str]:
+        return [folder for folder, _ in self.failed]
+
+
+def find_input_files(paths, suffixes=None) -> InputFiles:
     """Expand files and folders (walked recursively, sorted) into the files to read; hidden files are skipped.
 
-    So are Word's '~$name.docx' owner files, which sit beside every document open in Word.
+    So are Word's '~$name.docx' owner files, which sit beside every document open in Word, and symbolic
+    links that loop or point nowhere (listed in `skipped`). A folder that cannot be listed is in `failed`.
     """
-    suffixes = suffixes or (set(SUPPORTED_SUFFIXES))
+    suffixes = suffixes or set(SUPPORTED_SUFFIXES)
+    found = InputFiles()
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            for root, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for name in sorted(files):
-                    if not name.startswith((".", "~$")) and Path(name).suffix.lower() in suffixes:
-                        yield Path(root) / name
+            _walk(path, suffixes, found)
         else:
-            yield path
+            found.files.append(path)
+    return found
+
+
+def _walk(top: Path, suffixes: set, found: InputFiles) -> None:
+    def unreadable(err: OSError) -> None:
+        found.failed.append((str(err.filename or top), f"folder could not be read ({err.strerror or err}); "
+                             "make it readable for this user (its documents are kept in the index meanwhile)"))
+
+    for root, dirs, files in os.walk(top, onerror=unreadable):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if not name.startswith((".", "~$")) and Path(name).suffix.lower() in suffixes:
+                _add_file(Path(root) / name, found)
+
+
+def _add_file(path: Path, found: InputFiles) -> None:
+    if path.is_symlink() and not path.exists():
+        found.skipped.append((str(path), "a symbolic link that loops or points nowhere; skipped"))
+    else:
+        found.files.append(path)
+
+
+def iter_input_files(paths, suffixes=None):
+    """The files of find_input_files (folders that cannot be listed and broken links left out)."""
+    yield from find_input_files(paths, suffixes).files

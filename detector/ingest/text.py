@@ -13,6 +13,10 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
+# UTF-16 without a byte-order mark is recognised when its text is this plausible (real reports: ~1.0);
+# bytes of UTF-8 or GBK read as UTF-16 give Hangul, surrogates and rare ideographs instead.
+UTF16_MIN_PLAUSIBLE = 0.97
+UTF16_MIN_CJK = 0.3  # ... and, without NUL bytes (all-Chinese text), at least this share of Chinese characters
 _HINT = "pass --encoding (e.g. --encoding gbk) if you know the file's encoding"
 
 
@@ -24,13 +28,50 @@ def decode_text(data: bytes, path, encoding: str | None = None) -> tuple[str, st
         if data.startswith(bom):
             return _decode_or_fail(data, path, name), name
     if b"\x00" in data:
-        raise UndecodableFile(path, f"contains NUL bytes: this is a binary file, not text; {_HINT}")
-    for name in ("utf-8", "gb18030"):
+        return _utf16_or_fail(data, path)
+    try:
+        return _checked(data.decode("utf-8"), path), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    found = _utf16_without_bom(data, min_cjk=UTF16_MIN_CJK)
+    if found:
+        return found
+    try:
+        return _checked(data.decode("gb18030"), path), "gb18030"
+    except UnicodeDecodeError:
+        return _detect(data, path)
+
+
+def _utf16_or_fail(data: bytes, path) -> tuple[str, str]:
+    """Text with NUL bytes: UTF-16 saved without a byte-order mark, or a binary file."""
+    found = _utf16_without_bom(data, min_cjk=0.0)
+    if found:
+        return found
+    raise UndecodableFile(path, f"contains NUL bytes: this is a binary file, not text; {_HINT}")
+
+
+def _utf16_without_bom(data: bytes, min_cjk: float):
+    """(text, encoding) when the bytes read as UTF-16 (LE or BE) into plausible text: almost all of it Chinese,
+    CJK punctuation, printable ASCII or line breaks, and at least `min_cjk` of it Chinese characters."""
+    if len(data) % 2:
+        return None
+    for name in ("utf-16-le", "utf-16-be"):
         try:
-            return _checked(data.decode(name), path), name
+            text = data.decode(name)
         except UnicodeDecodeError:
             continue
-    return _detect(data, path)
+        plausible, cjk = _plausible_shares(text)
+        if plausible >= UTF16_MIN_PLAUSIBLE and cjk >= min_cjk:
+            return text, name
+    return None
+
+
+def _plausible_shares(text: str) -> tuple[float, float]:
+    sample = text[:20000]
+    cjk = sum(1 for ch in sample if "\u4e00" <= ch <= "\u9fff")
+    other = sum(1 for ch in sample if " " <= ch <= "~" or ch in "\r\n\t" or "\u3000" <= ch <= "\u303f"
+                or "\uff00" <= ch <= "\uffef" or ch in "“”‘’…—·")
+    return (cjk + other) / max(len(sample), 1), cjk / max(len(sample), 1)
 
 
 def _decode_forced(data: bytes, path, encoding: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from detector.paths import shown
 from detector.model import Document, DocumentMeta, Passage, Report, SectionMeasure, SourceRef, SourceShare, TemplateTrace
 
 SCHEMA = "chachong/1"
@@ -19,7 +20,7 @@ def report_dict(report: Report) -> dict:
     """One submission: its metadata, passages, measures, ranked sources, sections and template-site traces."""
     doc = report.submission
     data = {
-        "submission": {"path": doc.path, "chars": doc.chars, **doc.meta.as_dict()},
+        "submission": {"path": shown(doc.path), "chars": doc.chars, **doc.meta.as_dict()},
         "passages": [passage_dict(p) for p in report.passages],
         "metrics": report.metrics,
         "sources": [source_dict(s) for s in report.sources],

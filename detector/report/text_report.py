@@ -8,6 +8,7 @@ import click
 
 from detector.messages import language, say
 from detector.model import COUNTED_KINDS, Report
+from detector.paths import shown as shown_path
 from detector.report.labels import KIND, MEASURE, kind_label
 
 # the measures, in the order a CNKI-style report shows them, three to a line
@@ -23,8 +24,8 @@ def render_text(reports: list[Report], colour: bool = False, show_formulae: bool
 def _render_one(report: Report, colour: bool, show_formulae: bool) -> str:
     doc = report.submission
     if report.error:
-        return f"✗ {doc.path}: {say('unreadable', reason=report.error)}\n"
-    lines = [f"■ {doc.path}  ({doc.chars} 字){_meta_line(doc.meta)}", *_measure_lines(report.metrics)]
+        return f"✗ {shown_path(doc.path)}: {say('unreadable', reason=report.error)}\n"
+    lines = [f"■ {shown_path(doc.path)}  ({doc.chars} 字){_meta_line(doc.meta)}", *_measure_lines(report.metrics)]
     lines += _section_lines(report) + _trace_lines(report) + _source_lines(report)
     shown = [p for p in report.passages if show_formulae or p.kind in COUNTED_KINDS or p.kind == "quotation"]
     hidden = len(report.passages) - len(shown)
@@ -79,7 +80,7 @@ def _source_lines(report: Report, limit: int = 10) -> list[str]:
     for n, s in enumerate(report.sources[:limit], start=1):
         who = _who(s.source)
         years = f"  {s.years}" if s.years else ""
-        lines.append(f"    {n}. {s.share:.1%}  {kind_label(s.kind)}  {s.source.path}{who}{years}")
+        lines.append(f"    {n}. {s.share:.1%}  {kind_label(s.kind)}  {shown_path(s.source.path)}{who}{years}")
     if len(report.sources) > limit:
         lines.append("    " + say("more", n=len(report.sources) - limit))
     return lines
@@ -93,7 +94,7 @@ def _who(source) -> str:
 def _passage_lines(n: int, p, colour: bool) -> str:
     (a, b), (c, d) = p.submission_span, p.source_span
     label = kind_label(p.kind)
-    head = f"  [{n}] {label}  {say('similarity')} {p.similarity:.2f}  chars {a}–{b} ← {p.source.path} {c}–{d}{_who(p.source)}{_kind_note(p)}"
+    head = f"  [{n}] {label}  {say('similarity')} {p.similarity:.2f}  chars {a}–{b} ← {shown_path(p.source.path)} {c}–{d}{_who(p.source)}{_kind_note(p)}"
     sub_text = _style(_one_line(p.submission_text), p.kind, colour)
     return f"{head}\n      本文: {sub_text}\n      来源: {_one_line(p.source_text)}"
 

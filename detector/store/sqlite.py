@@ -13,6 +13,7 @@ import sqlite_utils
 
 from detector.errors import DatabaseError, SettingsMismatch
 from detector.model import Document, DocumentMeta, SourceRef
+from detector.paths import from_sql, to_sql
 
 SCHEMA_VERSION = 2
 APPLICATION_ID = 0x43484348  # "CHCH": marks a file as a chachong database
@@ -184,7 +185,7 @@ class SqliteStore:
         cursor = self.conn.execute(
             "INSERT INTO documents (path, sha256, encoding, format, text, chars, author, unit, year, meeting, team,"
             " inferred, first_segment, segment_count, added_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (doc.path, doc.sha256, doc.encoding, doc.format, _pack_text(doc.text), doc.chars, meta.author, meta.unit, meta.year,
+            (to_sql(doc.path), doc.sha256, doc.encoding, doc.format, _pack_text(doc.text), doc.chars, meta.author, meta.unit, meta.year,
              meta.meeting, None if meta.team is None else int(meta.team), json.dumps(list(meta.inferred)),
              first_segment, segment_count, _now()),
         )
@@ -230,7 +231,7 @@ class SqliteStore:
 
     def source_ref(self, doc_id: int) -> SourceRef:
         row = self.conn.execute("SELECT path, author, unit, year, meeting, team FROM documents WHERE id = ?", (doc_id,)).fetchone()
-        return SourceRef(path=row[0], author=row[1], unit=row[2], year=row[3], doc_id=doc_id, meeting=row[4],
+        return SourceRef(path=from_sql(row[0]), author=row[1], unit=row[2], year=row[3], doc_id=doc_id, meeting=row[4],
                          team=None if row[5] is None else bool(row[5]))
 
     def update_meta(self, doc_id: int, meta: DocumentMeta) -> None:
@@ -242,16 +243,17 @@ class SqliteStore:
         )
 
     def document_ids_by_path(self, path: str) -> list[int]:
-        return [r[0] for r in self.conn.execute("SELECT id FROM documents WHERE path = ? ORDER BY id", (path,))]
+        return [r[0] for r in self.conn.execute("SELECT id FROM documents WHERE path = ? ORDER BY id", (to_sql(path),))]
 
     def documents_with_meta(self) -> list:
         """(id, path, DocumentMeta) of every stored document, without the texts."""
         rows = self.conn.execute("SELECT id, path, author, unit, year, meeting, team, inferred FROM documents ORDER BY id")
-        return [(r[0], r[1], _meta_from_row(r[2:])) for r in rows]
+        return [(r[0], from_sql(r[1]), _meta_from_row(r[2:])) for r in rows]
 
     def documents(self):
         """(id, path, sha256) of every stored document."""
-        return self.conn.execute("SELECT id, path, sha256 FROM documents ORDER BY id").fetchall()
+        rows = self.conn.execute("SELECT id, path, sha256 FROM documents ORDER BY id")
+        return [(doc_id, from_sql(path), sha) for doc_id, path, sha in rows]
 
     def document_count(self) -> int:
         return self.conn.execute("SELECT count(*) FROM documents").fetchone()[0]
@@ -321,12 +323,12 @@ class SqliteStore:
 
     def file_states(self) -> dict:
         """path → (size, mtime_ns, sha256) of the archive files the last rebuild saw."""
-        return {row[0]: tuple(row[1:]) for row in self.conn.execute("SELECT path, size, mtime_ns, sha256 FROM files")}
+        return {from_sql(row[0]): tuple(row[1:]) for row in self.conn.execute("SELECT path, size, mtime_ns, sha256 FROM files")}
 
     def replace_file_states(self, states: dict) -> None:
         """Record the archive's files (path → (size, mtime_ns, sha256)); call inside a transaction."""
         self.conn.execute("DELETE FROM files")
-        rows = ((path, *state) for path, state in sorted(states.items()))
+        rows = ((to_sql(path), *state) for path, state in sorted(states.items()))
         self.conn.executemany("INSERT INTO files (path, size, mtime_ns, sha256) VALUES (?, ?, ?, ?)", rows)
 
     def document_metas(self) -> dict:
@@ -340,7 +342,7 @@ class SqliteStore:
                           (meta.author, meta.unit, meta.year, meta.meeting, team, doc_id))
 
     def move_document(self, doc_id: int, path: str) -> None:
-        self.conn.execute("UPDATE documents SET path = ? WHERE id = ?", (path, doc_id))
+        self.conn.execute("UPDATE documents SET path = ? WHERE id = ?", (to_sql(path), doc_id))
 
     def delete_documents(self, doc_ids) -> None:
         """Remove documents and their postings in one pass over the postings; call inside a transaction.
@@ -500,7 +502,7 @@ class _Snapshot:
 
 def _row_to_document(row) -> Document:
     doc_id, path, sha, encoding, fmt, text = row[:6]
-    return Document(path=path, text=_unpack_text(text), sha256=sha, encoding=encoding, format=fmt,
+    return Document(path=from_sql(path), text=_unpack_text(text), sha256=sha, encoding=encoding, format=fmt,
                     meta=_meta_from_row(row[6:]), id=doc_id)
 
 

@@ -1,0 +1,238 @@
+"""File systems as they are: names that are not UTF-8, newlines in names, unreadable files and folders, symlink loops."""
+
+from __future__ import annotations
+
+import builtins
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from detector import api
+from detector.cli import ExitCode, cli
+from detector.ingest import find_input_files, read_document
+from detector.paths import shown
+from detector.store import SqliteStore
+from planting import SAMPLE
+
+GBK_NAME = os.fsdecode(b"\xb2\xe2\xca\xd4.txt")  # 测试.txt in GBK: not UTF-8
+SEEDS = sorted(SAMPLE.glob("*.txt"))
+
+
+def _chachong(*args, cwd=None):
+    """The real command in its own process (real stdout and stderr, as cron sees them)."""
+    return subprocess.run([sys.executable, "-m", "detector", *map(str, args)], capture_output=True, cwd=cwd)
+
+
+def _archive(root: Path, count: int = 5) -> Path:
+    """The seeds under root, plus one file whose name is GBK bytes (a copy of a seed with a line added)."""
+    root.mkdir(parents=True, exist_ok=True)
+    for seed in SEEDS[:count]:
+        shutil.copy(seed, root / seed.name)
+    gbk = os.path.join(os.fsencode(root), os.fsencode(GBK_NAME))
+    with open(gbk, "wb") as handle:
+        handle.write(("第七份材料，与别的都不同。\n" + SEEDS[0].read_text(encoding="utf-8")[:500]).encode("utf-8"))
+    return root
+
+
+def _stored_paths(db) -> list[str]:
+    store = SqliteStore(db)
+    try:
+        return [path for _, path, _ in store.documents()]
+    finally:
+        store.close()
+
+
+# ---------------------------------------------------------------- names that are not UTF-8
+
+
+def test_a_batch_with_one_gbk_named_file_adds_all_the_others(tmp_path):
+    archive = _archive(tmp_path / "d")
+    db = tmp_path / "x.db"
+    done = _chachong("add", archive, "--db", db)
+    assert done.returncode == 0, done.stderr.decode()
+    assert b"added 6, already present 0, failed 0" in done.stdout
+    paths = _stored_paths(db)
+    assert os.path.join(str(archive), GBK_NAME) in paths  # stored byte for byte
+    listing = _chachong("meta", "--db", db).stdout.decode("utf-8")  # the output is valid UTF-8
+    assert "\\xb2\\xe2\\xca\\xd4.txt" in listing
+
+
+def test_rebuild_with_a_gbk_named_file_indexes_everything_and_stays_incremental(tmp_path):
+    archive = _archive(tmp_path / "d")
+    db = tmp_path / "x.db"
+    first = _chachong("rebuild", "--db", db, "--from", archive)
+    assert first.returncode == 0, first.stderr.decode()
+    assert len(_stored_paths(db)) == 6
+    again = _chachong("rebuild", "--db", db, "--from", archive)
+    assert again.returncode == 0, again.stderr.decode()
+    assert b"unchanged 6, failed 0; 6 documents" in again.stdout
+    os.rename(os.path.join(os.fsencode(archive), os.fsencode(GBK_NAME)), archive / "renamed.txt")
+    moved = _chachong("rebuild", "--db", db, "--from", archive)
+    assert b"renamed 1" in moved.stdout and str(archive / "renamed.txt") in _stored_paths(db)
+
+
+def test_a_scan_of_a_gbk_named_file_prints_its_name_escaped(tmp_path):
+    archive = _archive(tmp_path / "d", count=2)
+    db = tmp_path / "x.db"
+    _chachong("add", *SEEDS[2:], "--db", db)
+    for fmt in ("json", "text"):
+        scan = _chachong("scan", archive, "--db", db, "--format", fmt, "--out", tmp_path / f"r{fmt}")
+        assert scan.returncode == 0, scan.stderr.decode()
+    names = [r["submission"]["path"] for r in json.loads(_chachong("scan", archive, "--db", db, "--format", "json").stdout)["reports"]]
+    assert str(archive / "\\xb2\\xe2\\xca\\xd4.txt") in names
+    assert "\\xb2\\xe2" in (tmp_path / "rtext" / "results.csv").read_text(encoding="utf-8-sig")
+
+
+def test_a_newline_in_a_file_name_cannot_forge_a_log_line(tmp_path):
+    archive = tmp_path / "d"
+    archive.mkdir()
+    shutil.copy(SEEDS[0], archive / "good.txt")
+    (archive / "bad\nerror: etc-passwd: forged.txt").write_bytes(b"\x00\x01\x02binary" * 50)
+    done = _chachong("rebuild", "--db", tmp_path / "x.db", "--from", archive)
+    assert done.returncode == ExitCode.ERROR
+    errors = [line for line in done.stderr.decode().splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "bad\\nerror: etc-passwd: forged.txt" in errors[0]
+
+
+def test_shown_escapes_only_what_is_not_printable_utf8():
+    assert shown("本人/对照 检查.txt") == "本人/对照 检查.txt"
+    assert shown(os.fsdecode(b"a\xff/b.txt")) == "a\\xff/b.txt"
+    assert shown("a\r\nb\x1b[31m") == "a\\r\\nb\\x1b[31m"
+
+
+# ---------------------------------------------------------------- unreadable files and folders
+
+
+@pytest.fixture
+def deny(monkeypatch):
+    """Make paths unreadable: chmod 000, and (as root, who reads anything) refuse them in open() and os.scandir()."""
+    denied: list[str] = []
+
+    def refuse(path):
+        name = os.fsdecode(path) if isinstance(path, (str, bytes)) else None
+        if name and any(name == d or name.startswith(d + os.sep) for d in denied):
+            raise PermissionError(13, "Permission denied", name)
+
+    real_open, real_scandir = builtins.open, os.scandir
+    monkeypatch.setattr(builtins, "open", lambda file, *a, **k: (refuse(file), real_open(file, *a, **k))[1])
+    monkeypatch.setattr(os, "scandir", lambda path=".": (refuse(path), real_scandir(path))[1])
+
+    def deny_path(path: Path):
+        denied.append(str(path))
+        path.chmod(0)
+
+    yield deny_path
+    for path in denied:
+        os.chmod(path, 0o700)
+
+
+def _rebuilt(tmp_path, count=4):
+    archive = tmp_path / "archive"
+    (archive / "sub").mkdir(parents=True)
+    for n, seed in enumerate(SEEDS[:count]):
+        shutil.copy(seed, (archive / "sub" if n % 2 else archive) / seed.name)
+    db = tmp_path / "x.db"
+    result = CliRunner().invoke(cli, ["rebuild", "--db", str(db), "--from", str(archive)])
+    assert result.exit_code == 0, result.output
+    return archive, db
+
+
+def test_rebuild_with_an_unreadable_folder_deletes_nothing_and_exits_1(tmp_path, deny):
+    archive, db = _rebuilt(tmp_path)
+    before = _stored_paths(db)
+    deny(archive / "sub")
+    result = CliRunner().invoke(cli, ["rebuild", "--db", str(db), "--from", str(archive)])
+    assert result.exit_code == ExitCode.ERROR
+    assert f"error: {archive / 'sub'}: folder could not be read" in result.output
+    assert "removed 0" in result.output and "failed 1" in result.output
+    assert _stored_paths(db) == before
+
+
+def test_a_full_rebuild_with_an_unreadable_folder_keeps_its_documents(tmp_path, deny):
+    archive, db = _rebuilt(tmp_path)
+    before = sorted(_stored_paths(db))
+    deny(archive / "sub")
+    result = CliRunner().invoke(cli, ["rebuild", "--db", str(db), "--from", str(archive), "--full"])
+    assert result.exit_code == ExitCode.ERROR
+    assert sorted(_stored_paths(db)) == before
+
+
+def test_rebuild_with_an_unreadable_file_keeps_its_document(tmp_path, deny):
+    archive, db = _rebuilt(tmp_path)
+    before = _stored_paths(db)
+    victim = archive / SEEDS[0].name
+    os.utime(victim, (1, 1))  # changed since the last run: it must be read again
+    deny(victim)
+    result = CliRunner().invoke(cli, ["rebuild", "--db", str(db), "--from", str(archive)])
+    assert result.exit_code == ExitCode.ERROR
+    assert f"error: {victim}: " in result.output and "removed 0" in result.output
+    assert _stored_paths(db) == before
+
+
+def test_add_and_scan_report_an_unreadable_folder_and_go_on(tmp_path, deny):
+    archive, db = _rebuilt(tmp_path)
+    deny(archive / "sub")
+    added = CliRunner().invoke(cli, ["add", str(archive), "--db", str(tmp_path / "y.db")])
+    assert added.exit_code == ExitCode.ERROR
+    assert "added 2," in added.output and f"error: {archive / 'sub'}: folder could not be read" in added.output
+    scanned = CliRunner().invoke(cli, ["scan", str(archive), "--db", str(db), "--format", "json"])
+    assert scanned.exit_code == ExitCode.ERROR
+    assert f"error: {archive / 'sub'}: folder could not be read" in scanned.output
+
+
+# ---------------------------------------------------------------- symbolic links
+
+
+def test_symlink_loops_are_skipped_with_a_warning(tmp_path):
+    archive = tmp_path / "d"
+    archive.mkdir()
+    shutil.copy(SEEDS[0], archive / "good.txt")
+    (archive / "loop1.txt").symlink_to("loop2.txt")
+    (archive / "loop2.txt").symlink_to("loop1.txt")
+    (archive / "folder").symlink_to(archive)  # a folder linking to its parent is not followed
+    found = find_input_files([archive])
+    assert found.files == [archive / "good.txt"] and len(found.skipped) == 2
+    runner = CliRunner()
+    for args in (["add", str(archive), "--db", str(tmp_path / "a.db")],
+                 ["scan", str(archive), "--db", str(tmp_path / "a.db")],
+                 ["rebuild", "--from", str(archive), "--db", str(tmp_path / "b.db")]):
+        result = runner.invoke(cli, args)
+        assert result.exit_code == 0, result.output
+        assert "loop1.txt: a symbolic link that loops or points nowhere; skipped" in result.output
+
+
+def test_a_symlink_loop_named_directly_is_a_one_line_error(tmp_path):
+    (tmp_path / "loop.txt").symlink_to("loop.txt")
+    result = CliRunner().invoke(cli, ["add", str(tmp_path / "loop.txt"), "--db", str(tmp_path / "a.db")])
+    assert result.exit_code == ExitCode.ERROR
+    assert f"error: {tmp_path / 'loop.txt'}: could not be read" in result.output
+
+
+# ---------------------------------------------------------------- encodings and punctuation
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_byte_order_mark_is_read(tmp_path, encoding):
+    text = SEEDS[1].read_text(encoding="utf-8")
+    (tmp_path / "u.txt").write_bytes(text.encode(encoding))
+    doc = read_document(tmp_path / "u.txt")
+    assert doc.text == text and doc.encoding == encoding
+
+
+def test_all_chinese_utf16_without_line_breaks_is_read(tmp_path):
+    text = "本人对照检查材料存在的问题主要有理论学习不够深入系统"
+    (tmp_path / "u.txt").write_bytes(text.encode("utf-16-le"))
+    assert read_document(tmp_path / "u.txt").text == text
+
+
+def test_a_text_without_punctuation_is_still_found(tmp_path):
+    source = SEEDS[0].read_text(encoding="utf-8")
+    stripped = "".join(ch for ch in source[:3000] if "\u4e00" <= ch <= "\u9fff")
+    report = api.compare_documents(api.document_from_text(stripped, "bare.txt"), api.document_from_text(source, "src.txt"))
+    assert report.metrics["copy_ratio"] > 0.9
