@@ -15,7 +15,7 @@ from detector.classify import Context, judge
 from detector.errors import DetectorError, InputError
 from detector.fingerprint import Fingerprint, fingerprint
 from detector.ingest import InputFiles, find_input_files, read_document
-from detector.ingest.manifest import read_manifest
+from detector.ingest.manifest import as_manifest
 from detector.measure import measure, rank_sources, section_measures
 from detector.model import Document, DocumentMeta, Passage, Report, TemplateTrace
 from detector.normalize import template_traces
@@ -149,7 +149,7 @@ def add_texts(corpus: Corpus, items) -> list[int]:
 def add_paths(corpus: Corpus, paths, meta: DocumentMeta | None = None, manifest=None, encoding=None, progress=None,
               batch_size: int = 100) -> AddSummary:
     """Index files and folders; a file that cannot be read is listed in `failed` and the others go on."""
-    manifest_meta = read_manifest(manifest) if manifest else {}
+    manifest_meta = as_manifest(manifest)
     found = find_input_files(paths) if paths else InputFiles(files=sorted(manifest_meta))
     summary, batch = AddSummary(failed=list(found.failed), skipped=list(found.skipped)), []
     for path in progress_bar(found.files, progress, "adding"):

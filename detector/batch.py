@@ -11,7 +11,7 @@ import numpy as np
 from detector import api
 from detector.errors import InputError
 from detector.fingerprint import fingerprint
-from detector.ingest.manifest import read_manifest
+from detector.ingest.manifest import as_manifest
 from detector.ingest import find_input_files, read_document
 from detector.paths import resolved
 from detector.model import COUNTED_KINDS, Document, Report
@@ -46,7 +46,7 @@ def scan_batch(corpus: api.Corpus, paths, encoding=None, progress=None, meta=Non
     `meta` (DocumentMeta) applies to every submission, `manifest` (CSV) per file; what neither gives is inferred.
     """
     found = find_input_files(paths)
-    given = read_manifest(manifest) if manifest else {}
+    given = as_manifest(manifest)
     items = [api.failed_report(folder, reason) for folder, reason in found.failed]
     items += [_read(path, corpus, encoding, given.get(resolved(path), meta))
               for path in api.progress_bar(found.files, progress, "reading")]

@@ -13,10 +13,11 @@ import click
 from detector import __version__, api, history, messages
 from detector.errors import DetectorError, IndexLocked
 from detector.locking import writer_lock
+from detector.ingest.manifest import read_manifest
 from detector.model import DocumentMeta
 from detector.paths import shown
 from detector.report import RENDERERS, render_summary, write_reports
-from detector.settings import DEFAULT
+from detector.settings import DEFAULT, MAX_YEAR, MIN_YEAR
 
 
 class ExitCode(enum.IntEnum):
@@ -72,13 +73,34 @@ def cli(lang):
     messages.set_language(lang)
 
 
+_YEAR = click.IntRange(MIN_YEAR, MAX_YEAR)
+
+
+def _remember_allow_outside(ctx, param, value):
+    ctx.meta["chachong.allow_outside"] = value
+
+
+def _allow_outside_option(f):
+    return click.option("--allow-outside", is_flag=True, expose_value=False, callback=_remember_allow_outside,
+                        help="Let manifest paths lie outside the manifest's folder (refused by default).")(f)
+
+
+def _manifest(csv_path):
+    """The manifest's metadata per file (read here so that a wrong row stops the command before it starts)."""
+    if not csv_path:
+        return {}
+    allow = bool(click.get_current_context().meta.get("chachong.allow_outside"))
+    return _call(read_manifest, csv_path, allow_outside=allow)
+
+
 def _meta_options(f):
     """Who wrote the files and when: for every file, or per file from a manifest; what is not given is inferred."""
     f = click.option("--manifest", type=click.Path(dir_okay=False), default=None,
                      help="CSV (UTF-8) with header path,author,unit,year[,meeting,team]; paths relative to the CSV's folder.")(f)
     f = click.option("--team/--personal", "team", default=None, help="Team (班子) reports, or personal ones.")(f)
     f = click.option("--meeting", default=None, help="Meeting they were written for: 民主生活会, 组织生活会 or other.")(f)
-    f = click.option("--year", type=int, default=None, help="Year the files were written for.")(f)
+    f = _allow_outside_option(f)
+    f = click.option("--year", type=_YEAR, default=None, help="Year the files were written for.")(f)
     f = click.option("--unit", default=None, help="Unit (单位) of the files.")(f)
     return click.option("--author", default=None, help="Author of the files.")(f)
 
@@ -99,7 +121,7 @@ def add(paths, db_path, author, unit, year, meeting, team, manifest, encoding, m
         raise click.UsageError("name files or folders to add, or --manifest CSV")
     meta = _given_meta(author=author, unit=unit, year=year, meeting=meeting, team=team)
     with _writing(db_path, "add"), _open(db_path, create=True, max_file_mb=max_file_mb) as corpus:
-        summary = _call(api.add_paths, corpus, paths, meta=meta, manifest=manifest, encoding=encoding,
+        summary = _call(api.add_paths, corpus, paths, meta=meta, manifest=_manifest(manifest), encoding=encoding,
                         progress=_progress())
     _echo_problems(summary.failed, summary.skipped)
     click.echo(f"added {len(summary.added)}, already present {len(summary.duplicates)}, failed {len(summary.failed)}")
@@ -122,7 +144,8 @@ def scan(paths, db_path, fmt, fail_above, show_formulae, author, unit, year, mee
     options = {"encoding": encoding, "fail_above": fail_above, "out": out_dir}
     meta = _given_meta(author=author, unit=unit, year=year, meeting=meeting, team=team)
     with _open(db_path, create=False) as corpus:
-        result = _call(api.scan_batch, corpus, paths, encoding=encoding, progress=_progress(), meta=meta, manifest=manifest)
+        result = _call(api.scan_batch, corpus, paths, encoding=encoding, progress=_progress(), meta=meta,
+                       manifest=_manifest(manifest))
         _echo_problems([], result.skipped)
         scan_id = _call(history.record_scan, corpus.store, result, corpus.settings, options=options)
         view = _call(history.view, corpus.store, scan_id)
@@ -217,6 +240,7 @@ def _write_reports(view, out_dir) -> None:
               help="The archive folder (walked recursively): the corpus is brought in line with it.")
 @click.option("--manifest", type=click.Path(dir_okay=False), default=None,
               help="CSV (UTF-8) with header path,author,unit,year; metadata changes are applied too.")
+@_allow_outside_option
 @click.option("--full", is_flag=True,
               help="Re-index everything from scratch (done anyway when the index was built by another version).")
 @click.option("--keep-missing", is_flag=True, help="Keep documents whose files are gone from the archive.")
@@ -228,7 +252,7 @@ def rebuild(db_path, archive, manifest, full, keep_missing, encoding):
     time: a second rebuild exits with code 4. Exit code 1 when a file could not be indexed.
     """
     with _log_to_stderr():
-        summary = _call(api.rebuild, db_path, archive, manifest=manifest, full=full, keep_missing=keep_missing,
+        summary = _call(api.rebuild, db_path, archive, manifest=_manifest(manifest), full=full, keep_missing=keep_missing,
                         encoding=encoding, progress=_progress())
     _echo_problems(summary.failed)  # the skipped links are in the log already
     click.echo(summary.line())
@@ -285,7 +309,7 @@ def _log_to_stderr():
 @_db_option
 @click.option("--author", default=None, help="Set the author.")
 @click.option("--unit", default=None, help="Set the unit (单位).")
-@click.option("--year", type=int, default=None, help="Set the year.")
+@click.option("--year", type=_YEAR, default=None, help="Set the year.")
 @click.option("--meeting", default=None, help="Set the meeting: 民主生活会, 组织生活会 or other.")
 @click.option("--team/--personal", "team", default=None, help="Mark as a team (班子) or a personal report.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)

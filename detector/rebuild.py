@@ -13,7 +13,7 @@ from detector import __version__
 from detector.errors import InputError
 from detector.fingerprint import fingerprint
 from detector.ingest import find_input_files, read_document
-from detector.ingest.manifest import read_manifest
+from detector.ingest.manifest import as_manifest
 from detector.locking import writer_lock
 from detector.model import DocumentMeta
 from detector.normalize import normalize
@@ -126,7 +126,7 @@ class _Rebuild:
     def __init__(self, store: SqliteStore, archive: Path, manifest, keep_missing: bool, encoding, progress: bool):
         self.store = store
         self.archive = archive
-        self.manifest = read_manifest(manifest) if manifest else {}
+        self.manifest = as_manifest(manifest)
         self.keep_missing = keep_missing
         self.encoding = encoding
         self.progress = progress

@@ -13,6 +13,7 @@ from detector.errors import SettingsError
 NORMALISER_VERSION = 3
 KEY_BITS = 31  # band keys fit SQLite's 4-byte integers; a chance collision only adds a candidate that is verified
 SHINGLINGS = ("char2", "char3", "jieba")
+MIN_YEAR, MAX_YEAR = 1949, 2100  # years a report can be for (manifest rows and --year outside are refused)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -7,35 +7,96 @@ from pathlib import Path
 
 from detector.errors import ManifestError
 from detector.model import DocumentMeta
+from detector.paths import resolved, shown
+from detector.settings import MAX_YEAR, MIN_YEAR
 
 REQUIRED_COLUMNS = ("path",)
 KNOWN_COLUMNS = ("path", "author", "unit", "year", "meeting", "team")
+_TEAM = {"": None, "1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
+_HEADER = "path,author,unit,year[,meeting,team]"
 
 
-def read_manifest(csv_path) -> dict[Path, DocumentMeta]:
-    """Resolved file path → DocumentMeta for every row of the manifest."""
+def read_manifest(csv_path, allow_outside: bool = False) -> dict[Path, DocumentMeta]:
+    """Resolved file path → DocumentMeta for every row of the manifest; every wrong row is named in one ManifestError.
+
+    Paths must lie under the manifest's folder unless `allow_outside` (a manifest must not pull /etc/passwd
+    into the corpus); years must lie in MIN_YEAR–MAX_YEAR; a path listed twice is an error naming both rows.
+    """
     csv_path = Path(csv_path)
+    header, rows = _rows(csv_path)
+    if not header or "path" not in header:
+        raise ManifestError(f"{shown(csv_path)}: the first line must be the header {_HEADER} (it is "
+                            f"{','.join(header or []) or 'empty'!r}); add the header line")
+    found, problems, lines = {}, [], {}
+    for line, row in rows:
+        try:
+            path = _row_path(row, csv_path, allow_outside)
+            meta = _meta(row)
+        except ValueError as err:
+            problems.append(f"line {line}: {err}")
+            continue
+        if path in lines:
+            problems.append(f"line {line}: {shown(row['path'].strip())} is listed already on line {lines[path]}")
+        lines.setdefault(path, line)
+        found[path] = meta
+    if problems:
+        raise ManifestError(f"{shown(csv_path)}: {len(problems)} wrong row{'s' if len(problems) > 1 else ''}: "
+                            f"{'; '.join(problems)}; correct the manifest and run again")
+    return found
+
+
+def as_manifest(manifest) -> dict[Path, DocumentMeta]:
+    """A manifest given as a CSV path (read with the defaults), as metadata already read, or none."""
+    if not manifest:
+        return {}
+    return manifest if isinstance(manifest, dict) else read_manifest(manifest)
+
+
+def _rows(csv_path: Path) -> tuple[list, list]:
+    """(header, [(line number, row dict)]) of a UTF-8 CSV; blank lines are skipped."""
     try:
         with open(csv_path, encoding="utf-8-sig", newline="") as handle:
-            rows = list(csv.DictReader(handle))
+            reader = csv.DictReader(handle)
+            header = [name.strip() for name in reader.fieldnames or []]
+            reader.fieldnames = header
+            return header, [(reader.line_num, row) for row in reader]
     except FileNotFoundError:
-        raise ManifestError(f"{csv_path}: no such manifest file") from None
+        raise ManifestError(f"{shown(csv_path)}: no such manifest file; check the --manifest path") from None
     except (UnicodeDecodeError, csv.Error) as err:
-        raise ManifestError(f"{csv_path}: not a UTF-8 CSV ({err}); save it as CSV UTF-8 with header path,author,unit,year") from None
-    if rows and "path" not in rows[0]:
-        raise ManifestError(f"{csv_path}: the header must name a 'path' column (path,author,unit,year)")
-    return {(csv_path.parent / row["path"]).resolve(): _meta(row, csv_path, n) for n, row in enumerate(rows, start=2)}
+        raise ManifestError(f"{shown(csv_path)}: not a UTF-8 CSV ({err}); save it as CSV UTF-8 with header {_HEADER}") from None
+    except OSError as err:
+        raise ManifestError(f"{shown(csv_path)}: could not be read ({err.strerror or err}); check the file") from None
 
 
-def _meta(row: dict, csv_path: Path, line: int) -> DocumentMeta:
-    year = (row.get("year") or "").strip()
-    if year and not year.isdigit():
-        raise ManifestError(f"{csv_path}:{line}: year '{year}' is not a number")
+def _row_path(row: dict, csv_path: Path, allow_outside: bool) -> Path:
+    name = (row.get("path") or "").strip()
+    if not name:
+        raise ValueError("no path")
+    path = resolved(csv_path.parent / name)
+    folder = resolved(csv_path.parent)
+    if not allow_outside and folder != path and folder not in path.parents:
+        raise ValueError(f"{shown(name)} lies outside the manifest's folder {shown(folder)} "
+                         "(use --allow-outside if that is meant)")
+    return path
+
+
+def _meta(row: dict) -> DocumentMeta:
     team = (row.get("team") or "").strip().lower()
+    if team not in _TEAM:
+        raise ValueError(f"team '{team}' is not one of yes/no/1/0/true/false")
     return DocumentMeta(
         author=(row.get("author") or "").strip() or None,
         unit=(row.get("unit") or "").strip() or None,
-        year=int(year) if year else None,
+        year=_year((row.get("year") or "").strip()),
         meeting=(row.get("meeting") or "").strip() or None,
-        team={"": None, "1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}.get(team),
+        team=_TEAM[team],
     )
+
+
+def _year(text: str):
+    if not text:
+        return None
+    if not (text.isascii() and text.isdigit()) or not MIN_YEAR <= int(text) <= MAX_YEAR:
+        raise ValueError(f"year '{text[:20]}' is not a year from {MIN_YEAR} to {MAX_YEAR} (write it as 4 digits, e.g. 2023)")
+    return int(text)
+

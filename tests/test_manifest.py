@@ -1,0 +1,105 @@
+"""Manifests: paths stay under the manifest's folder, years are years, the header is required, a path is listed once."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from detector.cli import ExitCode, cli
+from detector.errors import ManifestError
+from detector.ingest.manifest import read_manifest
+from planting import SAMPLE
+
+SEEDS = sorted(SAMPLE.glob("*.txt"))
+
+
+@pytest.fixture
+def folder(tmp_path):
+    root = tmp_path / "archive"
+    root.mkdir()
+    for seed in SEEDS[:3]:
+        shutil.copy(seed, root / seed.name)
+    return root
+
+
+def _manifest(folder, *lines, header="path,author,unit,year"):
+    path = folder / "manifest.csv"
+    path.write_text("\n".join(([header] if header else []) + list(lines)) + "\n", encoding="utf-8")
+    return path
+
+
+def _refusal(manifest, **kwargs) -> str:
+    with pytest.raises(ManifestError) as caught:
+        read_manifest(manifest, **kwargs)
+    message = str(caught.value)
+    assert "\n" not in message and message.startswith(f"{manifest}: ")
+    return message
+
+
+def test_paths_outside_the_manifests_folder_are_refused(folder):
+    manifest = _manifest(folder, f"{SEEDS[0].name},张三,某局,2023", "../../../../etc/passwd,李四,某局,2023",
+                         "/etc/hostname,王五,某局,2023")
+    message = _refusal(manifest)
+    assert "2 wrong rows" in message
+    assert "line 3: ../../../../etc/passwd lies outside the manifest's folder" in message
+    assert "line 4: /etc/hostname lies outside" in message and "--allow-outside" in message
+    assert len(read_manifest(manifest, allow_outside=True)) == 3
+
+
+def test_add_with_an_outside_path_changes_nothing_and_exits_1(folder, tmp_path):
+    manifest = _manifest(folder, f"{SEEDS[0].name},张三,某局,2023", "/etc/hostname,王五,某局,2023")
+    db = tmp_path / "c.db"
+    result = CliRunner().invoke(cli, ["add", "--manifest", str(manifest), "--db", str(db)])
+    assert result.exit_code == ExitCode.ERROR
+    assert "/etc/hostname lies outside" in result.output and "Traceback" not in result.output
+    stats = CliRunner().invoke(cli, ["stats", "--db", str(db), "--format", "json"])
+    assert not db.exists() or json.loads(stats.output)["documents"] == 0
+
+
+@pytest.mark.parametrize("year", ["99999999999999999999999", "²⁰²³", "1800", "2101", "２０２３", "二〇二三", "-5"])
+def test_a_year_that_is_not_a_year_is_a_clear_row_error(folder, year):
+    message = _refusal(_manifest(folder, f"{SEEDS[0].name},张三,某局,{year}"))
+    assert f"line 2: year '{year[:20]}' is not a year from 1949 to 2100" in message
+
+
+@pytest.mark.parametrize("command", ["add", "scan", "rebuild"])
+def test_a_bad_year_is_one_line_in_every_command(folder, tmp_path, command):
+    manifest = _manifest(folder, f"{SEEDS[0].name},张三,某局,²⁰²³")
+    db = tmp_path / "c.db"
+    CliRunner().invoke(cli, ["add", str(SEEDS[4]), "--db", str(db)])
+    args = {"add": ["add", str(folder)], "scan": ["scan", str(folder)], "rebuild": ["rebuild", "--from", str(folder)]}[command]
+    result = CliRunner().invoke(cli, [*args, "--db", str(db), "--manifest", str(manifest)])
+    assert result.exit_code == ExitCode.ERROR, result.output
+    assert result.output.count("error:") == 1 and "line 2: year '²⁰²³'" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_year_options_outside_the_range_are_usage_errors(tmp_path):
+    result = CliRunner().invoke(cli, ["add", str(SEEDS[0]), "--db", str(tmp_path / "c.db"), "--year", "99999999999999999999999"])
+    assert result.exit_code == ExitCode.USAGE and "1949" in result.output
+
+
+def test_a_manifest_without_a_header_is_refused(folder):
+    message = _refusal(_manifest(folder, f"{SEEDS[0].name},张三,某局,2023", header=None))
+    assert "the first line must be the header path,author,unit,year" in message
+
+
+def test_an_empty_manifest_is_refused(folder):
+    (folder / "manifest.csv").write_text("", encoding="utf-8")
+    assert "the first line must be the header" in _refusal(folder / "manifest.csv")
+
+
+def test_a_path_listed_twice_names_both_rows(folder):
+    manifest = _manifest(folder, f"{SEEDS[0].name},张三,某局,2023", f"{SEEDS[1].name},李四,某局,2023",
+                         f"./{SEEDS[0].name},王五,某局,2022")
+    assert f"line 4: ./{SEEDS[0].name} is listed already on line 2" in _refusal(manifest)
+
+
+def test_a_good_manifest_still_reads(folder):
+    manifest = _manifest(folder, f"{SEEDS[0].name},张三,某局,2023", f"{SEEDS[1].name},,,", header="path,author,unit,year")
+    found = read_manifest(manifest)
+    assert found[(folder / SEEDS[0].name).resolve()].year == 2023
+    assert found[(folder / SEEDS[1].name).resolve()].author is None
