@@ -19,7 +19,7 @@ from detector.ingest.manifest import as_manifest
 from detector.measure import measure, rank_sources, section_measures
 from detector.model import Document, DocumentMeta, Passage, Report, TemplateTrace
 from detector.normalize import template_traces
-from detector.paths import resolved
+from detector.paths import canonical_path, resolved
 from detector.sections import find_sections
 from detector.settings import DEFAULT, Settings, remember_bands_rows
 from detector.store import SqliteStore
@@ -117,12 +117,14 @@ def add_documents(corpus: Corpus, docs: list) -> list[tuple[str, int]]:
     outcomes, fresh, seen = [], [], {}
     for doc in docs:
         existing = corpus.store.document_id_by_sha(doc.sha256)
-        doc.meta = metadata.complete(doc.meta, doc.text, doc.path)
         if existing is None and doc.sha256 not in seen:
             seen[doc.sha256] = doc
             fresh.append((doc, fingerprint(doc.text, corpus.settings)))
+        else:
+            doc.meta = metadata.complete(doc.meta, doc.text, doc.path)
         outcomes.append(existing)
     with corpus.store.transaction():
+        _given_meta(corpus.store, [doc for doc, _ in fresh])
         ids = corpus.store.insert_documents([(doc, fp.keys, fp.hashes) for doc, fp in fresh])
     for (doc, _), doc_id in zip(fresh, ids):
         doc.id = doc_id
@@ -134,6 +136,16 @@ def add_documents(corpus: Corpus, docs: list) -> list[tuple[str, int]]:
             first = seen[doc.sha256]
             results.append(("added" if first is doc else "duplicate", first.id))
     return results
+
+
+def _given_meta(store, docs: list) -> None:
+    """Record the metadata given with new documents (it is data: it outlives their rows), then complete each document's
+    metadata: what people said of its content or path (latest first), then what its text and name tell."""
+    store.remember_given_meta([(doc.sha256, doc.path, doc.meta) for doc in docs], "add")
+    given = metadata.GivenMeta(store.given_meta_rows([d.sha256 for d in docs], [d.path for d in docs]))
+    for doc in docs:
+        said = given.apply(DocumentMeta(), doc.sha256, doc.path)
+        doc.meta = metadata.complete(metadata.edited(said, metadata.known(doc.meta)), doc.text, doc.path)
 
 
 def add_text(corpus: Corpus, text: str, path: str, meta: DocumentMeta | None = None) -> int:
@@ -155,8 +167,9 @@ def add_paths(corpus: Corpus, paths, meta: DocumentMeta | None = None, manifest=
     for path in progress_bar(found.files, progress, "adding"):
         file_meta = manifest_meta.get(resolved(path), meta)
         try:
-            batch.append(read_document(path, encoding=encoding, settings=corpus.settings,
-                                       meta=dataclasses.replace(file_meta) if file_meta else None))
+            doc = read_document(path, encoding=encoding, settings=corpus.settings,
+                                meta=dataclasses.replace(file_meta) if file_meta else None)
+            batch.append(dataclasses.replace(doc, path=canonical_path(path)))
         except InputError as err:
             summary.failed.append((str(path), err.reason))
         if len(batch) >= batch_size:
@@ -376,7 +389,7 @@ def find_document(corpus: Corpus, target) -> int:
     if target.isdigit():
         corpus.store.document(int(target))  # raises if there is none
         return int(target)
-    for candidate in dict.fromkeys([target, str(Path(target)), str(resolved(target))]):
+    for candidate in dict.fromkeys([target, str(Path(target)), canonical_path(target), str(resolved(target))]):
         ids = corpus.store.document_ids_by_path(candidate)
         if ids:
             return ids[-1]
@@ -390,9 +403,12 @@ def find_document(corpus: Corpus, target) -> int:
 def update_metadata(corpus: Corpus, target, **changes) -> tuple[int, DocumentMeta]:
     """Set metadata fields (author, unit, year, meeting, team) of a stored document; they are no longer marked inferred."""
     doc_id = find_document(corpus, target)
-    meta = metadata.edited(corpus.store.document(doc_id).meta, {k: v for k, v in changes.items() if v is not None})
+    doc = corpus.store.document(doc_id)
+    said = metadata.edited(DocumentMeta(), {k: v for k, v in changes.items() if v is not None})
+    meta = metadata.edited(doc.meta, {k: v for k, v in changes.items() if v is not None})
     with corpus.store.transaction():
         corpus.store.update_meta(doc_id, meta)
+        corpus.store.remember_given_meta([(doc.sha256, doc.path, said)], "meta")  # survives any rebuild
     corpus._fingerprints.pop(doc_id, None)  # the cached Document carries the old metadata
     return doc_id, meta
 

@@ -49,6 +49,32 @@ def edited(meta: DocumentMeta, changes: dict) -> DocumentMeta:
     return dataclasses.replace(meta, **changes, inferred=inferred)
 
 
+class GivenMeta:
+    """What people said about documents (rows of store.given_meta_rows), looked up by content, then by path.
+
+    The same content is certainly the same report; a file edited in place keeps the metadata said about its path.
+    """
+
+    def __init__(self, rows):
+        self.by_content: dict = {}
+        self.by_path: dict = {}
+        for sha, path, field, value, _ in rows:  # oldest first: a later statement overrides
+            self.by_content.setdefault(sha, {})[field] = value
+            self.by_path.setdefault(path, {})[field] = value
+
+    def fields(self, sha256: str, path: str) -> dict:
+        return {**self.by_path.get(path, {}), **self.by_content.get(sha256, {})}
+
+    def apply(self, meta: DocumentMeta, sha256: str, path: str) -> DocumentMeta:
+        """`meta` with what people said about this content or path set (and no longer marked inferred)."""
+        return edited(meta, self.fields(sha256, path))
+
+
+def known(meta: DocumentMeta) -> dict:
+    """The fields of `meta` that are known and were not guessed."""
+    return {k: getattr(meta, k) for k in FIELDS if getattr(meta, k) is not None and k not in meta.inferred}
+
+
 def meeting_name(value):
     """民主生活会, 组织生活会 or other (None stays unknown)."""
     if value is None or not str(value).strip():

@@ -47,3 +47,9 @@ def resolved(path) -> Path:
         return Path(path).resolve()
     except (RuntimeError, OSError):  # Python < 3.13 raises RuntimeError on a symlink loop
         return Path(os.path.abspath(path))
+
+
+def canonical_path(path) -> str:
+    """The one form a document's path is stored in: absolute, its folder resolved (the file name as it is)."""
+    path = Path(path)
+    return str(resolved(path.parent) / path.name)

@@ -15,6 +15,7 @@ from detector.fingerprint import fingerprint
 from detector.ingest import find_input_files, read_document
 from detector.ingest.manifest import as_manifest
 from detector.locking import writer_lock
+from detector.metadata import GivenMeta, complete
 from detector.model import DocumentMeta
 from detector.normalize import normalize
 from detector.paths import resolved, shown
@@ -27,7 +28,6 @@ log = logging.getLogger("chachong.rebuild")
 
 BATCH_DOCUMENTS = 200  # documents fingerprinted per insert_documents call
 RACY_SECONDS = 2  # a file modified this close to the survey is hashed again next time (its mtime may not move)
-_META_FIELDS = ("author", "unit", "year", "meeting", "team")
 
 
 @dataclasses.dataclass
@@ -136,6 +136,8 @@ class _Rebuild:
     def run(self, full: bool, settings: Settings | None) -> RebuildSummary:
         self.settings, self.summary.full = self._choose_settings(full, settings)
         plan = self._stage("survey", self._survey)
+        self._record_manifest(plan)
+        self.given = GivenMeta(self.store.given_meta_rows())
         if self.summary.full or self._has_work(plan):
             entries = self._stage("prepare", lambda: self._prepare(plan))
             self._stage("apply", lambda: self._apply(plan, entries))
@@ -263,17 +265,25 @@ class _Rebuild:
                     or self._states_to_record(plan) != self.known or unremembered)
 
     def _relabels(self, plan: _Plan) -> list:
-        """(doc id, path, meta) of kept documents whose manifest row now says something else."""
-        if not self.manifest or self.summary.full:
+        """(doc id, path, meta) of kept documents whose metadata people have since said otherwise (manifest, meta)."""
+        if self.summary.full:
             return []
         gone, moved = {doc_id for doc_id, _ in plan.remove}, {doc_id: new for doc_id, _, new in plan.move}
         metas, relabels = self.store.document_metas(), []
-        for doc_id, path, _ in self.store.documents():
+        for doc_id, path, sha in self.store.documents():
             path = moved.get(doc_id, path)
-            wanted = self.manifest.get(resolved(path))
-            if doc_id not in gone and wanted and _differs(metas[doc_id], wanted):
-                relabels.append((doc_id, path, _merged(metas[doc_id], wanted)))
+            wanted = self.given.apply(metas[doc_id], sha, path)
+            if doc_id not in gone and wanted != metas[doc_id]:
+                relabels.append((doc_id, path, wanted))
         return relabels
+
+    def _record_manifest(self, plan: _Plan) -> None:
+        """The manifest's rows are data people gave: recorded (by content and path) when they say something new."""
+        entries = [(state[2], path, self.manifest[resolved(path)]) for path, state in plan.states.items()
+                   if resolved(path) in self.manifest]
+        if entries and not self.store.given_meta_unchanged(entries, "manifest"):
+            with self.store.transaction():
+                self.store.remember_given_meta(entries, "manifest")
 
     # ---------------------------------------------------------------- apply: one transaction
 
@@ -294,10 +304,11 @@ class _Rebuild:
         return doc, fp.keys, fp.hashes
 
     def _read(self, path: str):
-        meta = self.manifest.get(resolved(path))
+        """The document at `path`, its metadata as people gave it (manifest, meta, add), the rest inferred as `add` does."""
         try:
-            return read_document(path, encoding=self.encoding, settings=self.settings,
-                                 meta=dataclasses.replace(meta) if meta else None)
+            doc = read_document(path, encoding=self.encoding, settings=self.settings)
+            doc.meta = complete(self.given.apply(DocumentMeta(), doc.sha256, path), doc.text, path)
+            return doc
         except InputError as err:
             self.summary.failed.append((path, err.reason))
             for bucket in (self.summary.added, self.summary.changed):
@@ -326,7 +337,7 @@ class _Rebuild:
             for i in range(0, len(entries), BATCH_DOCUMENTS):
                 self._insert(entries[i : i + BATCH_DOCUMENTS])
             for doc_id, path, meta in relabels:
-                self.store.set_document_meta(doc_id, meta)
+                self.store.update_meta(doc_id, meta)
             self.summary.relabelled = [path for _, path, _ in relabels]
             self._recount()
             self.store.replace_file_states(self._states_to_record(plan))
@@ -386,12 +397,3 @@ def _sha256(path: str) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _differs(current: DocumentMeta, wanted: DocumentMeta) -> bool:
-    return any(getattr(wanted, f) is not None and getattr(wanted, f) != getattr(current, f) for f in _META_FIELDS)
-
-
-def _merged(current: DocumentMeta, wanted: DocumentMeta) -> DocumentMeta:
-    changes = {f: getattr(wanted, f) for f in _META_FIELDS if getattr(wanted, f) is not None}
-    return dataclasses.replace(current, **changes)

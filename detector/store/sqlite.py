@@ -54,6 +54,16 @@ CREATE TABLE IF NOT EXISTS content_segments (
     sha256 TEXT PRIMARY KEY,
     hashes BLOB NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS given_meta (
+    sha256 TEXT NOT NULL,  -- the content and the path the statement was made about
+    path TEXT NOT NULL,
+    field TEXT NOT NULL,  -- author, unit, year, meeting, team
+    value TEXT NOT NULL,  -- JSON
+    origin TEXT NOT NULL,  -- meta (chachong meta), manifest (rebuild --manifest), add (add's options or manifest), stored
+    seq INTEGER NOT NULL,  -- when it was said, in order: the latest statement wins
+    PRIMARY KEY (sha256, path, field, origin)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS given_meta_path ON given_meta (path);
 CREATE TABLE IF NOT EXISTS scans (
     id INTEGER PRIMARY KEY,
     started_at TEXT NOT NULL,
@@ -99,6 +109,7 @@ class SqliteStore:
             self._configure()
             self._check_application()
             self.conn.executescript(_SCHEMA)
+            self._keep_older_corrections()
         except sqlite3.DatabaseError as err:
             raise DatabaseError(f"{self.path}: not a usable chachong database ({err}); check the --db path") from None
         self.db = sqlite_utils.Database(self.conn)
@@ -411,6 +422,56 @@ class SqliteStore:
             problems.append(f"postings cover {len(found)} segments, the documents own {len(expected)} (not the same ones)")
         return problems
 
+    # --- metadata set by people: data, not a cache (kept by content and by path, whatever happens to the documents) ---
+    def remember_given_meta(self, entries, origin: str) -> int:
+        """Record the known fields of (sha256, path, DocumentMeta) entries as said by `origin`; call inside a transaction.
+
+        A field whose value from that origin is unchanged keeps its place in time (a manifest read every night
+        does not overrule a later correction). Returns how many fields were new or changed.
+        """
+        rows = [(sha, to_sql(path), field, _json(value), origin) for sha, path, meta in entries
+                for field, value in _known_fields(meta)]
+        before = self.conn.total_changes
+        self.conn.executemany(
+            "INSERT INTO given_meta (sha256, path, field, value, origin, seq) VALUES (?, ?, ?, ?, ?,"
+            " (SELECT coalesce(max(seq), 0) + 1 FROM given_meta))"
+            " ON CONFLICT (sha256, path, field, origin) DO UPDATE SET value = excluded.value, seq = excluded.seq"
+            " WHERE value IS NOT excluded.value", rows)
+        return self.conn.total_changes - before
+
+    def given_meta_unchanged(self, entries, origin: str) -> bool:
+        """Whether every known field of the entries is recorded already with that value from `origin` (nothing to write)."""
+        recorded = {(r[0], from_sql(r[1]), r[2]): r[3] for r in self.conn.execute(
+            "SELECT sha256, path, field, value FROM given_meta WHERE origin = ?", (origin,))}
+        return all(recorded.get((sha, path, field)) == _json(value) for sha, path, meta in entries
+                   for field, value in _known_fields(meta))
+
+    def given_meta_rows(self, shas=None, paths=None) -> list[tuple]:
+        """(sha256, path, field, value, seq) of what people said (about these contents or paths; None: everything), oldest first."""
+        columns = "SELECT sha256, path, field, value, seq FROM given_meta"
+        if shas is None and paths is None:
+            rows = set(self.conn.execute(columns))
+        else:
+            rows = set(self._batched(columns + " WHERE sha256 IN ({})", set(shas or ())))
+            rows |= set(self._batched(columns + " WHERE path IN ({})", {to_sql(p) for p in paths or ()}))
+        return [(sha, from_sql(path), field, json.loads(value), seq) for sha, path, field, value, seq in sorted(rows, key=lambda r: r[4])]
+
+    def _keep_older_corrections(self) -> None:
+        """A database from before given_meta: the metadata its documents were given (not inferred) is recorded once."""
+        if self.conn.execute("SELECT 1 FROM meta WHERE key = 'given_meta'").fetchone():
+            return
+        entries = [(sha, from_sql(path), _meta_from_row(row)) for sha, path, *row in self.conn.execute(
+            "SELECT sha256, path, author, unit, year, meeting, team, inferred FROM documents")]
+        self.conn.execute("PRAGMA busy_timeout=100")  # never make a command wait for this
+        try:
+            with self.transaction():
+                self.remember_given_meta(entries, "stored")
+                self._set_meta("given_meta", {"since": _now()})
+        except sqlite3.OperationalError:
+            pass  # a read-only or busy database: recorded by the next command that can write
+        finally:
+            self.conn.execute("PRAGMA busy_timeout=60000")
+
     # --- scan history ---
     def record_scan(self, scan: dict, reports: list[dict]) -> int:
         """Write a scan (a row of `scans`) and its reports (rows of `scan_reports`, in batch order); returns the scan id.
@@ -453,6 +514,14 @@ _JSON_COLUMNS = ("paths", "settings", "options", "clusters", "report", "peers")
 
 def _json(value) -> str:
     return json.dumps(value, ensure_ascii=False)
+
+
+def _known_fields(meta: DocumentMeta):
+    """(field, value) of the metadata fields that are known and were not guessed."""
+    for field in _META_COLUMNS:
+        value = getattr(meta, field)
+        if value is not None and field not in meta.inferred:
+            yield field, value
 
 
 def _decoded(keys, row) -> dict:
