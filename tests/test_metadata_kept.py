@@ -116,3 +116,16 @@ def test_documents_are_found_by_any_spelling_of_their_path(archive, tmp_path, mo
     run("meta", "archive/" + OWN, "--db", "corpus.db", "--author", "赵四")
     run("meta", archive / OWN, "--db", "corpus.db", "--unit", "某局")
     assert (metas(tmp_path / "corpus.db")[OWN]["author"], metas(tmp_path / "corpus.db")[OWN]["unit"]) == ("赵四", "某局")
+
+
+def test_a_file_gone_for_a_night_comes_back_with_its_metadata(archive, tmp_path):
+    db = tmp_path / "corpus.db"
+    run("rebuild", "--db", db, "--from", archive)
+    run("meta", archive / OWN, "--db", db, "--author", "赵四", "--year", 2022)
+    away = tmp_path / OWN
+    shutil.move(archive / OWN, away)
+    run("rebuild", "--db", db, "--from", archive)
+    assert OWN not in metas(db)
+    shutil.move(away, archive / OWN)
+    run("rebuild", "--db", db, "--from", archive)
+    assert (metas(db)[OWN]["author"], metas(db)[OWN]["year"]) == ("赵四", 2022)
