@@ -231,6 +231,26 @@ def _write_reports(view, out_dir) -> None:
         click.echo(f"scan {view.scan.id}: reports written to {out_dir}/index.html", err=True)
 
 
+# ---------------------------------------------------------------- the web page
+
+
+@cli.command()
+@_db_option
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; any address but loopback requires a token.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8765, show_default=True, help="Port to listen on.")
+@click.option("--token", default=None, help="Access token (generated and printed when --host is not loopback).")
+@click.option("--archive", type=click.Path(file_okay=False), default=None,
+              help="Archive folder: uploads the user adds to the archive are copied into ARCHIVE/web-uploads/ and indexed.")
+def serve(db_path, host, port, token, archive):
+    """A local web page: scan uploaded files, compare two, reopen past scans, correct the archive; JSON API under /api."""
+    from detector.web.server import serve as run_server  # imported here: `chachong --help` loads no web framework
+
+    if token is not None and not token.strip():
+        raise click.UsageError("--token must not be empty")
+    _call(run_server, db_path, host=host, port=port, token=token, archive=archive)
+
+
 # ---------------------------------------------------------------- index maintenance: rebuild, remove
 
 

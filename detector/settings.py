@@ -122,3 +122,9 @@ def remember_bands_rows(signature: dict) -> None:
 
 
 DEFAULT = Settings()
+
+
+# --- the web page (`chachong serve`, detector/web/): upload limits; files and zips also meet the ingest limits ---
+WEB_MAX_REQUEST_BYTES = 200 * 2**20  # one upload request at most (all files together); larger is refused with 413
+WEB_MAX_FILES = 300  # files in one scan, zip members included
+WEB_SOURCE_MARK_MIN_RUN = 2  # side by side: source characters are marked in runs of at least this many matching the submission

@@ -18,11 +18,15 @@ def write_reports(view: ScanView, out_dir) -> list[Path]:
 
 def write_json(view: ScanView, out_dir) -> Path:
     """results.json: the JSON contract's envelope (reports in input order), with the scan and its clusters beside it."""
-    envelope = {"schema": SCHEMA, "reports": [report_dict(sub.report) for sub in view.submissions],
-                "scan": _scan(view), "clusters": [_cluster(c) for c in view.clusters]}
     path = Path(out_dir) / "results.json"
-    path.write_text(json.dumps(envelope, ensure_ascii=False, indent=2), encoding="utf-8")
+    path.write_text(json.dumps(results_envelope(view), ensure_ascii=False, indent=2), encoding="utf-8")
     return path
+
+
+def results_envelope(view: ScanView) -> dict:
+    """The contents of results.json: the reports in input order, the scan and its clusters."""
+    return {"schema": SCHEMA, "reports": [report_dict(sub.report) for sub in view.submissions],
+            "scan": _scan(view), "clusters": [_cluster(c) for c in view.clusters]}
 
 
 def _scan(view: ScanView) -> dict:

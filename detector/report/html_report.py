@@ -10,6 +10,7 @@ from markupsafe import Markup, escape
 
 from detector.report.labels import KINDS, MEASURES, RANKING_MEASURES, RATIO_OF_KIND, kind_label, kind_name, measure_name
 from detector.report.view import ScanView, SubmissionView, who
+from detector.settings import WEB_SOURCE_MARK_MIN_RUN
 
 # nesting order of overlapping highlights, outermost first: the most serious kind sits innermost and shows its colour
 _NESTING = ("formula", "quotation", "template", "self_reuse", "copied")
@@ -22,7 +23,8 @@ def environment() -> jinja2.Environment:
     """The packaged templates, autoescaped: submission text is untrusted and must show as text."""
     env = jinja2.Environment(loader=jinja2.PackageLoader("detector.report", "templates"), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(pct=_pct, who=who, kind_label=kind_label, kind_name=kind_name, measure_name=measure_name, text=_text)
+    env.filters.update(pct=_pct, who=who, kind_label=kind_label, kind_name=kind_name, measure_name=measure_name, text=_text,
+                       source_marks=source_marks)
     env.globals.update(KIND_LABELS=KINDS, MEASURE_LABELS=MEASURES, RATIO_OF_KIND=RATIO_OF_KIND,
                        RANKING_COLUMNS=tuple(dict.fromkeys((*RANKING_COLUMNS, *RANKING_MEASURES))))
     return env
@@ -65,6 +67,24 @@ def highlight_pieces(text: str, passages: list) -> list[dict]:
         covering.sort(key=lambda p: (_NESTING.index(p.kind) if p.kind in _NESTING else -1, p.start, p.n))
         pieces.append({"start": start, "end": end, "text": text[start:end], "marks": covering})
     return [p for p in pieces if p["text"]]
+
+
+def source_marks(source_text: str, submission_text: str, min_run: int = WEB_SOURCE_MARK_MIN_RUN) -> list[dict]:
+    """The source passage cut into pieces, each marked `matched` when its characters also stand in the submission
+    passage, in order (an Indel alignment, runs of at least `min_run` characters), as CNKI's 全文对照 marks them."""
+    from rapidfuzz.distance import Indel
+
+    runs = [(op.dest_start, op.dest_end) for op in Indel.opcodes(submission_text, source_text)
+            if op.tag == "equal" and op.dest_end - op.dest_start >= min_run]
+    pieces, at = [], 0
+    for start, end in runs:
+        if start > at:
+            pieces.append({"start": at, "end": start, "text": source_text[at:start], "matched": False})
+        pieces.append({"start": start, "end": end, "text": source_text[start:end], "matched": True})
+        at = end
+    if at < len(source_text):
+        pieces.append({"start": at, "end": len(source_text), "text": source_text[at:], "matched": False})
+    return pieces
 
 
 def _text(value: str) -> Markup:

@@ -1,0 +1,126 @@
+"""The Flask application: pages (scan, compare, history, archive), the JSON API, and the security rules around them."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import flask
+from flask import Flask, abort, jsonify, redirect, render_template, request, url_for
+from markupsafe import Markup
+
+from detector.errors import DetectorError, IndexLocked
+from detector.settings import DEFAULT, WEB_MAX_FILES, WEB_MAX_REQUEST_BYTES
+from detector.web import security
+from detector.web.jobs import Jobs
+
+# a page may load only what this server sends; inline styles are the report's, scripts come from /static only
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+       "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+
+
+class PrivateUploadRequest(flask.Request):
+    """Uploaded bodies spool into the server's private folder (0700), never the shared temp folder."""
+
+    def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None):
+        return tempfile.TemporaryFile("wb+", dir=flask.current_app.config["UPLOAD_ROOT"])
+
+
+def create_app(db, host: str = "127.0.0.1", port: int = 8765, token: str | None = None, archive=None,
+               upload_root=None) -> Flask:
+    """The application for corpus `db`; `token` is required when `host` is not a loopback address."""
+    if not Path(db).exists():
+        raise DetectorError(f"{db}: no such corpus database; create it with `chachong add FOLDER --db {db}`")
+    app = Flask(__name__)
+    app.request_class = PrivateUploadRequest
+    root = Path(upload_root or tempfile.mkdtemp(prefix="chachong-web-"))
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(root, 0o700)
+    app.config.update(
+        SECRET_KEY=os.urandom(32), SESSION_COOKIE_NAME="chachong_session", SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_HTTPONLY=True, MAX_CONTENT_LENGTH=WEB_MAX_REQUEST_BYTES, MAX_FORM_PARTS=4 * WEB_MAX_FILES + 50,
+        UPLOAD_ROOT=str(root), DB=str(db), ARCHIVE=str(archive) if archive else None,
+        MAX_FILE_BYTES=DEFAULT.max_file_bytes, JSON_AS_ASCII=False,
+    )
+    app.json.ensure_ascii = False
+    app.extensions["chachong.jobs"] = Jobs()
+    app.extensions["chachong.guard"] = guard = security.Guard(host, port, token)
+    app.before_request(guard.check)
+    app.after_request(_headers)
+    app.jinja_env.globals.update(csrf_token=security.csrf_token, CSRF_FIELD=security.CSRF_FIELD)
+    app.jinja_env.filters.update(pct=_pct, meta_cell=_meta_cell)
+    _register(app)
+    return app
+
+
+def _register(app: Flask) -> None:
+    from detector.web import json_api, pages
+
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(json_api.bp)
+    app.register_error_handler(DetectorError, _detector_error)
+    for code in (400, 401, 403, 404, 405, 413):
+        app.register_error_handler(code, _http_error)
+
+
+def _headers(response):
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    guard = flask.current_app.extensions["chachong.guard"]
+    if guard.token and request.args.get("token") == guard.token:
+        response.set_cookie(security.TOKEN_COOKIE, guard.token, httponly=True, samesite="Strict")
+    return response
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _detector_error(err: DetectorError):
+    status = 409 if isinstance(err, IndexLocked) else 400
+    if _wants_json():
+        return jsonify(error=str(err)), status
+    return render_template("error.html", status=status, message=str(err)), status
+
+
+def _http_error(err):
+    if err.code == 413:
+        err.description = (f"上传内容过大 the upload is over {WEB_MAX_REQUEST_BYTES / 2**20:.0f} MiB in all; "
+                           "scan the files in several batches")
+    if _wants_json():
+        return jsonify(error=err.description), err.code
+    return render_template("error.html", status=err.code, message=err.description), err.code
+
+
+def jobs() -> Jobs:
+    return flask.current_app.extensions["chachong.jobs"]
+
+
+def _pct(value) -> str:
+    return "–" if value is None else f"{value:.1%}"
+
+
+def _meta_cell(value) -> str:
+    return "" if value is None else str(value)
+
+
+def with_nav(html: str, nav: str) -> Markup:
+    """A report page (a whole document from detector/report) with the site's navigation put after <body>."""
+    return Markup(re.sub(r"<body>", lambda _: "<body>\n" + nav, html, count=1))
+
+
+def safe_abort_unless(condition: bool, code: int = 404) -> None:
+    if not condition:
+        abort(code)
+
+
+def url(endpoint: str, **values) -> str:
+    return url_for(endpoint, **values)
+
+
+def redirect_to(endpoint: str, **values):
+    return redirect(url_for(endpoint, **values), code=303)

@@ -1,0 +1,72 @@
+"""The JSON API beside the pages: scans and comparisons answered in the CLI's chachong/1 JSON, and the scan history."""
+
+from __future__ import annotations
+
+import json
+
+import flask
+from flask import Blueprint, abort, jsonify, request, url_for
+
+from detector.report import render_json
+from detector.report.folder import results_envelope
+from detector.web import forms, service
+from detector.web.app import jobs
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+SCAN_TIMEOUT_SECONDS = 3600
+
+
+def _db() -> str:
+    return flask.current_app.config["DB"]
+
+
+@bp.post("/scan")
+def scan():
+    """Multipart `files` (several, or zips), optional `manifest` CSV and author/unit/year: scanned, recorded, answered when done."""
+    upload = forms.upload(request)
+    db = _db()
+    job = jobs().wait(jobs().start(len(upload.files), lambda job: service.scan_upload(db, upload, job)), SCAN_TIMEOUT_SECONDS)
+    if job.state == "failed":
+        return jsonify(error=job.error), 400
+    if job.state != "done":
+        return jsonify(error="the scan is still running", job=url_for("api.job", job_id=job.id)), 202
+    envelope = results_envelope(service.scan_view(db, job.scan_id))
+    return _json({"schema": envelope["schema"], "reports": envelope["reports"], "scan": envelope["scan"],
+                  "clusters": envelope["clusters"], "url": url_for("pages.scan_index", scan_id=job.scan_id)})
+
+
+@bp.post("/compare")
+def compare():
+    """Multipart `submission` and `source` files: the passages of the submission found in the source (nothing stored)."""
+    submission, source = forms.one_file(request, "submission"), None
+    try:
+        source = forms.one_file(request, "source")
+        report = service.compare(submission.files[0], source.files[0])
+    finally:
+        submission.remove()
+        if source is not None:
+            source.remove()
+    return flask.Response(render_json([report]), mimetype="application/json")
+
+
+@bp.get("/scans")
+def scans():
+    return _json({"scans": service.scans(_db())})
+
+
+@bp.get("/scans/<int:scan_id>")
+def scan_record(scan_id):
+    return _json(results_envelope(service.scan_view(_db(), scan_id)))
+
+
+@bp.get("/jobs/<job_id>")
+def job(job_id):
+    found = jobs().get(job_id) or abort(404)
+    state = found.as_dict()
+    if found.scan_id is not None:
+        state["url"] = url_for("pages.scan_index", scan_id=found.scan_id)
+    return _json(state)
+
+
+def _json(data) -> flask.Response:
+    return flask.Response(json.dumps(data, ensure_ascii=False, indent=2), mimetype="application/json")

@@ -1,0 +1,173 @@
+"""The pages: scan (upload, progress, ranked result and side-by-side pages, downloads), compare, history, archive."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import tempfile
+from pathlib import Path
+
+import flask
+from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
+
+from detector import history
+from detector.report.batch_view import build_view
+from detector.report.csv_report import write_csv
+from detector.report.folder import results_envelope
+from detector.report.html_report import render_index, render_submission
+from detector.web import forms, service
+from detector.web.app import jobs, with_nav
+
+bp = Blueprint("pages", __name__)
+ARCHIVE_PAGE_SIZE = 100
+_PAGE = re.compile(r"s(\d{3,})\.html")
+
+
+def _db() -> str:
+    return flask.current_app.config["DB"]
+
+
+@bp.get("/")
+def home():
+    return redirect(url_for("pages.scan_form"))
+
+
+# ---------------------------------------------------------------- scan
+
+
+@bp.get("/scan")
+def scan_form():
+    return render_template("scan.html", archive=flask.current_app.config["ARCHIVE"])
+
+
+@bp.post("/scan")
+def scan_start():
+    upload = forms.upload(request)
+    archive = flask.current_app.config["ARCHIVE"] if request.form.get("add_to_archive") else None
+    db = _db()
+    job = jobs().start(len(upload.files) + len(upload.refused), lambda job: service.scan_upload(db, upload, job, archive))
+    return redirect(url_for("pages.job_page", job_id=job.id), code=303)
+
+
+@bp.get("/jobs/<job_id>")
+def job_page(job_id):
+    job = jobs().get(job_id) or abort(404)
+    if job.state == "done":
+        return redirect(url_for("pages.scan_index", scan_id=job.scan_id), code=303)
+    return render_template("job.html", job=job.as_dict())
+
+
+@bp.get("/scans/<int:scan_id>/index.html")
+@bp.get("/scans/<int:scan_id>/")
+def scan_index(scan_id):
+    view = service.scan_view(_db(), scan_id)
+    return with_nav(render_index(view), _scan_nav(view))
+
+
+@bp.get("/scans/<int:scan_id>/<page>")
+def scan_page(scan_id, page):
+    if page in ("results.csv", "passages.csv", "results.json"):
+        return _download(service.scan_view(_db(), scan_id), page)
+    match = _PAGE.fullmatch(page) or abort(404)
+    view = service.scan_view(_db(), scan_id)
+    position = int(match.group(1)) - 1
+    if not 0 <= position < len(view["submissions"]):
+        abort(404)
+    return with_nav(render_submission(view, view["submissions"][position]), _scan_nav(view))
+
+
+def _scan_nav(view: dict) -> str:
+    return render_template("_nav.html", scan=view["scan"], active="history")
+
+
+def _download(view: dict, name: str):
+    scan_id = view["scan"]["id"]
+    if name == "results.json":
+        data = json.dumps(results_envelope(view), ensure_ascii=False, indent=2).encode("utf-8")
+        return send_file(io.BytesIO(data), mimetype="application/json", as_attachment=True,
+                         download_name=f"chachong-scan-{scan_id}-results.json")
+    with tempfile.TemporaryDirectory(dir=flask.current_app.config["UPLOAD_ROOT"]) as folder:
+        write_csv(view, folder)
+        data = (Path(folder) / name).read_bytes()
+    return send_file(io.BytesIO(data), mimetype="text/csv; charset=utf-8", as_attachment=True,
+                     download_name=f"chachong-scan-{scan_id}-{name}")
+
+
+@bp.post("/scans/<int:scan_id>/recheck")
+def recheck(scan_id):
+    service.scan_view(_db(), scan_id)  # an unknown scan is refused here, not in the job
+    db = _db()
+    job = jobs().start(0, lambda job: service.recheck(db, scan_id, job))
+    return redirect(url_for("pages.job_page", job_id=job.id), code=303)
+
+
+# ---------------------------------------------------------------- history
+
+
+@bp.get("/history")
+def history_page():
+    return render_template("history.html", scans=service.scans(_db()), active="history")
+
+
+# ---------------------------------------------------------------- compare
+
+
+@bp.get("/compare")
+def compare_form():
+    return render_template("compare.html", active="compare")
+
+
+@bp.post("/compare")
+def compare_result():
+    submission, source = forms.one_file(request, "submission"), None
+    try:
+        source = forms.one_file(request, "source")
+        report = service.compare(submission.files[0], source.files[0])
+    finally:
+        submission.remove()
+        if source is not None:
+            source.remove()
+    view = _compare_view(report)
+    return with_nav(render_submission(view, view["submissions"][0]), render_template("_nav.html", scan=None, active="compare"))
+
+
+def _compare_view(report) -> dict:
+    """The renderers' view of a two-file comparison (one submission, no batch, no history)."""
+    from detector.batch import BatchScan
+
+    result = BatchScan(reports=[report], clusters=[], peers=[[None] * len(report.passages)], started_at="", seconds=0.0)
+    scan = {"id": "compare", "started_at": "", "seconds": 0.0, "paths": [report.submission.path], "files": 1,
+            "failed": 0, "corpus_documents": 1, "rechecks": None, "db": ""}
+    return build_view(scan, history.rows_of(result), [])
+
+
+# ---------------------------------------------------------------- archive
+
+
+@bp.get("/archive")
+def archive_page():
+    query = {k: request.args.get(k, "") for k in ("author", "unit", "year", "q")}
+    rows = service.documents(_db(), query)
+    page = max(1, request.args.get("page", 1, type=int))
+    shown = rows[(page - 1) * ARCHIVE_PAGE_SIZE: page * ARCHIVE_PAGE_SIZE]
+    return render_template("archive.html", rows=shown, total=len(rows), page=page, pages=-(-len(rows) // ARCHIVE_PAGE_SIZE),
+                           query=query, facts=service.corpus_facts(_db()), notice=request.args.get("notice"), active="archive")
+
+
+@bp.post("/archive/<int:doc_id>/meta")
+def archive_correct(doc_id):
+    meta = service.correct(_db(), doc_id, forms.corrections(request.form))
+    notice = f"已修改 updated document {doc_id}: " + ", ".join(f"{k}={v}" for k, v in meta.as_dict().items() if v not in (None, []))
+    return redirect(url_for("pages.archive_page", notice=notice, **_kept_query()) + f"#doc-{doc_id}", code=303)
+
+
+@bp.post("/archive/<int:doc_id>/remove")
+def archive_remove(doc_id):
+    removed = service.remove(_db(), doc_id)
+    notice = "已删除 removed " + "; ".join(f"{i} {p}" for i, p in removed)
+    return redirect(url_for("pages.archive_page", notice=notice, **_kept_query()), code=303)
+
+
+def _kept_query() -> dict:
+    return {k: v for k in ("author", "unit", "year", "q", "page") if (v := request.form.get("keep_" + k))}

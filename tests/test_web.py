@@ -1,0 +1,267 @@
+"""The web page's server and JSON API over real HTTP: the same JSON as the CLI, tokens, CSRF, upload limits, escaping, source marks."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.parse
+import zipfile
+from pathlib import Path
+
+import pytest
+import urllib3
+from click.testing import CliRunner
+from web_helpers import serving
+
+from detector import api
+from detector.cli import cli
+from detector.report.html_report import source_marks
+from detector.settings import WEB_MAX_FILES
+from detector.web.app import create_app
+from detector.web.security import is_loopback
+
+SAMPLE = Path(__file__).resolve().parent.parent / "corpus" / "sample"
+SEEDS = sorted(SAMPLE.glob("*.txt"))
+DEMO = SAMPLE.parent / "demo" / "submission.txt"
+PAYLOAD = '<script>window.__pwned=1;document.title="PWNED"</script><img src=x onerror="window.__pwned=2">'
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """One server for the module: a corpus of the five seeds (with the sample manifest), an archive folder, a private upload root."""
+    base = tmp_path_factory.mktemp("web")
+    db = base / "corpus.db"
+    with api.open_corpus(db, create=True) as corpus:
+        api.add_paths(corpus, [], manifest=SAMPLE / "manifest.csv")
+    root = base / "uploads"
+    app = create_app(db, archive=base / "archive", upload_root=root)
+    with serving(app) as url:
+        yield type("Site", (), {"url": url, "db": db, "root": root, "archive": base / "archive", "app": app})
+
+
+def post(site, path, fields, headers=None):
+    return urllib3.request("POST", site.url + path, fields=fields, headers=headers or {}, timeout=300, redirect=False)
+
+
+def get(site, path, headers=None):
+    return urllib3.request("GET", site.url + path, headers=headers or {}, timeout=60, redirect=False)
+
+
+def files(*paths):
+    return [("files", (p.name, p.read_bytes(), "text/plain")) for p in paths]
+
+
+def cli_json(*args) -> dict:
+    result = CliRunner().invoke(cli, list(map(str, args)))
+    assert result.exit_code in (0, 3), result.output
+    return json.loads(result.stdout)
+
+
+# ---------------------------------------------------------------- the API answers what the CLI answers
+
+
+def by_upload_name(ref: dict) -> dict:
+    """A source as the upload names it: a batch peer by its file name, not the path given on the command line."""
+    submitted = {str(p) for p in [*SEEDS, DEMO]}
+    return {**ref, "path": Path(ref["path"]).name} if ref["path"] in submitted and ref["author"] is None else ref
+
+
+def batch_peers_by_name(passages: list) -> list:
+    return [{**p, "source": by_upload_name(p["source"]), "other_sources": [by_upload_name(o) for o in p["other_sources"]]}
+            for p in passages]
+
+
+def test_api_scan_gives_the_cli_passages_on_the_five_seeds(site):
+    submitted = [*SEEDS, DEMO]
+    answer = post(site, "/api/scan", files(*submitted))
+    assert answer.status == 200, answer.data[:500]
+    served = answer.json()
+    expected = cli_json("scan", *submitted, "--db", site.db, "--format", "json")
+    assert served["schema"] == expected["schema"] == "chachong/1"
+    assert len(served["reports"]) == len(expected["reports"]) == 6
+    assert sum(len(r["passages"]) for r in served["reports"]) > 0
+    for mine, theirs in zip(served["reports"], expected["reports"]):
+        assert mine["submission"]["path"] == Path(theirs["submission"]["path"]).name
+        assert mine["passages"] == batch_peers_by_name(theirs["passages"])
+        assert mine["metrics"] == theirs["metrics"] and mine["sources"] == [by_upload_name(s) for s in theirs["sources"]]
+    assert served["url"] == f"/scans/{served['scan']['id']}/"
+
+
+def test_api_compare_gives_the_cli_json(site):
+    source = SAMPLE / "003_42e09aa36b9c46a6.txt"
+    answer = post(site, "/api/compare", [("submission", (DEMO.name, DEMO.read_bytes())), ("source", (source.name, source.read_bytes()))])
+    assert answer.status == 200
+    served, expected = answer.json(), cli_json("compare", DEMO, source, "--format", "json")
+    copied = [p for p in served["reports"][0]["passages"] if p["kind"] == "copied"]
+    assert len(copied) == 3  # the demo submission carries three passages of seed 003
+    named = [{**p, "source": {**p["source"], "path": Path(p["source"]["path"]).name}} for p in expected["reports"][0]["passages"]]
+    assert served["reports"][0]["passages"] == named  # the same passages; the files are named as uploaded
+
+
+def test_the_history_api_lists_and_returns_recorded_scans(site):
+    scan = post(site, "/api/scan", files(DEMO)).json()
+    listed = get(site, "/api/scans").json()["scans"]
+    assert listed[0]["id"] == scan["scan"]["id"] and listed[0]["paths"] == ["submission.txt"]
+    again = get(site, f"/api/scans/{scan['scan']['id']}").json()
+    assert again["reports"] == scan["reports"] and again["schema"] == "chachong/1"
+    assert get(site, "/api/scans/99999").status == 400
+
+
+def test_downloads_of_a_scan(site):
+    scan_id = post(site, "/api/scan", files(DEMO)).json()["scan"]["id"]
+    results = get(site, f"/scans/{scan_id}/results.csv")
+    assert results.status == 200 and results.data.startswith("\ufeffrank,".encode("utf-8"))
+    assert "attachment" in results.headers["Content-Disposition"]
+    assert get(site, f"/scans/{scan_id}/passages.csv").data.decode("utf-8-sig").count("\n") > 3
+    assert json.loads(get(site, f"/scans/{scan_id}/results.json").data)["scan"]["id"] == scan_id
+
+
+# ---------------------------------------------------------------- uploads
+
+
+def test_uploads_are_private_and_gone_after_the_scan(site):
+    assert (os.stat(site.root).st_mode & 0o777) == 0o700
+    post(site, "/api/scan", files(DEMO))
+    assert list(site.root.iterdir()) == []
+
+
+def test_a_zip_of_a_folder_with_a_manifest_is_scanned_file_by_file(site):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("2024/张三.txt", DEMO.read_bytes())
+        archive.writestr("../../escape.txt", DEMO.read_text(encoding="utf-8")[:2000])
+        archive.writestr("2024/.hidden.txt", "x")
+    manifest = "path,author,unit,year\n张三.txt,张三,某局,2024\n".encode("utf-8")
+    served = post(site, "/api/scan", [("files", ("batch.zip", buffer.getvalue())), ("manifest", ("m.csv", manifest))]).json()
+    paths = [r["submission"]["path"] for r in served["reports"]]
+    assert paths == ["2024/张三.txt", "escape.txt"]  # '..' dropped: nothing lands outside the upload folder
+    first = served["reports"][0]["submission"]
+    assert (first["author"], first["unit"], first["year"]) == ("张三", "某局", 2024)
+
+
+def test_a_zip_bomb_is_refused(site):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("big.txt", b"0" * (8 * 2**20))  # 8 MiB of zeros: compressed over 200:1
+    answer = post(site, "/api/scan", [("files", ("bomb.zip", buffer.getvalue()))])
+    assert answer.status == 400 and "zip bomb" in answer.json()["error"]
+
+
+def test_too_many_files_are_refused(site):
+    answer = post(site, "/api/scan", [("files", (f"{n}.txt", "甲乙丙丁".encode())) for n in range(WEB_MAX_FILES + 1)])
+    assert answer.status == 400 and f"at most {WEB_MAX_FILES}" in answer.json()["error"]
+    assert list(site.root.iterdir()) == []
+
+
+def test_an_unreadable_file_is_reported_and_the_others_scanned(site):
+    served = post(site, "/api/scan", [*files(DEMO), ("files", ("broken.docx", b"not a zip"))]).json()
+    assert served["reports"][0]["passages"] and "docx" in served["reports"][1]["error"]
+
+
+# ---------------------------------------------------------------- security
+
+
+def test_post_forms_need_the_csrf_token(site):
+    answer = post(site, "/archive/1/meta", {"author": "某人"})
+    assert answer.status == 400 and "CSRF" in answer.data.decode("utf-8")
+    with api.open_corpus(site.db) as corpus:
+        assert api.list_documents(corpus)[0][2].author == "局长甲"
+
+
+def test_requests_from_other_sites_and_hosts_are_refused(site):
+    assert post(site, "/api/scan", files(DEMO), headers={"Origin": "http://evil.example"}).status == 403
+    assert post(site, "/api/scan", files(DEMO), headers={"Sec-Fetch-Site": "cross-site"}).status == 403
+    assert get(site, "/scan", headers={"Host": "evil.example"}).status == 403  # DNS rebinding
+    assert get(site, "/scan", headers={"Host": "localhost"}).status == 200
+
+
+def test_a_non_loopback_address_needs_a_token(site):
+    assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1") and not is_loopback("0.0.0.0")
+    with pytest.raises(ValueError, match="token is required"):
+        create_app(site.db, host="0.0.0.0")
+    app = create_app(site.db, host="0.0.0.0", token="s3cret-token", upload_root=site.root / "other")
+    client = app.test_client()
+    assert client.get("/scan").status_code == 401
+    assert client.get("/api/scans").status_code == 401
+    assert client.get("/api/scans", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert client.get("/api/scans", headers={"Authorization": "Bearer s3cret-token"}).status_code == 200
+    assert client.get("/scan?token=s3cret-token").status_code == 200
+    assert client.get("/archive").status_code == 200  # the token cookie set by the first visit
+
+
+def test_serve_on_a_non_loopback_address_prints_a_token_and_refuses_requests_without_it(site, tmp_path):
+    port = _free_port()
+    command = [sys.executable, "-m", "detector", "serve", "--db", str(site.db), "--host", "0.0.0.0", "--port", str(port)]
+    server = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    try:
+        banner = "".join(server.stderr.readline() for _ in range(3))
+        token = re.search(r"token: (\S+)", banner).group(1)
+        url = f"http://127.0.0.1:{port}/api/scans"
+        _wait_for(url)
+        assert urllib3.request("GET", url, timeout=10).status == 401
+        assert urllib3.request("GET", url, headers={"Authorization": f"Bearer {token}"}, timeout=10).status == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for(url: str) -> None:
+    for _ in range(100):
+        try:
+            urllib3.request("GET", url, timeout=1, retries=False)
+            return
+        except urllib3.exceptions.HTTPError:
+            time.sleep(0.1)
+
+
+def test_every_page_says_no_to_network_resources_and_inline_scripts(site):
+    answer = get(site, "/scan")
+    policy = answer.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "script-src 'self'" in policy
+    assert not re.search(r"(src|href)=\"?(https?:)?//", answer.data.decode("utf-8"))
+
+
+# ---------------------------------------------------------------- hostile text (the browser test runs it too)
+
+
+def test_hostile_names_and_text_are_escaped_on_every_page(site):
+    name = f"x{PAYLOAD}.txt".replace("/", "")
+    text = DEMO.read_text(encoding="utf-8")[:3000] + PAYLOAD
+    served = post(site, "/api/scan", [("files", (name, text.encode("utf-8"))), ("author", PAYLOAD)]).json()
+    scan_id = served["scan"]["id"]
+    pages = ["/history", f"/scans/{scan_id}/", f"/scans/{scan_id}/s001.html", "/archive?author=" + urllib.parse.quote("<script>"),
+             "/jobs/nosuchjob"]
+    for page in pages:
+        html = get(site, page).data.decode("utf-8")
+        assert "<script>window.__pwned" not in html and "<img src=x" not in html, page
+    assert "&lt;script&gt;window.__pwned" in get(site, f"/scans/{scan_id}/s001.html").data.decode("utf-8")
+
+
+# ---------------------------------------------------------------- side by side
+
+
+def test_source_marks_are_the_source_characters_found_in_the_submission_in_order():
+    submission = "本人深入学习了党的二十大精神，并扎实推进各项工作。"
+    source = "我们要深入学习贯彻党的二十大精神，扎实推进工作。"
+    pieces = source_marks(source, submission)
+    assert "".join(p["text"] for p in pieces) == source
+    marked = [p["text"] for p in pieces if p["matched"]]
+    assert marked == ["深入学习", "党的二十大精神，", "扎实推进", "工作。"]
+    at = 0
+    for text in marked:  # each marked run stands in the submission, in the same order
+        at = submission.index(text, at) + len(text)
+    assert all(source[p["start"]:p["end"]] == p["text"] for p in pieces)
