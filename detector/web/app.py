@@ -68,7 +68,7 @@ def _register(app: Flask) -> None:
 def _headers(response):
     response.headers["Content-Security-Policy"] = CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Referrer-Policy"] = "same-origin"  # "no-referrer" would make forms send Origin: null
     response.headers["Cache-Control"] = "no-store"
     guard = flask.current_app.extensions["chachong.guard"]
     if guard.token and request.args.get("token") == guard.token:

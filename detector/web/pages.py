@@ -152,21 +152,23 @@ def archive_page():
     page = max(1, request.args.get("page", 1, type=int))
     shown = rows[(page - 1) * ARCHIVE_PAGE_SIZE: page * ARCHIVE_PAGE_SIZE]
     return render_template("archive.html", rows=shown, total=len(rows), page=page, pages=-(-len(rows) // ARCHIVE_PAGE_SIZE),
-                           query=query, facts=service.corpus_facts(_db()), notice=request.args.get("notice"), active="archive")
+                           query=query, facts=service.corpus_facts(_db()), active="archive")
 
 
 @bp.post("/archive/<int:doc_id>/meta")
 def archive_correct(doc_id):
     meta = service.correct(_db(), doc_id, forms.corrections(request.form))
     notice = f"已修改 updated document {doc_id}: " + ", ".join(f"{k}={v}" for k, v in meta.as_dict().items() if v not in (None, []))
-    return redirect(url_for("pages.archive_page", notice=notice, **_kept_query()) + f"#doc-{doc_id}", code=303)
+    flask.flash(notice)
+    return redirect(url_for("pages.archive_page", **_kept_query()) + f"#doc-{doc_id}", code=303)
 
 
 @bp.post("/archive/<int:doc_id>/remove")
 def archive_remove(doc_id):
     removed = service.remove(_db(), doc_id)
     notice = "已删除 removed " + "; ".join(f"{i} {p}" for i, p in removed)
-    return redirect(url_for("pages.archive_page", notice=notice, **_kept_query()), code=303)
+    flask.flash(notice)
+    return redirect(url_for("pages.archive_page", **_kept_query()), code=303)
 
 
 def _kept_query() -> dict:

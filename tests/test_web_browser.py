@@ -1,0 +1,149 @@
+"""The web page in a real browser (headless Chromium via selenium): upload, read the ranking, open a submission, correct metadata; hostile text inert everywhere."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from web_helpers import ARTEFACTS, chromium, needs_browser, screenshot, serving
+
+from detector import api
+from detector.web.app import create_app
+
+pytestmark = needs_browser
+
+SAMPLE = Path(__file__).resolve().parent.parent / "corpus" / "sample"
+DEMO = SAMPLE.parent / "demo" / "submission.txt"
+PAYLOAD = '<script>window.__pwned=1;document.title="PWNED"</script><img src=x onerror="window.__pwned=2">'
+CLEAN_TEXT = ("今年春天，社区组织了一次植树活动，居民们带着铁锹和水桶来到河边的空地。孩子们在老师的带领下认识了银杏、樟树和桂花，"
+              "还学会了怎样给树苗浇水。中午大家在凉亭里分享了自带的饭菜，下午又把河岸上的垃圾清理干净。活动结束时，"
+              "每户人家都领到了一块写着树名的小木牌，约定明年春天再来看看这些树长高了多少。\n") * 3
+README_SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "web-side-by-side.png"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    base = tmp_path_factory.mktemp("webui")
+    db = base / "corpus.db"
+    with api.open_corpus(db, create=True) as corpus:
+        api.add_paths(corpus, [], manifest=SAMPLE / "manifest.csv")
+    app = create_app(db, archive=base / "archive", upload_root=base / "uploads")
+    with serving(app) as url, chromium(base / "profile") as driver:
+        yield type("Site", (), {"url": url, "db": db, "driver": driver, "base": base})
+
+
+def small_png(shot: Path, target: Path, width: int = 1000, height: int = 640) -> None:
+    """The top of a screenshot, scaled to `width` and reduced to 64 colours: a small picture for the README."""
+    from PIL import Image
+
+    with Image.open(shot) as image:
+        top = image.crop((0, 0, image.width, min(image.height, int(height * image.width / width))))
+        top = top.resize((width, int(top.height * width / image.width)), Image.LANCZOS)
+        top.convert("RGB").quantize(colors=64).save(target, optimize=True)
+
+
+def wait(driver, css: str, timeout: float = 120):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ready
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout).until(ready.presence_of_element_located((By.CSS_SELECTOR, css)))
+
+
+def find(driver, css: str):
+    from selenium.webdriver.common.by import By
+
+    return driver.find_elements(By.CSS_SELECTOR, css)
+
+
+def upload(site, files: list, author: str | None = None, add_to_archive: bool = False) -> None:
+    """Choose files on the scan page, give the first one an author, send, and wait for the ranking."""
+    driver = site.driver
+    driver.get(site.url + "/scan")
+    find(driver, "#files")[0].send_keys("\n".join(str(f) for f in files))
+    wait(driver, "input[name=author_0]")
+    if author is not None:
+        find(driver, "input[name=author_0]")[0].send_keys(author)
+    if add_to_archive:
+        find(driver, "input[name=add_to_archive]")[0].click()
+    find(driver, "#scan-button")[0].click()
+    wait(driver, "table.ranking tbody tr")
+
+
+def test_upload_read_the_ranking_open_a_submission(site, tmp_path):
+    clean = tmp_path / "clean.txt"
+    clean.write_text(CLEAN_TEXT, encoding="utf-8")
+    upload(site, [clean, DEMO], author="王五")
+    driver = site.driver
+    rows = find(driver, "table.ranking tbody tr")
+    assert [r.find_elements("css selector", "td")[1].text.split()[0] for r in rows] == ["submission.txt", "clean.txt"]
+    top = float(rows[0].get_attribute("data-copy-ratio"))
+    assert top > 0.9 and "%" in rows[0].text
+    screenshot(driver, "web-ranking")
+    rows[0].find_element("css selector", "td a").click()
+    wait(driver, "#fulltext mark.hl")
+    assert find(driver, "nav.site-nav") and "submission.txt" in driver.title
+    marks = find(driver, ".source-card mark.src-match")
+    assert marks and all(m.text.strip() for m in marks[:20])
+    screenshot(driver, "web-submission")
+    driver.execute_script("document.getElementById('compare').scrollIntoView()")
+    shot = screenshot(driver, "web-side-by-side")
+    README_SCREENSHOT.parent.mkdir(exist_ok=True)
+    if not README_SCREENSHOT.exists():  # the README's picture: made once, then kept (delete it to make it again)
+        small_png(shot, README_SCREENSHOT)
+
+
+def test_correct_a_metadata_field_in_the_archive(site):
+    driver = site.driver
+    with api.open_corpus(site.db) as corpus:
+        doc_id, path, meta = api.list_documents(corpus)[1]
+    driver.get(site.url + "/archive?author=" + meta.author)
+    form = wait(driver, f"#doc-{doc_id} form.meta-form")
+    box = form.find_element("css selector", "input[name=author]")
+    box.clear()
+    box.send_keys("更正后的作者")
+    form.find_element("css selector", "button[type=submit]").click()
+    notice = wait(driver, "#notice")
+    assert "更正后的作者" in notice.text
+    with api.open_corpus(site.db) as corpus:
+        stored = dict((i, m) for i, _, m in api.list_documents(corpus))[doc_id]
+    assert stored.author == "更正后的作者" and "author" not in stored.inferred and stored.unit == meta.unit
+    driver.get(site.url + "/archive?author=" + "更正后")
+    assert [r.get_attribute("data-doc") for r in find(driver, "table.archive tbody tr")] == [str(doc_id)]
+    screenshot(driver, "web-archive")
+
+
+def test_hostile_names_and_text_stay_inert_on_every_page(site, tmp_path):
+    hostile = tmp_path / f"x{PAYLOAD.replace('/', '')}.txt"
+    hostile.write_text(DEMO.read_text(encoding="utf-8")[:2500] + PAYLOAD, encoding="utf-8")
+    upload(site, [hostile], author=PAYLOAD, add_to_archive=True)
+    driver = site.driver
+    scan_page = driver.current_url
+    submission = find(driver, "table.ranking tbody tr td a")[0].get_attribute("href")
+    pages = [scan_page, submission, site.url + "/history", site.url + "/archive", site.url + "/archive?q=%3Cscript",
+             site.url + "/scan", site.url + "/compare"]
+    for page in pages:
+        driver.get(page)
+        wait(driver, "nav.site-nav")
+        assert driver.execute_script("return window.__pwned === undefined"), page
+        assert driver.title != "PWNED" and "查重" in driver.title, page  # the name may show in the title, as text
+        assert not find(driver, "img[src=x]") and not find(driver, "main script, #fulltext script, table script"), page
+    driver.get(submission)
+    assert PAYLOAD in find(driver, "#fulltext")[0].text
+    driver.get(site.url + "/archive?q=%3Cscript")
+    assert "<script>" in find(driver, "table.archive")[0].text  # the name is shown as text
+
+
+def test_compare_two_files_in_the_browser(site):
+    driver = site.driver
+    driver.get(site.url + "/compare")
+    find(driver, "input[name=submission]")[0].send_keys(str(DEMO))
+    find(driver, "input[name=source]")[0].send_keys(str(SAMPLE / "003_42e09aa36b9c46a6.txt"))
+    find(driver, "#compare-form button")[0].click()
+    wait(driver, "#fulltext")
+    assert len({m.get_attribute("data-passage") for m in find(driver, "#fulltext mark.k-copied")}) == 3
+    assert find(driver, ".source-card mark.src-match")
+
+
+def test_screenshots_are_kept_as_artefacts():
+    assert (ARTEFACTS / "web-ranking.png").exists() and (ARTEFACTS / "web-submission.png").exists()
