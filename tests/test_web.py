@@ -116,7 +116,10 @@ def test_the_history_api_lists_and_returns_recorded_scans(site):
 def test_downloads_of_a_scan(site):
     scan_id = post(site, "/api/scan", files(DEMO)).json()["scan"]["id"]
     results = get(site, f"/scans/{scan_id}/results.csv")
-    assert results.status == 200 and results.data.startswith("\ufeffrank,".encode("utf-8"))
+    out = Path(str(site.db) + f"-report-{scan_id}")
+    CliRunner().invoke(cli, ["report", str(scan_id), "--db", str(site.db), "--out", str(out)])
+    assert results.status == 200 and results.data == (out / "results.csv").read_bytes()  # what `chachong report` writes
+    assert results.data.startswith(b"\xef\xbb\xbf") and "总文字复制比" in results.data.decode("utf-8-sig").splitlines()[0]
     assert "attachment" in results.headers["Content-Disposition"]
     assert get(site, f"/scans/{scan_id}/passages.csv").data.decode("utf-8-sig").count("\n") > 3
     assert json.loads(get(site, f"/scans/{scan_id}/results.json").data)["scan"]["id"] == scan_id

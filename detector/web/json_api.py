@@ -51,7 +51,7 @@ def compare():
 
 @bp.get("/scans")
 def scans():
-    return _json({"scans": service.scans(_db())})
+    return _json({"scans": [scan.as_dict() for scan in service.scans(_db())]})
 
 
 @bp.get("/scans/<int:scan_id>")

@@ -11,8 +11,7 @@ from pathlib import Path
 import flask
 from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
 
-from detector import history
-from detector.report.batch_view import build_view
+from detector.report.view import ScanInfo, ScanView, build_view
 from detector.report.csv_report import write_csv
 from detector.report.folder import results_envelope
 from detector.report.html_report import render_index, render_submission
@@ -72,17 +71,17 @@ def scan_page(scan_id, page):
     match = _PAGE.fullmatch(page) or abort(404)
     view = service.scan_view(_db(), scan_id)
     position = int(match.group(1)) - 1
-    if not 0 <= position < len(view["submissions"]):
+    if not 0 <= position < len(view.submissions):
         abort(404)
-    return with_nav(render_submission(view, view["submissions"][position]), _scan_nav(view))
+    return with_nav(render_submission(view, view.submissions[position]), _scan_nav(view))
 
 
-def _scan_nav(view: dict) -> str:
-    return render_template("_nav.html", scan=view["scan"], active="history")
+def _scan_nav(view: ScanView) -> str:
+    return render_template("_nav.html", scan=view.scan, active="history")
 
 
-def _download(view: dict, name: str):
-    scan_id = view["scan"]["id"]
+def _download(view: ScanView, name: str):
+    scan_id = view.scan.id
     if name == "results.json":
         data = json.dumps(results_envelope(view), ensure_ascii=False, indent=2).encode("utf-8")
         return send_file(io.BytesIO(data), mimetype="application/json", as_attachment=True,
@@ -129,17 +128,16 @@ def compare_result():
         if source is not None:
             source.remove()
     view = _compare_view(report)
-    return with_nav(render_submission(view, view["submissions"][0]), render_template("_nav.html", scan=None, active="compare"))
+    return with_nav(render_submission(view, view.submissions[0]), render_template("_nav.html", scan=None, active="compare"))
 
 
-def _compare_view(report) -> dict:
-    """The renderers' view of a two-file comparison (one submission, no batch, no history)."""
+def _compare_view(report) -> ScanView:
+    """The renderers' view of a two-file comparison (one submission, no batch, not recorded)."""
     from detector.batch import BatchScan
 
     result = BatchScan(reports=[report], clusters=[], peers=[[None] * len(report.passages)], started_at="", seconds=0.0)
-    scan = {"id": "compare", "started_at": "", "seconds": 0.0, "paths": [report.submission.path], "files": 1,
-            "failed": 0, "corpus_documents": 1, "rechecks": None, "db": ""}
-    return build_view(scan, history.rows_of(result), [])
+    info = ScanInfo(id=None, started_at="", seconds=0.0, paths=[report.submission.path], files=1, failed=0, corpus_documents=1)
+    return build_view(result, info)
 
 
 # ---------------------------------------------------------------- archive
