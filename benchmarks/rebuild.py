@@ -14,7 +14,7 @@ from pathlib import Path
 from benchmarks.speed.corpora import NEWS, REPO, item_docs
 from benchmarks.speed.measure import machine
 from detector import api
-from detector.store import SqliteStore
+from detector.store.sqlite import SqliteStore
 
 SEED = 20261122
 AN_HOUR_AGO = time.time() - 3600  # archive files older than the rebuild's racy window, as by night

@@ -14,6 +14,7 @@ from rapidfuzz.distance import Indel
 from detector.fingerprint import Fingerprint
 from detector.formulae import without_formulae
 from detector.settings import Settings
+from detector.sign import shingles
 
 
 LONG_PASSAGE = 60  # content characters
@@ -38,34 +39,93 @@ class Alignment:
 # ---------------------------------------------------------------- candidates
 
 
-def candidate_documents(sub: Fingerprint, store, settings: Settings, exclude=()) -> list[int]:
+@dataclasses.dataclass
+class Candidate:
+    """A source document sharing band keys with the submission: its rarity-weighted score and the colliding segment pairs."""
+
+    doc_id: int
+    score: float
+    rows: np.ndarray  # submission segment of each colliding pair
+    cols: np.ndarray  # source segment of each colliding pair
+    evidence: float = 0.0  # set by verify: content characters x Dice of the submission segments that really match
+
+
+def candidates(sub: Fingerprint, postings, segment_total: int, exclude=()) -> list[Candidate]:
     """Source documents sharing band keys with the submission, best first.
 
     A shared band key weighs by its rarity (a key found in a handful of segments says more than one
     found in hundreds). For each submission segment a document scores the weight its best segment
     shares with it; the document's score is the sum over submission segments.
     """
-    if not len(sub.keys):
+    table = _collisions(sub, postings, max(segment_total, 2))
+    if table is None:
         return []
-    postings, counts = store.postings(np.unique(sub.keys).tolist(), settings.hot_key_postings)
-    total = max(store.segment_total(), 2)
-    triples = [(i, seg, math.log(total / counts[key])) for i, row in enumerate(sub.keys.tolist())
-               for key in row for seg in postings.get(key, ())]
-    if not triples:
+    keep = ~np.isin(table[:, 1], np.fromiter(exclude, dtype=np.int64, count=len(exclude)))
+    table = table[keep]
+    if not len(table):
         return []
-    table = np.array(triples)
-    pairs, where = np.unique(table[:, :2].astype(np.int64), axis=0, return_inverse=True)
-    weights = np.bincount(where.ravel(), weights=table[:, 2])
-    doc_ids, _ = store.segment_owner(pairs[:, 1])
+    pairs, where = np.unique(table[:, :3].astype(np.int64), axis=0, return_inverse=True)
+    weights = np.bincount(where.ravel(), weights=table[:, 3])  # (segment, doc, source segment) → summed key weights
+    order = np.lexsort((pairs[:, 0], pairs[:, 1]))  # by document, then submission segment
+    pairs, weights = pairs[order], weights[order]
+    new_doc = np.r_[True, np.diff(pairs[:, 1]) != 0]
+    new_group = new_doc | np.r_[True, np.diff(pairs[:, 0]) != 0]
+    best = np.maximum.reduceat(weights, np.flatnonzero(new_group))  # per (document, submission segment)
+    scores = np.add.reduceat(best, np.flatnonzero(new_doc[new_group]))  # per document
+    starts = np.flatnonzero(new_doc)
+    ends = np.r_[starts[1:], len(pairs)]
+    found = [Candidate(int(pairs[a, 1]), float(score), pairs[a:b, 0], pairs[a:b, 2])
+             for a, b, score in zip(starts.tolist(), ends.tolist(), scores.tolist())]
+    return sorted(found, key=lambda c: (-c.score, c.doc_id))
+
+
+def _collisions(sub: Fingerprint, postings, total: int):
+    """(submission segment, document, source segment, key weight) rows of every band-key collision, as floats."""
+    blocks = []
+    for i, row in enumerate(sub.keys.tolist()):
+        for key in row:
+            found = postings.pairs.get(key)
+            if found is not None and len(found):
+                weight = math.log(total / postings.counts[key])
+                blocks.append(np.column_stack([np.full(len(found), i), found, np.full(len(found), weight)]))
+    return np.concatenate(blocks) if blocks else None
+
+
+def verify(candidate: Candidate, sub: Fingerprint, src: Fingerprint, settings: Settings, sub_sets: dict) -> float:
+    """Evidence that a candidate really shares text: over the submission segments of its colliding pairs, content
+    characters x the best Dice (of the two segments, or of their whole sentences) that reaches `verify_dice`.
+
+    Only the colliding pairs are compared, so a candidate costs microseconds; one with no verified pair is
+    not aligned at all. `sub_sets` caches the submission's shingle sets across candidates.
+    """
     best: dict = {}
-    for doc_id, i, w in zip(doc_ids.tolist(), pairs[:, 0].tolist(), weights.tolist()):
-        if doc_id not in exclude and w > best.get((doc_id, i), 0.0):
-            best[(doc_id, i)] = w
-    scores: dict[int, float] = {}
-    for (doc_id, _), w in best.items():
-        scores[doc_id] = scores.get(doc_id, 0.0) + w
-    ranked = sorted(scores, key=lambda d: (-scores[d], d))
-    return ranked[: settings.max_candidate_documents]
+    for i, j in zip(candidate.rows.tolist(), candidate.cols.tolist()):
+        dice = max(_set_dice(_segment_set(sub, i, settings, sub_sets), _segment_set(src, j, settings, {})),
+                   _set_dice(_sentence_set(sub, i, settings, sub_sets), _sentence_set(src, j, settings, {})))
+        if dice >= settings.verify_dice and dice > best.get(i, 0.0):
+            best[i] = dice
+    lengths = sub.bounds[:, 1] - sub.bounds[:, 0]
+    return float(sum(lengths[i] * d for i, d in best.items()))
+
+
+def _segment_set(fp: Fingerprint, index: int, settings: Settings, cache: dict) -> set:
+    key = ("segment", index)
+    if key not in cache:
+        cache[key] = set(shingles(fp.segment_content(index), settings.shingling))
+    return cache[key]
+
+
+def _sentence_set(fp: Fingerprint, index: int, settings: Settings, cache: dict) -> set:
+    sentence = int(fp.sentences[index])
+    key = ("sentence", sentence)
+    if key not in cache:
+        content = "".join(fp.segment_content(k) for k in fp.sentence_members()[sentence])
+        cache[key] = set(shingles(content, settings.shingling))
+    return cache[key]
+
+
+def _set_dice(a: set, b: set) -> float:
+    return 2 * len(a & b) / (len(a) + len(b)) if a and b else 0.0
 
 
 # ---------------------------------------------------------------- verification
@@ -145,7 +205,7 @@ def _partners(chain: list, pairs: dict, src: Fingerprint) -> list[tuple]:
     """(submission segment, source segment) pairs of a chain, with the clauses of a source sentence that
     matched a chain segment as a whole sentence (same score) beside the one clause the chain chose."""
     members = src.sentence_members()
-    return [(i, k) for i, j, d in chain for k in members[src.segments[j].sentence] if k == j or pairs.get((i, k)) == d]
+    return [(i, k) for i, j, d in chain for k in members[int(src.sentences[j])] if k == j or pairs.get((i, k)) == d]
 
 
 def _join_neighbours(alignments: list[Alignment], sub: Fingerprint, src: Fingerprint, settings: Settings) -> list[Alignment]:
@@ -286,8 +346,8 @@ def _longest_common_run(a: str, b: str) -> int:
 def _sentences_of(fp: Fingerprint, start: int, end: int) -> str:
     """The content of the whole sentences that content characters [start, end) touch."""
     touched = np.nonzero((fp.bounds[:, 1] > start) & (fp.bounds[:, 0] < max(end, start + 1)))[0]
-    sentences = {fp.segments[i].sentence for i in touched.tolist()}
-    return "".join(segment.content for segment in fp.segments if segment.sentence in sentences)
+    wanted = np.isin(fp.sentences, fp.sentences[touched])
+    return "".join(fp.segment_content(i) for i in np.nonzero(wanted)[0].tolist())
 
 
 def _bigram_dice(a: str, b: str) -> float:

@@ -2,68 +2,25 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import sys
-from collections import OrderedDict
 from pathlib import Path
 
-from detector import align
-from detector import rebuild as rebuilding
-from detector import metadata, quotes
-from detector.classify import Context, judge
+from detector import metadata
+from detector.corpus import Corpus, open_corpus
 from detector.errors import DetectorError, InputError
-from detector.fingerprint import Fingerprint, fingerprint
+from detector.index import index_entries
 from detector.ingest import InputFiles, find_input_files, read_document
 from detector.ingest.manifest import as_manifest
-from detector.measure import measure, rank_sources, section_measures
-from detector.model import Document, DocumentMeta, Passage, Report, TemplateTrace
-from detector.normalize import template_traces
+from detector.model import Document, DocumentMeta, Report
 from detector.paths import canonical_path, resolved
-from detector.sections import find_sections
-from detector.settings import DEFAULT, Settings, remember_bands_rows
-from detector.store import SqliteStore
+from detector.progress import progress_bar
+from detector.scan import Timings, failed_report, scan_document
+from detector.settings import DEFAULT, Settings
+from detector.store import memory_store
 
-_INDEX_FIELDS = ("num_perm", "seed", "shingling", "max_segment_chars", "min_segment_chars", "lsh_threshold")
-
-
-class Corpus:
-    """An open corpus database with the settings it was built with and a cache of source fingerprints."""
-
-    def __init__(self, store: SqliteStore, settings: Settings, cache_size: int = 512):
-        self.store = store
-        self.settings = settings
-        self._fingerprints: OrderedDict = OrderedDict()
-        self._cache_size = cache_size
-
-    def close(self) -> None:
-        self.store.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def source_fingerprint(self, doc_id: int) -> tuple[Document, Fingerprint]:
-        """A stored document and its fingerprint (recomputed from the stored text, kept in an LRU cache)."""
-        if doc_id in self._fingerprints:
-            self._fingerprints.move_to_end(doc_id)
-            return self._fingerprints[doc_id]
-        doc = self.store.document(doc_id)
-        entry = (doc, fingerprint(doc.text, self.settings, signed=False))
-        self._fingerprints[doc_id] = entry
-        if len(self._fingerprints) > self._cache_size:
-            self._fingerprints.popitem(last=False)
-        return entry
-
-    @contextlib.contextmanager
-    def reading(self):
-        """A read transaction: queries inside see one committed index; cached sources go when another process changed it."""
-        with self.store.snapshot() as snapshot:
-            if snapshot.changed:
-                self._fingerprints.clear()  # a rebuild may have given the ids to other documents
-            yield
+__all__ = ["Corpus", "open_corpus", "add_paths", "add_texts", "scan_paths", "scan_batch", "scan_text", "scan_document",
+           "compare_paths", "compare_documents", "remove_paths", "rebuild", "update_metadata", "list_documents", "stats",
+           "failed_report", "Timings"]
 
 
 @dataclasses.dataclass
@@ -74,34 +31,6 @@ class AddSummary:
     duplicates: list = dataclasses.field(default_factory=list)
     failed: list = dataclasses.field(default_factory=list)  # (path, reason)
     skipped: list = dataclasses.field(default_factory=list)  # (path, reason): links that loop or point nowhere
-
-
-def open_corpus(path, settings: Settings | None = None, create: bool = False) -> Corpus:
-    """Open (or create) a corpus database; without `settings`, use the index settings it was built with."""
-    store = SqliteStore(path, create=create)
-    try:
-        remember_bands_rows(store.meta().get("index") or {})  # opening an index needs no band/row integration
-        wanted = settings or DEFAULT
-        stored = store.ensure_signature(wanted.index_signature(), explicit=settings is not None)
-        return Corpus(store, settings or _settings_from_signature(stored))
-    except BaseException:
-        store.close()
-        raise
-
-
-def _settings_from_signature(stored: dict) -> Settings:
-    from detector.errors import SettingsMismatch
-    from detector.settings import NORMALISER_VERSION
-
-    if stored.get("normaliser_version") != NORMALISER_VERSION:
-        raise SettingsMismatch(
-            f"the index was built with normaliser version {stored.get('normaliser_version')}, this chachong has "
-            f"{NORMALISER_VERSION}; rebuild it with `chachong rebuild --full`"
-        )
-    fields = {k: stored[k] for k in _INDEX_FIELDS if k in stored}
-    if "lsh_weights" in stored:
-        fields["lsh_weights"] = tuple(stored["lsh_weights"])
-    return DEFAULT.replace(**fields)
 
 
 # ---------------------------------------------------------------- adding
@@ -119,14 +48,15 @@ def add_documents(corpus: Corpus, docs: list) -> list[tuple[str, int]]:
         existing = corpus.store.document_id_by_sha(doc.sha256)
         if existing is None and doc.sha256 not in seen:
             seen[doc.sha256] = doc
-            fresh.append((doc, fingerprint(doc.text, corpus.settings)))
+            fresh.append(doc)
         else:
             doc.meta = metadata.complete(doc.meta, doc.text, doc.path)
         outcomes.append(existing)
-    with corpus.store.transaction():
-        _given_meta(corpus.store, [doc for doc, _ in fresh])
-        ids = corpus.store.insert_documents([(doc, fp.keys, fp.hashes) for doc, fp in fresh])
-    for (doc, _), doc_id in zip(fresh, ids):
+    entries = index_entries(fresh, corpus.settings)  # fingerprinted on every core, outside the write transaction
+    with corpus.store.writing():
+        _given_meta(corpus.store, fresh)
+        ids = corpus.store.insert_documents(entries)
+    for doc, doc_id in zip(fresh, ids):
         doc.id = doc_id
     results = []
     for doc, existing in zip(docs, outcomes):
@@ -186,11 +116,9 @@ def _add_batch(corpus: Corpus, docs: list, summary: AddSummary) -> None:
 
 def remove_document(corpus: Corpus, doc_id: int) -> None:
     """Remove a stored document and its index entries, keeping document frequencies consistent."""
-    doc, fp = corpus.source_fingerprint(doc_id)
-    with corpus.store.transaction():
-        corpus.store.delete_document(doc_id)
-        corpus.store.uncount_segments(fp.hashes)
-    corpus._fingerprints.pop(doc_id, None)
+    with corpus.store.writing():
+        corpus.store.delete_documents([doc_id])
+    corpus.forget(doc_id)
 
 
 def remove_paths(corpus: Corpus, targets) -> tuple[list, list]:
@@ -220,6 +148,8 @@ def _documents_named(corpus: Corpus, target: str) -> list:
 
 def rebuild(db_path, archive, manifest=None, **options):
     """Bring the corpus at `db_path` in line with an archive folder: locked, atomic, incremental (see detector/rebuild.py)."""
+    from detector import rebuild as rebuilding
+
     return rebuilding.rebuild(db_path, archive, manifest, **options)
 
 
@@ -233,102 +163,12 @@ def document_from_text(text: str, path: str, meta: DocumentMeta | None = None) -
 # ---------------------------------------------------------------- scanning
 
 
-def scan_document(corpus: Corpus, doc: Document, exclude_ids=()) -> Report:
-    """Every passage of `doc` found in the corpus, classified, with the measures."""
-    with corpus.reading():  # one committed state of the index, even while a rebuild commits
-        return _scan_document(corpus, doc, exclude_ids)
-
-
-def _scan_document(corpus: Corpus, doc: Document, exclude_ids) -> Report:
-    settings = corpus.settings
-    sub = fingerprint(doc.text, settings)
-    exclude = set(exclude_ids)
-    same = corpus.store.document_id_by_sha(doc.sha256)
-    if same is not None:
-        exclude.add(same)  # a corpus document is not its own source
-    doc.meta = _submission_meta(corpus, doc, same)
-    alignments = []
-    for doc_id in align.candidate_documents(sub, corpus.store, settings, exclude):
-        _, src = corpus.source_fingerprint(doc_id)
-        alignments.extend(align.align_pair(sub, src, doc_id, settings))
-    citations = quotes.find_citations(doc.text, settings.quotation_max_chars)
-    passages = _passages(corpus, doc, sub, alignments, citations)
-    return _report(doc, passages, citations)
-
-
-def _submission_meta(corpus: Corpus, doc: Document, stored_id) -> DocumentMeta:
-    """The submission's metadata: as given, then as stored for the same content, then inferred."""
-    meta = doc.meta
-    if stored_id is not None:
-        stored = corpus.store.document(stored_id).meta
-        meta = dataclasses.replace(stored, **{k: getattr(meta, k) for k in metadata.FIELDS if getattr(meta, k) is not None})
-    return metadata.complete(meta, doc.text, doc.path)
-
-
-def _report(doc: Document, passages: list, citations: list) -> Report:
-    """The measures, sources, sections and template-site traces of a scanned submission."""
-    sections = find_sections(doc.text)
-    traces = [TemplateTrace((start, end), text) for start, end, text in template_traces(doc.text)]
-    return Report(submission=doc, passages=passages,
-                  metrics=measure(doc.text, passages, citations, sections, traces),
-                  sources=rank_sources(doc.text, passages, citations),
-                  sections=section_measures(doc.text, passages, sections, citations),
-                  template_traces=traces)
-
-
-def _passages(corpus: Corpus, doc: Document, sub: Fingerprint, alignments: list, citations=()) -> list[Passage]:
-    context = Context(submission=doc.meta, source=corpus.store.source_ref, citations=list(citations),
-                      segment_df=corpus.store.segment_document_frequency(sub.hashes))
-    passages = []
-    for alignment, others in align.one_source_per_stretch(alignments):
-        verdict = judge(alignment, others, sub, context, corpus.settings)
-        if verdict is not None:
-            passages.append(_passage(corpus, doc, sub, verdict))
-    return passages
-
-
-def _passage(corpus: Corpus, doc: Document, sub: Fingerprint, verdict) -> Passage:
-    alignment, carriers = verdict.alignment, verdict.carriers
-    source_doc, src = corpus.source_fingerprint(alignment.doc_id)
-    sub_span = _closed(doc.text, sub.original_span(*alignment.sub_span))
-    src_span = _closed(source_doc.text, src.original_span(*alignment.src_span))
-    years = {c.year for c in carriers if c.year is not None}
-    return Passage(
-        kind=verdict.kind,
-        source=carriers[0],
-        submission_span=sub_span,
-        source_span=src_span,
-        similarity=round(alignment.similarity, 4),
-        matched_chars=alignment.matched_chars,
-        document_count=len(carriers),
-        other_sources=carriers[1:],
-        submission_text=doc.text[sub_span[0] : sub_span[1]],
-        source_text=source_doc.text[src_span[0] : src_span[1]],
-        unit_count=len({c.unit for c in carriers if c.unit}),
-        year_count=len(years),
-        earliest_year=min(years, default=None),
-        years=verdict.years,
-        cited=verdict.cited,
-    )
-
-
-_CLOSING = "。！？；!?;.…”’」』）)"
-
-
-def _closed(text: str, span: tuple) -> tuple:
-    """The span with the punctuation that closes its last sentence (matching stops at the last content character)."""
-    start, end = span
-    while end < len(text) and end - span[1] < 2 and text[end] in _CLOSING:
-        end += 1
-    return start, end
-
-
 def scan_text(corpus: Corpus, text: str, path: str = "<text>", meta: DocumentMeta | None = None) -> Report:
     """Scan a text given directly."""
     return scan_document(corpus, document_from_text(text, path, meta))
 
 
-def scan_paths(corpus: Corpus, paths, encoding=None, progress=None) -> list[Report]:
+def scan_paths(corpus: Corpus, paths, encoding=None, progress=None, timings: Timings | None = None) -> list[Report]:
     """Scan files and folders; a file that cannot be read gives a Report with `error` set, and the others go on."""
     found = find_input_files(paths)
     reports = [failed_report(folder, reason) for folder, reason in found.failed]
@@ -338,20 +178,16 @@ def scan_paths(corpus: Corpus, paths, encoding=None, progress=None) -> list[Repo
         except InputError as err:
             reports.append(failed_report(path, err.reason))
             continue
-        reports.append(scan_document(corpus, doc))
+        reports.append(scan_document(corpus, doc, timings=timings))
     return reports
 
 
-def scan_batch(corpus: Corpus, paths, encoding=None, progress=None, meta=None, manifest=None):
+def scan_batch(corpus: Corpus, paths, encoding=None, progress=None, meta=None, manifest=None, timings: Timings | None = None):
     """Scan files and folders against the corpus and against each other (detector.batch.BatchScan); nothing is added to the corpus."""
-    from detector import batch  # batch builds on this module
+    from detector import batch
 
-    return batch.scan_batch(corpus, paths, encoding=encoding, progress=progress, meta=meta, manifest=manifest)
-
-
-def failed_report(path, reason: str) -> Report:
-    """The report of a file that could not be read: no text, no passages, `error` saying why."""
-    return Report(submission=Document(path=str(path), text="", sha256="", encoding=""), passages=[], metrics={}, error=reason)
+    return batch.scan_batch(corpus, paths, encoding=encoding, progress=progress, meta=meta, manifest=manifest,
+                            timings=timings)
 
 
 # ---------------------------------------------------------------- comparing
@@ -359,12 +195,12 @@ def failed_report(path, reason: str) -> Report:
 
 def compare_documents(submission: Document, source: Document, settings: Settings | None = None) -> Report:
     """Passages of `submission` reused from `source` (the two-file comparison; nothing is stored)."""
-    with open_corpus(":memory:", settings=settings, create=True) as corpus:
-        corpus.settings = corpus.settings.replace(max_candidate_documents=1)
-        add_document(corpus, source)
-        if source.sha256 == submission.sha256:
-            submission = dataclasses.replace(submission, sha256="compare:" + submission.sha256)
-        return scan_document(corpus, submission)
+    settings = settings or DEFAULT
+    corpus = Corpus(memory_store(), settings.replace(max_candidate_documents=1))
+    add_document(corpus, source)
+    if source.sha256 == submission.sha256:
+        submission = dataclasses.replace(submission, sha256="compare:" + submission.sha256)
+    return scan_document(corpus, submission)
 
 
 def compare_paths(a, b, encoding=None, settings: Settings | None = None) -> Report:
@@ -397,7 +233,7 @@ def find_document(corpus: Corpus, target) -> int:
         found = corpus.store.document_id_by_sha(read_document(target, settings=corpus.settings).sha256)
         if found is not None:
             return found
-    raise DetectorError(f"{target}: no such document in {corpus.store.path}; `chachong meta --db DB` lists them")
+    raise DetectorError(f"{target}: no such document in {corpus.store.location}; `chachong meta --db DB` lists them")
 
 
 def update_metadata(corpus: Corpus, target, **changes) -> tuple[int, DocumentMeta]:
@@ -406,10 +242,10 @@ def update_metadata(corpus: Corpus, target, **changes) -> tuple[int, DocumentMet
     doc = corpus.store.document(doc_id)
     said = metadata.edited(DocumentMeta(), {k: v for k, v in changes.items() if v is not None})
     meta = metadata.edited(doc.meta, {k: v for k, v in changes.items() if v is not None})
-    with corpus.store.transaction():
+    with corpus.store.writing():
         corpus.store.update_meta(doc_id, meta)
         corpus.store.remember_given_meta([(doc.sha256, doc.path, said)], "meta")  # survives any rebuild
-    corpus._fingerprints.pop(doc_id, None)  # the cached Document carries the old metadata
+    corpus.forget(doc_id)  # the cached Document carries the old metadata
     return doc_id, meta
 
 
@@ -418,22 +254,3 @@ def stats(corpus: Corpus) -> dict:
     numbers, meta = corpus.store.stats(), corpus.store.meta()
     numbers.update({key: meta[key] for key in ("built_by", "last_rebuild") if key in meta})
     return numbers
-
-
-def progress_bar(items: list, progress, label: str):
-    """Wrap `items` in a progress bar on stderr when asked (True: show; False/None: no bar; a callable: told
-    `progress(label, done, total)` before each item and at the end, as the web page's progress indicator is)."""
-    if not progress:
-        return items
-    if callable(progress):
-        return _reporting(items, progress, label)
-    from tqdm import tqdm
-
-    return tqdm(items, desc=label, unit="file", file=sys.stderr, leave=False)
-
-
-def _reporting(items: list, report, label: str):
-    for done, item in enumerate(items):
-        report(label, done, len(items))
-        yield item
-    report(label, len(items), len(items))

@@ -8,19 +8,21 @@ import time
 
 import numpy as np
 
-from detector import api
+from detector.corpus import Corpus
 from detector.errors import InputError
-from detector.fingerprint import fingerprint
+from detector.fingerprint import segment_hashes
+from detector.index import index_entries
 from detector.ingest.manifest import as_manifest
 from detector.ingest import find_input_files, read_document
 from detector.paths import resolved
 from detector.model import COUNTED_KINDS, Document, Report
-from detector.store import SqliteStore
+from detector.progress import progress_bar
+from detector.scan import Timings, failed_report, scan_document
+from detector.store import Postings, Store, memory_store
 
 # ids of the batch's own documents and segments are shifted past any corpus id (on equal evidence the
 # aligner prefers the lower id: the archive document over a colleague's submission)
 BATCH_IDS = 1 << 40
-BATCH_SEGMENTS = 1 << 48
 
 
 @dataclasses.dataclass
@@ -40,39 +42,41 @@ class BatchScan:
 # ---------------------------------------------------------------- scanning
 
 
-def scan_batch(corpus: api.Corpus, paths, encoding=None, progress=None, meta=None, manifest=None) -> BatchScan:
+def scan_batch(corpus: Corpus, paths, encoding=None, progress=None, meta=None, manifest=None,
+               timings: Timings | None = None) -> BatchScan:
     """Read files and folders, then scan every submission against the corpus and the other submissions.
 
     `meta` (DocumentMeta) applies to every submission, `manifest` (CSV) per file; what neither gives is inferred.
     """
     found = find_input_files(paths)
     given = as_manifest(manifest)
-    items = [api.failed_report(folder, reason) for folder, reason in found.failed]
+    items = [failed_report(folder, reason) for folder, reason in found.failed]
     items += [_read(path, corpus, encoding, given.get(resolved(path), meta))
-              for path in api.progress_bar(found.files, progress, "reading")]
-    result = scan_documents(corpus, items, progress)
+              for path in progress_bar(found.files, progress, "reading")]
+    result = scan_documents(corpus, items, progress, timings)
     result.paths = [str(p) for p in paths]
     result.skipped = found.skipped
     return result
 
 
-def _read(path, corpus: api.Corpus, encoding, meta=None) -> Document | Report:
+def _read(path, corpus: Corpus, encoding, meta=None) -> Document | Report:
     try:
         return read_document(path, encoding=encoding, settings=corpus.settings,
                              meta=dataclasses.replace(meta) if meta else None)
     except InputError as err:
-        return api.failed_report(path, err.reason)
+        return failed_report(path, err.reason)
 
 
-def scan_documents(corpus: api.Corpus, items: list, progress=None) -> BatchScan:
+def scan_documents(corpus: Corpus, items: list, progress=None, timings: Timings | None = None) -> BatchScan:
     """Scan documents (failed reports pass through) against the corpus and each other; nothing is written to the corpus."""
     started, clock = _now(), time.perf_counter()
     readable = [(pos, doc) for pos, doc in enumerate(items) if isinstance(doc, Document)]
     reports = list(items)
+    timings = timings or Timings()
     with BatchStore.of(corpus.store, [doc for _, doc in readable], corpus.settings) as store:
-        batch_corpus = _BatchCorpus(store, corpus.settings)
-        for n, (pos, doc) in enumerate(api.progress_bar(readable, progress, "scanning")):
-            reports[pos] = store.scan(batch_corpus, n, doc)
+        batch_corpus = Corpus(store, corpus.settings)
+        for n, (pos, doc) in enumerate(progress_bar(readable, progress, "scanning")):
+            reports[pos] = store.scan(batch_corpus, n, doc, timings)
     to_position = {BATCH_IDS + n: pos for n, (pos, _) in enumerate(readable)}
     peers = [_peer_positions(r, to_position) for r in reports]
     return BatchScan(reports=reports, clusters=find_clusters(reports, peers), peers=peers, started_at=started,
@@ -84,28 +88,26 @@ def _peer_positions(report: Report, to_position: dict) -> list:
 
 
 class BatchStore:
-    """The corpus store and an in-memory store of the batch's submissions, seen as one store.
+    """The corpus store and an in-memory store of the batch's submissions, read as one store (a scan never writes).
 
-    Batch document n has id BATCH_IDS + n and its segment ids are shifted by BATCH_SEGMENTS, so the
-    aligner and the classifier treat a colleague's submission like any corpus document.
+    Batch document n has id BATCH_IDS + n, so the aligner and the classifier treat a colleague's
+    submission like any corpus document.
     """
 
-    def __init__(self, base: SqliteStore, batch: SqliteStore, entries: list):
+    def __init__(self, base: Store, batch: Store):
         self.base = base
         self.batch = batch
-        self.entries = entries  # (document, fingerprint) per batch position
+        self.location = base.location
         self._own_hashes: set = set()
 
     @classmethod
-    def of(cls, base: SqliteStore, docs: list, settings) -> "BatchStore":
+    def of(cls, base: Store, docs: list, settings) -> "BatchStore":
         """Index `docs` into a fresh in-memory store; document n gets id BATCH_IDS + n."""
-        batch = SqliteStore(":memory:", create=True)
-        entries = [(doc, fingerprint(doc.text, settings)) for doc in docs]
-        with batch.transaction():
-            for n, (doc, fp) in enumerate(entries):
-                # a unique hash per entry: two identical files in a batch must still find each other
-                batch.insert_document(dataclasses.replace(doc, sha256=f"batch{n}:{doc.sha256}"), fp.keys, fp.hashes)
-        return cls(base, batch, entries)
+        batch = memory_store(first_id=BATCH_IDS)
+        # a unique hash per entry: two identical files in a batch must still find each other
+        unique = [dataclasses.replace(doc, sha256=f"batch{n}:{doc.sha256}") for n, doc in enumerate(docs)]
+        batch.insert_documents(index_entries(unique, settings))
+        return cls(base, batch)
 
     def __enter__(self):
         return self
@@ -113,50 +115,39 @@ class BatchStore:
     def __exit__(self, *exc):
         self.batch.close()
 
-    def __getattr__(self, name):
-        if name in ("base", "batch", "entries"):
-            raise AttributeError(name)
-        # methods the batch does not need to answer for (statistics, metadata) come from the corpus
-        return getattr(self.base, name)
-
-    def scan(self, corpus: api.Corpus, n: int, doc: Document) -> Report:
+    def scan(self, corpus: Corpus, n: int, doc: Document, timings: Timings) -> Report:
         """Scan batch document n against the corpus and every other batch document."""
-        self._own_hashes = set(self.entries[n][1].hashes)
+        self._own_hashes = set(self._hashes_of(BATCH_IDS + n))
         try:
-            return api.scan_document(corpus, doc, exclude_ids={BATCH_IDS + n})
+            return scan_document(corpus, doc, exclude_ids={BATCH_IDS + n}, timings=timings)
         finally:
             self._own_hashes = set()
 
-    def entry(self, doc_id: int) -> tuple:
-        """(document, fingerprint) of a batch document, by its id."""
-        doc, fp = self.entries[doc_id - BATCH_IDS]
-        return dataclasses.replace(doc, id=doc_id), fp
+    def _hashes_of(self, doc_id: int) -> list:
+        _, layout = self.batch.layouts([doc_id])[doc_id]
+        return segment_hashes(layout)
 
-    # --- the store interface the aligner and classifier use ---
-    def postings(self, keys, *limits) -> tuple[dict, dict]:
+    # --- the reading side of the Store interface ---
+    def meta(self) -> dict:
+        return self.base.meta()
+
+    def reading(self):
+        return self.base.reading()
+
+    def close(self) -> None:
+        self.batch.close()
+
+    def postings(self, keys, cap: int) -> Postings:
         keys = list(keys)
-        found, counts = self.base.postings(keys, *limits)
-        batch_found, batch_counts = self.batch.postings(keys, *limits)
-        for key, segments in batch_found.items():
-            found.setdefault(key, []).extend(s + BATCH_SEGMENTS for s in segments)
-        for key, n in batch_counts.items():
-            counts[key] = counts.get(key, 0) + n
-        return found, counts
+        found, extra = self.base.postings(keys, cap), self.batch.postings(keys, cap)
+        pairs, counts = dict(found.pairs), dict(found.counts)
+        for key, more in extra.pairs.items():
+            pairs[key] = np.concatenate([pairs[key], more]) if key in pairs else more
+            counts[key] = counts.get(key, 0) + extra.counts[key]
+        return Postings(pairs, counts)
 
     def segment_total(self) -> int:
         return self.base.segment_total() + self.batch.segment_total()
-
-    def segment_owner(self, segment_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        segment_ids = np.asarray(segment_ids, dtype=np.int64)
-        in_batch = segment_ids >= BATCH_SEGMENTS
-        owners = np.zeros(len(segment_ids), dtype=np.int64)
-        indices = np.zeros(len(segment_ids), dtype=np.int64)
-        if (~in_batch).any():
-            owners[~in_batch], indices[~in_batch] = self.base.segment_owner(segment_ids[~in_batch])
-        if in_batch.any():
-            ids, idx = self.batch.segment_owner(segment_ids[in_batch] - BATCH_SEGMENTS)
-            owners[in_batch], indices[in_batch] = ids - 1 + BATCH_IDS, idx
-        return owners, indices
 
     def segment_document_frequency(self, hashes) -> dict:
         """Documents per segment hash in the corpus and the batch, not counting the submission being scanned."""
@@ -168,23 +159,26 @@ class BatchStore:
                 counts[h] = counts.get(h, 0) + docs
         return counts
 
+    def layouts(self, doc_ids) -> dict:
+        doc_ids = list(doc_ids)
+        found = self.base.layouts([d for d in doc_ids if d < BATCH_IDS])
+        found.update(self.batch.layouts([d for d in doc_ids if d >= BATCH_IDS]))
+        return found
+
+    def _owner(self, doc_id: int) -> Store:
+        return self.batch if doc_id >= BATCH_IDS else self.base
+
     def document(self, doc_id: int) -> Document:
-        return self.base.document(doc_id) if doc_id < BATCH_IDS else self.entry(doc_id)[0]
+        return self._owner(doc_id).document(doc_id)
 
     def source_ref(self, doc_id: int):
-        if doc_id < BATCH_IDS:
-            return self.base.source_ref(doc_id)
-        return dataclasses.replace(self.batch.source_ref(doc_id - BATCH_IDS + 1), doc_id=doc_id)
+        return self._owner(doc_id).source_ref(doc_id)
 
     def document_id_by_sha(self, sha256: str):
         return self.base.document_id_by_sha(sha256)
 
-
-class _BatchCorpus(api.Corpus):
-    """A corpus whose batch documents come with the fingerprints computed when the batch was indexed."""
-
-    def source_fingerprint(self, doc_id: int) -> tuple:
-        return self.store.entry(doc_id) if doc_id >= BATCH_IDS else super().source_fingerprint(doc_id)
+    def document_count(self) -> int:
+        return self.base.document_count()
 
 
 # ---------------------------------------------------------------- clusters

@@ -8,16 +8,28 @@ import json
 import logging
 import sys
 
+import importlib
+
 import click
 
-from detector import __version__, api, history, messages
+from detector import __version__, messages
 from detector.errors import DetectorError, IndexLocked
-from detector.locking import writer_lock
-from detector.ingest.manifest import read_manifest
 from detector.model import DocumentMeta
 from detector.paths import shown
-from detector.report import RENDERERS, render_summary, write_reports
 from detector.settings import DEFAULT, MAX_YEAR, MIN_YEAR
+
+
+class _Lazy:
+    """A module imported on first use: `chachong --help` and `compare` load only what they need."""
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __getattr__(self, attr):
+        return getattr(importlib.import_module(self._name), attr)
+
+
+api, history, _report = _Lazy("detector.api"), _Lazy("detector.history"), _Lazy("detector.report")
 
 
 class ExitCode(enum.IntEnum):
@@ -39,7 +51,7 @@ def _output_options(f):
     f = click.option("--show-formulae", is_flag=True, help="List short official formulae too (text format).")(f)
     f = click.option("--fail-above", type=click.FloatRange(0, 1), default=None,
                      help="Exit with code 3 when a copy ratio is above this (0–1).")(f)
-    f = click.option("--format", "fmt", type=click.Choice(sorted(RENDERERS)), default="text", show_default=True,
+    f = click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="text", show_default=True,
                      help="Output format.")(f)
     return f
 
@@ -89,6 +101,8 @@ def _manifest(csv_path):
     """The manifest's metadata per file (read here so that a wrong row stops the command before it starts)."""
     if not csv_path:
         return {}
+    from detector.ingest.manifest import read_manifest
+
     allow = bool(click.get_current_context().meta.get("chachong.allow_outside"))
     return _call(read_manifest, csv_path, allow_outside=allow)
 
@@ -120,7 +134,7 @@ def add(paths, db_path, author, unit, year, meeting, team, manifest, encoding, m
     if not paths and not manifest:
         raise click.UsageError("name files or folders to add, or --manifest CSV")
     meta = _given_meta(author=author, unit=unit, year=year, meeting=meeting, team=team)
-    with _writing(db_path, "add"), _open(db_path, create=True, max_file_mb=max_file_mb) as corpus:
+    with _open(db_path, create=True, max_file_mb=max_file_mb) as corpus, _writing(corpus, "add"):
         summary = _call(api.add_paths, corpus, paths, meta=meta, manifest=_manifest(manifest), encoding=encoding,
                         progress=_progress())
     _echo_problems(summary.failed, summary.skipped)
@@ -135,7 +149,9 @@ def add(paths, db_path, author, unit, year, meeting, team, manifest, encoding, m
 @_meta_options
 @_encoding_option
 @_out_option
-def scan(paths, db_path, fmt, fail_above, show_formulae, author, unit, year, meeting, team, manifest, encoding, out_dir):
+@click.option("--timings", is_flag=True, help="Print the time each scan stage took (per submission) on stderr.")
+def scan(paths, db_path, fmt, fail_above, show_formulae, author, unit, year, meeting, team, manifest, encoding, out_dir,
+         timings):
     """Scan submissions (files or folders) against the corpus and against each other; the scan is recorded in the database.
 
     Give the submissions' authors (--author … or --manifest) so that reuse of their own earlier reports is
@@ -144,9 +160,12 @@ def scan(paths, db_path, fmt, fail_above, show_formulae, author, unit, year, mee
     options = {"encoding": encoding, "fail_above": fail_above, "out": out_dir}
     meta = _given_meta(author=author, unit=unit, year=year, meeting=meeting, team=team)
     with _open(db_path, create=False) as corpus:
+        clock = api.Timings()
         result = _call(api.scan_batch, corpus, paths, encoding=encoding, progress=_progress(), meta=meta,
-                       manifest=_manifest(manifest))
+                       manifest=_manifest(manifest), timings=clock)
         _echo_problems([], result.skipped)
+        if timings:
+            click.echo("\n".join(clock.lines()), err=True)
         scan_id = _call(history.record_scan, corpus.store, result, corpus.settings, options=options)
         view = _call(history.view, corpus.store, scan_id)
     _write_reports(view, out_dir)
@@ -207,7 +226,7 @@ def report(scan_id, db_path, out_dir):
     with _open(db_path, create=False) as corpus:
         view = _call(history.view, corpus.store, scan_id)
     _write_reports(view, out_dir)
-    click.echo(render_summary(view, colour=sys.stdout.isatty()))
+    click.echo(_report.render_summary(view, colour=sys.stdout.isatty()))
 
 
 @cli.command()
@@ -227,7 +246,7 @@ def recheck(scan_id, db_path, out_dir, fail_above):
 
 def _write_reports(view, out_dir) -> None:
     if out_dir:
-        _call(write_reports, view, out_dir)
+        _call(_report.write_reports, view, out_dir)
         click.echo(f"scan {view.scan.id}: reports written to {out_dir}/index.html", err=True)
 
 
@@ -287,7 +306,7 @@ def remove(targets, db_path):
 
     A file still in the archive folder comes back at the next rebuild: delete it there too.
     """
-    with _writing(db_path, "remove"), _open(db_path, create=False) as corpus:
+    with _open(db_path, create=False) as corpus, _writing(corpus, "remove"):
         removed, unknown = _call(api.remove_paths, corpus, targets)
     for doc_id, path in removed:
         click.echo(f"removed {doc_id} {shown(path)}")
@@ -297,9 +316,9 @@ def remove(targets, db_path):
 
 
 @contextlib.contextmanager
-def _writing(db_path, command: str):
+def _writing(corpus, command: str):
     """Hold the index's writer lock for the block; exit at once with code 4 when another writer holds it."""
-    lock = writer_lock(db_path, command)
+    lock = corpus.store.writer_lock(command)
     _call(lock.__enter__)
     try:
         yield
@@ -397,9 +416,9 @@ def _call(function, *args, **kwargs):
 
 def _finish(reports, fmt: str, fail_above, show_formulae: bool, view=None) -> None:
     colour = fmt == "text" and sys.stdout.isatty()
-    click.echo(RENDERERS[fmt](reports, colour=colour, show_formulae=show_formulae))
+    click.echo(_report.RENDERERS[fmt](reports, colour=colour, show_formulae=show_formulae))
     if view is not None and fmt == "text" and len(reports) > 1:
-        click.echo(render_summary(view, colour=colour))
+        click.echo(_report.render_summary(view, colour=colour))
     for report in reports:
         if report.error:
             click.echo(f"error: {shown(report.submission.path)}: {report.error}", err=True)

@@ -1,4 +1,4 @@
-"""One text through normalise → segment → sign: everything the index and the aligner need to know about it."""
+"""One text through normalise → segment → sign: everything the index and the aligner need to know about it (a source's comes from its stored layout)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import dataclasses
 
 import numpy as np
 
+from detector.layout import Layout
 from detector.model import Segment
-from detector.normalize import NormalizedText, normalize
+from detector.normalize import normalize
 from detector.segment import segment
 from detector.settings import Settings
 from detector.sign import band_keys, content_hash, shingle_hashes, signatures
@@ -15,27 +16,59 @@ from detector.sign import band_keys, content_hash, shingle_hashes, signatures
 
 @dataclasses.dataclass
 class Fingerprint:
-    """A text's segments, their content laid end to end, and their signatures and band keys."""
+    """A text's segment layout and, for a submission, the segments' signatures, band keys and content hashes."""
 
-    norm: NormalizedText
-    segments: list
-    content: str  # all segments' content characters, in order
-    content_pos: np.ndarray  # normalised-text index of each content character
-    bounds: np.ndarray  # (n, 2) [start, end) of each segment in `content`
+    layout: Layout
     signatures: np.ndarray
     keys: np.ndarray
-    hashes: list  # content hash of each segment
+    _hashes: list | None = dataclasses.field(default=None, repr=False)
     _shingle_sets: tuple | None = dataclasses.field(default=None, repr=False)
     _tables: dict = dataclasses.field(default_factory=dict, repr=False)
 
+    @classmethod
+    def of_layout(cls, layout: Layout, settings: Settings) -> "Fingerprint":
+        """A source's fingerprint from its stored layout: no signatures or band keys (sources are aligned, not looked up)."""
+        return cls(layout=layout, signatures=np.zeros((0, settings.num_perm), dtype=np.uint32),
+                   keys=np.zeros((0, settings.bands_rows[0]), dtype=np.int64))
+
+    @property
+    def content(self) -> str:
+        return self.layout.content
+
+    @property
+    def bounds(self) -> np.ndarray:
+        if "bounds" not in self._tables:
+            self._tables["bounds"] = self.layout.bounds
+        return self._tables["bounds"]
+
+    @property
+    def sentences(self) -> np.ndarray:
+        return self.layout.sentences
+
+    @property
+    def segment_count(self) -> int:
+        return len(self.layout.lengths)
+
+    @property
+    def hashes(self) -> list:
+        """Content hash of each segment; computed once."""
+        if self._hashes is None:
+            self._hashes = segment_hashes(self.layout)
+        return self._hashes
+
+    def segment_content(self, index: int) -> str:
+        start, end = self.bounds[index]
+        return self.content[start:end]
+
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """Original-text span of content characters [start, end) (an empty span sits before content char `start`)."""
-        if not len(self.content_pos):
+        starts, ends = self.layout.starts, self.layout.ends
+        if not len(starts):
             return 0, 0
         if end <= start:
-            anchor = int(self.norm.starts[self.content_pos[min(start, len(self.content_pos) - 1)]])
+            anchor = int(starts[min(start, len(starts) - 1)])
             return anchor, anchor
-        return int(self.norm.starts[self.content_pos[start]]), int(self.norm.ends[self.content_pos[end - 1]])
+        return int(starts[start]), int(ends[end - 1])
 
     def shingle_table(self, shingling: str, level: str) -> "ShingleTable":
         """The shingle sets of the segments (level "segment") or sentences ("sentence"), sorted by hash; computed once."""
@@ -43,11 +76,10 @@ class Fingerprint:
         if key not in self._tables:
             rows, hashes = self.shingle_sets(shingling)
             if level == "sentence":
-                sentences = np.array([s.sentence for s in self.segments], dtype=np.int64)
-                rows = sentences[rows] if len(rows) else rows
-                count = int(sentences.max(initial=-1)) + 1
+                rows = self.sentences[rows] if len(rows) else rows
+                count = int(self.sentences.max(initial=-1)) + 1
             else:
-                count = len(self.segments)
+                count = self.segment_count
             self._tables[key] = ShingleTable.of(rows, hashes, count)
         return self._tables[key]
 
@@ -55,15 +87,16 @@ class Fingerprint:
         """Sentence index → indices of its segments; computed once."""
         if "members" not in self._tables:
             members: dict = {}
-            for segment in self.segments:
-                members.setdefault(segment.sentence, []).append(segment.index)
+            for index, sentence in enumerate(self.sentences.tolist()):
+                members.setdefault(sentence, []).append(index)
             self._tables["members"] = members
         return self._tables["members"]
 
     def shingle_sets(self, shingling: str) -> tuple[np.ndarray, np.ndarray]:
         """(segment index, shingle hash) pairs, each segment's shingles deduplicated; computed once."""
         if self._shingle_sets is None:
-            self._shingle_sets = _segment_shingle_sets([s.content for s in self.segments], shingling)
+            contents = [self.segment_content(i) for i in range(self.segment_count)]
+            self._shingle_sets = _segment_shingle_sets(contents, shingling)
         return self._shingle_sets
 
 
@@ -94,21 +127,27 @@ def _segment_shingle_sets(contents: list, shingling: str) -> tuple[np.ndarray, n
 
 def fingerprint(text: str, settings: Settings, signed: bool = True) -> Fingerprint:
     """Normalise, segment and sign a text (`signed=False`: no signatures or band keys, for aligning a source)."""
+    found = layout_of(text, settings)
+    contents = [found.content[a:b] for a, b in found.bounds.tolist()]
+    sigs = signatures(contents if signed else [], settings)
+    return Fingerprint(layout=found, signatures=sigs, keys=band_keys(sigs, *settings.bands_rows),
+                       _hashes=[content_hash(c) for c in contents])
+
+
+def segment_hashes(layout: Layout) -> list:
+    """Content hash of each segment of a layout (segment document frequencies count documents per hash)."""
+    return [content_hash(layout.content[a:b]) for a, b in layout.bounds.tolist()]
+
+
+def layout_of(text: str, settings: Settings) -> Layout:
+    """Normalise and segment a text into its layout."""
     norm = normalize(text)
     segments: list[Segment] = segment(norm, settings)
-    contents = [s.content for s in segments]
-    lengths = np.array([len(c) for c in contents], dtype=np.int64)
-    ends = np.cumsum(lengths)
-    bounds = np.stack([ends - lengths, ends], axis=1) if len(segments) else np.zeros((0, 2), dtype=np.int64)
-    content_pos = np.concatenate([s.content_offsets for s in segments]) if segments else np.zeros(0, dtype=np.int64)
-    sigs = signatures(contents if signed else [], settings)
-    return Fingerprint(
-        norm=norm,
-        segments=segments,
-        content="".join(contents),
-        content_pos=content_pos,
-        bounds=bounds,
-        signatures=sigs,
-        keys=band_keys(sigs, *settings.bands_rows),
-        hashes=[content_hash(c) for c in contents],
+    positions = np.concatenate([s.content_offsets for s in segments]) if segments else np.zeros(0, dtype=np.int64)
+    return Layout(
+        content="".join(s.content for s in segments),
+        starts=norm.starts[positions].astype(np.int64),
+        ends=norm.ends[positions].astype(np.int64),
+        lengths=np.array([len(s.content) for s in segments], dtype=np.int64),
+        sentences=np.array([s.sentence for s in segments], dtype=np.int64),
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from detector.api import failed_report
+from detector.scan import failed_report
 from detector.batch import BatchScan, scan_documents
 from detector.errors import DatabaseError
 from detector.paths import shown

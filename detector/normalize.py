@@ -75,12 +75,7 @@ def template_traces(text: str) -> list[tuple[int, int, str]]:
 def _fold_characters(text: str) -> NormalizedText:
     """Per-character folding (NFKC, lower case, traditional→simplified, whitespace), vectorised over the text."""
     codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-    table = _fold_table()
-    mapped = codes.copy()
-    in_table = codes < len(table)
-    mapped[in_table] = table[codes[in_table]]
-    for code in np.unique(codes[~in_table]).tolist():  # rare characters beyond the BMP (𝐀, emoji, ext. CJK)
-        mapped[codes == code] = _table_entry(chr(code))
+    mapped = _looked_up(_FOLDS, codes, _table_entry)
     if not (mapped == _EXPAND).any():
         keep = mapped != _DELETE
         positions = np.nonzero(keep)[0].astype(np.int64)
@@ -147,16 +142,21 @@ def _fold_once(char: str) -> str:
     return folded
 
 
-@functools.lru_cache(maxsize=1)
-def _fold_table() -> np.ndarray:
-    """Fold result for every BMP code point: a code point, _DELETE, or _EXPAND (built once per process, ~30 ms)."""
-    table = np.arange(0x10000, dtype=np.uint32)
-    for code in range(0x10000):
-        char = chr(code)
-        if 0xD800 <= code <= 0xDFFF:
-            continue
-        table[code] = _table_entry(char)
-    return table
+_UNKNOWN = 0xFFFFFFFE  # not worked out yet: tables are filled character by character as texts bring them
+_FOLDS = np.full(0x110000, _UNKNOWN, dtype=np.uint32)  # fold result per code point (see _table_entry)
+_CONTENT = np.full(0x110000, _UNKNOWN, dtype=np.uint32)  # 1: carries content, 0: punctuation or a break
+
+
+def _looked_up(table: np.ndarray, codes: np.ndarray, entry) -> np.ndarray:
+    """table[codes], first working out `entry(char)` for the code points no earlier text brought.
+
+    Filling the tables lazily costs a few milliseconds for a new text's characters, where building
+    them for every code point cost ~0.3 s at the start of every process.
+    """
+    found = table[codes]
+    for code in np.unique(codes[found == _UNKNOWN]).tolist():
+        table[code] = entry(chr(code))
+    return table[codes] if (found == _UNKNOWN).any() else found
 
 
 def _table_entry(char: str) -> int:
@@ -187,16 +187,8 @@ def _traditional_to_simplified() -> dict:
 def content_mask(text: str) -> np.ndarray:
     """True for the characters that carry content (letters, digits, CJK, tokens), False for punctuation and breaks."""
     codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-    table = _content_table()
-    mask = np.ones(len(codes), dtype=bool)
-    small = codes < len(table)
-    mask[small] = table[codes[small]]
-    return mask
+    return _looked_up(_CONTENT, codes, _carries_content).astype(bool)
 
 
-@functools.lru_cache(maxsize=1)
-def _content_table() -> np.ndarray:
-    table = np.array([chr(c).isalnum() for c in range(0x10000)], dtype=bool)
-    for token in TOKENS:
-        table[ord(token)] = True
-    return table
+def _carries_content(char: str) -> int:
+    return int(char.isalnum() or char in TOKENS)

@@ -11,18 +11,14 @@ from pathlib import Path
 
 from detector import __version__
 from detector.errors import InputError
-from detector.fingerprint import fingerprint
+from detector.index import index_entries
 from detector.ingest import find_input_files, read_document
 from detector.ingest.manifest import as_manifest
-from detector.locking import writer_lock
 from detector.metadata import GivenMeta, complete
 from detector.model import DocumentMeta
-from detector.normalize import normalize
 from detector.paths import resolved, shown
-from detector.segment import segment
 from detector.settings import DEFAULT, NORMALISER_VERSION, Settings
-from detector.sign import content_hash
-from detector.store import SqliteStore
+from detector.store import Store, open_store
 
 log = logging.getLogger("chachong.rebuild")
 
@@ -76,7 +72,7 @@ def rebuild(db_path, archive, manifest=None, *, full: bool = False, keep_missing
     """Bring the corpus at `db_path` in line with the files under `archive`.
 
     Atomic: files are read and fingerprinted first, then everything is written in ONE SQLite write
-    transaction (WAL mode). Scans read inside their own read transaction (SqliteStore.snapshot), so they
+    transaction (the store's writing()). Scans read inside their own read state (the store's reading()), so they
     see the index before the commit or after it, never a mix; a rebuild killed before the commit leaves
     only uncommitted WAL frames, which SQLite discards, and the next run does the whole job again.
     Locked: raises IndexLocked at once when another writer holds the index (detector.locking).
@@ -84,14 +80,14 @@ def rebuild(db_path, archive, manifest=None, *, full: bool = False, keep_missing
     without it the stored ones are kept.
     """
     started = time.perf_counter()
-    with writer_lock(db_path, "rebuild"):
-        log.info("lock: holding %s", f"{db_path}.lock")
-        store = SqliteStore(db_path, create=True)
-        try:
+    store = open_store(db_path, create=True)
+    try:
+        with store.writer_lock("rebuild"):
+            log.info("lock: holding the writer lock of %s", store.location)
             job = _Rebuild(store, Path(archive).resolve(), manifest, keep_missing, encoding, progress)
             summary = job.run(full, settings)
-        finally:
-            store.close()
+    finally:
+        store.close()
     summary.seconds = time.perf_counter() - started
     log.info("done: %s", summary.line())
     return summary
@@ -123,7 +119,7 @@ def stored_settings(stored: dict | None) -> Settings:
 class _Rebuild:
     """One rebuild run: survey → plan → apply (one transaction) → compact, each stage logged with counts and time."""
 
-    def __init__(self, store: SqliteStore, archive: Path, manifest, keep_missing: bool, encoding, progress: bool):
+    def __init__(self, store: Store, archive: Path, manifest, keep_missing: bool, encoding, progress: bool):
         self.store = store
         self.archive = archive
         self.manifest = as_manifest(manifest)
@@ -260,9 +256,8 @@ class _Rebuild:
 
     def _has_work(self, plan: _Plan) -> bool:
         """Anything to write? A run that finds nothing to change does not open a write transaction at all."""
-        unremembered = next(iter(self.store.documents_without_segment_hashes()), None) is not None
         return bool(plan.index or plan.remove or plan.move or self._relabels(plan)
-                    or self._states_to_record(plan) != self.known or unremembered)
+                    or self._states_to_record(plan) != self.known)
 
     def _relabels(self, plan: _Plan) -> list:
         """(doc id, path, meta) of kept documents whose metadata people have since said otherwise (manifest, meta)."""
@@ -282,7 +277,7 @@ class _Rebuild:
         entries = [(state[2], path, self.manifest[resolved(path)]) for path, state in plan.states.items()
                    if resolved(path) in self.manifest]
         if entries and not self.store.given_meta_unchanged(entries, "manifest"):
-            with self.store.transaction():
+            with self.store.writing():
                 self.store.remember_given_meta(entries, "manifest")
 
     # ---------------------------------------------------------------- apply: one transaction
@@ -290,18 +285,13 @@ class _Rebuild:
     # ---------------------------------------------------------------- prepare: no write lock on the database
 
     def _prepare(self, plan: _Plan) -> list:
-        """(document, band keys, segment hashes) of everything to insert, read and fingerprinted before the write
-        transaction so that it stays short (scans recording their results wait for it)."""
-        self._remember_missing_segment_hashes()
+        """IndexEntry of everything to insert, read and fingerprinted (on every core) before the write transaction
+        so that it stays short (scans recording their results wait for it)."""
         kept = [self.store.document(doc_id) for doc_id, _ in plan.keep] if self.summary.full else []
         docs = [doc for doc in map(self._read, self._bar(plan.index)) if doc is not None] + kept
-        entries = [self._entry(doc) for doc in docs]
+        entries = index_entries(docs, self.settings)
         self._prepared = len(entries)
         return entries
-
-    def _entry(self, doc) -> tuple:
-        fp = fingerprint(doc.text, self.settings)
-        return doc, fp.keys, fp.hashes
 
     def _read(self, path: str):
         """The document at `path`, its metadata as people gave it (manifest, meta, add), the rest inferred as `add` does."""
@@ -316,26 +306,16 @@ class _Rebuild:
                     bucket.remove(path)
             return None
 
-    def _remember_missing_segment_hashes(self) -> None:
-        """Documents added by `add` (or by older versions) get their segment hashes remembered: a cache, so its own
-        short transaction."""
-        if self.summary.full:
-            return
-        missing = [(sha, self._segment_hashes(text)) for sha, text in self.store.documents_without_segment_hashes()]
-        if missing:
-            with self.store.transaction():
-                self.store.remember_segment_hashes(missing)
-
     # ---------------------------------------------------------------- apply: one write transaction
 
     def _apply(self, plan: _Plan, entries: list) -> None:
         relabels = self._relabels(plan)
-        with self.store.transaction():
+        with self.store.writing():
             self._clear_or_remove(plan)
             for doc_id, _, new in plan.move:
                 self.store.move_document(doc_id, new)
             for i in range(0, len(entries), BATCH_DOCUMENTS):
-                self._insert(entries[i : i + BATCH_DOCUMENTS])
+                self.store.insert_documents(entries[i : i + BATCH_DOCUMENTS])
             for doc_id, path, meta in relabels:
                 self.store.update_meta(doc_id, meta)
             self.summary.relabelled = [path for _, path, _ in relabels]
@@ -349,19 +329,10 @@ class _Rebuild:
         elif plan.remove:
             self.store.delete_documents([doc_id for doc_id, _ in plan.remove])
 
-    def _insert(self, entries: list) -> None:
-        self.store.insert_documents(entries)
-        self.store.remember_segment_hashes((doc.sha256, hashes) for doc, _, hashes in entries)
-
     def _recount(self) -> None:
-        """segment_df from scratch: the remembered hashes of every stored document, computed first where missing."""
-        missing = [(sha, self._segment_hashes(text)) for sha, text in self.store.documents_without_segment_hashes()]
-        self.store.remember_segment_hashes(missing)
+        """segment_df and the hot band keys from scratch, from every stored document's layout."""
         rows = self.store.recount_segment_df()
-        log.info("statistics: %d segment hashes recounted (%d documents hashed from their text)", rows, len(missing))
-
-    def _segment_hashes(self, text: str) -> list:
-        return [content_hash(s.content) for s in segment(normalize(text), self.settings)]
+        log.info("statistics: %d segment hashes recounted", rows)
 
     def _states_to_record(self, plan: _Plan) -> dict:
         failed = {path for path, _ in self.summary.failed}

@@ -8,9 +8,10 @@ from functools import cached_property
 from detector.errors import SettingsError
 
 # Version of what turns text into index keys (normaliser, segmenter, band-key layout): an index built by
-# another version must be rebuilt (`chachong rebuild --full`). 2: …-style punctuation kept, 31-bit band keys.
-# 3: a piece with no punctuation to cut at is cut into equal runs of at most max_segment_chars.
-NORMALISER_VERSION = 3
+# another version must be rebuilt (`chachong rebuild --full`). 2: …-style punctuation kept, 31-bit band keys;
+# 3: a piece with no punctuation to cut at is cut into equal runs of at most max_segment_chars;
+# 4: every document stores its segment layout (scans no longer re-normalise sources).
+NORMALISER_VERSION = 4
 KEY_BITS = 31  # band keys fit SQLite's 4-byte integers; a chance collision only adds a candidate that is verified
 SHINGLINGS = ("char2", "char3", "jieba")
 MIN_YEAR, MAX_YEAR = 1949, 2100  # years a report can be for (manifest rows and --year outside are refused)
@@ -43,7 +44,8 @@ class Settings:
     formula_max_chars: int = 48  # a passage this short (one segment) can be a formula
     formula_min_docs: int = 3  # ... when it occurs in at least this many corpus documents
     hot_key_postings: int = 200  # a band key with more postings (boilerplate) gives only a sample of this many
-    max_candidate_documents: int = 150  # source documents aligned in full per submission
+    max_verified_candidates: int = 1000  # documents sharing band keys whose colliding segments are verified ...
+    max_candidate_documents: int = 150  # ... and of those that really match, the strongest aligned in full
     max_file_bytes: int = 50 * 1024 * 1024  # larger files are refused (raise with --max-file-mb)
     formulae_file: str | None = None  # curated official formulae; None: corpus/formulae.txt
     ocr: bool = False  # read scanned PDFs (no text layer) with tesseract
@@ -61,6 +63,7 @@ class Settings:
         self._check(0 < self.verify_dice <= 1, "verify_dice must be in (0, 1]")
         self._check(self.min_segment_chars < self.max_segment_chars, "min_segment_chars must be below max_segment_chars")
         self._check(self.max_candidate_documents >= 1, "max_candidate_documents must be at least 1")
+        self._check(self.max_verified_candidates >= 1, "max_verified_candidates must be at least 1")
         self._check(self.max_file_bytes > 0, "max_file_bytes must be positive")
         self._check(self.template_min_owners >= 1, "template_min_owners must be at least 1")
         self._check(0 < self.carrier_min_overlap <= 1, "carrier_min_overlap must be in (0, 1]")
@@ -104,13 +107,18 @@ _BANDS_ROWS: dict = {}
 
 
 def optimal_bands_rows(threshold: float, num_perm: int, weights: tuple) -> tuple[int, int]:
-    """datasketch's band/row choice, remembered: it integrates numerically (~1 s), so it is worked out once
-    per process, or taken from an index that recorded it (remember_bands_rows)."""
+    """datasketch's band/row choice: shipped for the usual settings, else integrated numerically by datasketch
+    (~1 s, once per process), or taken from an index that recorded it (remember_bands_rows)."""
     key = (threshold, num_perm, tuple(weights))
     if key not in _BANDS_ROWS:
-        from datasketch.lsh import _optimal_param
+        from detector.sign import shipped_params
 
-        _BANDS_ROWS[key] = tuple(_optimal_param(threshold, num_perm, *weights))
+        shipped = shipped_params()["bands_rows"].get(f"{threshold}/{num_perm}/{weights[0]}/{weights[1]}")
+        if shipped is None:
+            from datasketch.lsh import _optimal_param
+
+            shipped = _optimal_param(threshold, num_perm, *weights)
+        _BANDS_ROWS[key] = tuple(shipped)
     return _BANDS_ROWS[key]
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
+from pathlib import Path
 
 import numpy as np
 
@@ -116,11 +118,20 @@ def _fmix32(h: np.ndarray) -> np.ndarray:
 
 @functools.lru_cache(maxsize=8)
 def _permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """datasketch's own affine32 permutation parameters for (num_perm, seed)."""
+    """datasketch's own affine32 permutation parameters for (num_perm, seed): from the shipped table, else from datasketch."""
+    shipped = shipped_params()["permutations"].get(f"{num_perm}/{seed}")
+    if shipped:
+        return np.array(shipped["a"], dtype=np.uint32), np.array(shipped["b"], dtype=np.uint32)
     from datasketch import MinHash
 
     a, b = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
     return a.astype(np.uint32), b.astype(np.uint32)
+
+
+@functools.lru_cache(maxsize=1)
+def shipped_params() -> dict:
+    """The MinHash permutations and LSH band/row splits shipped in detector/minhash_params.json (no scipy at run time)."""
+    return json.loads((Path(__file__).parent / "minhash_params.json").read_text(encoding="utf-8"))
 
 
 def _jieba_words(content: str) -> list[str]:

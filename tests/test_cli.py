@@ -142,10 +142,10 @@ def test_scan_metadata_options_tell_self_reuse_from_copying(runner, tmp_path, pl
 
 
 def test_ocr_option_reaches_the_pdf_reader(runner, tmp_path, db, monkeypatch):
-    import detector.ingest as ingest
+    import detector.ingest.pdf as pdf_reader
 
     seen = []
-    monkeypatch.setattr(ingest, "read_pdf", lambda path, data, ocr=False: seen.append(ocr) or "加强理论学习，提高政治站位。" * 5)
+    monkeypatch.setattr(pdf_reader, "read_pdf", lambda path, data, ocr=False: seen.append(ocr) or "加强理论学习，提高政治站位。" * 5)
     (tmp_path / "scan.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
     assert runner.invoke(cli, ["scan", str(tmp_path / "scan.pdf"), "--db", str(db), "--ocr"]).exit_code == 0
     assert runner.invoke(cli, ["scan", str(tmp_path / "scan.pdf"), "--db", str(db)]).exit_code == 0

@@ -17,7 +17,7 @@ from detector import api
 from detector.cli import ExitCode, cli
 from detector.ingest import find_input_files, read_document
 from detector.paths import shown
-from detector.store import SqliteStore
+from detector.store.sqlite import SqliteStore
 from planting import SAMPLE
 
 GBK_NAME = os.fsdecode(b"\xb2\xe2\xca\xd4.txt")  # 测试.txt in GBK: not UTF-8

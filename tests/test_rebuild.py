@@ -23,7 +23,7 @@ from detector.cli import ExitCode, cli
 from detector.errors import IndexLocked
 from detector.fingerprint import fingerprint
 from detector.locking import writer_lock
-from detector.store import SqliteStore
+from detector.store.sqlite import SqliteStore
 from planting import BASE, SAMPLE, SOURCE
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -81,7 +81,7 @@ class Chachong:
 
     def forget_sources(self) -> None:
         """Empty the corpus's cache of source fingerprints (a scan then pays for every source it aligns)."""
-        self.corpus._fingerprints.clear()
+        self.corpus._sources.clear()
 
     def close(self) -> None:
         if self.corpus is not None:

@@ -8,21 +8,34 @@ import os
 from pathlib import Path
 
 from detector.errors import EmptyDocument, EncryptedFile, FileTooLarge, InputError, UnsupportedFormat, WrongFileType
-from detector.ingest.doc import read_doc
-from detector.ingest.docx import read_docx
-from detector.ingest.pdf import read_pdf
 from detector.ingest.sniff import KIND_NAMES, SUFFIX_FOR_KIND, sniff_kind
 from detector.ingest.text import decode_text
 from detector.model import Document, DocumentMeta
 from detector.settings import DEFAULT, Settings
 
 TEXT_SUFFIXES = {".txt", ".text", ".md", ""}
-# suffix -> (the kind sniff_kind must see in its bytes, reader(path, data, ocr=...) -> text)
-BINARY_READERS = {
-    ".docx": ("zip", lambda path, data, ocr: read_docx(path, data)),
-    ".pdf": ("pdf", lambda path, data, ocr: read_pdf(path, data, ocr=ocr)),
-    ".doc": ("ole", lambda path, data, ocr: read_doc(path, data)),
-}
+
+
+def _read_docx(path, data, ocr):
+    from detector.ingest.docx import read_docx  # readers are imported when a file of their kind comes
+
+    return read_docx(path, data)
+
+
+def _read_pdf(path, data, ocr):
+    from detector.ingest.pdf import read_pdf
+
+    return read_pdf(path, data, ocr=ocr)
+
+
+def _read_doc(path, data, ocr):
+    from detector.ingest.doc import read_doc
+
+    return read_doc(path, data)
+
+
+# suffix -> (the kind sniff_kind must see in its bytes, reader(path, data, ocr) -> text)
+BINARY_READERS = {".docx": ("zip", _read_docx), ".pdf": ("pdf", _read_pdf), ".doc": ("ole", _read_doc)}
 SUPPORTED_SUFFIXES = sorted((TEXT_SUFFIXES - {""}) | set(BINARY_READERS))
 _NO_TEXT = "the file holds no text (empty or whitespace only); nothing to compare"
 

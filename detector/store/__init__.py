@@ -1,5 +1,26 @@
-"""Where the corpus lives. The matching code calls only the methods of SqliteStore; another backend would offer the same ones."""
+"""Where the corpus lives: `open_store(target)` picks the backend (a path: SQLite; redis://…: a Redis Cluster) behind the Store interface."""
 
-from detector.store.sqlite import SqliteStore
+from __future__ import annotations
 
-__all__ = ["SqliteStore"]
+from detector.store.base import IndexEntry, Postings, Store
+
+__all__ = ["IndexEntry", "Postings", "Store", "open_store", "memory_store"]
+
+
+def open_store(target, create: bool = False) -> Store:
+    """The store named by `target` (what the user gives as --db)."""
+    target = str(target)
+    if target.startswith(("redis://", "rediss://")):
+        from detector.store.redis import RedisStore
+
+        return RedisStore(target, create=create)
+    from detector.store.sqlite import SqliteStore
+
+    return SqliteStore(target, create=create)
+
+
+def memory_store(first_id: int = 1) -> Store:
+    """An empty store in memory (a two-file comparison, a batch's own submissions); ids start at `first_id`."""
+    from detector.store.memory import MemoryStore
+
+    return MemoryStore(first_id)

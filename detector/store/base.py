@@ -88,6 +88,12 @@ class Store(Protocol):
     def source_ref(self, doc_id: int) -> SourceRef: ...
     def update_meta(self, doc_id: int, meta: DocumentMeta) -> None: ...  # inside writing()
     def move_document(self, doc_id: int, path: str) -> None: ...  # inside writing()
+    def set_document_meta(self, doc_id: int, meta: DocumentMeta) -> None: ...  # inside writing(); keeps `inferred`
+
+    # --- metadata people gave (meta, manifests, add's options): data that outlives the document rows ---
+    def remember_given_meta(self, entries, origin: str) -> int: ...  # (sha256, path, DocumentMeta) entries; inside writing()
+    def given_meta_unchanged(self, entries, origin: str) -> bool: ...
+    def given_meta_rows(self, shas=None, paths=None) -> list[tuple]: ...  # (sha256, path, field, value, seq), oldest first
 
     # --- the index, as the scan reads it ---
     def postings(self, keys: list[int], cap: int) -> Postings: ...
@@ -105,3 +111,8 @@ class Store(Protocol):
     def compact(self) -> dict: ...
     def stats(self) -> dict: ...
     def index_problems(self) -> list[str]: ...  # empty when the index is intact
+
+    # --- scan history ---
+    def record_scan(self, scan: dict, reports: list[dict]) -> int: ...
+    def scans(self) -> list[dict]: ...  # newest first
+    def scan_record(self, scan_id: int): ...  # (scan, [report rows]) or None

@@ -1,4 +1,4 @@
-"""The corpus in SQLite: documents with their original text, LSH band postings, segment document frequencies, build settings."""
+"""The corpus in SQLite (the default backend): documents with their original text and layout, LSH band postings, segment document frequencies, build settings."""
 
 from __future__ import annotations
 
@@ -12,10 +12,14 @@ import numpy as np
 import sqlite_utils
 
 from detector.errors import DatabaseError, SettingsMismatch
+from detector.fingerprint import segment_hashes
+from detector.layout import decode as decode_layout
+from detector.layout import encode as encode_layout
 from detector.model import Document, DocumentMeta, SourceRef
 from detector.paths import from_sql, to_sql
+from detector.store.base import Postings
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: documents.layout, hot_keys; content_segments gone (hashes come from the layouts)
 APPLICATION_ID = 0x43484348  # "CHCH": marks a file as a chachong database
 
 _SCHEMA = """
@@ -27,6 +31,7 @@ CREATE TABLE IF NOT EXISTS documents (
     encoding TEXT,
     format TEXT,
     text BLOB NOT NULL,  -- zlib-compressed UTF-8 of the original text (see _pack_text)
+    layout BLOB,  -- the segment layout the aligner needs (detector/layout.py), so scans never re-normalise
     chars INTEGER NOT NULL,
     author TEXT, unit TEXT, year INTEGER, meeting TEXT, team INTEGER,
     inferred TEXT,
@@ -40,6 +45,10 @@ CREATE TABLE IF NOT EXISTS postings (
     PRIMARY KEY (key, segment)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS documents_first_segment ON documents (first_segment);
+CREATE TABLE IF NOT EXISTS hot_keys (  -- band keys with more than HOT_KEY_POSTINGS postings, counted by the last recount
+    key INTEGER PRIMARY KEY,
+    postings INTEGER NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS segment_df (
     hash INTEGER PRIMARY KEY,
     docs INTEGER NOT NULL
@@ -49,10 +58,6 @@ CREATE TABLE IF NOT EXISTS files (
     size INTEGER NOT NULL,
     mtime_ns INTEGER NOT NULL,
     sha256 TEXT NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS content_segments (
-    sha256 TEXT PRIMARY KEY,
-    hashes BLOB NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS given_meta (
     sha256 TEXT NOT NULL,  -- the content and the path the statement was made about
@@ -95,13 +100,15 @@ CREATE TABLE IF NOT EXISTS scan_reports (
 """
 
 _META_COLUMNS = ("author", "unit", "year", "meeting", "team")
+HOT_KEY_POSTINGS = 64  # the recount lists keys with more postings than this (their counts weigh them by rarity)
+HOT_KEY_COUNT_CAP = 5000  # a hot key the recount has not listed yet is counted up to this many postings
 
 
 class SqliteStore:
     """Documents and the LSH index in one SQLite file; the matching code talks to it only through these methods."""
 
     def __init__(self, path, create: bool = False):
-        self.path = str(path)
+        self.path = self.location = str(path)
         if self.path != ":memory:" and not create and not Path(self.path).exists():
             raise DatabaseError(f"{self.path}: no such database; create one with `chachong add PATH... --db {self.path}`")
         try:
@@ -109,11 +116,21 @@ class SqliteStore:
             self._configure()
             self._check_application()
             self.conn.executescript(_SCHEMA)
+            self.db = sqlite_utils.Database(self.conn)
+            self._migrate()
             self._keep_older_corrections()
         except sqlite3.DatabaseError as err:
             raise DatabaseError(f"{self.path}: not a usable chachong database ({err}); check the --db path") from None
-        self.db = sqlite_utils.Database(self.conn)
         self._segment_starts = None
+        self._cached: dict = {}
+
+    def _migrate(self) -> None:
+        """Bring the tables of an index written by an older chachong to this schema (its documents then need
+        `rebuild`, which the index signature's version asks for)."""
+        if "layout" not in self.db["documents"].columns_dict:
+            self.db["documents"].add_column("layout", bytes)
+        if "content_segments" in self.db.table_names():
+            self.db["content_segments"].drop()
 
     def _configure(self) -> None:
         for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=60000", "cache_size=-262144", "temp_store=MEMORY"):
@@ -153,29 +170,41 @@ class SqliteStore:
             (key, json.dumps(value, ensure_ascii=False)),
         )
 
-    # --- transactions ---
+    # --- consistency ---
     def transaction(self):
         return _Transaction(self.conn)
+
+    def writing(self):
+        """One SQLite write transaction: all of the block's changes or none."""
+        return _Transaction(self.conn)
+
+    def reading(self):
+        """One read transaction (WAL): the block sees one committed index, even while a writer commits."""
+        return _Snapshot(self)
+
+    def writer_lock(self, command: str):
+        from detector.locking import writer_lock
+
+        return writer_lock(self.path, command)
 
     # --- documents ---
     def document_id_by_sha(self, sha256: str):
         row = self.conn.execute("SELECT id FROM documents WHERE sha256 = ?", (sha256,)).fetchone()
         return row[0] if row else None
 
-    def insert_document(self, doc: Document, keys: np.ndarray, content_hashes: list) -> int:
-        """Store one document (see insert_documents); call inside a transaction."""
-        return self.insert_documents([(doc, keys, content_hashes)])[0]
-
     def insert_documents(self, entries: list) -> list[int]:
-        """Store (document, band keys, segment hashes) entries; call inside a transaction.
+        """Store IndexEntry items (document, layout, band keys, segment hashes); call inside writing().
 
         Postings of the whole batch are written in key order: B-tree pages fill sequentially,
         which is faster and leaves the index smaller than inserting document by document.
+        Segments are numbered contiguously inside this file (first_segment + index): SQLite's own
+        bookkeeping, translated to (document, segment index) pairs by postings().
         """
         first = self._next_segment_id()
         ids, key_blocks, segment_blocks, hash_counts = [], [], [], {}
-        for doc, keys, hashes in entries:
-            ids.append(self._insert_document_row(doc, first, len(keys)))
+        for entry in entries:
+            doc, keys, hashes = entry.document, entry.keys, entry.hashes
+            ids.append(self._insert_document_row(doc, encode_layout(entry.layout, doc.text), first, len(keys)))
             key_blocks.append(keys.ravel())
             segment_blocks.append(np.repeat(np.arange(first, first + len(keys), dtype=np.int64), keys.shape[1]))
             for h in set(hashes):
@@ -188,32 +217,19 @@ class SqliteStore:
             rows = zip(keys[order].tolist(), segments[order].tolist())
             self.conn.executemany("INSERT OR IGNORE INTO postings (key, segment) VALUES (?, ?)", rows)
         self._count_segments(hash_counts, +1)
-        self._segment_starts = None
+        self._forget()
         return ids
 
-    def _insert_document_row(self, doc: Document, first_segment: int, segment_count: int) -> int:
+    def _insert_document_row(self, doc: Document, layout: bytes, first_segment: int, segment_count: int) -> int:
         meta = doc.meta
         cursor = self.conn.execute(
-            "INSERT INTO documents (path, sha256, encoding, format, text, chars, author, unit, year, meeting, team,"
-            " inferred, first_segment, segment_count, added_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (to_sql(doc.path), doc.sha256, doc.encoding, doc.format, _pack_text(doc.text), doc.chars, meta.author, meta.unit, meta.year,
+            "INSERT INTO documents (path, sha256, encoding, format, text, layout, chars, author, unit, year, meeting, team,"
+            " inferred, first_segment, segment_count, added_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (to_sql(doc.path), doc.sha256, doc.encoding, doc.format, _pack_text(doc.text), layout, doc.chars, meta.author, meta.unit, meta.year,
              meta.meeting, None if meta.team is None else int(meta.team), json.dumps(list(meta.inferred)),
              first_segment, segment_count, _now()),
         )
         return cursor.lastrowid
-
-    def delete_document(self, doc_id: int) -> None:
-        """Remove a document and everything indexed for it; call inside a transaction."""
-        row = self.conn.execute("SELECT first_segment, segment_count, text FROM documents WHERE id = ?", (doc_id,)).fetchone()
-        if row is None:
-            return
-        first, count, _ = row
-        self.conn.execute("DELETE FROM postings WHERE segment >= ? AND segment < ?", (first, first + count))
-        self.conn.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
-        self._segment_starts = None
-
-    def uncount_segments(self, content_hashes) -> None:
-        self._count_segments({h: 1 for h in set(content_hashes)}, -1)
 
     def _count_segments(self, counts: dict, sign: int) -> None:
         """Add (sign=+1) or subtract (sign=-1) documents per segment hash."""
@@ -270,21 +286,63 @@ class SqliteStore:
         return self.conn.execute("SELECT count(*) FROM documents").fetchone()[0]
 
     # --- index queries ---
-    def postings(self, keys, cap: int) -> tuple[dict, dict]:
-        """(key → segment ids, key → number of postings); a hot key (more than `cap` postings:
-        boilerplate) gives only a sample of `cap` segment ids."""
-        counts = dict(self._batched("SELECT key, count(*) FROM postings WHERE key IN ({}) GROUP BY key", keys))
-        found: dict = {}
-        cold = [k for k, n in counts.items() if n <= cap]
-        for key, seg in self._batched("SELECT key, segment FROM postings WHERE key IN ({})", cold):
-            found.setdefault(key, []).append(seg)
-        for key in (k for k, n in counts.items() if n > cap):
-            found[key] = [r[0] for r in self.conn.execute("SELECT segment FROM postings WHERE key = ? LIMIT ?", (key, cap))]
-        return found, counts
+    def postings(self, keys, cap: int) -> Postings:
+        """(document, segment) pairs of each band key: all of them for a cold key, `cap` for a hot one (boilerplate).
+
+        No counting over the postings: each key's rows are read with LIMIT cap + 1 inside SQLite; a key that
+        fills them is hot, and its count comes from hot_keys (the last recount) or a count capped at
+        HOT_KEY_COUNT_CAP rows.
+        """
+        found, counts = {}, {}
+        sql = ("SELECT q.value, (SELECT group_concat(segment) FROM (SELECT segment FROM postings WHERE key = q.value"
+               f" LIMIT {int(cap) + 1})) FROM json_each(?) AS q")
+        hot = []
+        for key, segments in self.conn.execute(sql, (json.dumps(list(keys)),)):
+            if segments is None:
+                continue
+            ids = np.array(segments.split(","), dtype=np.int64)
+            if len(ids) > cap:
+                hot.append(key)
+                ids = ids[:cap]
+            found[key], counts[key] = ids, len(ids)
+        counts.update(self._hot_counts(hot))
+        return Postings(pairs=self._as_pairs(found), counts=counts)
+
+    def _hot_counts(self, keys: list) -> dict:
+        known = dict(self._batched("SELECT key, postings FROM hot_keys WHERE key IN ({})", keys))
+        for key in (k for k in keys if k not in known):
+            known[key] = self.conn.execute("SELECT count(*) FROM (SELECT 1 FROM postings WHERE key = ? LIMIT ?)",
+                                           (key, HOT_KEY_COUNT_CAP)).fetchone()[0]
+        return known
+
+    def _as_pairs(self, found: dict) -> dict:
+        """key → global segment ids becomes key → (n, 2) array of (document id, segment index)."""
+        if not found:
+            return {}
+        segments = np.concatenate(list(found.values()))
+        owners, indices = self.segment_owner(segments)
+        pairs = np.stack([owners, indices], axis=1)
+        ends = np.cumsum([len(v) for v in found.values()])
+        return dict(zip(found, np.split(pairs, ends[:-1])))
 
     def segment_total(self) -> int:
-        """Segments in the index (for weighting band keys by rarity)."""
-        return self.conn.execute("SELECT coalesce(sum(segment_count), 0) FROM documents").fetchone()[0]
+        """Segments in the index (for weighting band keys by rarity); counted once per committed state."""
+        if "segment_total" not in self._cached:
+            self._cached["segment_total"] = self.conn.execute("SELECT coalesce(sum(segment_count), 0) FROM documents").fetchone()[0]
+        return self._cached["segment_total"]
+
+    def layouts(self, doc_ids) -> dict:
+        """id → (Document, Layout) of stored documents, from the stored layouts (nothing re-normalised)."""
+        rows = self._batched("SELECT id, path, sha256, encoding, format, text, author, unit, year, meeting, team, inferred,"
+                             " layout FROM documents WHERE id IN ({})", list(doc_ids))
+        found = {}
+        for row in rows:
+            doc = _row_to_document(row[:12])
+            if row[12] is None:
+                raise DatabaseError(f"{self.path}: the index was written by an older chachong; "
+                                    "rebuild it with `chachong rebuild --full`")
+            found[doc.id] = (doc, decode_layout(row[12], doc.text))
+        return found
 
     def _batched(self, sql: str, values):
         """Run `sql` with its IN (…) list filled by `values`, 900 at a time; yields the rows."""
@@ -315,7 +373,7 @@ class SqliteStore:
         return {"documents": docs, "characters": chars, "segments": segments, "postings": postings,
                 "database_bytes": size, "settings": self.meta().get("index")}
 
-    # --- rebuild support: archive files seen, remembered segment hashes, bulk changes, recount, compaction ---
+    # --- rebuild support: archive files seen, bulk changes, recount, compaction ---
     def snapshot(self):
         """A read transaction: the queries inside see one committed index, even while a rebuild commits (WAL)."""
         return _Snapshot(self)
@@ -326,8 +384,13 @@ class SqliteStore:
         changed = getattr(self, "_data_version", version) != version
         self._data_version = version
         if changed:
-            self._segment_starts = None
+            self._forget()
         return changed
+
+    def _forget(self) -> None:
+        """Drop what was cached from the index (it changed)."""
+        self._segment_starts = None
+        self._cached = {}
 
     def set_meta(self, key: str, value) -> None:
         self._set_meta(key, value)
@@ -356,10 +419,13 @@ class SqliteStore:
         self.conn.execute("UPDATE documents SET path = ? WHERE id = ?", (to_sql(path), doc_id))
 
     def delete_documents(self, doc_ids) -> None:
-        """Remove documents and their postings in one pass over the postings; call inside a transaction.
-
-        segment_df is not touched: a rebuild recounts it from scratch afterwards (recount_segment_df).
-        """
+        """Remove documents, their postings (in one pass over the postings) and their segment counts; call inside writing()."""
+        doc_ids = list(doc_ids)
+        hash_counts: dict = {}
+        for _, layout in self.layouts(doc_ids).values():
+            for h in set(segment_hashes(layout)):
+                hash_counts[h] = hash_counts.get(h, 0) + 1
+        self._count_segments(hash_counts, -1)
         ranges = list(self._batched("SELECT first_segment, segment_count FROM documents WHERE id IN ({})", doc_ids))
         self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS doomed_segments (segment INTEGER PRIMARY KEY)")
         self.conn.execute("DELETE FROM doomed_segments")
@@ -368,33 +434,28 @@ class SqliteStore:
         self.conn.execute("DELETE FROM postings WHERE segment IN (SELECT segment FROM doomed_segments)")
         for _ in self._batched("DELETE FROM documents WHERE id IN ({})", doc_ids):
             pass
-        self._segment_starts = None
+        self._forget()
 
     def clear_index(self) -> None:
         """Empty documents, postings and statistics (a full rebuild starts here); call inside a transaction."""
-        for table in ("postings", "segment_df", "documents", "content_segments"):
+        for table in ("postings", "segment_df", "documents", "hot_keys"):
             self.conn.execute(f"DELETE FROM {table}")
-        self._segment_starts = None
-
-    def remember_segment_hashes(self, entries) -> None:
-        """Keep each content's distinct segment hashes ((sha256, hashes) pairs) for recounting without re-reading texts."""
-        rows = ((sha, np.unique(np.asarray(hashes, dtype=np.int64)).tobytes()) for sha, hashes in entries)
-        self.conn.executemany("INSERT OR REPLACE INTO content_segments (sha256, hashes) VALUES (?, ?)", rows)
-
-    def documents_without_segment_hashes(self):
-        """(sha256, text) of stored documents whose segment hashes are not remembered (added by `add`, or older DBs)."""
-        rows = self.conn.execute(
-            "SELECT sha256, text FROM documents WHERE sha256 NOT IN (SELECT sha256 FROM content_segments)")
-        return ((sha, _unpack_text(packed)) for sha, packed in rows)
+        self._forget()
 
     def recount_segment_df(self) -> int:
-        """Recount segment document frequencies from scratch from the stored documents' segment hashes; returns the rows."""
-        self.conn.execute("DELETE FROM content_segments WHERE sha256 NOT IN (SELECT sha256 FROM documents)")
-        blobs = [np.frombuffer(b, dtype=np.int64) for (b,) in
-                 self.conn.execute("SELECT c.hashes FROM content_segments c JOIN documents d ON d.sha256 = c.sha256")]
+        """Recount segment document frequencies and the hot band keys from scratch; returns the segment_df rows.
+
+        Segment hashes come from each document's stored layout, so no text is normalised again.
+        """
+        blobs = [np.unique(np.array(segment_hashes(decode_layout(blob, _unpack_text(packed))), dtype=np.int64))
+                 for packed, blob in self.conn.execute("SELECT text, layout FROM documents WHERE layout IS NOT NULL")]
         hashes, counts = np.unique(np.concatenate(blobs) if blobs else np.zeros(0, np.int64), return_counts=True)
         self.conn.execute("DELETE FROM segment_df")
         self.conn.executemany("INSERT INTO segment_df (hash, docs) VALUES (?, ?)", zip(hashes.tolist(), counts.tolist()))
+        self.conn.execute("DELETE FROM hot_keys")
+        self.conn.execute("INSERT INTO hot_keys (key, postings) SELECT key, count(*) FROM postings GROUP BY key"
+                          " HAVING count(*) > ?", (HOT_KEY_POSTINGS,))
+        self._forget()
         return len(hashes)
 
     def compact(self, vacuum_above: float = 0.25) -> dict:

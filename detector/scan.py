@@ -1,0 +1,171 @@
+"""Scan one submission against a corpus in named, timed stages: fingerprint → candidates → verify → align → classify → measure."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+from detector import align, metadata, quotes
+from detector.classify import Context, judge
+from detector.corpus import Corpus
+from detector.fingerprint import Fingerprint, fingerprint
+from detector.measure import measure, rank_sources, section_measures
+from detector.model import Document, DocumentMeta, Passage, Report, TemplateTrace
+from detector.normalize import template_traces
+from detector.sections import find_sections
+
+STAGES = ("fingerprint", "candidates", "verify", "align", "classify", "measure")
+
+
+@dataclasses.dataclass
+class Timings:
+    """Seconds spent per stage, summed over the submissions of a run, and how many candidates each stage kept."""
+
+    seconds: dict = dataclasses.field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
+    counts: dict = dataclasses.field(default_factory=lambda: {"submissions": 0, "candidates": 0, "verified": 0, "aligned": 0})
+
+    def run(self, stage: str, work, *args):
+        started = time.perf_counter()
+        try:
+            return work(*args)
+        finally:
+            self.seconds[stage] += time.perf_counter() - started
+
+    def lines(self) -> list[str]:
+        n = max(1, self.counts["submissions"])
+        total = sum(self.seconds.values())
+        rows = [f"{stage:<12}{seconds * 1000 / n:9.1f} ms{seconds / total if total else 0:8.0%}"
+                for stage, seconds in self.seconds.items()]
+        counts = self.counts
+        return rows + [f"{'total':<12}{total * 1000 / n:9.1f} ms per submission ({counts['submissions']} scanned; "
+                       f"per submission {counts['candidates'] / n:.0f} candidates, {counts['verified'] / n:.0f} verified, "
+                       f"{counts['aligned'] / n:.0f} aligned)"]
+
+
+def scan_document(corpus: Corpus, doc: Document, exclude_ids=(), timings: Timings | None = None) -> Report:
+    """Every passage of `doc` found in the corpus, classified, with the measures."""
+    timings = timings or Timings()
+    with corpus.reading():  # one committed state of the index, even while a rebuild commits
+        return _scan(corpus, doc, set(exclude_ids), timings)
+
+
+def _scan(corpus: Corpus, doc: Document, exclude: set, timings: Timings) -> Report:
+    settings = corpus.settings
+    timings.counts["submissions"] += 1
+    sub = timings.run("fingerprint", fingerprint, doc.text, settings)
+    same = corpus.store.document_id_by_sha(doc.sha256)
+    if same is not None:
+        exclude.add(same)  # a corpus document is not its own source
+    doc.meta = _submission_meta(corpus, doc, same)
+    found = timings.run("candidates", _candidates, corpus, sub, exclude)
+    sources = timings.run("verify", _verified, corpus, sub, found)
+    alignments = timings.run("align", _aligned, corpus, sub, sources)
+    timings.counts.update(candidates=timings.counts["candidates"] + len(found),
+                          verified=timings.counts["verified"] + len(sources), aligned=timings.counts["aligned"] + len(sources))
+    citations = quotes.find_citations(doc.text, settings.quotation_max_chars)
+    passages = timings.run("classify", _passages, corpus, doc, sub, alignments, citations)
+    return timings.run("measure", _report, doc, passages, citations)
+
+
+def _candidates(corpus: Corpus, sub: Fingerprint, exclude: set) -> list:
+    """Documents sharing band keys with the submission, best first, at most `max_verified_candidates`."""
+    if not len(sub.keys):
+        return []
+    settings = corpus.settings
+    postings = corpus.store.postings(sorted(set(sub.keys.ravel().tolist())), settings.hot_key_postings)
+    found = align.candidates(sub, postings, corpus.store.segment_total(), exclude)
+    return found[: settings.max_verified_candidates]
+
+
+def _verified(corpus: Corpus, sub: Fingerprint, found: list) -> list:
+    """The candidates whose colliding segments really match, strongest first, at most `max_candidate_documents`."""
+    settings, sub_sets = corpus.settings, {}
+    sources = corpus.sources(c.doc_id for c in found)
+    kept = []
+    for candidate in found:
+        if candidate.doc_id in sources:
+            candidate.evidence = align.verify(candidate, sub, sources[candidate.doc_id][1], settings, sub_sets)
+            if candidate.evidence > 0:
+                kept.append(candidate)
+    kept.sort(key=lambda c: (-c.evidence, -c.score, c.doc_id))
+    return kept[: settings.max_candidate_documents]
+
+
+def _aligned(corpus: Corpus, sub: Fingerprint, kept: list) -> list:
+    alignments = []
+    for candidate in kept:
+        _, src = corpus.source_fingerprint(candidate.doc_id)
+        alignments.extend(align.align_pair(sub, src, candidate.doc_id, corpus.settings))
+    return alignments
+
+
+def _submission_meta(corpus: Corpus, doc: Document, stored_id) -> DocumentMeta:
+    """The submission's metadata: as given, then as stored for the same content, then inferred."""
+    meta = doc.meta
+    if stored_id is not None:
+        stored = corpus.store.document(stored_id).meta
+        meta = dataclasses.replace(stored, **{k: getattr(meta, k) for k in metadata.FIELDS if getattr(meta, k) is not None})
+    return metadata.complete(meta, doc.text, doc.path)
+
+
+def _report(doc: Document, passages: list, citations: list) -> Report:
+    """The measures, sources, sections and template-site traces of a scanned submission."""
+    sections = find_sections(doc.text)
+    traces = [TemplateTrace((start, end), text) for start, end, text in template_traces(doc.text)]
+    return Report(submission=doc, passages=passages,
+                  metrics=measure(doc.text, passages, citations, sections, traces),
+                  sources=rank_sources(doc.text, passages, citations),
+                  sections=section_measures(doc.text, passages, sections, citations),
+                  template_traces=traces)
+
+
+def _passages(corpus: Corpus, doc: Document, sub: Fingerprint, alignments: list, citations=()) -> list[Passage]:
+    context = Context(submission=doc.meta, source=corpus.store.source_ref, citations=list(citations),
+                      segment_df=corpus.store.segment_document_frequency(sub.hashes))
+    passages = []
+    for alignment, others in align.one_source_per_stretch(alignments):
+        verdict = judge(alignment, others, sub, context, corpus.settings)
+        if verdict is not None:
+            passages.append(_passage(corpus, doc, sub, verdict))
+    return passages
+
+
+def _passage(corpus: Corpus, doc: Document, sub: Fingerprint, verdict) -> Passage:
+    alignment, carriers = verdict.alignment, verdict.carriers
+    source_doc, src = corpus.source_fingerprint(alignment.doc_id)
+    sub_span = _closed(doc.text, sub.original_span(*alignment.sub_span))
+    src_span = _closed(source_doc.text, src.original_span(*alignment.src_span))
+    years = {c.year for c in carriers if c.year is not None}
+    return Passage(
+        kind=verdict.kind,
+        source=carriers[0],
+        submission_span=sub_span,
+        source_span=src_span,
+        similarity=round(alignment.similarity, 4),
+        matched_chars=alignment.matched_chars,
+        document_count=len(carriers),
+        other_sources=carriers[1:],
+        submission_text=doc.text[sub_span[0] : sub_span[1]],
+        source_text=source_doc.text[src_span[0] : src_span[1]],
+        unit_count=len({c.unit for c in carriers if c.unit}),
+        year_count=len(years),
+        earliest_year=min(years, default=None),
+        years=verdict.years,
+        cited=verdict.cited,
+    )
+
+
+_CLOSING = "。！？；!?;.…”’」』）)"
+
+
+def _closed(text: str, span: tuple) -> tuple:
+    """The span with the punctuation that closes its last sentence (matching stops at the last content character)."""
+    start, end = span
+    while end < len(text) and end - span[1] < 2 and text[end] in _CLOSING:
+        end += 1
+    return start, end
+
+
+def failed_report(path, reason: str) -> Report:
+    """The report of a file that could not be read: no text, no passages, `error` saying why."""
+    return Report(submission=Document(path=str(path), text="", sha256="", encoding=""), passages=[], metrics={}, error=reason)

@@ -1,0 +1,201 @@
+"""A corpus held in memory (dicts): the two-file comparison and a batch's own submissions; nothing is written anywhere."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections import Counter
+
+import numpy as np
+
+from detector.errors import DatabaseError, SettingsMismatch
+from detector.model import Document, DocumentMeta, SourceRef
+from detector.store.base import IndexEntry, Postings
+
+
+@dataclasses.dataclass
+class _Unchanged:
+    changed: bool = False
+
+
+class MemoryStore:
+    """The Store interface over Python dicts; document ids start at `first_id`."""
+
+    def __init__(self, first_id: int = 1):
+        self.location = ":memory:"
+        self._next_id = first_id
+        self._meta: dict = {}
+        self._docs: dict = {}  # id → (Document, layout)
+        self._keys: dict = {}  # id → band keys (segments, bands)
+        self._hashes: dict = {}  # id → segment content hashes
+        self._postings: dict = {}  # band key → list of (id, segment index)
+        self._df: Counter = Counter()
+        self._files: dict = {}
+        self._given: list = []  # (sha256, path, field, value, seq)
+        self._scans: list = []
+
+    # --- settings and consistency ---
+    def meta(self) -> dict:
+        return dict(self._meta)
+
+    def set_meta(self, key: str, value) -> None:
+        self._meta[key] = value
+
+    def ensure_signature(self, signature: dict, explicit: bool) -> dict:
+        stored = self._meta.setdefault("index", signature)
+        if explicit and stored != signature:
+            raise SettingsMismatch("the in-memory index was built with other settings")
+        return stored
+
+    def reading(self):
+        return contextlib.nullcontext(_Unchanged())
+
+    def writing(self):
+        return contextlib.nullcontext()
+
+    def writer_lock(self, command: str):
+        return contextlib.nullcontext()
+
+    def close(self) -> None:
+        pass
+
+    # --- documents ---
+    def insert_documents(self, entries: list[IndexEntry]) -> list[int]:
+        ids = []
+        for entry in entries:
+            doc_id, self._next_id = self._next_id, self._next_id + 1
+            self._docs[doc_id] = (dataclasses.replace(entry.document, id=doc_id), entry.layout)
+            self._keys[doc_id], self._hashes[doc_id] = entry.keys, list(entry.hashes)
+            for segment, row in enumerate(entry.keys.tolist()):
+                for key in dict.fromkeys(row):
+                    self._postings.setdefault(key, []).append((doc_id, segment))
+            self._df.update(set(entry.hashes))
+            ids.append(doc_id)
+        return ids
+
+    def delete_documents(self, doc_ids) -> None:
+        doomed = set(doc_ids) & self._docs.keys()
+        for doc_id in doomed:
+            for key in set(self._keys.pop(doc_id).ravel().tolist()):
+                self._postings[key] = [p for p in self._postings[key] if p[0] != doc_id]
+            self._df.subtract(set(self._hashes.pop(doc_id)))
+            del self._docs[doc_id]
+        self._df = +self._df
+
+    def document(self, doc_id: int) -> Document:
+        if doc_id not in self._docs:
+            raise DatabaseError(f"{self.location}: no document with id {doc_id}")
+        return self._docs[doc_id][0]
+
+    def document_id_by_sha(self, sha256: str):
+        return next((i for i, (doc, _) in self._docs.items() if doc.sha256 == sha256), None)
+
+    def document_ids_by_path(self, path: str) -> list[int]:
+        return [i for i, (doc, _) in self._docs.items() if doc.path == path]
+
+    def documents(self) -> list:
+        return [(i, doc.path, doc.sha256) for i, (doc, _) in sorted(self._docs.items())]
+
+    def documents_with_meta(self) -> list:
+        return [(i, doc.path, doc.meta) for i, (doc, _) in sorted(self._docs.items())]
+
+    def document_metas(self) -> dict:
+        return {i: doc.meta for i, (doc, _) in self._docs.items()}
+
+    def document_count(self) -> int:
+        return len(self._docs)
+
+    def source_ref(self, doc_id: int) -> SourceRef:
+        doc = self.document(doc_id)
+        meta = doc.meta
+        return SourceRef(path=doc.path, author=meta.author, unit=meta.unit, year=meta.year, doc_id=doc_id,
+                         meeting=meta.meeting, team=meta.team)
+
+    def update_meta(self, doc_id: int, meta: DocumentMeta) -> None:
+        doc, layout = self._docs[doc_id]
+        self._docs[doc_id] = (dataclasses.replace(doc, meta=meta), layout)
+
+    def move_document(self, doc_id: int, path: str) -> None:
+        doc, layout = self._docs[doc_id]
+        self._docs[doc_id] = (dataclasses.replace(doc, path=path), layout)
+
+    def set_document_meta(self, doc_id: int, meta: DocumentMeta) -> None:
+        inferred = self._docs[doc_id][0].meta.inferred
+        self.update_meta(doc_id, dataclasses.replace(meta, inferred=inferred))
+
+    # --- metadata people gave ---
+    def remember_given_meta(self, entries, origin: str) -> int:
+        fresh = [(sha, path, field, value) for sha, path, meta in entries for field, value in _known(meta)
+                 if (sha, path, field, value) not in {row[:4] for row in self._given}]
+        self._given += [(*row, len(self._given) + n + 1) for n, row in enumerate(fresh)]
+        return len(fresh)
+
+    def given_meta_unchanged(self, entries, origin: str) -> bool:
+        known = {row[:4] for row in self._given}
+        return all((sha, path, field, value) in known for sha, path, meta in entries for field, value in _known(meta))
+
+    def given_meta_rows(self, shas=None, paths=None) -> list[tuple]:
+        if shas is None and paths is None:
+            return list(self._given)
+        shas, paths = set(shas or ()), set(paths or ())
+        return [row for row in self._given if row[0] in shas or row[1] in paths]
+
+    # --- the index ---
+    def postings(self, keys, cap: int) -> Postings:
+        pairs, counts = {}, {}
+        for key in keys:
+            found = self._postings.get(key)
+            if found:
+                pairs[key] = np.array(found[:cap], dtype=np.int64).reshape(-1, 2)
+                counts[key] = len(found)
+        return Postings(pairs, counts)
+
+    def segment_total(self) -> int:
+        return sum(len(keys) for keys in self._keys.values())
+
+    def segment_document_frequency(self, hashes) -> dict:
+        return {h: self._df[h] for h in set(hashes) if self._df.get(h)}
+
+    def layouts(self, doc_ids) -> dict:
+        return {i: self._docs[i] for i in doc_ids if i in self._docs}
+
+    # --- rebuild support ---
+    def file_states(self) -> dict:
+        return dict(self._files)
+
+    def replace_file_states(self, states: dict) -> None:
+        self._files = dict(states)
+
+    def clear_index(self) -> None:
+        self.delete_documents(list(self._docs))
+
+    def recount_segment_df(self) -> int:
+        self._df = Counter(h for hashes in self._hashes.values() for h in set(hashes))
+        return len(self._df)
+
+    def compact(self) -> dict:
+        return {}
+
+    def stats(self) -> dict:
+        return {"documents": len(self._docs), "characters": sum(doc.chars for doc, _ in self._docs.values()),
+                "segments": self.segment_total(), "postings": sum(map(len, self._postings.values())),
+                "database_bytes": 0, "settings": self._meta.get("index")}
+
+    def index_problems(self) -> list[str]:
+        return []
+
+    # --- scan history ---
+    def record_scan(self, scan: dict, reports: list[dict]) -> int:
+        self._scans.append((dict(scan, id=len(self._scans) + 1), list(reports)))
+        return len(self._scans)
+
+    def scans(self) -> list[dict]:
+        return [scan for scan, _ in reversed(self._scans)]
+
+    def scan_record(self, scan_id: int):
+        return self._scans[scan_id - 1] if 0 < scan_id <= len(self._scans) else None
+
+
+def _known(meta: DocumentMeta) -> list:
+    return [(field, getattr(meta, field)) for field in ("author", "unit", "year", "meeting", "team")
+            if getattr(meta, field) is not None]
