@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import dataclasses
 from collections import Counter
 
@@ -50,8 +51,15 @@ class MemoryStore:
     def reading(self):
         return contextlib.nullcontext(_Unchanged())
 
+    @contextlib.contextmanager
     def writing(self):
-        return contextlib.nullcontext()
+        """All of the block's changes or none: the state is copied first and put back on an exception."""
+        saved = copy.deepcopy(self.__dict__)
+        try:
+            yield
+        except BaseException:
+            self.__dict__ = saved
+            raise
 
     def writer_lock(self, command: str):
         return contextlib.nullcontext()

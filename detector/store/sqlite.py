@@ -297,7 +297,7 @@ class SqliteStore:
         sql = ("SELECT q.value, (SELECT group_concat(segment) FROM (SELECT segment FROM postings WHERE key = q.value"
                f" LIMIT {int(cap) + 1})) FROM json_each(?) AS q")
         hot = []
-        for key, segments in self.conn.execute(sql, (json.dumps(list(keys)),)):
+        for key, segments in self.conn.execute(sql, (json.dumps([int(k) for k in keys]),)):
             if segments is None:
                 continue
             ids = np.array(segments.split(","), dtype=np.int64)
