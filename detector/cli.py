@@ -261,13 +261,15 @@ def _write_reports(view, out_dir) -> None:
 @click.option("--token", default=None, help="Access token (generated and printed when --host is not loopback).")
 @click.option("--archive", type=click.Path(file_okay=False), default=None,
               help="Archive folder: uploads the user adds to the archive are copied into ARCHIVE/web-uploads/ and indexed.")
-def serve(db_path, host, port, token, archive):
+@click.option("--rebuild-log", type=click.Path(dir_okay=False), default=None,
+              help="The file the nightly rebuild's output is appended to: the archive page shows its last run.")
+def serve(db_path, host, port, token, archive, rebuild_log):
     """A local web page: scan uploaded files, compare two, reopen past scans, correct the archive; JSON API under /api."""
     from detector.web.server import serve as run_server  # imported here: `chachong --help` loads no web framework
 
     if token is not None and not token.strip():
         raise click.UsageError("--token must not be empty")
-    _call(run_server, db_path, host=host, port=port, token=token, archive=archive)
+    _call(run_server, db_path, host=host, port=port, token=token, archive=archive, rebuild_log=rebuild_log)
 
 
 # ---------------------------------------------------------------- index maintenance: rebuild, remove

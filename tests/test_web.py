@@ -268,3 +268,54 @@ def test_source_marks_are_the_source_characters_found_in_the_submission_in_order
     for text in marked:  # each marked run stands in the submission, in the same order
         at = submission.index(text, at) + len(text)
     assert all(source[p["start"]:p["end"]] == p["text"] for p in pieces)
+
+
+# ---------------------------------------------------------------- archive: the writer lock, the last rebuild
+
+
+def _csrf(client, path: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).data.decode("utf-8")).group(1)
+
+
+def test_corrections_and_removals_wait_for_the_writer_lock(site):
+    from detector.locking import writer_lock
+
+    client = site.app.test_client()
+    token = _csrf(client, "/archive")
+    with writer_lock(site.db, "rebuild"):
+        answer = client.post("/archive/1/meta", data={"csrf_token": token, "author": "某人"})
+        assert answer.status_code == 409 and "is writing this index" in answer.data.decode("utf-8")
+        assert client.post("/archive/1/remove", data={"csrf_token": token}).status_code == 409
+    with api.open_corpus(site.db) as corpus:
+        rows = api.list_documents(corpus)
+    assert rows[0][0] == 1 and rows[0][2].author == "局长甲"
+
+
+def test_the_archive_page_shows_the_last_rebuild_and_its_log(site, tmp_path):
+    log = tmp_path / "rebuild.log"
+    log.write_text("2020-01-01 02:00:00 chachong INFO lock: holding old\n2020-01-01 02:00:01 chachong INFO done: old run\n",
+                   encoding="utf-8")
+    with log.open("a", encoding="utf-8") as handle:
+        subprocess.run([sys.executable, "-m", "detector", "rebuild", "--db", str(site.db), "--from", str(SAMPLE)],
+                       stderr=handle, stdout=subprocess.DEVNULL, check=True)
+    app = create_app(site.db, upload_root=site.root / "log", rebuild_log=log)
+    page = app.test_client().get("/archive").data.decode("utf-8")
+    shown = re.search(r'<pre class="log" id="rebuild-log">(.*?)</pre>', page, re.S).group(1)
+    assert "lock: holding" in shown and "done:" in shown and "old run" not in shown  # the last run only
+    assert 'id="last-rebuild">' in page and "增量 incremental" in page
+
+
+def test_chachong_help_loads_no_web_framework():
+    probe = "import sys; from detector.cli import cli; print(sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'werkzeug', 'waitress')))"
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip() == "[]"
+
+
+def test_hostile_text_in_an_error_message_is_escaped(site):
+    client = site.app.test_client()
+    token = _csrf(client, "/scan")
+    answer = client.post("/scan", data={"csrf_token": token, "year": PAYLOAD, "files": (io.BytesIO(DEMO.read_bytes()), "a.txt")},
+                         content_type="multipart/form-data")
+    page = answer.data.decode("utf-8")
+    assert answer.status_code == 400 and "is not a year" in page
+    assert "<script>window.__pwned" not in page and "&lt;script&gt;window.__pwned" in page
+    assert list(site.root.iterdir()) == []

@@ -83,8 +83,14 @@ def test_upload_read_the_ranking_open_a_submission(site, tmp_path):
     rows[0].find_element("css selector", "td a").click()
     wait(driver, "#fulltext mark.hl")
     assert find(driver, "nav.site-nav") and "submission.txt" in driver.title
-    marks = find(driver, ".source-card mark.src-match")
-    assert marks and all(m.text.strip() for m in marks[:20])
+    cards = find(driver, ".source-card")
+    assert cards and find(driver, ".source-card mark.src-match")
+    for card in cards:  # every marked run of a source passage stands in the submission's passage, in order
+        n = card.get_attribute("data-passage")
+        passage = "".join(m.text for m in find(driver, f'#fulltext mark[data-passage="{n}"]'))
+        at = 0
+        for mark in card.find_elements("css selector", "mark.src-match"):
+            at = passage.index(mark.text, at) + len(mark.text)
     screenshot(driver, "web-submission")
     driver.execute_script("document.getElementById('compare').scrollIntoView()")
     shot = screenshot(driver, "web-side-by-side")
@@ -143,6 +149,30 @@ def test_compare_two_files_in_the_browser(site):
     wait(driver, "#fulltext")
     assert len({m.get_attribute("data-passage") for m in find(driver, "#fulltext mark.k-copied")}) == 3
     assert find(driver, ".source-card mark.src-match")
+
+
+def test_recheck_a_past_scan_from_the_history(site):
+    driver = site.driver
+    driver.get(site.url + "/history")
+    first = find(driver, "table.history tbody tr")[-1]
+    old = first.get_attribute("data-scan")
+    first.find_element("css selector", "button").click()
+    wait(driver, "table.ranking tbody tr")
+    assert f"re-check of scan {old}" in find(driver, "header")[0].text
+    driver.get(site.url + "/history")
+    assert find(driver, "table.history tbody tr")[0].get_attribute("data-scan") != old
+
+
+def test_remove_a_document_from_the_archive(site):
+    driver = site.driver
+    with api.open_corpus(site.db) as corpus:
+        doc_id, path, _ = api.list_documents(corpus)[-1]
+    driver.get(site.url + "/archive")
+    wait(driver, f"#doc-{doc_id} button.danger").click()
+    driver.switch_to.alert.accept()
+    assert str(doc_id) in wait(driver, "#notice").text and not find(driver, f"#doc-{doc_id}")
+    with api.open_corpus(site.db) as corpus:
+        assert doc_id not in [i for i, _, _ in api.list_documents(corpus)]
 
 
 def test_screenshots_are_kept_as_artefacts():

@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 import flask
-from flask import Flask, abort, jsonify, redirect, render_template, request, url_for
+from flask import Flask, jsonify, render_template, request
 from markupsafe import Markup
 
 from detector.errors import DetectorError, IndexLocked
@@ -29,7 +29,7 @@ class PrivateUploadRequest(flask.Request):
 
 
 def create_app(db, host: str = "127.0.0.1", port: int = 8765, token: str | None = None, archive=None,
-               upload_root=None) -> Flask:
+               upload_root=None, rebuild_log=None) -> Flask:
     """The application for corpus `db`; `token` is required when `host` is not a loopback address."""
     if not Path(db).exists():
         raise DetectorError(f"{db}: no such corpus database; create it with `chachong add FOLDER --db {db}`")
@@ -41,7 +41,7 @@ def create_app(db, host: str = "127.0.0.1", port: int = 8765, token: str | None 
     app.config.update(
         SECRET_KEY=os.urandom(32), SESSION_COOKIE_NAME="chachong_session", SESSION_COOKIE_SAMESITE="Strict",
         SESSION_COOKIE_HTTPONLY=True, MAX_CONTENT_LENGTH=WEB_MAX_REQUEST_BYTES, MAX_FORM_PARTS=4 * WEB_MAX_FILES + 50,
-        UPLOAD_ROOT=str(root), DB=str(db), ARCHIVE=str(archive) if archive else None,
+        UPLOAD_ROOT=str(root), DB=str(db), ARCHIVE=str(archive) if archive else None, REBUILD_LOG=rebuild_log,
         MAX_FILE_BYTES=DEFAULT.max_file_bytes, JSON_AS_ASCII=False,
     )
     app.json.ensure_ascii = False
@@ -111,16 +111,3 @@ def _meta_cell(value) -> str:
 def with_nav(html: str, nav: str) -> Markup:
     """A report page (a whole document from detector/report) with the site's navigation put after <body>."""
     return Markup(re.sub(r"<body>", lambda _: "<body>\n" + nav, html, count=1))
-
-
-def safe_abort_unless(condition: bool, code: int = 404) -> None:
-    if not condition:
-        abort(code)
-
-
-def url(endpoint: str, **values) -> str:
-    return url_for(endpoint, **values)
-
-
-def redirect_to(endpoint: str, **values):
-    return redirect(url_for(endpoint, **values), code=303)

@@ -150,7 +150,9 @@ def archive_page():
     page = max(1, request.args.get("page", 1, type=int))
     shown = rows[(page - 1) * ARCHIVE_PAGE_SIZE: page * ARCHIVE_PAGE_SIZE]
     return render_template("archive.html", rows=shown, total=len(rows), page=page, pages=-(-len(rows) // ARCHIVE_PAGE_SIZE),
-                           query=query, facts=service.corpus_facts(_db()), active="archive")
+                           query=query, facts=service.corpus_facts(_db()), active="archive",
+                           rebuild_log=service.last_rebuild_log(flask.current_app.config["REBUILD_LOG"]),
+                           rebuild_log_file=flask.current_app.config["REBUILD_LOG"])
 
 
 @bp.post("/archive/<int:doc_id>/meta")

@@ -10,7 +10,8 @@ from pathlib import Path
 from detector.web.security import is_loopback, new_token
 
 
-def serve(db, host: str = "127.0.0.1", port: int = 8765, token: str | None = None, archive=None, threads: int = 4) -> None:
+def serve(db, host: str = "127.0.0.1", port: int = 8765, token: str | None = None, archive=None, rebuild_log=None,
+          threads: int = 4) -> None:
     """Serve the pages for corpus `db` until interrupted; the private upload folder is removed at the end."""
     import waitress
 
@@ -20,7 +21,7 @@ def serve(db, host: str = "127.0.0.1", port: int = 8765, token: str | None = Non
         token = new_token()
     root = Path(tempfile.mkdtemp(prefix="chachong-web-"))
     try:
-        app = create_app(db, host=host, port=port, token=token, archive=archive, upload_root=root)
+        app = create_app(db, host=host, port=port, token=token, archive=archive, upload_root=root, rebuild_log=rebuild_log)
         print(_banner(host, port, token, db), file=sys.stderr, flush=True)
         waitress.serve(app, host=host, port=port, threads=threads, ident="chachong",
                        max_request_body_size=app.config["MAX_CONTENT_LENGTH"] + 2**20)

@@ -147,3 +147,22 @@ def corpus_facts(db) -> dict:
     """The corpus statistics, with the last rebuild's summary (when there was one)."""
     with api.open_corpus(db) as corpus:
         return api.stats(corpus)
+
+
+REBUILD_LOG_TAIL_BYTES = 256 * 1024
+REBUILD_LOG_MAX_LINES = 200
+
+
+def last_rebuild_log(log_file) -> list[str]:
+    """The lines of the last run in a rebuild log (the file cron appends `rebuild`'s stderr to): from its last
+    'lock: holding' line (how every run starts) to the end; [] when there is no such file."""
+    if not log_file:
+        return []
+    try:
+        with open(log_file, "rb") as handle:
+            handle.seek(max(0, handle.seek(0, 2) - REBUILD_LOG_TAIL_BYTES))
+            lines = handle.read().decode("utf-8", errors="replace").splitlines()
+    except OSError as err:
+        return [f"{log_file}: cannot be read ({err.strerror})"]
+    starts = [n for n, line in enumerate(lines) if " lock: holding " in line]
+    return lines[starts[-1] if starts else 0:][-REBUILD_LOG_MAX_LINES:]
