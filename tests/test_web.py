@@ -188,7 +188,7 @@ def test_a_non_loopback_address_needs_a_token(site):
     assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1") and not is_loopback("0.0.0.0")
     with pytest.raises(ValueError, match="token is required"):
         create_app(site.db, host="0.0.0.0")
-    app = create_app(site.db, host="0.0.0.0", token="s3cret-token", upload_root=site.root / "other")
+    app = create_app(site.db, host="0.0.0.0", token="s3cret-token", upload_root=site.root.parent / "other-uploads")
     client = app.test_client()
     assert client.get("/scan").status_code == 401
     assert client.get("/api/scans").status_code == 401
@@ -298,7 +298,7 @@ def test_the_archive_page_shows_the_last_rebuild_and_its_log(site, tmp_path):
     with log.open("a", encoding="utf-8") as handle:
         subprocess.run([sys.executable, "-m", "detector", "rebuild", "--db", str(site.db), "--from", str(SAMPLE)],
                        stderr=handle, stdout=subprocess.DEVNULL, check=True)
-    app = create_app(site.db, upload_root=site.root / "log", rebuild_log=log)
+    app = create_app(site.db, upload_root=site.root.parent / "log-uploads", rebuild_log=log)
     page = app.test_client().get("/archive").data.decode("utf-8")
     shown = re.search(r'<pre class="log" id="rebuild-log">(.*?)</pre>', page, re.S).group(1)
     assert "lock: holding" in shown and "done:" in shown and "old run" not in shown  # the last run only
