@@ -80,42 +80,54 @@ def candidates(sub: Fingerprint, postings, segment_total: int, exclude=()) -> li
 
 
 def _collisions(sub: Fingerprint, postings, total: int):
-    """(submission segment, document, source segment, key weight) rows of every band-key collision, as floats."""
-    blocks = []
-    for i, row in enumerate(sub.keys.tolist()):
-        for key in row:
-            found = postings.pairs.get(key)
-            if found is not None and len(found):
-                weight = math.log(total / postings.counts[key])
-                blocks.append(np.column_stack([np.full(len(found), i), found, np.full(len(found), weight)]))
-    return np.concatenate(blocks) if blocks else None
+    """(submission segment, document, source segment, key weight) rows of every band-key collision, as floats.
+
+    A join on the band key: each posting row meets every submission segment that has its key.
+    """
+    if not len(postings.keys) or not len(sub.keys):
+        return None
+    sub_keys = sub.keys.ravel()
+    order = np.argsort(sub_keys, kind="stable")
+    sorted_keys, sorted_rows = sub_keys[order], (order // sub.keys.shape[1]).astype(np.int64)
+    lo = np.searchsorted(sorted_keys, postings.keys, side="left")
+    hits = np.searchsorted(sorted_keys, postings.keys, side="right") - lo
+    if not hits.sum():
+        return None
+    posting_row = np.repeat(np.arange(len(postings.keys)), hits)
+    offsets = np.arange(hits.sum()) - np.repeat(np.cumsum(hits) - hits, hits)
+    segment = sorted_rows[np.repeat(lo, hits) + offsets]
+    distinct, where = np.unique(postings.keys, return_inverse=True)
+    weights = np.log(total / np.array([postings.counts[k] for k in distinct.tolist()], dtype=float))
+    return np.column_stack([segment, postings.pairs[posting_row], weights[where.ravel()[posting_row]]])
 
 
-def verify(candidate: Candidate, sub: Fingerprint, src: Fingerprint, settings: Settings, sub_sets: dict) -> float:
+def verify(candidate: Candidate, sub: Fingerprint, src: Fingerprint, settings: Settings) -> float:
     """Evidence that a candidate really shares text: over the submission segments of its colliding pairs, content
     characters x the best Dice (of the two segments, or of their whole sentences) that reaches `verify_dice`.
 
     Only the colliding pairs are compared, so a candidate costs microseconds; one with no verified pair is
-    not aligned at all. `sub_sets` caches the submission's shingle sets across candidates.
+    not aligned at all. Shingle sets are kept on the fingerprints (a cached source brings its own).
     """
     best: dict = {}
-    for i, j in zip(candidate.rows.tolist(), candidate.cols.tolist()):
-        dice = max(_set_dice(_segment_set(sub, i, settings, sub_sets), _segment_set(src, j, settings, {})),
-                   _set_dice(_sentence_set(sub, i, settings, sub_sets), _sentence_set(src, j, settings, {})))
+    for i, j in set(zip(candidate.rows.tolist(), candidate.cols.tolist())):
+        dice = max(_set_dice(_segment_set(sub, i, settings), _segment_set(src, j, settings)),
+                   _set_dice(_sentence_set(sub, i, settings), _sentence_set(src, j, settings)))
         if dice >= settings.verify_dice and dice > best.get(i, 0.0):
             best[i] = dice
     lengths = sub.bounds[:, 1] - sub.bounds[:, 0]
     return float(sum(lengths[i] * d for i, d in best.items()))
 
 
-def _segment_set(fp: Fingerprint, index: int, settings: Settings, cache: dict) -> set:
+def _segment_set(fp: Fingerprint, index: int, settings: Settings) -> set:
+    cache = fp.shingle_set_cache()
     key = ("segment", index)
     if key not in cache:
         cache[key] = set(shingles(fp.segment_content(index), settings.shingling))
     return cache[key]
 
 
-def _sentence_set(fp: Fingerprint, index: int, settings: Settings, cache: dict) -> set:
+def _sentence_set(fp: Fingerprint, index: int, settings: Settings) -> set:
+    cache = fp.shingle_set_cache()
     sentence = int(fp.sentences[index])
     key = ("sentence", sentence)
     if key not in cache:
@@ -260,20 +272,22 @@ def _chain(rows, cols, scores, sub: Fingerprint, src: Fingerprint, settings: Set
     by_sub: dict[int, list] = {}
     for i, j, d in zip(rows.tolist(), cols.tolist(), scores.tolist()):
         by_sub.setdefault(i, []).append((j, d))
-    chains, current = [], []
+    bounds = src.bounds.tolist()
+    chains, current, reach = [], [], (0, 0)  # reach: the source stretch the current chain covers
     for i in sorted(by_sub):
         options = by_sub[i]
         if current and _sub_gap(sub, current[-1][0], i) <= settings.merge_gap:
             used = {c[1] for c in current}
-            near = [o for o in options if o[0] not in used and _src_distance(src, current, o[0]) <= settings.source_window]
+            near = [o for o in options if o[0] not in used and _distance(reach, bounds[o[0]]) <= settings.source_window]
             if near:
                 j, d = max(near, key=lambda o: o[1])
                 current.append((i, j, d))
+                reach = (min(reach[0], bounds[j][0]), max(reach[1], bounds[j][1]))
                 continue
         if current:
             chains.append(current)
         j, d = max(options, key=lambda o: o[1])
-        current = [(i, j, d)]
+        current, reach = [(i, j, d)], tuple(bounds[j])
     if current:
         chains.append(current)
     return chains
@@ -283,11 +297,9 @@ def _sub_gap(fp: Fingerprint, last: int, nxt: int) -> int:
     return int(fp.bounds[nxt][0] - fp.bounds[last][1])
 
 
-def _src_distance(src: Fingerprint, chain: list, j: int) -> int:
-    lo = min(src.bounds[c[1]][0] for c in chain)
-    hi = max(src.bounds[c[1]][1] for c in chain)
-    start, end = src.bounds[j]
-    return int(max(0, lo - end, start - hi))
+def _distance(reach: tuple, span: list) -> int:
+    """Characters between a source stretch and a segment's span (0 when they overlap)."""
+    return max(0, reach[0] - span[1], span[0] - reach[1])
 
 
 # ---------------------------------------------------------------- refinement
@@ -334,9 +346,20 @@ def _refine(chain: list, partners: list, sub: Fingerprint, src: Fingerprint, doc
         evidence=evidence * (_number_agreement(sub_text, src_text) if len(sub_text) < LONG_PASSAGE else 1.0),
         matched_chars=int(_shared_mask(sub_text, src_text).sum()),
         sub_segments=tuple(i for i, _, _ in chain),
-        sentence_similarity=_bigram_dice(_sentences_of(sub, sub_start, sub_end), _sentences_of(src, src_start, src_end)),
-        verbatim_run=_longest_common_run(sub_text, src_text),
+        **_short_passage_checks(sub, src, (sub_start, sub_end), (src_start, src_end), settings),
     )
+
+
+def _short_passage_checks(sub: Fingerprint, src: Fingerprint, sub_span: tuple, src_span: tuple, settings: Settings) -> dict:
+    """Whole-sentence similarity and the longest word-for-word run, which classify asks of short passages only.
+
+    A piece this long makes every passage it joins this long too, so it keeps the neutral defaults.
+    """
+    if sub_span[1] - sub_span[0] >= settings.sentence_check_chars:
+        return {}
+    sub_text, src_text = sub.content[slice(*sub_span)], src.content[slice(*src_span)]
+    return {"sentence_similarity": _bigram_dice(_sentences_of(sub, *sub_span), _sentences_of(src, *src_span)),
+            "verbatim_run": _longest_common_run(sub_text, src_text)}
 
 
 def _longest_common_run(a: str, b: str) -> int:

@@ -139,12 +139,7 @@ class BatchStore:
 
     def postings(self, keys, cap: int) -> Postings:
         keys = list(keys)
-        found, extra = self.base.postings(keys, cap), self.batch.postings(keys, cap)
-        pairs, counts = dict(found.pairs), dict(found.counts)
-        for key, more in extra.pairs.items():
-            pairs[key] = np.concatenate([pairs[key], more]) if key in pairs else more
-            counts[key] = counts.get(key, 0) + extra.counts[key]
-        return Postings(pairs, counts)
+        return self.base.postings(keys, cap).merged(self.batch.postings(keys, cap))
 
     def segment_total(self) -> int:
         return self.base.segment_total() + self.batch.segment_total()

@@ -56,6 +56,10 @@ class Fingerprint:
             self._hashes = segment_hashes(self.layout)
         return self._hashes
 
+    def shingle_set_cache(self) -> dict:
+        """A place for Python sets of shingles (segments and sentences), filled by the verification as it needs them."""
+        return self._tables.setdefault("sets", {})
+
     def segment_content(self, index: int) -> str:
         start, end = self.bounds[index]
         return self.content[start:end]

@@ -79,12 +79,12 @@ def _candidates(corpus: Corpus, sub: Fingerprint, exclude: set) -> list:
 
 def _verified(corpus: Corpus, sub: Fingerprint, found: list) -> list:
     """The candidates whose colliding segments really match, strongest first, at most `max_candidate_documents`."""
-    settings, sub_sets = corpus.settings, {}
+    settings = corpus.settings
     sources = corpus.sources(c.doc_id for c in found)
     kept = []
     for candidate in found:
         if candidate.doc_id in sources:
-            candidate.evidence = align.verify(candidate, sub, sources[candidate.doc_id][1], settings, sub_sets)
+            candidate.evidence = align.verify(candidate, sub, sources[candidate.doc_id][1], settings)
             if candidate.evidence > 0:
                 kept.append(candidate)
     kept.sort(key=lambda c: (-c.evidence, -c.score, c.doc_id))

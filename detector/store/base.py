@@ -35,15 +35,40 @@ class IndexEntry:
 
 @dataclasses.dataclass
 class Postings:
-    """What a batch of band keys points to.
+    """What a batch of band keys points to, as flat arrays: row r says band key `keys[r]` is carried by segment
+    `pairs[r, 1]` of document `pairs[r, 0]`.
 
-    `pairs[key]` is an (n, 2) int64 array of (document id, segment index) — at most `cap` rows for a hot key
-    (boilerplate), a sample; `counts[key]` is the key's true number of postings (for weighting by rarity).
-    Keys without postings are absent from both.
+    A hot key (boilerplate) has at most `cap` rows, a sample; `counts[key]` is every key's true number of
+    postings (for weighting by rarity). Keys without postings have no rows and no count.
     """
 
-    pairs: dict
+    keys: np.ndarray  # (n,) int64
+    pairs: np.ndarray  # (n, 2) int64: (document id, segment index)
     counts: dict
+
+    @classmethod
+    def of(cls, found: dict, counts: dict) -> "Postings":
+        """From key → (m, 2) arrays of (document, segment) pairs."""
+        found = {k: np.asarray(v, dtype=np.int64).reshape(-1, 2) for k, v in found.items() if len(v)}
+        if not found:
+            return cls.empty()
+        keys = np.repeat(np.array(list(found), dtype=np.int64), [len(v) for v in found.values()])
+        return cls(keys, np.concatenate(list(found.values())), counts)
+
+    @classmethod
+    def empty(cls) -> "Postings":
+        return cls(np.zeros(0, dtype=np.int64), np.zeros((0, 2), dtype=np.int64), {})
+
+    def merged(self, other: "Postings") -> "Postings":
+        """Both stores' postings (a batch: the corpus and the batch's own submissions), counts added."""
+        counts = dict(self.counts)
+        for key, n in other.counts.items():
+            counts[key] = counts.get(key, 0) + n
+        return Postings(np.concatenate([self.keys, other.keys]), np.concatenate([self.pairs, other.pairs]), counts)
+
+    def of_key(self, key: int) -> np.ndarray:
+        """The (document, segment) rows of one key."""
+        return self.pairs[self.keys == key]
 
 
 class ReadState(Protocol):

@@ -150,13 +150,8 @@ class MemoryStore:
 
     # --- the index ---
     def postings(self, keys, cap: int) -> Postings:
-        pairs, counts = {}, {}
-        for key in keys:
-            found = self._postings.get(key)
-            if found:
-                pairs[key] = np.array(found[:cap], dtype=np.int64).reshape(-1, 2)
-                counts[key] = len(found)
-        return Postings(pairs, counts)
+        found = {key: self._postings[key][:cap] for key in keys if self._postings.get(key)}
+        return Postings.of(found, {key: len(self._postings[key]) for key in found})
 
     def segment_total(self) -> int:
         return sum(len(keys) for keys in self._keys.values())

@@ -289,24 +289,24 @@ class SqliteStore:
     def postings(self, keys, cap: int) -> Postings:
         """(document, segment) pairs of each band key: all of them for a cold key, `cap` for a hot one (boilerplate).
 
-        No counting over the postings: each key's rows are read with LIMIT cap + 1 inside SQLite; a key that
-        fills them is hot, and its count comes from hot_keys (the last recount) or a count capped at
-        HOT_KEY_COUNT_CAP rows.
+        No counting over the postings: a key's rows are first counted only up to cap + 1 (inside SQLite); a key
+        that reaches it is hot, its rows are read with LIMIT cap, and its count comes from hot_keys (the last
+        recount) or a count capped at HOT_KEY_COUNT_CAP rows.
         """
-        found, counts = {}, {}
-        sql = ("SELECT q.value, (SELECT group_concat(segment) FROM (SELECT segment FROM postings WHERE key = q.value"
-               f" LIMIT {int(cap) + 1})) FROM json_each(?) AS q")
-        hot = []
-        for key, segments in self.conn.execute(sql, (json.dumps([int(k) for k in keys]),)):
-            if segments is None:
-                continue
-            ids = np.array(segments.split(","), dtype=np.int64)
-            if len(ids) > cap:
-                hot.append(key)
-                ids = ids[:cap]
-            found[key], counts[key] = ids, len(ids)
+        listed = json.dumps([int(k) for k in keys])
+        capped = self.conn.execute(
+            "SELECT q.value, (SELECT count(*) FROM (SELECT 1 FROM postings WHERE key = q.value LIMIT ?))"
+            " FROM json_each(?) AS q", (int(cap) + 1, listed)).fetchall()
+        counts = {key: n for key, n in capped if n}
+        hot = [key for key, n in counts.items() if n > cap]
+        rows = self.conn.execute("SELECT key, segment FROM postings WHERE key IN (SELECT value FROM json_each(?))",
+                                 (json.dumps([k for k, n in counts.items() if n <= cap]),)).fetchall()
+        for key in hot:
+            rows += [(key, seg) for (seg,) in self.conn.execute("SELECT segment FROM postings WHERE key = ? LIMIT ?", (key, cap))]
         counts.update(self._hot_counts(hot))
-        return Postings(pairs=self._as_pairs(found), counts=counts)
+        table = np.array(rows, dtype=np.int64).reshape(-1, 2)
+        owners, indices = self.segment_owner(table[:, 1])
+        return Postings(table[:, 0], np.stack([owners, indices], axis=1), counts)
 
     def _hot_counts(self, keys: list) -> dict:
         known = dict(self._batched("SELECT key, postings FROM hot_keys WHERE key IN ({})", keys))
@@ -314,16 +314,6 @@ class SqliteStore:
             known[key] = self.conn.execute("SELECT count(*) FROM (SELECT 1 FROM postings WHERE key = ? LIMIT ?)",
                                            (key, HOT_KEY_COUNT_CAP)).fetchone()[0]
         return known
-
-    def _as_pairs(self, found: dict) -> dict:
-        """key → global segment ids becomes key → (n, 2) array of (document id, segment index)."""
-        if not found:
-            return {}
-        segments = np.concatenate(list(found.values()))
-        owners, indices = self.segment_owner(segments)
-        pairs = np.stack([owners, indices], axis=1)
-        ends = np.cumsum([len(v) for v in found.values()])
-        return dict(zip(found, np.split(pairs, ends[:-1])))
 
     def segment_total(self) -> int:
         """Segments in the index (for weighting band keys by rarity); counted once per committed state."""
