@@ -2,7 +2,7 @@
 
 The order of the questions is the order of the checks:
 1. quotation — most of the passage cites a leader or document (习近平总书记强调，……): reported, not counted;
-2. formula — short, and frequent in the corpus (document frequency) or a curated official formula (corpus/formulae.txt);
+2. formula — short, and carried by many authors/units (not one author's yearly series) or a curated official formula;
 3. nothing — too weak to report (evidence and similarity thresholds);
 4. template — carried by documents of at least `template_min_owners` other authors/units;
 5. self_reuse — one of the carrying documents is the submitter's own (same author; same unit for team reports);
@@ -56,7 +56,7 @@ def judge(alignment: Alignment, others: list, sub: Fingerprint, context: Context
     if citation is not None:
         return Verdict("quotation", alignment, carriers, cited=citation.speaker)
     formula_share = _formula_share(sub.content[slice(*alignment.sub_span)], settings)
-    if _is_formula(alignment, 1 + len({o.doc_id for o in others}), sub, context.segment_df, formula_share, settings):
+    if _is_formula(alignment, others, sub, context, formula_share, settings):
         return Verdict("formula", alignment, carriers)
     # the aligner already leaves curated formulae out of a passage's evidence
     if (alignment.evidence < settings.min_evidence
@@ -98,12 +98,30 @@ def _citation(alignment: Alignment, sub: Fingerprint, context: Context, settings
     return None
 
 
-def _is_formula(alignment: Alignment, carriers: int, sub: Fingerprint, segment_df: dict, formula_share: float, settings: Settings) -> bool:
-    """Short, and either frequent in the corpus or mostly a curated official formula."""
+def _is_formula(alignment: Alignment, others: list, sub: Fingerprint, context: Context, formula_share: float,
+                settings: Settings) -> bool:
+    """Short, and either mostly a curated official formula or written by many: `formula_min_owners` authors/units."""
     if alignment.sub_span[1] - alignment.sub_span[0] > settings.formula_max_chars:
         return False
-    frequency = max([carriers] + [segment_df.get(sub.hashes[i], 0) for i in alignment.sub_segments])
-    return frequency >= settings.formula_min_docs or formula_share >= 0.6
+    if formula_share >= 0.6:
+        return True
+    doc_ids = list(dict.fromkeys([alignment.doc_id] + [o.doc_id for o in others]))
+    documents = max([len(doc_ids)] + [context.segment_df.get(sub.hashes[i], 0) for i in alignment.sub_segments])
+    if documents < settings.formula_min_owners:
+        return False
+    # corpus documents with the sentence that were not aligned are of unknown owners: each counts as one
+    unseen = documents - len(doc_ids)
+    return _owners_reach(doc_ids, settings.formula_min_owners - unseen, context)
+
+
+def _owners_reach(doc_ids: list, wanted: int, context: Context) -> bool:
+    """Whether the documents belong to at least `wanted` authors/units (a document of unknown owner is its own)."""
+    owners = set()
+    for doc_id in doc_ids:
+        if len(owners) >= wanted:
+            break
+        owners.add(owner(context.source(doc_id)) or ("document", doc_id))
+    return len(owners) >= wanted
 
 
 def _reuse(alignment: Alignment, others: list, carriers: list, context: Context, settings: Settings) -> Verdict:

@@ -42,7 +42,8 @@ class Settings:
     min_sentence_similarity: float = 0.5  # ... with at least this bigram Dice (else it is a shared phrase),
     verbatim_run_chars: int = 25  # ... unless it shares a word-for-word run this long
     formula_max_chars: int = 48  # a passage this short (one segment) can be a formula
-    formula_min_docs: int = 3  # ... when it occurs in at least this many corpus documents
+    formula_min_owners: int = 3  # ... when it is written by at least this many authors/units (one author's yearly
+    # series repeating a sentence makes it that author's text, not a formula)
     hot_key_postings: int = 200  # a band key with more postings (boilerplate) gives only a sample of this many
     max_verified_candidates: int = 1000  # documents sharing band keys whose colliding segments are verified ...
     max_candidate_documents: int = 150  # ... and of those that really match, the strongest aligned in full

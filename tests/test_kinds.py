@@ -4,7 +4,7 @@ import pytest
 from reuse_planting import PASSAGE, QUOTES, SEEDS, last_year_and_this_year, meta, plant, seed_text
 
 from detector import api
-from detector.model import COUNTED_KINDS
+from detector.model import COUNTED_KINDS, DocumentMeta
 from detector.quotes import find_citations
 from planting import SAMPLE
 
@@ -154,3 +154,38 @@ def test_citations_quoted_and_unquoted_run_to_the_end_of_the_cited_words():
 
 def test_mentions_of_speeches_are_not_citations():
     assert find_citations("深入学习习近平总书记重要讲话精神，对照总书记的要求还有差距。") == []
+
+
+# ---------------------------------------------------------------- formula: said by many, not by one author's series
+
+SHORT = "对群众反映的道路硬化问题跟踪督办不够及时，整改销号拖了村里的后腿。"  # 33 characters: short enough to be a formula
+
+
+def _series_and_others(sentence: str, series_years=(2021, 2022, 2023)):
+    """干部2's yearly reports, each with `sentence`; three other authors' reports without it."""
+    items = [(f"{y}/干部2.txt", plant(seed_text(2).replace("2023", str(y)), sentence, 4 + n), meta("干部2", "单位2", y))
+             for n, y in enumerate(series_years)]
+    items += [(f"2023/{i}.txt", seed_text(i), meta(f"干部{i}", f"单位{i}", 2023)) for i in (0, 1, 3)]
+    return items
+
+
+def test_a_short_sentence_in_one_colleagues_yearly_reports_is_copied_not_formula():
+    report = _scan(_series_and_others(SHORT), plant(seed_text(4), SHORT, 6), meta("干部戊", "单位戊", 2024))
+    [passage] = [p for p in report.passages if SHORT[3:-3] in p.submission_text]
+    assert passage.kind == "copied" and passage.source.author == "干部2" and passage.document_count == 3
+    assert report.metrics["other_authors_ratio"] > 0
+
+
+def test_the_same_sentence_in_six_units_reports_is_still_a_formula_or_template():
+    items = [(f"2023/{n}.txt", plant(seed_text(n % 4).replace("2023", str(2017 + n)), SHORT, 4 + n),
+              meta(f"干部{n}", f"单位{n}", 2017 + n)) for n in range(6)]
+    report = _scan(items, plant(seed_text(4), SHORT, 6), meta("干部戊", "单位戊", 2024))
+    [passage] = [p for p in report.passages if SHORT[3:-3] in p.submission_text]
+    assert passage.kind in ("formula", "template")
+
+
+def test_without_authors_a_sentence_in_three_documents_stays_a_formula():
+    items = [(path, text, DocumentMeta()) for path, text, _ in _series_and_others(SHORT)]
+    report = _scan(items, plant(seed_text(4), SHORT, 6), DocumentMeta())
+    [passage] = [p for p in report.passages if SHORT[3:-3] in p.submission_text]
+    assert passage.kind == "formula"
