@@ -16,6 +16,7 @@ from detector import __version__, messages
 from detector.errors import DetectorError, IndexLocked
 from detector.model import DocumentMeta
 from detector.paths import shown
+from detector.labels import DEFAULT_RANKING, RANKING_MEASURES
 from detector.settings import DEFAULT, MAX_YEAR, MIN_YEAR
 
 
@@ -47,10 +48,32 @@ def _db_option(f):
                         help="The corpus database (SQLite file).")(f)
 
 
+def _measure_options(f):
+    """--rank-by and --fail-measure: which measure ranks a batch and which one --fail-above tests."""
+    choice = click.Choice(RANKING_MEASURES)
+    f = click.option("--rank-by", type=choice, default=DEFAULT_RANKING, show_default=True, expose_value=False,
+                     callback=_remember("rank_by"),
+                     help="Rank a batch by this measure (去除本人复制比 by default; 本人旧稿 is shown in its own column).")(f)
+    f = click.option("--fail-measure", type=choice, default=DEFAULT_RANKING, show_default=True, expose_value=False,
+                     callback=_remember("fail_measure"), help="The measure --fail-above tests.")(f)
+    return click.option("--fail-above", type=click.FloatRange(0, 1), default=None,
+                        help="Exit with code 3 when a submission's --fail-measure is above this (0–1).")(f)
+
+
+def _remember(key: str):
+    def remember(ctx, param, value):
+        ctx.meta[f"chachong.{key}"] = value
+    return remember
+
+
+def _chosen(key: str) -> str:
+    """The measure chosen with --rank-by / --fail-measure (the default where the command has no such option)."""
+    return click.get_current_context().meta.get(f"chachong.{key}", DEFAULT_RANKING)
+
+
 def _output_options(f):
     f = click.option("--show-formulae", is_flag=True, help="List short official formulae too (text format).")(f)
-    f = click.option("--fail-above", type=click.FloatRange(0, 1), default=None,
-                     help="Exit with code 3 when a copy ratio is above this (0–1).")(f)
+    f = _measure_options(f)
     f = click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="text", show_default=True,
                      help="Output format.")(f)
     return f
@@ -167,7 +190,7 @@ def scan(paths, db_path, fmt, fail_above, show_formulae, author, unit, year, mee
         if timings:
             click.echo("\n".join(clock.lines()), err=True)
         scan_id = _call(history.record_scan, corpus.store, result, corpus.settings, options=options)
-        view = _call(history.view, corpus.store, scan_id)
+        view = _call(history.view, corpus.store, scan_id, rank_by=_chosen("rank_by"))
     _write_reports(view, out_dir)
     _finish(result.reports, fmt, fail_above, show_formulae, view=view)
 
@@ -221,10 +244,12 @@ def scans(db_path, fmt):
 @click.argument("scan_id", type=int)
 @_db_option
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Folder to write the reports to.")
-def report(scan_id, db_path, out_dir):
+@click.option("--rank-by", type=click.Choice(RANKING_MEASURES), default=DEFAULT_RANKING, show_default=True,
+              help="Rank the submissions by this measure.")
+def report(scan_id, db_path, out_dir, rank_by):
     """Write the reports of a recorded scan again (index.html, pages, CSV, JSON), as they were when it ran."""
     with _open(db_path, create=False) as corpus:
-        view = _call(history.view, corpus.store, scan_id)
+        view = _call(history.view, corpus.store, scan_id, rank_by=rank_by)
     _write_reports(view, out_dir)
     click.echo(_report.render_summary(view, colour=sys.stdout.isatty()))
 
@@ -233,13 +258,13 @@ def report(scan_id, db_path, out_dir):
 @click.argument("scan_id", type=int)
 @_db_option
 @_out_option
-@click.option("--fail-above", type=click.FloatRange(0, 1), default=None, help="Exit with code 3 when a copy ratio is above this (0–1).")
+@_measure_options
 def recheck(scan_id, db_path, out_dir, fail_above):
     """Scan the submissions of a recorded scan again, against the corpus as it is now; recorded as a new scan."""
     with _open(db_path, create=False) as corpus:
         result = _call(history.recheck, corpus, scan_id, progress=_progress())
         new_id = _call(history.record_scan, corpus.store, result, corpus.settings, options={"out": out_dir}, rechecks=scan_id)
-        view = _call(history.view, corpus.store, new_id)
+        view = _call(history.view, corpus.store, new_id, rank_by=_chosen("rank_by"))
     _write_reports(view, out_dir)
     _finish(result.reports, "text", fail_above, False, view=view)
 
@@ -426,7 +451,7 @@ def _finish(reports, fmt: str, fail_above, show_formulae: bool, view=None) -> No
             click.echo(f"error: {shown(report.submission.path)}: {report.error}", err=True)
     if any(r.error for r in reports):
         sys.exit(ExitCode.ERROR)
-    if fail_above is not None and any(r.metrics.get("copy_ratio", 0) > fail_above for r in reports):
+    if fail_above is not None and any(r.metrics.get(_chosen("fail_measure"), 0) > fail_above for r in reports):
         sys.exit(ExitCode.FINDINGS)
     sys.exit(ExitCode.OK)
 

@@ -16,7 +16,7 @@ from detector.batch import BatchScan, scan_documents
 from detector.errors import DatabaseError
 from detector.paths import shown
 from detector.report.json_report import report_dict, report_from_dict
-from detector.report.labels import DEFAULT_RANKING
+from detector.labels import DEFAULT_RANKING
 from detector.report.view import ScanInfo, ScanView, build_view
 
 

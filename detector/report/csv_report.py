@@ -10,7 +10,7 @@ import csv
 import io
 from pathlib import Path
 
-from detector.report.labels import MEASURE, kind_name, measure_name
+from detector.labels import MEASURE, kind_name, measure_name
 from detector.report.view import ScanView
 
 # the measures of results.csv, each its own column, in the order users know them

@@ -8,7 +8,7 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup, escape
 
-from detector.report.labels import KINDS, MEASURES, RANKING_MEASURES, RATIO_OF_KIND, kind_label, kind_name, measure_name
+from detector.labels import KINDS, MEASURES, RANKING_MEASURES, RATIO_OF_KIND, kind_label, kind_name, measure_name
 from detector.report.view import ScanView, SubmissionView, who
 from detector.settings import WEB_SOURCE_MARK_MIN_RUN
 

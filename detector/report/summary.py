@@ -6,7 +6,7 @@ import unicodedata
 
 import click
 
-from detector.report.labels import KIND, kind_name, measure_name
+from detector.labels import KIND, kind_name, measure_name
 from detector.report.view import ScanView, SubmissionView
 
 

@@ -9,7 +9,7 @@ import click
 from detector.messages import language, say
 from detector.model import COUNTED_KINDS, Report
 from detector.paths import shown as shown_path
-from detector.report.labels import KIND, MEASURE, kind_label
+from detector.labels import KIND, MEASURE, kind_label
 
 # the measures, in the order a CNKI-style report shows them, three to a line
 RATIO_LINES = (("copy_ratio", "copy_ratio_excluding_self", "largest_source_ratio"),

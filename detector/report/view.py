@@ -8,7 +8,7 @@ import os
 from typing import Optional
 
 from detector.model import COUNTED_KINDS, Passage, Report, SourceRef, SourceShare
-from detector.report.labels import CHARS_OF_KIND, DEFAULT_RANKING, KINDS, RANKING_MEASURES
+from detector.labels import CHARS_OF_KIND, DEFAULT_RANKING, KINDS, RANKING_MEASURES
 
 
 @dataclasses.dataclass
