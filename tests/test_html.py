@@ -179,3 +179,20 @@ def test_the_ranking_shows_each_measure_from_the_report(scanned):
         assert f'data-measure="{key}"' in index
     measures = [float(v) for v in re.findall(r'data-rank-measure="([0-9.]+)"', index)]
     assert measures == sorted(measures, reverse=True) and measures[0] > 0.3
+
+
+def test_hostile_text_stays_text_on_the_web_pages(scanned, tmp_path):
+    """The same batch served by `chachong serve` (detector/web): every page escapes it; the only script is the page's own file."""
+    from detector.web.app import create_app
+
+    client = create_app(scanned.db, upload_root=tmp_path / "uploads").test_client()
+    hostile = scanned.by_role["k01"]
+    pages = [f"/scans/{scanned.scan_id}/", f"/scans/{scanned.scan_id}/{hostile.page}", "/history", "/archive", "/scan", "/compare"]
+    for path in pages:
+        answer = client.get(path)
+        html = answer.data.decode("utf-8")
+        assert answer.status_code == 200, path
+        assert re.findall(r"<script[^>]*>", html) in ([], ['<script src="/static/app.js">']), path
+        assert "<b>不加粗</b>" not in html and "PWNED" not in parse(html).title, path
+    page = parse(client.get(f"/scans/{scanned.scan_id}/{hostile.page}").data.decode("utf-8"))
+    assert HOSTILE in "".join(page.text) and page.scripts == 0

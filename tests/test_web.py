@@ -319,3 +319,33 @@ def test_hostile_text_in_an_error_message_is_escaped(site):
     assert answer.status_code == 400 and "is not a year" in page
     assert "<script>window.__pwned" not in page and "&lt;script&gt;window.__pwned" in page
     assert list(site.root.iterdir()) == []
+
+
+def test_files_added_to_the_archive_are_kept_there_and_indexed(site):
+    text = DEMO.read_text(encoding="utf-8").replace("按照", "根据", 1)  # new content, not yet in the corpus
+    fields = [("files", ("李四2024.txt", text.encode("utf-8"))), ("author", "李四"), ("add_to_archive", "1")]
+    assert post(site, "/api/scan", fields).status == 200
+    kept = list((site.archive / "web-uploads").glob("*/李四2024.txt"))
+    assert len(kept) == 1 and kept[0].read_text(encoding="utf-8") == text
+    with api.open_corpus(site.db) as corpus:
+        added = [m for _, p, m in api.list_documents(corpus) if p == str(kept[0].resolve())]
+    assert len(added) == 1 and added[0].author == "李四"
+    assert list(site.root.iterdir()) == []
+
+
+def test_the_scan_form_answers_with_a_progress_page_then_the_result(site):
+    client = site.app.test_client()
+    token = _csrf(client, "/scan")
+    answer = client.post("/scan", data={"csrf_token": token, "files": (io.BytesIO(DEMO.read_bytes()), "a.txt")},
+                         content_type="multipart/form-data")
+    assert answer.status_code == 303 and answer.location.startswith("/jobs/")
+    job_id = answer.location.rsplit("/", 1)[1]
+    for _ in range(600):
+        state = client.get(f"/api/jobs/{job_id}").get_json()
+        if state["state"] not in ("queued", "running"):
+            break
+        page = client.get(answer.location)
+        assert page.status_code == 303 or b'<progress id="job-progress"' in page.data
+        time.sleep(0.05)
+    assert state["state"] == "done" and state["url"] == f"/scans/{state['scan_id']}/"
+    assert client.get(answer.location).location == state["url"]

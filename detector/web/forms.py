@@ -26,6 +26,16 @@ def upload(request) -> uploads.Upload:
                            common=meta(request.form), per_file=[meta(request.form, f"_{n}") for n in range(len(files))])
 
 
+def archive_wanted(request) -> Path | None:
+    """The archive folder when the user asked to add the files to it (add_to_archive=1); refused when the server has none."""
+    if not request.form.get("add_to_archive"):
+        return None
+    archive = flask.current_app.config["ARCHIVE"]
+    if archive is None:
+        raise FormError("这台服务器没有文档库文件夹 this server has no archive folder: start it with --archive DIR to add files")
+    return Path(archive)
+
+
 def meta(form, suffix: str = "") -> DocumentMeta | None:
     """author/unit/year fields (named e.g. author_0 for file 0) as DocumentMeta; None when all are empty."""
     values = {field: (form.get(field + suffix) or "").strip() or None for field in META_FIELDS}

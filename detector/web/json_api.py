@@ -22,10 +22,11 @@ def _db() -> str:
 
 @bp.post("/scan")
 def scan():
-    """Multipart `files` (several, or zips), optional `manifest` CSV and author/unit/year: scanned, recorded, answered when done."""
+    """Multipart `files` (several, or zips), optional `manifest` CSV, author/unit/year and add_to_archive=1: scanned,
+    recorded (and added to the archive when the server has one), answered when done."""
     upload = forms.upload(request)
-    db = _db()
-    job = jobs().wait(jobs().start(len(upload.files), lambda job: service.scan_upload(db, upload, job)), SCAN_TIMEOUT_SECONDS)
+    db, archive = _db(), forms.archive_wanted(request)
+    job = jobs().wait(jobs().start(len(upload.files), lambda job: service.scan_upload(db, upload, job, archive)), SCAN_TIMEOUT_SECONDS)
     if job.state == "failed":
         return jsonify(error=job.error), 400
     if job.state != "done":

@@ -43,8 +43,7 @@ def scan_form():
 @bp.post("/scan")
 def scan_start():
     upload = forms.upload(request)
-    archive = flask.current_app.config["ARCHIVE"] if request.form.get("add_to_archive") else None
-    db = _db()
+    db, archive = _db(), forms.archive_wanted(request)
     job = jobs().start(len(upload.files) + len(upload.refused), lambda job: service.scan_upload(db, upload, job, archive))
     return redirect(url_for("pages.job_page", job_id=job.id), code=303)
 
