@@ -349,3 +349,13 @@ def test_the_scan_form_answers_with_a_progress_page_then_the_result(site):
         time.sleep(0.05)
     assert state["state"] == "done" and state["url"] == f"/scans/{state['scan_id']}/"
     assert client.get(answer.location).location == state["url"]
+
+
+def test_a_scan_is_ranked_by_the_measure_asked_for(site):
+    scan_id = post(site, "/api/scan", files(*SEEDS, DEMO)).json()["scan"]["id"]
+    for key in ("copy_ratio", "self_reuse_ratio"):
+        page = get(site, f"/scans/{scan_id}/?rank_by={key}").data.decode("utf-8")
+        shown = [float(v) for v in re.findall(r'data-rank-measure="([0-9.e-]+)"', page)]
+        assert shown and shown == sorted(shown, reverse=True)
+        assert f'/scans/{scan_id}/results.csv?rank_by={key}' in page
+    assert get(site, f"/scans/{scan_id}/?rank_by=nonsense").status == 400

@@ -7,6 +7,7 @@ import json
 import flask
 from flask import Blueprint, abort, jsonify, request, url_for
 
+from detector.labels import DEFAULT_RANKING
 from detector.report import render_json
 from detector.report.folder import results_envelope
 from detector.web import forms, service
@@ -57,7 +58,7 @@ def scans():
 
 @bp.get("/scans/<int:scan_id>")
 def scan_record(scan_id):
-    return _json(results_envelope(service.scan_view(_db(), scan_id)))
+    return _json(results_envelope(service.scan_view(_db(), scan_id, request.args.get("rank_by") or DEFAULT_RANKING)))
 
 
 @bp.get("/jobs/<job_id>")

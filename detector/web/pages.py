@@ -11,6 +11,7 @@ from pathlib import Path
 import flask
 from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
 
+from detector.labels import DEFAULT_RANKING, RANKING_MEASURES, measure_name
 from detector.report.view import ScanInfo, ScanView, build_view
 from detector.report.csv_report import write_csv
 from detector.report.folder import results_envelope
@@ -59,24 +60,29 @@ def job_page(job_id):
 @bp.get("/scans/<int:scan_id>/index.html")
 @bp.get("/scans/<int:scan_id>/")
 def scan_index(scan_id):
-    view = service.scan_view(_db(), scan_id)
+    view = service.scan_view(_db(), scan_id, _rank_by())
     return with_nav(render_index(view), _scan_nav(view))
 
 
 @bp.get("/scans/<int:scan_id>/<page>")
 def scan_page(scan_id, page):
     if page in ("results.csv", "passages.csv", "results.json"):
-        return _download(service.scan_view(_db(), scan_id), page)
+        return _download(service.scan_view(_db(), scan_id, _rank_by()), page)
     match = _PAGE.fullmatch(page) or abort(404)
-    view = service.scan_view(_db(), scan_id)
+    view = service.scan_view(_db(), scan_id, _rank_by())
     position = int(match.group(1)) - 1
     if not 0 <= position < len(view.submissions):
         abort(404)
     return with_nav(render_submission(view, view.submissions[position]), _scan_nav(view))
 
 
+def _rank_by() -> str:
+    return request.args.get("rank_by") or DEFAULT_RANKING
+
+
 def _scan_nav(view: ScanView) -> str:
-    return render_template("_nav.html", scan=view.scan, active="history")
+    rankings = [(key, measure_name(key)) for key in RANKING_MEASURES]
+    return render_template("_nav.html", scan=view.scan, active="history", rank_by=view.rank_by, rankings=rankings)
 
 
 def _download(view: ScanView, name: str):

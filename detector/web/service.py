@@ -11,6 +11,7 @@ from detector import api, history
 from detector.batch import scan_documents
 from detector.errors import DetectorError, InputError
 from detector.ingest import read_document
+from detector.labels import DEFAULT_RANKING, RANKING_MEASURES
 from detector.locking import writer_lock
 from detector.model import Document, DocumentMeta
 
@@ -79,9 +80,12 @@ def recheck(db, scan_id: int, job) -> int:
         return history.record_scan(corpus.store, result, corpus.settings, options={"via": "web"}, rechecks=scan_id)
 
 
-def scan_view(db, scan_id: int) -> dict:
+def scan_view(db, scan_id: int, rank_by: str = DEFAULT_RANKING):
+    """A recorded scan's view, ranked by `rank_by` (one of detector.labels.RANKING_MEASURES)."""
+    if rank_by not in RANKING_MEASURES:
+        raise DetectorError(f"rank_by {rank_by!r}: use one of {', '.join(RANKING_MEASURES)}")
     with api.open_corpus(db) as corpus:
-        return history.view(corpus.store, scan_id)
+        return history.view(corpus.store, scan_id, rank_by=rank_by)
 
 
 def scans(db) -> list[dict]:
