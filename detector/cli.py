@@ -6,6 +6,7 @@ import contextlib
 import enum
 import json
 import logging
+import sqlite3
 import sys
 
 import importlib
@@ -13,11 +14,11 @@ import importlib
 import click
 
 from detector import __version__, messages
-from detector.errors import DetectorError, IndexLocked
+from detector.errors import DetectorError, IndexLocked, storage_error
 from detector.model import DocumentMeta
 from detector.paths import shown
 from detector.labels import DEFAULT_RANKING, RANKING_MEASURES
-from detector.settings import DEFAULT, MAX_YEAR, MIN_YEAR
+from detector.settings import DEFAULT, HISTORY_WAIT_SECONDS, MAX_YEAR, MIN_YEAR
 
 
 class _Lazy:
@@ -43,8 +44,13 @@ class ExitCode(enum.IntEnum):
     LOCKED = 4  # another process (rebuild, add, remove) is writing the index; nothing was changed
 
 
+def _remember_db(ctx, param, value):
+    ctx.meta["chachong.db"] = value  # named in the message of an SQLite or OS error
+    return value
+
+
 def _db_option(f):
-    return click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False),
+    return click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False), callback=_remember_db,
                         help="The corpus database (SQLite file).")(f)
 
 
@@ -99,7 +105,18 @@ def _encoding_option(f):
     return click.option("--encoding", default=None, help="Force the encoding of text files (e.g. gbk); default: detect.")(f)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The commands: an SQLite or OS error anywhere in one is a one-line message and exit code 1, never a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (sqlite3.Error, OSError) as err:
+            click.echo(messages.say("error", message=storage_error(err, ctx.meta.get("chachong.db"))), err=True)
+            sys.exit(ExitCode.ERROR)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="chachong")
 @click.option("--lang", type=click.Choice(messages.LANGUAGES), default=None,
               help="Language of messages and the text report (default: zh when LANG/LC_ALL is zh_*, else en).")
@@ -189,10 +206,8 @@ def scan(paths, db_path, fmt, fail_above, show_formulae, author, unit, year, mee
         _echo_problems([], result.skipped)
         if timings:
             click.echo("\n".join(clock.lines()), err=True)
-        scan_id = _call(history.record_scan, corpus.store, result, corpus.settings, options=options)
-        view = _call(history.view, corpus.store, scan_id, rank_by=_chosen("rank_by"))
-    _write_reports(view, out_dir)
-    _finish(result.reports, fmt, fail_above, show_formulae, view=view)
+        written = _deliver(corpus, result, fmt, show_formulae, out_dir, options)
+    _exit(result.reports, fail_above, written)
 
 
 @cli.command()
@@ -250,7 +265,9 @@ def report(scan_id, db_path, out_dir, rank_by):
     """Write the reports of a recorded scan again (index.html, pages, CSV, JSON), as they were when it ran."""
     with _open(db_path, create=False) as corpus:
         view = _call(history.view, corpus.store, scan_id, rank_by=rank_by)
-    _write_reports(view, out_dir)
+    if not _write_reports(view, out_dir):
+        sys.exit(ExitCode.ERROR)
+    click.echo(f"scan {scan_id}: reports written to {shown(out_dir)}/index.html", err=True)
     click.echo(_report.render_summary(view, colour=sys.stdout.isatty()))
 
 
@@ -263,16 +280,50 @@ def recheck(scan_id, db_path, out_dir, fail_above):
     """Scan the submissions of a recorded scan again, against the corpus as it is now; recorded as a new scan."""
     with _open(db_path, create=False) as corpus:
         result = _call(history.recheck, corpus, scan_id, progress=_progress())
-        new_id = _call(history.record_scan, corpus.store, result, corpus.settings, options={"out": out_dir}, rechecks=scan_id)
-        view = _call(history.view, corpus.store, new_id, rank_by=_chosen("rank_by"))
-    _write_reports(view, out_dir)
-    _finish(result.reports, "text", fail_above, False, view=view)
+        written = _deliver(corpus, result, "text", False, out_dir, {"out": out_dir}, rechecks=scan_id)
+    _exit(result.reports, fail_above, written)
 
 
-def _write_reports(view, out_dir) -> None:
-    if out_dir:
-        _call(_report.write_reports, view, out_dir)
-        click.echo(f"scan {view.scan.id}: reports written to {out_dir}/index.html", err=True)
+def _deliver(corpus, result, fmt: str, show_formulae: bool, out_dir, options: dict, rechecks=None) -> bool:
+    """A scan's results first (printed, reports written), then its history record: it never loses them to the history.
+
+    Once recorded, the reports are written again as `chachong report` writes them (with the scan's number).
+    Returns whether the reports were written (or none were asked for)."""
+    view = history.unrecorded_view(result, corpus.settings, options, corpus.store.path, rechecks, rank_by=_chosen("rank_by"))
+    _show(result.reports, fmt, show_formulae, view)
+    written = _write_reports(view, out_dir)
+    scan_id = _record(corpus, result, options, rechecks)
+    if written and out_dir and scan_id is not None:
+        written = _write_reports(history.view(corpus.store, scan_id, rank_by=_chosen("rank_by")), out_dir)
+    if written and out_dir:
+        click.echo(f"scan {scan_id or '–'}: reports written to {shown(out_dir)}/index.html", err=True)
+    return written
+
+
+def _write_reports(view, out_dir) -> bool:
+    """Write the report folder (atomically, file by file); an error is one line and False."""
+    if not out_dir:
+        return True
+    try:
+        _report.write_reports(view, out_dir)
+    except (DetectorError, OSError) as err:
+        problem = err if isinstance(err, DetectorError) else storage_error(err, out_dir)
+        click.echo(messages.say("error", message=f"the reports could not be written: {problem}"), err=True)
+        return False
+    return True
+
+
+def _record(corpus, result, options: dict, rechecks=None):
+    """The scan into the history, waiting at most HISTORY_WAIT_SECONDS for a writer; a warning when it cannot be."""
+    try:
+        with corpus.store.waiting(HISTORY_WAIT_SECONDS):
+            scan_id = history.record_scan(corpus.store, result, corpus.settings, options=options, rechecks=rechecks)
+    except (DetectorError, sqlite3.Error, OSError) as err:
+        problem = err if isinstance(err, DetectorError) else storage_error(err, corpus.store.path)
+        click.echo(f"warning: this scan was not recorded in the scan history ({problem}); its results above are complete",
+                   err=True)
+        return None
+    return scan_id
 
 
 # ---------------------------------------------------------------- the web page
@@ -442,6 +493,11 @@ def _call(function, *args, **kwargs):
 
 
 def _finish(reports, fmt: str, fail_above, show_formulae: bool, view=None) -> None:
+    _show(reports, fmt, show_formulae, view)
+    _exit(reports, fail_above)
+
+
+def _show(reports, fmt: str, show_formulae: bool, view=None) -> None:
     colour = fmt == "text" and sys.stdout.isatty()
     click.echo(_report.RENDERERS[fmt](reports, colour=colour, show_formulae=show_formulae))
     if view is not None and fmt == "text" and len(reports) > 1:
@@ -449,7 +505,10 @@ def _finish(reports, fmt: str, fail_above, show_formulae: bool, view=None) -> No
     for report in reports:
         if report.error:
             click.echo(f"error: {shown(report.submission.path)}: {report.error}", err=True)
-    if any(r.error for r in reports):
+
+
+def _exit(reports, fail_above, written: bool = True) -> None:
+    if any(r.error for r in reports) or not written:
         sys.exit(ExitCode.ERROR)
     if fail_above is not None and any(r.metrics.get(_chosen("fail_measure"), 0) > fail_above for r in reports):
         sys.exit(ExitCode.FINDINGS)

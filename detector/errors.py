@@ -1,5 +1,7 @@
 """The exception hierarchy: every failure a user can cause is a DetectorError with a message that says what to do."""
 
+import errno
+
 from detector.paths import shown
 
 
@@ -74,3 +76,65 @@ class ZipBomb(FileTooLarge):
 
 class IndexLocked(DatabaseError):
     """Another process is writing the index (a rebuild, add or remove); this one stops without changing anything."""
+
+
+class StorageError(DatabaseError):
+    """The disk or the database refused a read or a write (full, read-only, I/O error, permission, busy)."""
+
+
+_NOTHING_CHANGED = "nothing was changed"
+
+
+def storage_error(err: Exception, path=None) -> StorageError:
+    """A one-line StorageError for a SQLite or OS error: what happened to which file, and what to do."""
+    where = getattr(err, "filename", None) or path
+    return StorageError(f"{shown(where or 'the database')}: {_what_happened(err, where)}")
+
+
+def _what_happened(err: Exception, where) -> str:
+    text, code = str(err).lower(), getattr(err, "errno", None)
+    name = getattr(err, "sqlite_errorname", "") or ""
+    if code == errno.ENOSPC or "full" in text or name == "SQLITE_FULL" or (_io_error(err) and _disk_full(where)):
+        return f"the disk is full; {_NOTHING_CHANGED} — free some space (or use a file on another disk) and run again"
+    if code == errno.EFBIG or (_io_error(err) and _file_size_limited()):
+        return (f"the file size limit of this process was reached (ulimit -f {_file_size_limit()}); {_NOTHING_CHANGED} — "
+                "raise it (ulimit -f unlimited) and run again")
+    if code == errno.EROFS or "readonly" in text or "read-only" in text:
+        return f"is read-only (the file or its disk); {_NOTHING_CHANGED} — make it writable or work on a copy"
+    if code in (errno.EACCES, errno.EPERM) or "permission" in text:
+        return f"permission denied; {_NOTHING_CHANGED} — give this user access to the file and its folder"
+    if code == errno.EIO or "i/o error" in text:
+        return f"disk I/O error; {_NOTHING_CHANGED} — check the disk (dmesg, df), then run `chachong check --db DB`"
+    if "locked" in text or "busy" in text:
+        return f"another process kept the database busy too long; {_NOTHING_CHANGED} — try again when it has finished"
+    if "malformed" in text or "not a database" in text:
+        return "the database is damaged; restore it from a backup (`chachong backup`) or rebuild it (`chachong rebuild --full`)"
+    if "unable to open" in text:
+        return "cannot be opened; check that its folder exists and this user may read and write there"
+    return f"{getattr(err, 'strerror', None) or err}; {_NOTHING_CHANGED} — check the disk and the file, then run again"
+
+
+def _io_error(err: Exception) -> bool:
+    return (getattr(err, "sqlite_errorname", "") or "").startswith("SQLITE_IOERR") or getattr(err, "errno", None) == errno.EIO
+
+
+def _disk_full(where) -> bool:
+    """No free block left where the file lies (SQLite reports a full disk as an I/O error at times)."""
+    import os
+
+    try:
+        folder = os.path.dirname(os.path.abspath(where)) if where else "."
+        return os.statvfs(folder).f_bavail == 0
+    except (OSError, TypeError, ValueError):
+        return False
+
+
+def _file_size_limit() -> str:
+    import resource
+
+    soft, _ = resource.getrlimit(resource.RLIMIT_FSIZE)
+    return "unlimited" if soft == resource.RLIM_INFINITY else f"{soft} bytes"
+
+
+def _file_size_limited() -> bool:
+    return _file_size_limit() != "unlimited"

@@ -22,13 +22,24 @@ from detector.report.view import ScanInfo, ScanView, build_view
 
 def record_scan(store, result: BatchScan, settings, options: dict | None = None, rechecks: int | None = None) -> int:
     """Write a batch scan and its reports to the database; returns the scan id."""
+    rows = [_row(pos, report, peers) for pos, (report, peers) in enumerate(zip(result.reports, result.peers))]
+    return store.record_scan(_scan_fields(result, settings, options, rechecks), rows)
+
+
+def _scan_fields(result: BatchScan, settings, options: dict | None, rechecks: int | None) -> dict:
     ratios = [r.metrics.get("copy_ratio", 0) for r in result.reports if not r.error]
-    scan = {"started_at": result.started_at, "seconds": result.seconds, "paths": [shown(p) for p in result.paths],
+    return {"started_at": result.started_at, "seconds": result.seconds, "paths": [shown(p) for p in result.paths],
             "settings": _settings_dict(settings), "options": options or {}, "files": len(result.reports),
             "failed": sum(1 for r in result.reports if r.error), "max_copy_ratio": max(ratios, default=None),
             "corpus_documents": result.corpus_documents, "clusters": result.clusters, "rechecks": rechecks}
-    rows = [_row(pos, report, peers) for pos, (report, peers) in enumerate(zip(result.reports, result.peers))]
-    return store.record_scan(scan, rows)
+
+
+def unrecorded_view(result: BatchScan, settings, options: dict | None = None, db: str = "", rechecks: int | None = None,
+                    rank_by: str = DEFAULT_RANKING) -> ScanView:
+    """The view of a scan not (yet) recorded (id None): its results are shown and written before the history record."""
+    fields = _scan_fields(result, settings, options, rechecks)
+    fields["clusters"] = len(fields["clusters"])
+    return build_view(result, ScanInfo(id=None, **fields, db=db), rank_by=rank_by)
 
 
 def _row(position: int, report, peers: list) -> dict:

@@ -8,7 +8,8 @@ import fcntl
 import json
 import os
 
-from detector.errors import DatabaseError, IndexLocked
+from detector.errors import IndexLocked, storage_error
+from detector.files import open_private
 
 
 def lock_path(db_path) -> str:
@@ -26,10 +27,9 @@ def writer_lock(db_path, command: str):
         yield
         return
     try:
-        fd = os.open(lock_path(db_path), os.O_RDWR | os.O_CREAT, 0o644)
+        fd = open_private(lock_path(db_path), os.O_RDWR)
     except OSError as err:
-        raise DatabaseError(f"{db_path}: cannot open the lock file {lock_path(db_path)} ({err.strerror}); "
-                            "check that the folder exists and is writable") from None
+        raise storage_error(err, lock_path(db_path)) from None
     try:
         _acquire(fd, db_path)
         _write_holder(fd, command)

@@ -14,6 +14,7 @@ from detector.errors import SettingsError
 NORMALISER_VERSION = 4
 KEY_BITS = 31  # band keys fit SQLite's 4-byte integers; a chance collision only adds a candidate that is verified
 SHINGLINGS = ("char2", "char3", "jieba")
+HISTORY_WAIT_SECONDS = 10  # a scan waits this long for a writer before it gives up recording its history (with a warning)
 MIN_YEAR, MAX_YEAR = 1949, 2100  # years a report can be for (manifest rows and --year outside are refused)
 
 

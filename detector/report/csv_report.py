@@ -10,7 +10,9 @@ import csv
 import io
 from pathlib import Path
 
+from detector.paths import shown
 from detector.labels import MEASURE, kind_name, measure_name
+from detector.files import atomic_text, private_folder
 from detector.report.view import ScanView
 
 # the measures of results.csv, each its own column, in the order users know them
@@ -28,8 +30,7 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 def write_csv(view: ScanView, out_dir) -> list[Path]:
     """Write results.csv and passages.csv into `out_dir`; returns the files written."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = private_folder(out_dir)
     results = _write(out / "results.csv", RESULT_COLUMNS, result_rows(view))
     passages = _write(out / "passages.csv", PASSAGE_COLUMNS, passage_rows(view))
     return [results, passages]
@@ -43,7 +44,7 @@ def render_results_csv(view: ScanView) -> str:
 
 
 def _write(path: Path, columns: tuple, rows) -> Path:
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+    with atomic_text(path, encoding="utf-8-sig", newline="") as handle:
         _table(handle, columns, rows)
     return path
 
@@ -90,7 +91,7 @@ def passage_rows(view: ScanView):
         for p in sub.passages:
             src = p.source
             yield {"排名": sub.rank, "文件": sub.name, "段落": p.n, "类型": kind_name(p.kind), "类型代码": p.kind,
-                   "本文起": p.start, "本文止": p.end, "来源": src.path, "来源在本批": "是" if p.peer is not None else "否",
+                   "本文起": p.start, "本文止": p.end, "来源": shown(src.path), "来源在本批": "是" if p.peer is not None else "否",
                    "来源作者": src.author, "来源单位": src.unit, "来源年度": src.year, "来源起": p.source_span[0],
                    "来源止": p.source_span[1], "相似度": p.similarity, "见于篇数": p.document_count, "年度": p.years,
                    "本文文字": p.submission_text, "来源文字": p.source_text}

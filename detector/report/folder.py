@@ -8,6 +8,7 @@ from pathlib import Path
 from detector.report.csv_report import write_csv
 from detector.report.html_report import write_html
 from detector.report.json_report import SCHEMA, report_dict
+from detector.files import private_folder, write_text_atomically
 from detector.report.view import ScanView
 
 
@@ -18,9 +19,8 @@ def write_reports(view: ScanView, out_dir) -> list[Path]:
 
 def write_json(view: ScanView, out_dir) -> Path:
     """results.json: the JSON contract's envelope (reports in input order), with the scan and its clusters beside it."""
-    path = Path(out_dir) / "results.json"
-    path.write_text(json.dumps(results_envelope(view), ensure_ascii=False, indent=2), encoding="utf-8")
-    return path
+    return write_text_atomically(private_folder(out_dir) / "results.json",
+                                 json.dumps(results_envelope(view), ensure_ascii=False, indent=2))
 
 
 def results_envelope(view: ScanView) -> dict:

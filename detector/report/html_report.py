@@ -9,6 +9,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from detector.labels import KINDS, MEASURES, RANKING_MEASURES, RATIO_OF_KIND, kind_label, kind_name, measure_name
+from detector.files import private_folder, write_text_atomically
 from detector.report.view import ScanView, SubmissionView, who
 from detector.settings import WEB_SOURCE_MARK_MIN_RUN
 
@@ -32,8 +33,7 @@ def environment() -> jinja2.Environment:
 
 def write_html(view: ScanView, out_dir) -> list[Path]:
     """Write index.html and one page per submission into `out_dir`; returns the files written."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = private_folder(out_dir)
     written = [_write(out / "index.html", render_index(view))]
     for sub in view.submissions:
         written.append(_write(out / sub.page, render_submission(view, sub)))
@@ -50,8 +50,7 @@ def render_submission(view: ScanView, sub: SubmissionView) -> str:
 
 
 def _write(path: Path, html: str) -> Path:
-    path.write_text(html, encoding="utf-8")
-    return path
+    return write_text_atomically(path, html)
 
 
 def highlight_pieces(text: str, passages: list) -> list[dict]:

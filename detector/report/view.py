@@ -7,6 +7,7 @@ import datetime
 import os
 from typing import Optional
 
+from detector.paths import shown
 from detector.model import COUNTED_KINDS, Passage, Report, SourceRef, SourceShare
 from detector.labels import CHARS_OF_KIND, DEFAULT_RANKING, KINDS, RANKING_MEASURES
 
@@ -50,11 +51,11 @@ class SourceLink:
 
     @property
     def path(self) -> str:
-        return self.ref.path
+        return shown(self.ref.path)
 
     @property
     def name(self) -> str:
-        return os.path.basename(self.ref.path) or self.ref.path
+        return os.path.basename(self.path) or self.path
 
     @property
     def peer_page(self) -> Optional[str]:
@@ -134,7 +135,7 @@ class SubmissionView:
 
     @property
     def path(self) -> str:
-        return self.report.submission.path
+        return shown(self.report.submission.path)
 
     @property
     def name(self) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import os
 import json
 import sqlite3
 import zlib
@@ -11,15 +13,17 @@ from pathlib import Path
 import numpy as np
 import sqlite_utils
 
-from detector.errors import DatabaseError, SettingsMismatch
+from detector.errors import DatabaseError, SettingsMismatch, storage_error
 from detector.fingerprint import segment_hashes
 from detector.layout import decode as decode_layout
 from detector.layout import encode as encode_layout
 from detector.model import Document, DocumentMeta, SourceRef
+from detector.files import create_private_file
 from detector.paths import from_sql, to_sql
 from detector.store.base import Postings
 
 SCHEMA_VERSION = 3  # 3: documents.layout, hot_keys; content_segments gone (hashes come from the layouts)
+BUSY_WAIT_MS = 60_000  # how long a write waits for another writer's transaction before it gives up
 APPLICATION_ID = 0x43484348  # "CHCH": marks a file as a chachong database
 
 _SCHEMA = """
@@ -111,16 +115,13 @@ class SqliteStore:
         self.path = self.location = str(path)
         if self.path != ":memory:" and not create and not Path(self.path).exists():
             raise DatabaseError(f"{self.path}: no such database; create one with `chachong add PATH... --db {self.path}`")
+        self.read_only = False
         try:
-            self.conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
-            self._configure()
-            self._check_application()
-            self.conn.executescript(_SCHEMA)
-            self.db = sqlite_utils.Database(self.conn)
-            self._migrate()
-            self._keep_older_corrections()
+            if create and self.path != ":memory:":
+                create_private_file(self.path)  # SQLite gives -wal and -shm the database file's mode
+            self._connect(create)
         except sqlite3.DatabaseError as err:
-            raise DatabaseError(f"{self.path}: not a usable chachong database ({err}); check the --db path") from None
+            raise _open_error(self.path, err) from None
         self._segment_starts = None
         self._cached: dict = {}
 
@@ -132,8 +133,53 @@ class SqliteStore:
         if "content_segments" in self.db.table_names():
             self.db["content_segments"].drop()
 
+    def _connect(self, create: bool) -> None:
+        """Open for reading and writing; an existing index on a read-only file or disk is opened read-only."""
+        self.conn = sqlite3.connect(self.path, timeout=BUSY_WAIT_MS / 1000, isolation_level=None, check_same_thread=False)
+        try:
+            self._configure()
+            self._check_application()
+            self.conn.executescript(_SCHEMA)
+            self.db = sqlite_utils.Database(self.conn)
+            self._migrate()
+            self._keep_older_corrections()
+        except sqlite3.OperationalError as err:
+            self.conn.close()
+            if create or self.path == ":memory:" or not _read_only_trouble(err):
+                raise
+            self._connect_read_only()
+        except BaseException:
+            self.conn.close()
+            raise
+
+    def _connect_read_only(self) -> None:
+        """mode=ro; on a read-only mount, where SQLite cannot make the WAL's shared-memory file, immutable=1 (nobody can write there)."""
+        uri = Path(self.path).resolve().as_uri()
+        options = ["mode=ro", "immutable=1"] if _on_read_only_mount(self.path) else ["mode=ro"]
+        for n, option in enumerate(options):
+            try:
+                self.conn = sqlite3.connect(f"{uri}?{option}", uri=True, timeout=60, isolation_level=None, check_same_thread=False)
+                self.conn.execute(f"PRAGMA busy_timeout={BUSY_WAIT_MS}")
+                self._check_application()
+                break
+            except BaseException:
+                self.conn.close()
+                if n == len(options) - 1:
+                    raise
+        self.read_only = True
+        self.db = sqlite_utils.Database(self.conn)
+
+    @contextlib.contextmanager
+    def waiting(self, seconds: float):
+        """Wait at most `seconds` for another writer in the block (scan history must not hold up a scan's results)."""
+        self.conn.execute(f"PRAGMA busy_timeout={int(seconds * 1000)}")
+        try:
+            yield
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout={BUSY_WAIT_MS}")
+
     def _configure(self) -> None:
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=60000", "cache_size=-262144", "temp_store=MEMORY"):
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", f"busy_timeout={BUSY_WAIT_MS}", "cache_size=-262144", "temp_store=MEMORY"):
             self.conn.execute(f"PRAGMA {pragma}")
 
     def _check_application(self) -> None:
@@ -460,7 +506,7 @@ class SqliteStore:
         try:
             busy = self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
         finally:
-            self.conn.execute("PRAGMA busy_timeout=60000")
+            self.conn.execute(f"PRAGMA busy_timeout={BUSY_WAIT_MS}")
         return {"pages": pages, "free_pages": free, "vacuumed": vacuumed, "wal_truncated": not busy}
 
     def index_problems(self) -> list[str]:
@@ -521,7 +567,7 @@ class SqliteStore:
         except sqlite3.OperationalError:
             pass  # a read-only or busy database: recorded by the next command that can write
         finally:
-            self.conn.execute("PRAGMA busy_timeout=60000")
+            self.conn.execute(f"PRAGMA busy_timeout={BUSY_WAIT_MS}")
 
     # --- scan history ---
     def record_scan(self, scan: dict, reports: list[dict]) -> int:
@@ -590,8 +636,22 @@ class _Transaction:
         return self
 
     def __exit__(self, exc_type, exc, tb):
-        self.conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        if exc_type is None:
+            try:
+                self.conn.execute("COMMIT")
+            except sqlite3.Error:  # disk full or I/O error at the commit: nothing of the transaction stays
+                self._rollback()
+                raise
+        else:
+            self._rollback()
         return False
+
+    def _rollback(self) -> None:
+        if self.conn.in_transaction:  # SQLite may have rolled back already (disk full, I/O error)
+            try:
+                self.conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass  # the connection is unusable; the journal restores the last commit when the file is next opened
 
 
 class _Snapshot:
@@ -639,6 +699,25 @@ def _meta_from_row(row) -> DocumentMeta:
     author, unit, year, meeting, team, inferred = row
     return DocumentMeta(author=author, unit=unit, year=year, meeting=meeting,
                         team=None if team is None else bool(team), inferred=tuple(json.loads(inferred or "[]")))
+
+
+def _read_only_trouble(err: sqlite3.Error) -> bool:
+    text = str(err).lower()
+    return "readonly" in text or "read-only" in text or "unable to open" in text
+
+
+def _on_read_only_mount(path: str) -> bool:
+    try:
+        return bool(os.statvfs(Path(path).resolve().parent).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+def _open_error(path: str, err: sqlite3.DatabaseError) -> DatabaseError:
+    """Why an index could not be opened: a file of another kind, or a disk or permission problem (said as such)."""
+    if isinstance(err, sqlite3.OperationalError) or "malformed" not in str(err) and "not a database" not in str(err):
+        return storage_error(err, path)
+    return DatabaseError(f"{path}: not a usable chachong database ({err}); check the --db path")
 
 
 def _mismatch_message(path: str, stored: dict, asked: dict) -> str:

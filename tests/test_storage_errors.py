@@ -1,0 +1,261 @@
+"""Disks and databases that refuse: busy, read-only, full, I/O errors, `ulimit -f` — one line, exit 1, nothing lost.
+
+Also: files are private (0600/0700 whatever the umask) and report files are written atomically.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import resource
+import shutil
+import sqlite3
+import stat
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import detector.store.sqlite as sqlite_store
+from detector import api
+from detector.cli import ExitCode, cli
+from detector.errors import storage_error
+from planting import SAMPLE
+
+SEEDS = sorted(SAMPLE.glob("*.txt"))
+IS_ROOT = os.geteuid() == 0
+
+
+def _run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def _documents(db) -> int:
+    with contextlib.closing(sqlite3.connect(f"file:{db}?immutable=1", uri=True)) as conn:
+        return conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+
+
+def _scans(db) -> int:
+    with contextlib.closing(sqlite3.connect(f"file:{db}?immutable=1", uri=True)) as conn:
+        return conn.execute("SELECT count(*) FROM scans").fetchone()[0]
+
+
+@pytest.fixture
+def db(tmp_path):
+    path = tmp_path / "corpus.db"
+    assert _run("add", *SEEDS[:4], "--db", path).exit_code == 0
+    return path
+
+
+@pytest.fixture
+def submission(tmp_path):
+    path = tmp_path / "sub.txt"
+    path.write_text(SEEDS[3].read_text(encoding="utf-8")[:1500] + SEEDS[4].read_text(encoding="utf-8")[:1500], encoding="utf-8")
+    return path
+
+
+# ---------------------------------------------------------------- a writer holds the database
+
+
+@contextlib.contextmanager
+def _write_transaction(db):
+    """Another process's write transaction (as a rebuild's apply stage holds it)."""
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    finally:
+        conn.execute("ROLLBACK")
+        conn.close()
+
+
+def test_a_scan_keeps_its_results_when_the_history_cannot_wait(db, submission, tmp_path, monkeypatch):
+    monkeypatch.setattr("detector.cli.HISTORY_WAIT_SECONDS", 0.3)
+    with _write_transaction(db):
+        result = _run("scan", submission, "--db", db, "--out", tmp_path / "out", "--format", "json")
+    assert result.exit_code == ExitCode.OK, result.output
+    assert json.loads(result.stdout)["reports"][0]["metrics"]["copy_ratio"] > 0.3
+    assert "warning: this scan was not recorded in the scan history" in result.stderr
+    assert "busy" in result.stderr and "Traceback" not in result.output
+    assert "copy_ratio" in (tmp_path / "out" / "results.json").read_text(encoding="utf-8")
+    assert (tmp_path / "out" / "index.html").stat().st_size > 1000
+    assert _scans(db) == 0
+
+
+def test_meta_waiting_too_long_for_the_writer_is_one_line(db, monkeypatch):
+    monkeypatch.setattr(sqlite_store, "BUSY_WAIT_MS", 300)
+    with _write_transaction(db):
+        result = _run("meta", "1", "--db", db, "--author", "张三")
+    assert result.exit_code == ExitCode.ERROR
+    assert result.output.strip().count("\n") == 0 and "busy" in result.output and "Traceback" not in result.output
+
+
+# ---------------------------------------------------------------- read-only database, read-only disk
+
+
+@pytest.fixture
+def read_only(tmp_path):
+    """Turn a folder read-only: a read-only tmpfs mount as root (root writes to any file), else chmod."""
+    made = []
+
+    def make(folder: Path):
+        if IS_ROOT:
+            saved = tmp_path / f"saved-{uuid.uuid4().hex}"
+            shutil.copytree(folder, saved)
+            if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(folder)], capture_output=True).returncode:
+                pytest.skip("cannot mount a tmpfs to make a read-only disk (needs root with CAP_SYS_ADMIN)")
+            made.append(folder)
+            shutil.copytree(saved, folder, dirs_exist_ok=True)
+            subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True)
+        else:
+            for path in folder.iterdir():
+                path.chmod(0o444)
+            folder.chmod(0o555)
+            made.append(folder)
+
+    yield make
+    for folder in made:
+        if IS_ROOT:
+            subprocess.run(["umount", "-l", str(folder)], check=False)
+        else:
+            folder.chmod(0o755)
+
+
+@pytest.fixture
+def ro_db(tmp_path, read_only):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    path = folder / "corpus.db"
+    assert _run("add", *SEEDS[:4], "--db", path).exit_code == 0
+    read_only(folder)
+    return path
+
+
+def test_a_read_only_database_still_scans_and_says_the_history_is_skipped(ro_db, submission, tmp_path):
+    assert _run("stats", "--db", ro_db).exit_code == 0
+    result = _run("scan", submission, "--db", ro_db, "--out", tmp_path / "out")
+    assert result.exit_code == ExitCode.OK, result.output
+    assert "warning: this scan was not recorded in the scan history" in result.stderr and "read-only" in result.stderr
+    assert (tmp_path / "out" / "index.html").exists()
+
+
+@pytest.mark.parametrize("command", [["add", SEEDS[4]], ["remove", "1"], ["meta", "1", "--author", "张三"]])
+def test_writing_to_a_read_only_database_is_one_line(ro_db, command):
+    result = _run(*command, "--db", ro_db)
+    assert result.exit_code == ExitCode.ERROR, result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "read-only" in errors[0] and "Traceback" not in result.output
+    assert _documents(ro_db) == 4
+
+
+def test_a_rebuild_of_a_read_only_database_is_one_line(ro_db, tmp_path):
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    shutil.copy(SEEDS[4], archive)
+    result = _run("rebuild", "--db", ro_db, "--from", archive)
+    assert result.exit_code == ExitCode.ERROR
+    assert "read-only" in result.output and "Traceback" not in result.output
+    assert _documents(ro_db) == 4
+
+
+# ---------------------------------------------------------------- a full disk
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    if not IS_ROOT:
+        pytest.skip("a full disk is made with a small tmpfs mount (root only)")
+    folder = tmp_path / "small"
+    folder.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=400k", "tmpfs", str(folder)], capture_output=True).returncode:
+        pytest.skip("cannot mount a tmpfs (needs CAP_SYS_ADMIN)")
+    yield folder
+    subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def test_adding_to_a_full_disk_is_one_line_and_changes_nothing(small_disk):
+    db = small_disk / "corpus.db"
+    assert _run("add", SEEDS[0], "--db", db).exit_code == 0
+    filler = small_disk / "filler"
+    with contextlib.suppress(OSError):
+        filler.write_bytes(b"x" * 10**6)  # whatever is left
+    result = _run("add", SAMPLE.parent / "demo", *SEEDS, "--db", db)
+    assert result.exit_code == ExitCode.ERROR, result.output
+    assert "the disk is full" in result.output and "Traceback" not in result.output
+    filler.unlink()
+    assert _run("stats", "--db", db).exit_code == 0
+    with api.open_corpus(db) as corpus:
+        assert corpus.store.index_problems() == []
+
+
+def test_reports_to_a_full_disk_are_one_line_and_never_half_written(db, submission, small_disk):
+    with contextlib.suppress(OSError):
+        (small_disk / "filler").write_bytes(b"x" * 10**6)
+    out = small_disk / "out"
+    result = _run("scan", submission, "--db", db, "--out", out)
+    assert result.exit_code == ExitCode.ERROR
+    assert "the reports could not be written" in result.output and "the disk is full" in result.output
+    assert "总文字复制比" in result.stdout or "copy" in result.stdout  # the results are printed all the same
+    assert not out.exists() or all(f.stat().st_size > 0 for f in out.iterdir() if not f.name.endswith(".part"))
+    assert not out.exists() or not list(out.glob("*.part"))
+
+
+# ---------------------------------------------------------------- ulimit -f and I/O errors
+
+
+def test_the_file_size_limit_is_one_line_and_the_index_stays_intact(tmp_path):
+    db = tmp_path / "corpus.db"
+    assert _run("add", SEEDS[0], "--db", db).exit_code == 0
+    size = db.stat().st_size
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size + 64 * 1024, size + 64 * 1024))
+
+    done = subprocess.run([sys.executable, "-m", "detector", "add", *map(str, SEEDS[1:]), "--db", str(db)],
+                          capture_output=True, preexec_fn=limit)
+    assert done.returncode == ExitCode.ERROR
+    stderr = done.stderr.decode()
+    assert "file size limit" in stderr and "ulimit" in stderr and "Traceback" not in stderr, stderr
+    assert _documents(db) == 1
+    with api.open_corpus(db) as corpus:
+        assert corpus.store.index_problems() == []
+
+
+def test_sqlite_and_os_errors_say_what_happened_and_what_to_do():
+    def said(err):
+        message = str(storage_error(err, "/srv/c.db"))
+        assert "\n" not in message and message.startswith("/srv/c.db: ")
+        return message
+
+    assert "disk is full" in said(sqlite3.OperationalError("database or disk is full"))
+    assert "read-only" in said(sqlite3.OperationalError("attempt to write a readonly database"))
+    assert "I/O error" in said(OSError(5, "Input/output error"))
+    assert "permission denied" in said(PermissionError(13, "Permission denied"))
+    assert "busy" in said(sqlite3.OperationalError("database is locked"))
+    assert "damaged" in said(sqlite3.DatabaseError("database disk image is malformed"))
+
+
+# ---------------------------------------------------------------- private files
+
+
+def test_database_lock_and_reports_are_owner_only_whatever_the_umask(tmp_path, submission):
+    old = os.umask(0o022)
+    try:
+        db = tmp_path / "private.db"
+        assert _run("add", *SEEDS[:2], "--db", db).exit_code == 0
+        assert _run("scan", submission, "--db", db, "--out", tmp_path / "reports" / "2024").exit_code == 0
+        with api.open_corpus(db) as corpus, corpus.reading():  # -wal and -shm exist while a connection is open
+            files = [db, Path(f"{db}-wal"), Path(f"{db}-shm"), Path(f"{db}.lock")]
+            modes = {f.name: stat.S_IMODE(f.stat().st_mode) for f in files if f.exists()}
+    finally:
+        os.umask(old)
+    assert {"private.db", "private.db.lock", "private.db-wal"} <= set(modes)
+    assert set(modes.values()) == {0o600}, modes
+    for folder in (tmp_path / "reports", tmp_path / "reports" / "2024"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    for report in (tmp_path / "reports" / "2024").iterdir():
+        assert stat.S_IMODE(report.stat().st_mode) == 0o600, report
