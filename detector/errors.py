@@ -99,7 +99,7 @@ def _what_happened(err: Exception, where) -> str:
     if code == errno.EFBIG or (_io_error(err) and _file_size_limited()):
         return (f"the file size limit of this process was reached (ulimit -f {_file_size_limit()}); {_NOTHING_CHANGED} — "
                 "raise it (ulimit -f unlimited) and run again")
-    if code == errno.EROFS or "readonly" in text or "read-only" in text:
+    if code == errno.EROFS or "readonly" in text or "read-only" in text or ("unable to open" in text and _not_writable(where)):
         return f"is read-only (the file or its disk); {_NOTHING_CHANGED} — make it writable or work on a copy"
     if code in (errno.EACCES, errno.EPERM) or "permission" in text:
         return f"permission denied; {_NOTHING_CHANGED} — give this user access to the file and its folder"
@@ -125,6 +125,17 @@ def _disk_full(where) -> bool:
     try:
         folder = os.path.dirname(os.path.abspath(where)) if where else "."
         return os.statvfs(folder).f_bavail == 0
+    except (OSError, TypeError, ValueError):
+        return False
+
+
+def _not_writable(where) -> bool:
+    """Is the file (or, when it does not exist, its folder) read-only for this process or on a read-only disk?"""
+    import os
+
+    try:
+        target = where if os.path.exists(where) else os.path.dirname(os.path.abspath(where))
+        return not os.access(target, os.W_OK) or bool(os.statvfs(target).f_flag & os.ST_RDONLY)
     except (OSError, TypeError, ValueError):
         return False
 

@@ -98,6 +98,10 @@ class Store(Protocol):
         """One writer at a time (add, remove, rebuild, meta); raises errors.IndexLocked at once when held elsewhere."""
         ...
 
+    def waiting(self, seconds: float) -> ContextManager:
+        """Writes in the block wait at most `seconds` for another writer (a scan's history must not hold up its results)."""
+        ...
+
     def close(self) -> None: ...
 
     # --- documents ---

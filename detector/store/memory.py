@@ -64,6 +64,9 @@ class MemoryStore:
     def writer_lock(self, command: str):
         return contextlib.nullcontext()
 
+    def waiting(self, seconds: float):
+        return contextlib.nullcontext()  # one process: nobody else to wait for
+
     def close(self) -> None:
         pass
 
