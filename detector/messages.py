@@ -28,6 +28,40 @@ CATALOGUE = {
     "since": (", since {year}", "，最早 {year} 年"),
     "found_in": ("found in {n} documents", "见于 {n} 篇"),
     "cites": ("cites {who}", "引自 {who}"),
+    # the web page (detector/web/): shown Chinese first with the English beside (messages.both)
+    "web_no_db": ("{db}: no such corpus database; create it with `chachong add FOLDER --db {db}`",
+                  "{db}：没有这个语料库数据库；请先用 `chachong add 文件夹 --db {db}` 建立"),
+    "web_token": ("a token is required: open the address printed by `chachong serve` (…/?token=…)",
+                  "需要访问令牌：请打开 `chachong serve` 启动时打印的地址（…/?token=…）"),
+    "web_host": ("Host {host} refused: this server answers on {address} only", "拒绝主机名 {host}：本服务只应答 {address}"),
+    "web_cross_site": ("a request from another site ({origin}) was refused", "已拒绝来自其他网站（{origin}）的请求"),
+    "web_csrf": ("the form's CSRF token is missing or wrong: reload the page and try again", "表单已过期或来源不明：请刷新页面后重试"),
+    "web_too_large": ("the upload is over {limit} MiB in all; scan the files in several batches", "上传内容超过 {limit} MiB：请分几批扫描"),
+    "web_no_file": ("no file was chosen: choose .docx/.pdf/.doc/.txt files or a .zip of them",
+                    "没有选择文件：请选择 .docx/.pdf/.doc/.txt 文件或它们的 .zip"),
+    "web_too_many": ("too many files: at most {n} per scan; split the batch", "文件过多：每次最多 {n} 份，请分批扫描"),
+    "web_file_too_large": ("over the {limit} MiB limit (or larger than its zip says); refused", "超过 {limit} MiB 上限（或比压缩包所记更大），已拒绝"),
+    "web_zip_large": ("{name}: the zip is larger than {limit} MiB; split it", "{name}：压缩包超过 {limit} MiB，请拆分"),
+    "web_zip_damaged": ("{name}: not a readable zip archive (damaged or another kind of file); zip the folder again",
+                        "{name}：无法读取的压缩包（已损坏或不是 zip），请重新压缩文件夹"),
+    "web_zip_members": ("{name}: the zip holds {count} files (at most {n} per scan); split it", "{name}：压缩包内有 {count} 个文件（每次最多 {n} 份），请拆分"),
+    "web_zip_bomb": ("{name}: the zip would unpack to {mib} MiB (limit {limit} MiB): looks like a zip bomb; refused",
+                     "{name}：解压后将达 {mib} MiB（上限 {limit} MiB），疑似压缩炸弹，已拒绝"),
+    "web_zip_ratio": ("{name}: {member} is compressed over {ratio}:1: looks like a zip bomb; refused",
+                      "{name}：{member} 压缩比超过 {ratio}:1，疑似压缩炸弹，已拒绝"),
+    "web_zip_password": ("the zip member is password-protected; zip it again without a password", "压缩包内文件有密码，请去掉密码后重新压缩"),
+    "web_manifest_large": ("the manifest is over 4 MiB; a manifest lists path,author,unit,year per file",
+                           "清单超过 4 MiB；清单每行写一个文件的 path,author,unit,year"),
+    "web_no_archive": ("this server has no archive folder: start it with --archive DIR to add files",
+                       "本服务没有文档库文件夹：请用 --archive 文件夹 启动后再加入文档库"),
+    "web_bad_year": ("year '{text}' is not a year; write it as digits, e.g. 2024", "年份“{text}”不是年份，请写成数字，如 2024"),
+    "web_nothing_to_change": ("nothing to change: fill in the fields to correct", "没有要修改的字段：请填写要更正的内容"),
+    "web_choose_file": ("choose a file for '{field}'", "请为“{field}”选择文件"),
+    "web_one_file": ("'{field}' must be one report file, not a zip of {n} files", "“{field}”须是一份材料，而不是含 {n} 个文件的压缩包"),
+    "web_rank_by": ("rank_by {measure}: use one of {measures}", "排序指标 {measure} 无效，可用：{measures}"),
+    "web_no_document": ("document {id} is not in the corpus (removed already?)", "文档 {id} 不在文档库中（已删除？）"),
+    "web_updated": ("updated document {id}: {fields}", "已修改文档 {id}：{fields}"),
+    "web_removed": ("removed {docs}", "已删除 {docs}"),
 }
 
 _current = {"language": None}
@@ -59,3 +93,9 @@ def say(key: str, **fields) -> str:
     """The message `key` in the current language, its fields filled in."""
     english, chinese = CATALOGUE[key]
     return (chinese if language() == "zh" else english).format(**fields)
+
+
+def both(key: str, **fields) -> str:
+    """The message `key` in Chinese with the English beside it (the web page shows both languages)."""
+    english, chinese = CATALOGUE[key]
+    return f"{chinese.format(**fields)} — {english.format(**fields)}"

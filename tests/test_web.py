@@ -172,7 +172,8 @@ def test_an_unreadable_file_is_reported_and_the_others_scanned(site):
 
 def test_post_forms_need_the_csrf_token(site):
     answer = post(site, "/archive/1/meta", {"author": "某人"})
-    assert answer.status == 400 and "CSRF" in answer.data.decode("utf-8")
+    message = re.search(r'id="error-message">(.*?)</p>', answer.data.decode("utf-8")).group(1)
+    assert answer.status == 400 and message.index("表单已过期") < message.index("CSRF")  # Chinese first, English beside
     with api.open_corpus(site.db) as corpus:
         assert api.list_documents(corpus)[0][2].author == "局长甲"
 

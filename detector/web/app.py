@@ -12,6 +12,7 @@ from flask import Flask, jsonify, render_template, request
 from markupsafe import Markup
 
 from detector.errors import DetectorError, IndexLocked
+from detector.messages import both
 from detector.settings import DEFAULT, WEB_MAX_FILES, WEB_MAX_REQUEST_BYTES
 from detector.web import security
 from detector.web.jobs import Jobs
@@ -32,7 +33,7 @@ def create_app(db, host: str = "127.0.0.1", port: int = 8765, token: str | None 
                upload_root=None, rebuild_log=None) -> Flask:
     """The application for corpus `db`; `token` is required when `host` is not a loopback address."""
     if not Path(db).exists():
-        raise DetectorError(f"{db}: no such corpus database; create it with `chachong add FOLDER --db {db}`")
+        raise DetectorError(both("web_no_db", db=db))
     app = Flask(__name__)
     app.request_class = PrivateUploadRequest
     root = Path(upload_root or tempfile.mkdtemp(prefix="chachong-web-"))
@@ -89,8 +90,7 @@ def _detector_error(err: DetectorError):
 
 def _http_error(err):
     if err.code == 413:
-        err.description = (f"上传内容过大 the upload is over {WEB_MAX_REQUEST_BYTES / 2**20:.0f} MiB in all; "
-                           "scan the files in several batches")
+        err.description = both("web_too_large", limit=f"{WEB_MAX_REQUEST_BYTES / 2**20:.0f}")
     if _wants_json():
         return jsonify(error=err.description), err.code
     return render_template("error.html", status=err.code, message=err.description), err.code

@@ -10,6 +10,7 @@ from detector.errors import DetectorError
 from detector.metadata import meeting_name
 from detector.model import DocumentMeta
 from detector.web import uploads
+from detector.messages import both
 
 META_FIELDS = ("author", "unit", "year")
 
@@ -32,7 +33,7 @@ def archive_wanted(request) -> Path | None:
         return None
     archive = flask.current_app.config["ARCHIVE"]
     if archive is None:
-        raise FormError("这台服务器没有文档库文件夹 this server has no archive folder: start it with --archive DIR to add files")
+        raise FormError(both("web_no_archive"))
     return Path(archive)
 
 
@@ -47,7 +48,7 @@ def year(text):
     if text is None:
         return None
     if not text.isdigit() or not 1900 <= int(text) <= 2200:
-        raise FormError(f"年份 year '{text}' is not a year; write it as digits, e.g. 2024")
+        raise FormError(both("web_bad_year", text=text))
     return int(text)
 
 
@@ -61,7 +62,7 @@ def corrections(form) -> dict:
     changes["team"] = {"team": True, "personal": False}.get(team)
     changes = {k: v for k, v in changes.items() if v is not None}
     if not changes:
-        raise FormError("没有要修改的字段 nothing to change: fill in the fields to correct")
+        raise FormError(both("web_nothing_to_change"))
     return changes
 
 
@@ -69,7 +70,7 @@ def one_file(request, field: str) -> tuple:
     """A single uploaded file (name, saved path) for the compare form."""
     storage = request.files.get(field)
     if storage is None or not storage.filename:
-        raise FormError(f"请选择文件 choose a file for '{field}'")
+        raise FormError(both("web_choose_file", field=field))
     config = flask.current_app.config
     saved = uploads.receive(Path(config["UPLOAD_ROOT"]), [storage], config["MAX_FILE_BYTES"])
     if saved.refused:
@@ -77,5 +78,5 @@ def one_file(request, field: str) -> tuple:
         raise FormError(f"{saved.refused[0][0]}: {saved.refused[0][1]}")
     if len(saved.files) != 1:
         saved.remove()
-        raise FormError(f"'{field}' must be one report file, not a zip of {len(saved.files)} files")
+        raise FormError(both("web_one_file", field=field, n=len(saved.files)))
     return saved

@@ -18,6 +18,7 @@ from detector.report.folder import results_envelope
 from detector.report.html_report import render_index, render_submission
 from detector.web import forms, service
 from detector.web.app import jobs, with_nav
+from detector.messages import both
 
 bp = Blueprint("pages", __name__)
 ARCHIVE_PAGE_SIZE = 100
@@ -163,7 +164,7 @@ def archive_page():
 @bp.post("/archive/<int:doc_id>/meta")
 def archive_correct(doc_id):
     meta = service.correct(_db(), doc_id, forms.corrections(request.form))
-    notice = f"已修改 updated document {doc_id}: " + ", ".join(f"{k}={v}" for k, v in meta.as_dict().items() if v not in (None, []))
+    notice = both("web_updated", id=doc_id, fields=", ".join(f"{k}={v}" for k, v in meta.as_dict().items() if v not in (None, [])))
     flask.flash(notice)
     return redirect(url_for("pages.archive_page", **_kept_query()) + f"#doc-{doc_id}", code=303)
 
@@ -171,7 +172,7 @@ def archive_correct(doc_id):
 @bp.post("/archive/<int:doc_id>/remove")
 def archive_remove(doc_id):
     removed = service.remove(_db(), doc_id)
-    notice = "已删除 removed " + "; ".join(f"{i} {p}" for i, p in removed)
+    notice = both("web_removed", docs="; ".join(f"{i} {p}" for i, p in removed))
     flask.flash(notice)
     return redirect(url_for("pages.archive_page", **_kept_query()), code=303)
 

@@ -9,6 +9,8 @@ import socket
 
 from flask import abort, request, session
 
+from detector.messages import both
+
 TOKEN_COOKIE = "chachong_token"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
@@ -31,7 +33,7 @@ class Guard:
         if request.method not in ("GET", "HEAD", "OPTIONS"):
             self._check_origin()
         if self.token and not self._authenticated():
-            abort(401, description="需要访问令牌 a token is required: open the address printed by `chachong serve` (…/?token=…)")
+            abort(401, description=both("web_token"))
         if request.method == "POST" and not request.path.startswith("/api/"):
             check_csrf()
 
@@ -39,15 +41,15 @@ class Guard:
         """A loopback server answers only to loopback names (a DNS-rebinding page names its own host)."""
         name = (request.host or "").rsplit(":", 1)[0] if not (request.host or "").endswith("]") else request.host
         if name.lower() not in LOOPBACK_NAMES and name != self.host:
-            abort(403, description=f"Host {request.host!r} refused: this server answers on {self.host}:{self.port} only")
+            abort(403, description=both("web_host", host=repr(request.host), address=f"{self.host}:{self.port}"))
 
     def _check_origin(self) -> None:
         """A browser posting from another site says so (Origin, Sec-Fetch-Site); tools that send neither pass."""
         origin = request.headers.get("Origin")
         if origin and origin != request.host_url.rstrip("/"):
-            abort(403, description=f"请求来自其他网站 a request from another site ({origin}) was refused")
+            abort(403, description=both("web_cross_site", origin=origin))
         if request.headers.get("Sec-Fetch-Site") == "cross-site":
-            abort(403, description="请求来自其他网站 a cross-site request was refused")
+            abort(403, description=both("web_cross_site", origin="Sec-Fetch-Site: cross-site"))
 
     def _authenticated(self) -> bool:
         given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
@@ -83,4 +85,4 @@ def check_csrf() -> None:
     expected = session.get(CSRF_FIELD)
     given = request.form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER) or ""
     if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
-        abort(400, description="表单已过期或来源不明 the form's CSRF token is missing or wrong: reload the page and try again")
+        abort(400, description=both("web_csrf"))

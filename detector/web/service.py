@@ -14,6 +14,7 @@ from detector.ingest import read_document
 from detector.labels import DEFAULT_RANKING, RANKING_MEASURES
 from detector.locking import writer_lock
 from detector.model import Document, DocumentMeta
+from detector.messages import both
 
 SEARCH_FIELDS = ("author", "unit", "year")
 
@@ -83,7 +84,7 @@ def recheck(db, scan_id: int, job) -> int:
 def scan_view(db, scan_id: int, rank_by: str = DEFAULT_RANKING):
     """A recorded scan's view, ranked by `rank_by` (one of detector.labels.RANKING_MEASURES)."""
     if rank_by not in RANKING_MEASURES:
-        raise DetectorError(f"rank_by {rank_by!r}: use one of {', '.join(RANKING_MEASURES)}")
+        raise DetectorError(both("web_rank_by", measure=repr(rank_by), measures=", ".join(RANKING_MEASURES)))
     with api.open_corpus(db) as corpus:
         return history.view(corpus.store, scan_id, rank_by=rank_by)
 
@@ -143,7 +144,7 @@ def remove(db, doc_id: int) -> list:
     with writer_lock(db, "serve"), api.open_corpus(db) as corpus:
         removed, unknown = api.remove_paths(corpus, [str(doc_id)])
     if unknown:
-        raise DetectorError(f"document {doc_id} is not in the corpus (removed already?)")
+        raise DetectorError(both("web_no_document", id=doc_id))
     return removed
 
 

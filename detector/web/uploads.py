@@ -14,6 +14,7 @@ from detector.ingest.docx import MAX_COMPRESSION_RATIO, MAX_UNPACKED_BYTES, MAX_
 from detector.ingest.manifest import read_manifest
 from detector.model import DocumentMeta
 from detector.settings import WEB_MAX_FILES
+from detector.messages import both
 
 _CHUNK = 1 << 16
 
@@ -47,7 +48,7 @@ def receive(root: Path, files, max_file_bytes: int, manifest=None, common: Docum
     try:
         groups = [_save_one(upload, storage, max_file_bytes) for storage in files if storage and storage.filename]
         if not upload.files and not upload.refused:
-            raise UploadRefused("没有选择文件 no file was chosen: choose .docx/.pdf/.doc/.txt files or a .zip of them")
+            raise UploadRefused(both("web_no_file"))
         _attach_meta(upload, groups, manifest, common, per_file or [])
         return upload
     except BaseException:
@@ -63,7 +64,7 @@ def _save_one(upload: Upload, storage, max_file_bytes: int) -> list:
     _check_count(upload)
     target = _target(upload, name)
     if not _copy_limited(storage.stream, target, max_file_bytes):
-        upload.refused.append((name, f"file is over the {max_file_bytes / 2**20:.0f} MiB limit; refused"))
+        upload.refused.append((name, both("web_file_too_large", limit=_mib(max_file_bytes))))
         return []
     return [_saved(upload, target)]
 
@@ -71,28 +72,27 @@ def _save_one(upload: Upload, storage, max_file_bytes: int) -> list:
 def _unpack(upload: Upload, stream, zip_name: str, max_file_bytes: int) -> list:
     spooled = upload.folder / f".{len(upload.files)}-upload.zip"
     if not _copy_limited(stream, spooled, MAX_UNPACKED_BYTES):
-        raise UploadRefused(f"{zip_name}: the zip is larger than {MAX_UNPACKED_BYTES / 2**20:.0f} MiB; split it")
+        raise UploadRefused(both("web_zip_large", name=zip_name, limit=_mib(MAX_UNPACKED_BYTES)))
     try:
         with zipfile.ZipFile(spooled) as archive:
             members = [m for m in archive.infolist() if not m.is_dir()]
             _refuse_bomb(zip_name, members)
             return [n for m in members for n in _unpack_member(upload, archive, m, zip_name, max_file_bytes)]
     except zipfile.BadZipFile:
-        raise UploadRefused(f"{zip_name}: not a readable zip archive (damaged or another kind of file); zip the folder again") from None
+        raise UploadRefused(both("web_zip_damaged", name=zip_name)) from None
     finally:
         spooled.unlink(missing_ok=True)
 
 
 def _refuse_bomb(zip_name: str, members: list) -> None:
     if len(members) > min(MAX_ZIP_MEMBERS, WEB_MAX_FILES + 1):
-        raise UploadRefused(f"{zip_name}: the zip holds {len(members)} files (at most {WEB_MAX_FILES} per scan); split it")
+        raise UploadRefused(both("web_zip_members", name=zip_name, count=len(members), n=WEB_MAX_FILES))
     unpacked = sum(m.file_size for m in members)
     if unpacked > MAX_UNPACKED_BYTES:
-        raise UploadRefused(f"{zip_name}: the zip would unpack to {unpacked / 2**20:.0f} MiB (limit "
-                            f"{MAX_UNPACKED_BYTES / 2**20:.0f} MiB): looks like a zip bomb; refused")
+        raise UploadRefused(both("web_zip_bomb", name=zip_name, mib=_mib(unpacked), limit=_mib(MAX_UNPACKED_BYTES)))
     for m in members:
         if m.file_size > RATIO_CHECK_FROM and m.file_size / max(m.compress_size, 1) > MAX_COMPRESSION_RATIO:
-            raise UploadRefused(f"{zip_name}: {m.filename} is compressed over {MAX_COMPRESSION_RATIO}:1: looks like a zip bomb; refused")
+            raise UploadRefused(both("web_zip_ratio", name=zip_name, member=m.filename, ratio=MAX_COMPRESSION_RATIO))
 
 
 def _unpack_member(upload: Upload, archive: zipfile.ZipFile, member: zipfile.ZipInfo, zip_name: str, max_file_bytes: int) -> list:
@@ -102,12 +102,12 @@ def _unpack_member(upload: Upload, archive: zipfile.ZipFile, member: zipfile.Zip
         return []
     _check_count(upload)
     if member.flag_bits & 0x1:
-        upload.refused.append((name, "the zip member is password-protected; zip it again without a password"))
+        upload.refused.append((name, both("web_zip_password")))
         return []
     target = _target(upload, name)
     with archive.open(member) as source:  # sizes are counted as read: the directory's sizes may lie
         if not _copy_limited(source, target, min(max_file_bytes, member.file_size)):
-            upload.refused.append((name, f"over the {max_file_bytes / 2**20:.0f} MiB limit, or larger than the zip says; refused"))
+            upload.refused.append((name, both("web_file_too_large", limit=_mib(max_file_bytes))))
             return []
     return [_saved(upload, target)]
 
@@ -133,7 +133,7 @@ def _member_name(member: zipfile.ZipInfo) -> str:
 
 def _check_count(upload: Upload) -> None:
     if len(upload.files) + len(upload.refused) >= WEB_MAX_FILES:
-        raise UploadRefused(f"too many files: at most {WEB_MAX_FILES} per scan; split the batch")
+        raise UploadRefused(both("web_too_many", n=WEB_MAX_FILES))
 
 
 def _target(upload: Upload, name: str) -> Path:
@@ -204,7 +204,7 @@ def _manifest_meta(upload: Upload, manifest) -> dict:
         return {}
     saved = upload.folder / "manifest.csv"
     if not _copy_limited(manifest.stream, saved, 4 * 2**20):
-        raise UploadRefused("the manifest is over 4 MiB; a manifest lists path,author,unit,year per file")
+        raise UploadRefused(both("web_manifest_large"))
     rows = {_relative(path, upload.folder): meta for path, meta in read_manifest(saved).items()}
     return {name: meta for name, _ in upload.files if (meta := _match(name, rows)) is not None}
 
@@ -224,3 +224,7 @@ def _match(name: str, rows: dict):
         return suffixed[0]
     by_name = [meta for path, meta in rows.items() if PurePosixPath(path).name == PurePosixPath(name).name]
     return by_name[0] if len(by_name) == 1 else None
+
+
+def _mib(size: int) -> str:
+    return f"{size / 2**20:.0f}"
