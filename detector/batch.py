@@ -64,7 +64,7 @@ def _read(path, corpus: Corpus, encoding, meta=None) -> Document | Report:
         return read_document(path, encoding=encoding, settings=corpus.settings,
                              meta=dataclasses.replace(meta) if meta else None)
     except InputError as err:
-        return failed_report(path, err.reason)
+        return failed_report(path, err.reason, meta=dataclasses.replace(meta) if meta else None)
 
 
 def scan_documents(corpus: Corpus, items: list, progress=None, timings: Timings | None = None) -> BatchScan:

@@ -6,6 +6,7 @@ import contextlib
 import enum
 import json
 import logging
+import os
 import sqlite3
 import sys
 
@@ -173,6 +174,7 @@ def add(paths, db_path, author, unit, year, meeting, team, manifest, encoding, m
     """
     if not paths and not manifest:
         raise click.UsageError("name files or folders to add, or --manifest CSV")
+    _must_exist(paths)
     meta = _given_meta(author=author, unit=unit, year=year, meeting=meeting, team=team)
     with _open(db_path, create=True, max_file_mb=max_file_mb) as corpus, _writing(corpus, "add"):
         summary = _call(api.add_paths, corpus, paths, meta=meta, manifest=_manifest(manifest), encoding=encoding,
@@ -200,6 +202,7 @@ def scan(paths, db_path, fmt, fail_above, show_formulae, author, unit, year, mee
     options = {"encoding": encoding, "fail_above": fail_above, "out": out_dir}
     meta = _given_meta(author=author, unit=unit, year=year, meeting=meeting, team=team)
     with _open(db_path, create=False) as corpus:
+        _must_exist(paths)  # after the database: a wrong --db is said first
         clock = api.Timings()
         result = _call(api.scan_batch, corpus, paths, encoding=encoding, progress=_progress(), meta=meta,
                        manifest=_manifest(manifest), timings=clock)
@@ -217,6 +220,7 @@ def scan(paths, db_path, fmt, fail_above, show_formulae, author, unit, year, mee
 @_encoding_option
 def compare(submission, source, fmt, fail_above, show_formulae, encoding):
     """Compare two files: passages of SUBMISSION reused from SOURCE."""
+    _must_exist([submission, source])
     report = _call(api.compare_paths, submission, source, encoding=encoding, settings=_reading_settings(DEFAULT))
     _finish([report], fmt, fail_above, show_formulae)
 
@@ -445,6 +449,15 @@ def meta_command(targets, db_path, author, unit, year, meeting, team, fmt):
                for t in targets]
         rows = [r for r in api.list_documents(corpus) if not targets or r[0] in ids]
     click.echo(_render_meta(rows, fmt))
+
+
+def _must_exist(paths) -> None:
+    """A file or folder named on the command line that does not exist is a usage error: nothing is read or recorded."""
+    missing = [path for path in paths if not os.path.lexists(path)]
+    if missing:
+        click.echo("\n".join(messages.say("error", message=messages.say("no_such_path", path=shown(p))) for p in missing),
+                   err=True)
+        sys.exit(ExitCode.USAGE)
 
 
 def _given_meta(**fields):

@@ -82,7 +82,7 @@ def load_scan(store, scan_id: int) -> tuple[ScanInfo, BatchScan]:
 
 def _report(row: dict):
     if row["error"]:
-        return failed_report(row["path"], row["error"])
+        return failed_report(row["path"], row["error"], meta=report_from_dict(row["report"]).submission.meta)
     return report_from_dict(row["report"], text=row["text"] or "", sha256=row["sha256"] or "",
                             encoding=row["encoding"] or "", fmt=row["format"] or "txt")
 

@@ -10,6 +10,7 @@ LANGUAGES = ("zh", "en")
 CATALOGUE = {
     "error": ("error: {message}", "错误：{message}"),
     "warning": ("warning: {message}", "警告：{message}"),
+    "no_such_path": ("{path}: no such file or folder; check the path", "{path}：没有这个文件或文件夹，请检查路径"),
     "unreadable": ("could not be read: {reason}", "无法读取：{reason}"),
     "no_passages": ("no reused passages found", "未发现复用段落"),
     "formulae_hidden": ("({n} short official formulae not listed; --show-formulae lists them)",
@@ -23,6 +24,7 @@ CATALOGUE = {
     "submission": ("submission", "本文"),
     "source": ("source", "来源"),
     "similarity": ("sim", "相似度"),
+    "span": ("chars {start}–{end}", "字符 {start}–{end}"),
     "years": ("{years}", "{years}"),
     "in_documents": ("in {docs} documents, {units} units, {years} years{since}", "见于 {docs} 篇、{units} 个单位、{years} 个年度{since}"),
     "since": (", since {year}", "，最早 {year} 年"),

@@ -166,6 +166,7 @@ def _closed(text: str, span: tuple) -> tuple:
     return start, end
 
 
-def failed_report(path, reason: str) -> Report:
-    """The report of a file that could not be read: no text, no passages, `error` saying why."""
-    return Report(submission=Document(path=str(path), text="", sha256="", encoding=""), passages=[], metrics={}, error=reason)
+def failed_report(path, reason: str, meta: DocumentMeta | None = None) -> Report:
+    """The report of a file that could not be read: no text, no passages, `error` saying why (and who it is from, if given)."""
+    doc = Document(path=str(path), text="", sha256="", encoding="", meta=meta or DocumentMeta())
+    return Report(submission=doc, passages=[], metrics={}, error=reason)

@@ -83,7 +83,7 @@ def test_a_batch_goes_on_past_bad_files(runner, db, tmp_path, seeds):
 
 def test_missing_file_and_missing_db_are_one_line_errors(runner, db, tmp_path):
     result = runner.invoke(cli, ["scan", str(tmp_path / "nope.txt"), "--db", str(db)])
-    assert result.exit_code == ExitCode.ERROR and "nope.txt" in result.stderr and "no such file" in result.stderr
+    assert result.exit_code == ExitCode.USAGE and "nope.txt" in result.stderr and "no such file" in result.stderr
     result = runner.invoke(cli, ["scan", str(tmp_path / "nope.txt"), "--db", str(tmp_path / "none.db")])
     assert result.exit_code == ExitCode.ERROR and "none.db" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1

@@ -5,9 +5,11 @@ import csv
 import io
 
 import pytest
+from click.testing import CliRunner
 from batch_planting import HOSTILE, scanned_batch
 
 from detector.batch import BatchScan
+from detector.cli import cli
 from detector.report.csv_report import PASSAGE_COLUMNS, RESULT_COLUMNS, percent, render_results_csv, write_csv
 from detector.report.view import ScanInfo, build_view
 
@@ -71,3 +73,18 @@ def test_hostile_text_and_spreadsheet_formulae_are_inert(scanned, tmp_path):
     assert back["本文文字"] == "'=HYPERLINK(\"x\")," + HOSTILE  # a leading ' keeps Excel from running it
     assert read_back(tmp_path / "results.csv")[0]["路径"] == 'a,"b".txt'
     assert render_results_csv(view).startswith("排名,文件,")
+
+
+def test_an_unreadable_file_keeps_the_author_and_unit_the_manifest_gave(scanned, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "broken.docx").write_bytes(b"PK\x03\x04" + b"\x00garbage" * 40)
+    (folder / "good.txt").write_text(scanned.texts["p1"], encoding="utf-8")
+    (folder / "manifest.csv").write_text("path,author,unit,year\nbroken.docx,张三,某局,2024\ngood.txt,李四,某县,2024\n",
+                                         encoding="utf-8")
+    result = CliRunner().invoke(cli, ["scan", str(folder), "--db", str(scanned.db), "--manifest", str(folder / "manifest.csv"),
+                                      "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    rows = {r["文件"]: r for r in read_back(tmp_path / "out" / "results.csv")}
+    assert (rows["broken.docx"]["作者"], rows["broken.docx"]["单位"], rows["broken.docx"]["年度"]) == ("张三", "某局", "2024")
+    assert rows["broken.docx"]["错误"] and rows["good.txt"]["作者"] == "李四"

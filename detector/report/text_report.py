@@ -94,7 +94,7 @@ def _who(source) -> str:
 def _passage_lines(n: int, p, colour: bool) -> str:
     (a, b), (c, d) = p.submission_span, p.source_span
     label = kind_label(p.kind)
-    head = f"  [{n}] {label}  {say('similarity')} {p.similarity:.2f}  chars {a}–{b} ← {shown_path(p.source.path)} {c}–{d}{_who(p.source)}{_kind_note(p)}"
+    head = f"  [{n}] {label}  {say('similarity')} {p.similarity:.2f}  {say('span', start=a, end=b)} ← {shown_path(p.source.path)} {c}–{d}{_who(p.source)}{_kind_note(p)}"
     sub_text = _style(_one_line(p.submission_text), p.kind, colour)
     return f"{head}\n      本文: {sub_text}\n      来源: {_one_line(p.source_text)}"
 

@@ -1,0 +1,54 @@
+"""Messages in the users' language (zh with a Chinese locale or --lang zh, else en); a path that does not exist is a usage error."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from detector import messages
+from detector.cli import ExitCode, cli
+from planting import SAMPLE
+
+SEED = SAMPLE / "003_42e09aa36b9c46a6.txt"
+
+
+@pytest.fixture(autouse=True)
+def english_by_default(monkeypatch):
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(name, raising=False)
+    yield
+    messages.set_language(None)
+
+
+@pytest.fixture
+def db(tmp_path):
+    path = tmp_path / "corpus.db"
+    assert CliRunner().invoke(cli, ["add", str(SAMPLE / "000_5a8c092b610fea23.txt"), "--db", str(path)]).exit_code == 0
+    return path
+
+
+@pytest.mark.parametrize("env, expected", [({"LANG": "zh_CN.UTF-8"}, "zh"), ({"LC_ALL": "zh_TW.UTF-8", "LANG": "en_US"}, "zh"),
+                                           ({"LC_ALL": "C.UTF-8", "LANG": "zh_CN.UTF-8"}, "en"), ({}, "en")])
+def test_the_language_follows_the_locale_as_the_c_library_reads_it(env, expected):
+    assert messages.language_from_environment(env) == expected
+
+
+def test_a_folder_that_does_not_exist_says_so_and_no_scan_is_recorded(db, tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(cli, ["scan", str(tmp_path / "nosuchdir"), str(SEED), "--db", str(db)])
+    assert result.exit_code == ExitCode.USAGE
+    assert result.stderr.strip() == f"error: {tmp_path / 'nosuchdir'}: no such file or folder; check the path"
+    assert json.loads(runner.invoke(cli, ["scans", "--db", str(db), "--format", "json"]).stdout) == []
+
+
+def test_errors_and_the_text_report_speak_chinese_with_a_chinese_locale(db, tmp_path):
+    runner = CliRunner()
+    missing = runner.invoke(cli, ["scan", str(tmp_path / "无此目录"), "--db", str(db)], env={"LANG": "zh_CN.UTF-8"})
+    assert missing.stderr.startswith("错误：") and "没有这个文件或文件夹" in missing.stderr
+    report = runner.invoke(cli, ["--lang", "zh", "compare", str(SAMPLE / "001_68ce4c9d992fb67a.txt"), str(SAMPLE / "000_5a8c092b610fea23.txt")])
+    assert "总文字复制比: " in report.stdout and "copy ratio" not in report.stdout and "来源:" in report.stdout and "相似度" in report.stdout
+    english = runner.invoke(cli, ["--lang", "en", "compare", str(SAMPLE / "001_68ce4c9d992fb67a.txt"), str(SAMPLE / "000_5a8c092b610fea23.txt")],
+                            env={"LANG": "zh_CN.UTF-8"})
+    assert "总文字复制比 total copy ratio" in english.stdout
