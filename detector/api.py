@@ -16,7 +16,7 @@ from detector.paths import canonical_path, resolved
 from detector.progress import progress_bar
 from detector.scan import Timings, failed_report, scan_document
 from detector.settings import DEFAULT, Settings
-from detector.store import memory_store
+from detector.store import memory_store, open_store
 
 __all__ = ["Corpus", "open_corpus", "add_paths", "add_texts", "scan_paths", "scan_batch", "scan_text", "scan_document",
            "compare_paths", "compare_documents", "remove_paths", "rebuild", "update_metadata", "list_documents", "stats",
@@ -247,6 +247,26 @@ def update_metadata(corpus: Corpus, target, **changes) -> tuple[int, DocumentMet
         corpus.store.remember_given_meta([(doc.sha256, doc.path, said)], "meta")  # survives any rebuild
     corpus.forget(doc_id)  # the cached Document carries the old metadata
     return doc_id, meta
+
+
+def backup(target, out):
+    """A consistent copy of the corpus database at `out` (a file or a folder): SQLite's online backup, so scans
+    and a rebuild may run meanwhile. Returns the path written."""
+    store = open_store(target)
+    try:
+        return store.backup(out)
+    finally:
+        store.close()
+
+
+def check(target) -> list[str]:
+    """What is wrong with a corpus database (empty when intact): integrity, postings ↔ documents, segment counts,
+    segment document frequencies, the recorded index settings."""
+    store = open_store(target)
+    try:
+        return store.problems()
+    finally:
+        store.close()
 
 
 def stats(corpus: Corpus) -> dict:

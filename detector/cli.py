@@ -12,6 +12,8 @@ import sys
 
 import importlib
 
+from pathlib import Path
+
 import click
 
 from detector import __version__, messages
@@ -223,6 +225,35 @@ def compare(submission, source, fmt, fail_above, show_formulae, encoding):
     _must_exist([submission, source])
     report = _call(api.compare_paths, submission, source, encoding=encoding, settings=_reading_settings(DEFAULT))
     _finish([report], fmt, fail_above, show_formulae)
+
+
+@cli.command()
+@_db_option
+@click.argument("out", type=click.Path())
+def backup(db_path, out):
+    """Copy the database to OUT (a file, or a folder to put it in), consistent while scans and rebuilds run.
+
+    SQLite's online backup: one snapshot, written owner-only under a temporary name and renamed.
+    """
+    if not Path(db_path).exists():
+        raise click.UsageError(f"{shown(db_path)}: no such database")
+    written = _call(api.backup, db_path, out)
+    click.echo(f"backed up {shown(db_path)} to {shown(written)}")
+
+
+@cli.command()
+@_db_option
+def check(db_path):
+    """Check a database: SQLite's integrity check and the index's own consistency (postings ↔ documents, segment
+    counts, segment document frequencies, recorded settings). Exit code 1 and one line per problem when broken."""
+    if not Path(db_path).exists():
+        raise click.UsageError(f"{shown(db_path)}: no such database")
+    problems = _call(api.check, db_path)
+    for problem in problems:
+        click.echo(f"problem: {problem}")
+    click.echo(f"{shown(db_path)}: {len(problems)} problem{'' if len(problems) == 1 else 's'}" if problems else
+               f"{shown(db_path)}: ok")
+    sys.exit(ExitCode.ERROR if problems else ExitCode.OK)
 
 
 @cli.command()

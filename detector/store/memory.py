@@ -190,6 +190,12 @@ class MemoryStore:
     def index_problems(self) -> list[str]:
         return []
 
+    def problems(self) -> list[str]:
+        return self.index_problems()
+
+    def backup(self, out):
+        raise DatabaseError("an index kept in memory has no file to back up; back up the database it was read from")
+
     # --- scan history ---
     def record_scan(self, scan: dict, reports: list[dict]) -> int:
         self._scans.append((dict(scan, id=len(self._scans) + 1), list(reports)))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime
 import os
+import tempfile
 import json
 import sqlite3
 import zlib
@@ -19,7 +21,7 @@ from detector.layout import decode as decode_layout
 from detector.layout import encode as encode_layout
 from detector.model import Document, DocumentMeta, SourceRef
 from detector.files import create_private_file
-from detector.paths import from_sql, to_sql
+from detector.paths import from_sql, shown, to_sql
 from detector.store.base import Postings
 
 SCHEMA_VERSION = 3  # 3: documents.layout, hot_keys; content_segments gone (hashes come from the layouts)
@@ -518,6 +520,109 @@ class SqliteStore:
         if not np.array_equal(found.astype(np.int64), expected.astype(np.int64)):
             problems.append(f"postings cover {len(found)} segments, the documents own {len(expected)} (not the same ones)")
         return problems
+
+    # --- upkeep: a consistent copy, and everything that can be checked ---
+    def backup(self, out) -> Path:
+        """A consistent copy of the database at `out` (a file, or a folder to put it in), written owner-only under a
+        temporary name and renamed. SQLite's online backup in one step: it reads one snapshot, so scans and a
+        rebuild may run meanwhile (WAL: it does not block the writer, nor the writer it)."""
+        out = Path(out) / Path(self.path).name if Path(out).is_dir() else Path(out)
+        if out.exists() and out.resolve() == Path(self.path).resolve():
+            raise DatabaseError(f"{shown(out)}: is the database itself; give another file to back up to")
+        fd, temporary = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
+        os.close(fd)
+        try:
+            self._backup_to(temporary)
+            os.replace(temporary, out)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+        return out
+
+    def _backup_to(self, path: str) -> None:
+        target = sqlite3.connect(path)
+        try:
+            self.conn.backup(target)  # pages=-1: every page in one step, from one snapshot
+            verdict = target.execute("PRAGMA quick_check").fetchone()[0]
+        finally:
+            target.close()
+        if verdict != "ok":
+            raise DatabaseError(f"{shown(path)}: the copy does not check out ({verdict}); the database may be damaged: "
+                                f"run `chachong check --db {shown(self.path)}`")
+
+    def problems(self) -> list[str]:
+        """Everything wrong with the database and the index, empty when intact: SQLite's integrity check, postings ↔
+        documents, each document's segment count against its layout, segment document frequencies, the settings."""
+        problems = self.index_problems()
+        problems += self._posting_count_problems()
+        problems += self._segment_problems()
+        problems += self._frequency_problems()
+        problems += self._signature_problems()
+        return problems
+
+    def _posting_count_problems(self) -> list[str]:
+        """Every segment has one posting per LSH band (a chance key collision inside one segment: one in ~10^7)."""
+        bands = (self.meta().get("index") or {}).get("bands")
+        if not bands:
+            return []
+        wrong = self.conn.execute("SELECT count(*) FROM (SELECT segment FROM postings GROUP BY segment HAVING count(*) != ?)",
+                                  (bands,)).fetchone()[0]
+        return [f"{wrong} segments do not have one posting per band ({bands}); rebuild with `chachong rebuild --full`"] if wrong else []
+
+    def _segment_problems(self) -> list[str]:
+        problems, previous_end = [], 0
+        rows = self.conn.execute("SELECT id, path, text, layout, first_segment, segment_count FROM documents ORDER BY first_segment")
+        for doc_id, path, packed, blob, first, count in rows:
+            where = f"document {doc_id} ({shown(from_sql(path))})"
+            if first < previous_end:
+                problems.append(f"{where}: its segments {first}–{first + count - 1} overlap the previous document's")
+            previous_end = max(previous_end, first + count)
+            problems += self._layout_problems(where, packed, blob, count)
+        return problems
+
+    def _layout_problems(self, where: str, packed, blob, count: int) -> list[str]:
+        if blob is None:
+            return [f"{where}: no segment layout (indexed by an older chachong); run `chachong rebuild --full`"]
+        try:
+            segments = len(decode_layout(blob, _unpack_text(packed)).lengths)
+        except Exception as err:  # zlib, UTF-8 or layout decoding: the stored bytes are damaged
+            return [f"{where}: its text or layout cannot be read ({type(err).__name__}); restore a backup or rebuild"]
+        if segments != count:
+            return [f"{where}: {count} segments recorded, its layout has {segments}"]
+        return []
+
+    def _frequency_problems(self) -> list[str]:
+        """segment_df must be what a recount from the layouts gives (they are rebuilt from them)."""
+        expected: dict = {}
+        for packed, blob in self.conn.execute("SELECT text, layout FROM documents WHERE layout IS NOT NULL"):
+            with contextlib.suppress(Exception):  # an unreadable layout is reported by _layout_problems
+                for h in set(segment_hashes(decode_layout(blob, _unpack_text(packed)))):
+                    expected[h] = expected.get(h, 0) + 1
+        stored = dict(self.conn.execute("SELECT hash, docs FROM segment_df"))
+        wrong = sum(1 for h in expected.keys() | stored.keys() if expected.get(h) != stored.get(h))
+        if wrong:
+            return [f"segment document frequencies: {wrong} of {len(expected)} segment hashes counted wrong; "
+                    "`chachong rebuild --from ARCHIVE` recounts them"]
+        return []
+
+    def _signature_problems(self) -> list[str]:
+        from detector.settings import NORMALISER_VERSION, Settings
+
+        stored = self.meta().get("index")
+        if not stored:
+            return ["no index settings recorded (meta 'index'); rebuild the index with `chachong rebuild --full`"]
+        if stored.get("normaliser_version") != NORMALISER_VERSION:
+            return [f"built with normaliser version {stored.get('normaliser_version')}, this chachong has "
+                    f"{NORMALISER_VERSION}; run `chachong rebuild --full`"]
+        names = {f.name for f in dataclasses.fields(Settings)}
+        fields = {k: tuple(v) if k == "lsh_weights" else v for k, v in stored.items() if k in names}
+        try:
+            derived = Settings(**fields).index_signature()
+        except Exception as err:
+            return [f"the recorded index settings are not valid ({err}); run `chachong rebuild --full`"]
+        differing = sorted(k for k in derived.keys() | stored.keys() if derived.get(k) != stored.get(k))
+        return [f"the recorded index settings do not match what they imply ({', '.join(differing)})"] if differing else []
 
     # --- metadata set by people: data, not a cache (kept by content and by path, whatever happens to the documents) ---
     def remember_given_meta(self, entries, origin: str) -> int:
