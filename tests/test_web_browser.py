@@ -18,6 +18,11 @@ PAYLOAD = '<script>window.__pwned=1;document.title="PWNED"</script><img src=x on
 CLEAN_TEXT = ("今年春天，社区组织了一次植树活动，居民们带着铁锹和水桶来到河边的空地。孩子们在老师的带领下认识了银杏、樟树和桂花，"
               "还学会了怎样给树苗浇水。中午大家在凉亭里分享了自带的饭菜，下午又把河岸上的垃圾清理干净。活动结束时，"
               "每户人家都领到了一块写着树名的小木牌，约定明年春天再来看看这些树长高了多少。\n") * 3
+OTHER_TEXT = ("周末的图书馆里坐满了来借书的学生，管理员把新到的地方志和农业技术手册摆在门口的书架上。"
+              "几位退休的老教师每月来这里给孩子们讲一次家乡的历史，从老街的石桥讲到后山的茶园。\n")
+REWORDING = (("作为党员领导干部", "身为一名党员干部"), ("我始终牢记", "本人一直牢记"), ("但往往思想大于行动", "但很多时候想得多、做得少"),
+             ("安排布置多、具体执行落实少", "部署安排多、具体落实少"), ("很多时候看似严丝合缝", "不少时候表面上严丝合缝"),
+             ("我在工作中一贯倡导", "我在工作中一直提倡"), ("形势背景", "大背景"))
 README_SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "web-side-by-side.png"
 
 
@@ -32,7 +37,7 @@ def site(tmp_path_factory):
         yield type("Site", (), {"url": url, "db": db, "driver": driver, "base": base})
 
 
-def small_png(shot: Path, target: Path, width: int = 1000, height: int = 640) -> None:
+def small_png(shot: Path, target: Path, width: int = 1000, height: int = 430) -> None:
     """The top of a screenshot, scaled to `width` and reduced to 64 colours: a small picture for the README."""
     from PIL import Image
 
@@ -70,16 +75,29 @@ def upload(site, files: list, author: str | None = None, add_to_archive: bool = 
     wait(driver, "table.ranking tbody tr")
 
 
+def reworded_paragraph() -> str:
+    """The 担当作为 paragraph of seed 003, lightly reworded, between two paragraphs of unrelated text."""
+    text = (SAMPLE / "003_42e09aa36b9c46a6.txt").read_text(encoding="utf-8")
+    paragraph = next(line for line in text.splitlines() if "担当作为方面" in line)
+    for old, new in REWORDING:
+        assert old in paragraph
+        paragraph = paragraph.replace(old, new)
+    return OTHER_TEXT + paragraph + "\n" + OTHER_TEXT
+
+
 def test_upload_read_the_ranking_open_a_submission(site, tmp_path):
-    clean = tmp_path / "clean.txt"
+    clean, reworded = tmp_path / "clean.txt", tmp_path / "reworded.txt"
     clean.write_text(CLEAN_TEXT, encoding="utf-8")
-    upload(site, [clean, DEMO], author="王五")
+    reworded.write_text(reworded_paragraph(), encoding="utf-8")
+    upload(site, [clean, DEMO, reworded], author="王五")
     driver = site.driver
     rows = find(driver, "table.ranking tbody tr")
-    assert [r.find_elements("css selector", "td")[1].text.split()[0] for r in rows] == ["submission.txt", "clean.txt"]
+    names = [r.find_elements("css selector", "td")[1].text.split()[0] for r in rows]
+    assert names == ["submission.txt", "reworded.txt", "clean.txt"]
     top = float(rows[0].get_attribute("data-copy-ratio"))
     assert top > 0.9 and "%" in rows[0].text
     screenshot(driver, "web-ranking")
+    ranking = driver.current_url
     rows[0].find_element("css selector", "td a").click()
     wait(driver, "#fulltext mark.hl")
     assert find(driver, "nav.site-nav") and "submission.txt" in driver.title
@@ -92,7 +110,14 @@ def test_upload_read_the_ranking_open_a_submission(site, tmp_path):
         for mark in card.find_elements("css selector", "mark.src-match"):
             at = passage.index(mark.text, at) + len(mark.text)
     screenshot(driver, "web-submission")
-    driver.execute_script("document.getElementById('compare').scrollIntoView()")
+    driver.get(ranking)
+    find(driver, "table.ranking tbody tr")[1].find_element("css selector", "td a").click()
+    wait(driver, "#fulltext mark.hl")
+    marked = "".join(m.text for m in find(driver, ".source-card mark.src-match"))
+    source = "".join(c.find_element("css selector", ".src-text").text for c in find(driver, ".source-card"))
+    assert 0 < len(marked) < len(source)  # reworded: only the characters that match are marked
+    driver.execute_script("document.body.style.paddingBottom = '1400px';"  # room to bring the section to the top
+                          "document.getElementById('compare').scrollIntoView()")
     shot = screenshot(driver, "web-side-by-side")
     README_SCREENSHOT.parent.mkdir(exist_ok=True)
     if not README_SCREENSHOT.exists():  # the README's picture: made once, then kept (delete it to make it again)

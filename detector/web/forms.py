@@ -7,10 +7,10 @@ from pathlib import Path
 import flask
 
 from detector.errors import DetectorError
+from detector.messages import both
 from detector.metadata import meeting_name
 from detector.model import DocumentMeta
 from detector.web import uploads
-from detector.messages import both
 
 META_FIELDS = ("author", "unit", "year")
 

@@ -12,13 +12,13 @@ import flask
 from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
 
 from detector.labels import DEFAULT_RANKING, RANKING_MEASURES, measure_name
-from detector.report.view import ScanInfo, ScanView, build_view
+from detector.messages import both
 from detector.report.csv_report import write_csv
 from detector.report.folder import results_envelope
 from detector.report.html_report import render_index, render_submission
+from detector.report.view import ScanInfo, ScanView, build_view
 from detector.web import forms, service
 from detector.web.app import jobs, with_nav
-from detector.messages import both
 
 bp = Blueprint("pages", __name__)
 ARCHIVE_PAGE_SIZE = 100
@@ -30,6 +30,7 @@ def _db() -> str:
 
 
 @bp.get("/")
+@bp.get("/index.html")  # the compare page's "back to the ranking" link
 def home():
     return redirect(url_for("pages.scan_form"))
 

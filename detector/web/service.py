@@ -13,8 +13,8 @@ from detector.errors import DetectorError, InputError
 from detector.ingest import read_document
 from detector.labels import DEFAULT_RANKING, RANKING_MEASURES
 from detector.locking import writer_lock
-from detector.model import Document, DocumentMeta
 from detector.messages import both
+from detector.model import Document, DocumentMeta
 
 SEARCH_FIELDS = ("author", "unit", "year")
 

@@ -12,9 +12,9 @@ from pathlib import Path, PurePosixPath
 from detector.errors import DetectorError
 from detector.ingest.docx import MAX_COMPRESSION_RATIO, MAX_UNPACKED_BYTES, MAX_ZIP_MEMBERS, RATIO_CHECK_FROM
 from detector.ingest.manifest import read_manifest
+from detector.messages import both
 from detector.model import DocumentMeta
 from detector.settings import WEB_MAX_FILES
-from detector.messages import both
 
 _CHUNK = 1 << 16
 
