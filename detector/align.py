@@ -236,8 +236,10 @@ def _join_neighbours(alignments: list[Alignment], sub: Fingerprint, src: Fingerp
 
 def _bridgeable(a: Alignment, b: Alignment, sub: Fingerprint, src: Fingerprint, settings: Settings) -> bool:
     gap = b.sub_span[0] - a.sub_span[1]
-    if gap < 0 or gap > settings.bridge_gap or _overlap(a.src_span, b.src_span) == 0 and (
-            max(a.src_span[0], b.src_span[0]) - min(a.src_span[1], b.src_span[1]) > settings.source_window):
+    source_gap = max(a.src_span[0], b.src_span[0]) - min(a.src_span[1], b.src_span[1])  # negative: they overlap
+    if gap < 0 or gap > settings.bridge_gap or source_gap > settings.source_window:
+        return False
+    if source_gap - gap > settings.source_skip:  # the source has a stretch between them that was not reused
         return False
     if gap <= settings.merge_gap:
         return True
@@ -290,7 +292,26 @@ def _chain(rows, cols, scores, sub: Fingerprint, src: Fingerprint, settings: Set
         current, reach = [(i, j, d)], tuple(bounds[j])
     if current:
         chains.append(current)
-    return chains
+    bounds = src.bounds.tolist()
+    return [piece for chain in chains for piece in _stray_edges_apart(chain, sub, bounds, settings)]
+
+
+def _stray_edges_apart(chain: list, sub: Fingerprint, bounds: list, settings: Settings) -> list[list]:
+    """The chain, with a first or last match that the source has far from the rest (across more unmatched source
+    text than the submission has there, `source_skip`) made a passage of its own: reuse ends where it ends."""
+    before, after = [], []
+    while len(chain) >= 2 and _strays(chain[0], chain[1:], _sub_gap(sub, chain[0][0], chain[1][0]), bounds, settings):
+        before.append([chain[0]])
+        chain = chain[1:]
+    while len(chain) >= 2 and _strays(chain[-1], chain[:-1], _sub_gap(sub, chain[-2][0], chain[-1][0]), bounds, settings):
+        after.insert(0, [chain[-1]])
+        chain = chain[:-1]
+    return before + [chain] + after
+
+
+def _strays(edge: tuple, rest: list, sub_gap: int, bounds: list, settings: Settings) -> bool:
+    reach = (min(bounds[j][0] for _, j, _ in rest), max(bounds[j][1] for _, j, _ in rest))
+    return _distance(reach, bounds[edge[1]]) - max(0, sub_gap) > settings.source_skip
 
 
 def _sub_gap(fp: Fingerprint, last: int, nxt: int) -> int:

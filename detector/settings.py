@@ -34,6 +34,8 @@ class Settings:
     verify_dice: float = 0.45  # bigram Dice a segment pair needs to count as a match
     merge_gap: int = 20  # normalised characters of new text tolerated inside one passage
     source_window: int = 300  # matches within this many source characters may join one passage
+    source_skip: int = 60  # ... but not across this many more unmatched source characters than the submission has
+    # between them (an uncopied paragraph of the source is not part of the evidence)
     bridge_gap: int = 80  # a longer stretch between two passages of one source may join them ...
     bridge_min_shared: float = 0.5  # ... when this share of it lies in runs the source also has (rewritten text)
     min_evidence: float = 14.0  # sum of matched characters x similarity a passage needs (short ones: see the sentence check)
