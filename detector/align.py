@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import re
 from collections import Counter
-from difflib import SequenceMatcher
 
 import numpy as np
 from rapidfuzz.distance import Indel
 
-from detector.fingerprint import Fingerprint
+from detector.fingerprint import Fingerprint, ShingleTable, distinct
 from detector.formulae import without_formulae
 from detector.settings import Settings
-from detector.sign import shingles
+from detector.sign import shingle_hashes
 
 
 LONG_PASSAGE = 60  # content characters
@@ -47,7 +47,8 @@ class Candidate:
     score: float
     rows: np.ndarray  # submission segment of each colliding pair
     cols: np.ndarray  # source segment of each colliding pair
-    evidence: float = 0.0  # set by verify: content characters x Dice of the submission segments that really match
+    matched: dict = dataclasses.field(default_factory=dict)  # set by verify: submission segment → verified Dice
+    evidence: float = 0.0  # content characters x Dice of the matched submission segments
 
 
 def candidates(sub: Fingerprint, postings, segment_total: int, exclude=()) -> list[Candidate]:
@@ -64,10 +65,7 @@ def candidates(sub: Fingerprint, postings, segment_total: int, exclude=()) -> li
     table = table[keep]
     if not len(table):
         return []
-    pairs, where = np.unique(table[:, :3].astype(np.int64), axis=0, return_inverse=True)
-    weights = np.bincount(where.ravel(), weights=table[:, 3])  # (segment, doc, source segment) → summed key weights
-    order = np.lexsort((pairs[:, 0], pairs[:, 1]))  # by document, then submission segment
-    pairs, weights = pairs[order], weights[order]
+    pairs, weights = _summed_by_pair(table)
     new_doc = np.r_[True, np.diff(pairs[:, 1]) != 0]
     new_group = new_doc | np.r_[True, np.diff(pairs[:, 0]) != 0]
     best = np.maximum.reduceat(weights, np.flatnonzero(new_group))  # per (document, submission segment)
@@ -77,6 +75,22 @@ def candidates(sub: Fingerprint, postings, segment_total: int, exclude=()) -> li
     found = [Candidate(int(pairs[a, 1]), float(score), pairs[a:b, 0], pairs[a:b, 2])
              for a, b, score in zip(starts.tolist(), ends.tolist(), scores.tolist())]
     return sorted(found, key=lambda c: (-c.score, c.doc_id))
+
+
+def _summed_by_pair(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct (submission segment, document, source segment) rows of the collisions, ordered by document, then
+    submission segment, with their key weights summed (one sort of packed 64-bit keys)."""
+    segments, docs, columns = (table[:, k].astype(np.int64) for k in range(3))
+    doc_ids = distinct(docs)
+    if max(int(segments.max()), int(columns.max())) >= 1 << 20 or len(doc_ids) >= 1 << 23:
+        raise ValueError("too many segments or documents to pack (a submission over the size limits?)")
+    packed = (np.searchsorted(doc_ids, docs) << 40) | (segments << 20) | columns
+    order = np.argsort(packed, kind="stable")
+    packed = packed[order]
+    first = np.flatnonzero(np.r_[True, packed[1:] != packed[:-1]])
+    packed = packed[first]
+    pairs = np.stack([(packed >> 20) & 0xFFFFF, doc_ids[packed >> 40], packed & 0xFFFFF], axis=1)
+    return pairs, np.add.reduceat(table[order, 3], first)
 
 
 def _collisions(sub: Fingerprint, postings, total: int):
@@ -101,43 +115,66 @@ def _collisions(sub: Fingerprint, postings, total: int):
     return np.column_stack([segment, postings.pairs[posting_row], weights[where.ravel()[posting_row]]])
 
 
-def verify(candidate: Candidate, sub: Fingerprint, src: Fingerprint, settings: Settings) -> float:
-    """Evidence that a candidate really shares text: over the submission segments of its colliding pairs, content
-    characters x the best Dice (of the two segments, or of their whole sentences) that reaches `verify_dice`.
+def verify(found: list, sub: Fingerprint, sources: dict, settings: Settings) -> None:
+    """Set each candidate's `matched`: the submission segments of its colliding pairs that really match → the best
+    Dice (of the two segments, or of their whole sentences) that reaches `verify_dice`.
 
-    Only the colliding pairs are compared, so a candidate costs microseconds; one with no verified pair is
-    not aligned at all. Shingle sets are kept on the fingerprints (a cached source brings its own).
+    Only the colliding pairs are compared, all at once: each distinct source text is hashed once (boilerplate
+    shared by many candidates costs one), and the intersections are counted by a join in numpy.
     """
-    best: dict = {}
-    for i, j in set(zip(candidate.rows.tolist(), candidate.cols.tolist())):
-        dice = max(_set_dice(_segment_set(sub, i, settings), _segment_set(src, j, settings)),
-                   _set_dice(_sentence_set(sub, i, settings), _sentence_set(src, j, settings)))
-        if dice >= settings.verify_dice and dice > best.get(i, 0.0):
-            best[i] = dice
-    lengths = sub.bounds[:, 1] - sub.bounds[:, 0]
-    return float(sum(lengths[i] * d for i, d in best.items()))
+    pairs, texts = _colliding_texts(found, sources)
+    if not pairs:
+        return
+    rows, owners, segment_ids, sentence_ids = (np.array(column, dtype=np.int64) for column in zip(*pairs))
+    text_table = _text_shingles(texts, settings.shingling)
+    dice = np.maximum(_pair_dice(sub.shingle_table(settings.shingling, "segment"), rows, segment_ids, text_table),
+                      _pair_dice(sub.shingle_table(settings.shingling, "sentence"), sub.sentences[rows], sentence_ids,
+                                 text_table))
+    for k in np.nonzero(dice >= settings.verify_dice)[0].tolist():
+        matched = found[owners[k]].matched
+        matched[int(rows[k])] = max(matched.get(int(rows[k]), 0.0), float(dice[k]))
 
 
-def _segment_set(fp: Fingerprint, index: int, settings: Settings) -> set:
-    cache = fp.shingle_set_cache()
-    key = ("segment", index)
-    if key not in cache:
-        cache[key] = set(shingles(fp.segment_content(index), settings.shingling))
-    return cache[key]
+def _colliding_texts(found: list, sources: dict) -> tuple[list, list]:
+    """(submission segment, candidate position, source segment text id, source sentence text id) per distinct
+    colliding pair, and the distinct texts."""
+    ids: dict = {}
+    pairs = []
+    for position, candidate in enumerate(found):
+        if candidate.doc_id not in sources:
+            continue
+        src = sources[candidate.doc_id][1]
+        segments, sentences, of_segment = src.segment_texts(), src.sentence_texts(), src.sentences
+        for i, j in set(zip(candidate.rows.tolist(), candidate.cols.tolist())):
+            segment = ids.setdefault(segments[j], len(ids))
+            pairs.append((i, position, segment, ids.setdefault(sentences[of_segment[j]], len(ids))))
+    return pairs, list(ids)
 
 
-def _sentence_set(fp: Fingerprint, index: int, settings: Settings) -> set:
-    cache = fp.shingle_set_cache()
-    sentence = int(fp.sentences[index])
-    key = ("sentence", sentence)
-    if key not in cache:
-        content = "".join(fp.segment_content(k) for k in fp.sentence_members()[sentence])
-        cache[key] = set(shingles(content, settings.shingling))
-    return cache[key]
+def _text_shingles(texts: list, shingling: str) -> ShingleTable:
+    """The distinct shingles of each text, as a table sorted by (text, hash)."""
+    hashes, starts = shingle_hashes(texts, shingling)
+    units = np.repeat(np.arange(len(texts), dtype=np.uint64), np.diff(np.append(starts, len(hashes))))
+    keys = distinct((units << np.uint64(32)) | hashes.astype(np.uint64))
+    units = (keys >> np.uint64(32)).astype(np.int64)
+    return ShingleTable(units, (keys & np.uint64(0xFFFFFFFF)).astype(np.uint32), len(texts),
+                        np.bincount(units, minlength=len(texts)))
 
 
-def _set_dice(a: set, b: set) -> float:
-    return 2 * len(a & b) / (len(a) + len(b)) if a and b else 0.0
+def _pair_dice(side: ShingleTable, units: np.ndarray, text_ids: np.ndarray, texts: ShingleTable) -> np.ndarray:
+    """Dice of (submission unit, text) pairs: each pair's text shingles looked up among the unit's."""
+    known = np.sort((side.units.astype(np.uint64) << np.uint64(32)) | side.hashes.astype(np.uint64))
+    first = np.searchsorted(texts.units, text_ids, side="left")
+    size = texts.sizes[text_ids]
+    pair_of_row = np.repeat(np.arange(len(units)), size)
+    offsets = np.arange(size.sum()) - np.repeat(np.cumsum(size) - size, size)
+    hashes = texts.hashes[np.repeat(first, size) + offsets].astype(np.uint64)
+    wanted = (units[pair_of_row].astype(np.uint64) << np.uint64(32)) | hashes
+    where = np.minimum(np.searchsorted(known, wanted), max(len(known) - 1, 0))
+    hit = known[where] == wanted if len(known) else np.zeros(len(wanted), dtype=bool)
+    inter = np.bincount(pair_of_row[hit], minlength=len(units))
+    total = side.sizes[units] + size
+    return np.where(total > 0, 2.0 * inter / np.maximum(total, 1), 0.0)
 
 
 # ---------------------------------------------------------------- verification
@@ -384,14 +421,25 @@ def _short_passage_checks(sub: Fingerprint, src: Fingerprint, sub_span: tuple, s
 
 
 def _longest_common_run(a: str, b: str) -> int:
-    return SequenceMatcher(None, a, b, autojunk=False).find_longest_match(0, len(a), 0, len(b)).size
+    """Length of the longest substring `a` and `b` share: the longest k for which they share a k-gram (binary search)."""
+    low, high = 0, min(len(a), len(b))
+    while low < high:
+        k = (low + high + 1) // 2
+        grams = {b[i : i + k] for i in range(len(b) - k + 1)}
+        if any(a[i : i + k] in grams for i in range(len(a) - k + 1)):
+            low = k
+        else:
+            high = k - 1
+    return low
 
 
 def _sentences_of(fp: Fingerprint, start: int, end: int) -> str:
-    """The content of the whole sentences that content characters [start, end) touch."""
-    touched = np.nonzero((fp.bounds[:, 1] > start) & (fp.bounds[:, 0] < max(end, start + 1)))[0]
-    wanted = np.isin(fp.sentences, fp.sentences[touched])
-    return "".join(fp.segment_content(i) for i in np.nonzero(wanted)[0].tolist())
+    """The content of the whole sentences that content characters [start, end) touch (they are consecutive)."""
+    first = int(np.searchsorted(fp.bounds[:, 1], start, side="right"))
+    last = int(np.searchsorted(fp.bounds[:, 0], max(end, start + 1), side="left")) - 1
+    if first > last:
+        return ""
+    return "".join(fp.sentence_texts()[int(fp.sentences[first]) : int(fp.sentences[last]) + 1])
 
 
 def _bigram_dice(a: str, b: str) -> float:
@@ -428,7 +476,7 @@ def _content(fp: Fingerprint, index: int) -> str:
 
 def _shared_mask(a: str, b: str, run: int = 2) -> np.ndarray:
     """True for characters of `a` inside a run of `run` consecutive bigrams that `b` also contains (anywhere)."""
-    grams = {b[k : k + 2] for k in range(len(b) - 1)}
+    grams = _bigrams(b)
     hits = np.array([a[k : k + 2] in grams for k in range(len(a) - 1)], dtype=bool)
     mask = np.zeros(len(a), dtype=bool)
     if len(hits) < run:
@@ -439,6 +487,12 @@ def _shared_mask(a: str, b: str, run: int = 2) -> np.ndarray:
     for start in np.nonzero(runs)[0]:
         mask[start : start + run + 1] = True
     return mask
+
+
+@functools.lru_cache(maxsize=4096)
+def _bigrams(text: str) -> frozenset:
+    """The character bigrams of a text (remembered: a source region is matched against several pieces)."""
+    return frozenset(text[k : k + 2] for k in range(len(text) - 1))
 
 
 def _edges(a: str, b: str) -> tuple[int, int]:
@@ -472,6 +526,44 @@ def _extension(a: str, b: str, max_gap: int = 2, first_block: int = 4, min_block
 
 
 # ---------------------------------------------------------------- one source per stretch
+
+
+def carrier_alignments(candidate: Candidate, sub: Fingerprint, settings: Settings) -> list[Alignment]:
+    """Stand-ins for a candidate that was verified but not aligned in full: its matched submission segments,
+    chained across gaps of up to `merge_gap`, each run an alignment that can only count as a carrier of a
+    passage (it has no source span). Evidence leaves curated formulae out, as a full alignment's does."""
+    runs: list = []
+    for i in sorted(candidate.matched):
+        if runs and sub.bounds[i][0] - sub.bounds[runs[-1][-1]][1] <= settings.merge_gap:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    return [_stand_in(candidate, run, sub, settings) for run in runs]
+
+
+def _stand_in(candidate: Candidate, run: list, sub: Fingerprint, settings: Settings) -> Alignment:
+    texts = [sub.segment_content(i) for i in run]
+    dice = [candidate.matched[i] for i in run]
+    lengths = [len(t) for t in texts]
+    free = [len(without_formulae(t, settings.formulae_file)) for t in texts]
+    return Alignment(doc_id=candidate.doc_id, sub_span=(int(sub.bounds[run[0]][0]), int(sub.bounds[run[-1]][1])),
+                     src_span=(0, 0), similarity=sum(n * d for n, d in zip(lengths, dice)) / max(1, sum(lengths)),
+                     evidence=sum(n * d for n, d in zip(free, dice)), matched_chars=sum(lengths), sub_segments=tuple(run))
+
+
+def with_carriers(kept: list[tuple[Alignment, list]], stand_ins: list[Alignment]) -> list[tuple[Alignment, list]]:
+    """Add each stand-in to the others of the kept passage it overlaps most, when that covers half of it."""
+    if not kept:
+        return kept
+    starts, ends = (np.array([k.sub_span[n] for k, _ in kept]) for n in (0, 1))
+    docs = np.array([k.doc_id for k, _ in kept])
+    for stand_in in stand_ins:
+        start, end = stand_in.sub_span
+        overlap = np.maximum(0, np.minimum(ends, end) - np.maximum(starts, start)) * (docs != stand_in.doc_id)
+        best = int(overlap.argmax())
+        if overlap[best] >= 0.5 * max(1, end - start):
+            kept[best][1].append(stand_in)
+    return kept
 
 
 def one_source_per_stretch(alignments: list[Alignment], max_overlap: float = 0.3) -> list[tuple[Alignment, list]]:

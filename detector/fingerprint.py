@@ -61,8 +61,22 @@ class Fingerprint:
         return self._tables.setdefault("sets", {})
 
     def segment_content(self, index: int) -> str:
-        start, end = self.bounds[index]
-        return self.content[start:end]
+        return self.segment_texts()[index]
+
+    def segment_texts(self) -> list:
+        """The content of each segment; computed once."""
+        if "texts" not in self._tables:
+            self._tables["texts"] = [self.content[a:b] for a, b in self.bounds.tolist()]
+        return self._tables["texts"]
+
+    def sentence_texts(self) -> list:
+        """The content of each whole sentence (by sentence index); computed once."""
+        if "sentence_texts" not in self._tables:
+            texts = [""] * (int(self.sentences.max(initial=-1)) + 1)
+            for text, sentence in zip(self.segment_texts(), self.sentences.tolist()):
+                texts[sentence] += text
+            self._tables["sentence_texts"] = texts
+        return self._tables["sentence_texts"]
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """Original-text span of content characters [start, end) (an empty span sits before content char `start`)."""
@@ -115,9 +129,16 @@ class ShingleTable:
 
     @classmethod
     def of(cls, units: np.ndarray, hashes: np.ndarray, count: int) -> "ShingleTable":
-        keys = np.unique((hashes.astype(np.uint64) << np.uint64(32)) | units.astype(np.uint64))
+        keys = distinct((hashes.astype(np.uint64) << np.uint64(32)) | units.astype(np.uint64))
         units = (keys & np.uint64(0xFFFFFFFF)).astype(np.int64)
         return cls(units, (keys >> np.uint64(32)).astype(np.uint32), count, np.bincount(units, minlength=count))
+
+
+def distinct(values: np.ndarray) -> np.ndarray:
+    """The sorted distinct values of an integer array: np.unique by sorting, which numpy 2.4's hash-based
+    np.unique is up to 18 times slower than on 64-bit keys (measured: 0.74 s against 0.04 s for 425k keys)."""
+    ordered = np.sort(values)
+    return ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if len(ordered) else ordered
 
 
 def _segment_shingle_sets(contents: list, shingling: str) -> tuple[np.ndarray, np.ndarray]:
@@ -125,7 +146,7 @@ def _segment_shingle_sets(contents: list, shingling: str) -> tuple[np.ndarray, n
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint32)
     hashes, starts = shingle_hashes(contents, shingling)
     rows = np.repeat(np.arange(len(contents)), np.diff(np.append(starts, len(hashes))))
-    pairs = np.unique((rows.astype(np.uint64) << np.uint64(32)) | hashes.astype(np.uint64))
+    pairs = distinct((rows.astype(np.uint64) << np.uint64(32)) | hashes.astype(np.uint64))
     return (pairs >> np.uint64(32)).astype(np.int64), (pairs & np.uint64(0xFFFFFFFF)).astype(np.uint32)
 
 

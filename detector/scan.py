@@ -9,6 +9,7 @@ from detector import align, metadata, quotes
 from detector.classify import Context, judge
 from detector.corpus import Corpus
 from detector.fingerprint import Fingerprint, fingerprint
+from detector.metadata import same_owner
 from detector.measure import measure, rank_sources, section_measures
 from detector.model import Document, DocumentMeta, Passage, Report, TemplateTrace
 from detector.normalize import template_traces
@@ -23,6 +24,11 @@ class Timings:
 
     seconds: dict = dataclasses.field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
     counts: dict = dataclasses.field(default_factory=lambda: {"submissions": 0, "candidates": 0, "verified": 0, "aligned": 0})
+
+    def count(self, **found) -> None:
+        self.counts["submissions"] += "candidates" in found
+        for key, n in found.items():
+            self.counts[key] += n
 
     def run(self, stage: str, work, *args):
         started = time.perf_counter()
@@ -51,17 +57,15 @@ def scan_document(corpus: Corpus, doc: Document, exclude_ids=(), timings: Timing
 
 def _scan(corpus: Corpus, doc: Document, exclude: set, timings: Timings) -> Report:
     settings = corpus.settings
-    timings.counts["submissions"] += 1
     sub = timings.run("fingerprint", fingerprint, doc.text, settings)
     same = corpus.store.document_id_by_sha(doc.sha256)
     if same is not None:
         exclude.add(same)  # a corpus document is not its own source
     doc.meta = _submission_meta(corpus, doc, same)
     found = timings.run("candidates", _candidates, corpus, sub, exclude)
-    sources = timings.run("verify", _verified, corpus, sub, found)
-    alignments = timings.run("align", _aligned, corpus, sub, sources)
-    timings.counts.update(candidates=timings.counts["candidates"] + len(found),
-                          verified=timings.counts["verified"] + len(sources), aligned=timings.counts["aligned"] + len(sources))
+    chosen = timings.run("verify", _verified, corpus, sub, doc, found)
+    alignments = timings.run("align", _aligned, corpus, sub, chosen)
+    timings.count(candidates=len(found), verified=len(chosen[0]) + len(chosen[1]), aligned=len(chosen[0]))
     citations = quotes.find_citations(doc.text, settings.quotation_max_chars)
     passages = timings.run("classify", _passages, corpus, doc, sub, alignments, citations)
     return timings.run("measure", _report, doc, passages, citations)
@@ -77,26 +81,45 @@ def _candidates(corpus: Corpus, sub: Fingerprint, exclude: set) -> list:
     return found[: settings.max_verified_candidates]
 
 
-def _verified(corpus: Corpus, sub: Fingerprint, found: list) -> list:
-    """The candidates whose colliding segments really match, strongest first, at most `max_candidate_documents`."""
+def _verified(corpus: Corpus, sub: Fingerprint, doc: Document, found: list) -> tuple[list, list]:
+    """The candidates whose colliding segments really match: (those to align in full, the other carriers).
+
+    For each submission segment, the `segment_leaders` candidates that match it best are aligned in full, and
+    so is every document of the submission's own author (self-reuse names its source). The others only show
+    that the text is shared (a template, a formula): they stand in as carriers made of their verified segments.
+    """
     settings = corpus.settings
     sources = corpus.sources(c.doc_id for c in found)
-    kept = []
-    for candidate in found:
-        if candidate.doc_id in sources:
-            candidate.evidence = align.verify(candidate, sub, sources[candidate.doc_id][1], settings)
-            if candidate.evidence > 0:
-                kept.append(candidate)
-    kept.sort(key=lambda c: (-c.evidence, -c.score, c.doc_id))
-    return kept[: settings.max_candidate_documents]
+    align.verify(found, sub, sources, settings)
+    verified = sorted((c for c in found if c.matched), key=lambda c: (-c.evidence, -c.score, c.doc_id))
+    leaders = set()
+    for ranked in _by_segment(verified).values():
+        leaders.update(c.doc_id for c in ranked[: settings.segment_leaders])
+    own = {c.doc_id for c in verified if same_owner(doc.meta, sources[c.doc_id][0].meta)}
+    full = [c for c in verified if c.doc_id in leaders or c.doc_id in own][: settings.max_candidate_documents]
+    chosen = {c.doc_id for c in full}
+    return full, [c for c in verified if c.doc_id not in chosen]
 
 
-def _aligned(corpus: Corpus, sub: Fingerprint, kept: list) -> list:
+def _by_segment(verified: list) -> dict:
+    """Submission segment → the candidates that match it, best first (Dice, then the candidate's evidence)."""
+    found: dict = {}
+    for candidate in verified:
+        for i, dice in candidate.matched.items():
+            found.setdefault(i, []).append((dice, candidate))
+    return {i: [c for _, c in sorted(pairs, key=lambda p: (-p[0], -p[1].evidence, p[1].doc_id))]
+            for i, pairs in found.items()}
+
+
+def _aligned(corpus: Corpus, sub: Fingerprint, chosen: tuple) -> tuple[list, list]:
+    """Full alignments of the chosen candidates, and stand-in alignments of the other carriers."""
+    full, carriers = chosen
     alignments = []
-    for candidate in kept:
+    for candidate in full:
         _, src = corpus.source_fingerprint(candidate.doc_id)
         alignments.extend(align.align_pair(sub, src, candidate.doc_id, corpus.settings))
-    return alignments
+    stand_ins = [a for c in carriers for a in align.carrier_alignments(c, sub, corpus.settings)]
+    return alignments, stand_ins
 
 
 def _submission_meta(corpus: Corpus, doc: Document, stored_id) -> DocumentMeta:
@@ -119,11 +142,12 @@ def _report(doc: Document, passages: list, citations: list) -> Report:
                   template_traces=traces)
 
 
-def _passages(corpus: Corpus, doc: Document, sub: Fingerprint, alignments: list, citations=()) -> list[Passage]:
+def _passages(corpus: Corpus, doc: Document, sub: Fingerprint, alignments: tuple, citations=()) -> list[Passage]:
     context = Context(submission=doc.meta, source=corpus.store.source_ref, citations=list(citations),
                       segment_df=corpus.store.segment_document_frequency(sub.hashes))
+    full, stand_ins = alignments
     passages = []
-    for alignment, others in align.one_source_per_stretch(alignments):
+    for alignment, others in align.with_carriers(align.one_source_per_stretch(full), stand_ins):
         verdict = judge(alignment, others, sub, context, corpus.settings)
         if verdict is not None:
             passages.append(_passage(corpus, doc, sub, verdict))

@@ -48,8 +48,9 @@ class Settings:
     formula_min_owners: int = 3  # ... when it is written by at least this many authors/units (one author's yearly
     # series repeating a sentence makes it that author's text, not a formula)
     hot_key_postings: int = 200  # a band key with more postings (boilerplate) gives only a sample of this many
-    max_verified_candidates: int = 1000  # documents sharing band keys whose colliding segments are verified ...
-    max_candidate_documents: int = 150  # ... and of those that really match, the strongest aligned in full
+    max_verified_candidates: int = 400  # documents sharing band keys whose colliding segments are verified ...
+    segment_leaders: int = 3  # ... of those that really match, the best this many for each submission segment
+    max_candidate_documents: int = 150  # ... (at most this many documents) are aligned in full; the others only carry
     max_file_bytes: int = 50 * 1024 * 1024  # larger files are refused (raise with --max-file-mb)
     formulae_file: str | None = None  # curated official formulae; None: corpus/formulae.txt
     ocr: bool = False  # read scanned PDFs (no text layer) with tesseract
@@ -68,6 +69,7 @@ class Settings:
         self._check(self.min_segment_chars < self.max_segment_chars, "min_segment_chars must be below max_segment_chars")
         self._check(self.max_candidate_documents >= 1, "max_candidate_documents must be at least 1")
         self._check(self.max_verified_candidates >= 1, "max_verified_candidates must be at least 1")
+        self._check(self.segment_leaders >= 1, "segment_leaders must be at least 1")
         self._check(self.max_file_bytes > 0, "max_file_bytes must be positive")
         self._check(self.template_min_owners >= 1, "template_min_owners must be at least 1")
         self._check(0 < self.carrier_min_overlap <= 1, "carrier_min_overlap must be in (0, 1]")
