@@ -548,7 +548,7 @@ def _show(reports, fmt: str, show_formulae: bool, view=None) -> None:
         click.echo(_report.render_summary(view, colour=colour))
     for report in reports:
         if report.error:
-            click.echo(f"error: {shown(report.submission.path)}: {report.error}", err=True)
+            click.echo(messages.say("error", message=f"{shown(report.submission.path)}: {report.error}"), err=True)
 
 
 def _exit(reports, fail_above, written: bool = True) -> None:
@@ -562,9 +562,9 @@ def _exit(reports, fail_above, written: bool = True) -> None:
 def _echo_problems(failed, skipped=()) -> None:
     """One line per file that failed (`error: PATH: reason`) or was skipped (`warning: …`), names escaped."""
     for path, reason in skipped:
-        click.echo(f"warning: {shown(path)}: {reason}", err=True)
+        click.echo(messages.say("warning", message=f"{shown(path)}: {reason}"), err=True)
     for path, reason in failed:
-        click.echo(f"error: {shown(path)}: {reason}", err=True)
+        click.echo(messages.say("error", message=f"{shown(path)}: {reason}"), err=True)
 
 
 def _progress():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 LANGUAGES = ("zh", "en")
 
@@ -66,6 +67,53 @@ CATALOGUE = {
     "web_removed": ("removed {docs}", "已删除 {docs}"),
 }
 
+# What the library says (English, in DetectorError messages and per-file reasons), phrase by phrase in Chinese: a
+# message is translated where its phrases are known and left as it is elsewhere (paths and details stay verbatim).
+PHRASES = tuple((re.compile(english), chinese) for english, chinese in (
+    (r"no such file \(moved or deleted after it was listed\?\)", "没有这个文件（列出后被移动或删除？）"),
+    (r"check the path", "请检查路径"),
+    (r"permission denied", "没有读取权限"),
+    (r"make the file readable for this user", "请让当前用户可以读取该文件"),
+    (r"is a folder, not a file", "是文件夹，不是文件"),
+    (r"give the folder itself to scan what is inside", "直接给出文件夹即可扫描其中的文件"),
+    (r"the file holds no text \(empty or whitespace only\)", "文件中没有文字（为空或只有空白）"),
+    (r"nothing to compare", "无可比对"),
+    (r"file is ([\d.]+ [KM]iB), over the ([\d.]+ [KM]iB) limit", r"文件大小 \1，超过 \2 上限"),
+    (r"raise it with --max-file-mb", "可用 --max-file-mb 调高"),
+    (r"is a password-protected Office document", "是设有密码的 Office 文档"),
+    (r"remove the password in Word/WPS and save it again", "请在 Word/WPS 中去掉密码后重新保存"),
+    (r"is not valid (\S+) \(byte (\d+)\)", r"不是有效的 \1 编码（第 \2 字节）"),
+    (r"could not be decoded as UTF-8, UTF-16 or GB18030", "无法按 UTF-8、UTF-16 或 GB18030 解码"),
+    (r"pass --encoding \(e\.g\. --encoding gbk\) if you know the file's encoding",
+     "如知道文件的编码，请用 --encoding 指定（如 --encoding gbk）"),
+    (r"looks like a binary file \(control characters\), not text", "像是二进制文件（含控制字符），不是文本"),
+    (r"contains NUL bytes: this is a binary file, not text", "含 NUL 字节：这是二进制文件，不是文本"),
+    (r"unsupported file type '([^']*)'", r"不支持的文件类型“\1”"),
+    (r"chachong reads (.+?) \(convert the file to one of them\)", r"chachong 可读取 \1（请转换为其中一种格式）"),
+    (r"is not a readable \.docx: the zip container is damaged or truncated", "不是可读的 .docx：压缩容器已损坏或不完整"),
+    (r"the \.docx is damaged", "该 .docx 已损坏"),
+    (r"open it in Word or WPS and save it (?:again )?as \.docx", "请用 Word 或 WPS 打开并另存为 .docx"),
+    (r"or ask for a new copy", "或索取新的副本"),
+    (r"no text layer: scanned PDF, OCR needed", "没有文字层：是扫描的 PDF，需要 OCR"),
+    (r"run OCR on it first \(e\.g\. ocrmypdf -l chi_sim\), or read it with OCR on .*",
+     "请先做 OCR（如 ocrmypdf -l chi_sim），或加 --ocr 读取（需安装 tesseract-ocr、tesseract-ocr-chi-sim、poppler-utils）"),
+    (r"the PDF is password-protected", "该 PDF 设有密码"),
+    (r"remove the password \(or print it to a new PDF\) and try again", "请去掉密码（或打印为新的 PDF）后重试"),
+    (r"the PDF is damaged", "该 PDF 已损坏"),
+    (r"is not a readable PDF", "不是可读的 PDF"),
+    (r"print it to a new PDF", "请打印为新的 PDF"),
+    (r"no such database; create one with `chachong add PATH\.\.\. --db (.+?)`", r"没有这个数据库；请先用 `chachong add 路径… --db \1` 建立"),
+    (r"this SQLite file is not a chachong database; choose another --db path", "这个 SQLite 文件不是 chachong 数据库，请换一个 --db 路径"),
+    (r"is writing this index; this run stops without changing anything \(try again when it has finished\)",
+     "正在写入索引；本次运行未作任何改动即停止（请待其完成后重试）"),
+    (r"the index was built with normaliser version (\S+), this chachong has (\S+)", r"索引由规范化版本 \1 建立，本程序为版本 \2"),
+    (r"rebuild it with `chachong rebuild --full`", "请用 `chachong rebuild --full` 重建"),
+    (r"not a usable chachong database \((.*?)\); check the --db path", r"不是可用的 chachong 数据库（\1）；请检查 --db 路径"),
+    (r"no such manifest file; check the --manifest path", "没有这个清单文件，请检查 --manifest 路径"),
+    (r"no scan with id (\d+); `chachong scans --db (.+?)` lists them", r"没有编号为 \1 的扫描；`chachong scans --db \2` 可列出全部扫描"),
+    (r"no such document in (.+?); `chachong meta --db DB` lists them", r"文档库 \1 中没有此文档；`chachong meta --db DB` 可列出全部文档"),
+))
+
 _current = {"language": None}
 
 
@@ -92,9 +140,19 @@ def language() -> str:
 
 
 def say(key: str, **fields) -> str:
-    """The message `key` in the current language, its fields filled in."""
+    """The message `key` in the current language, its fields filled in (a library message or reason in them too)."""
     english, chinese = CATALOGUE[key]
-    return (chinese if language() == "zh" else english).format(**fields)
+    if language() != "zh":
+        return english.format(**fields)
+    fields = {k: localized(str(v)) if k in ("message", "reason") else v for k, v in fields.items()}
+    return chinese.format(**fields)
+
+
+def localized(text: str) -> str:
+    """A library message in Chinese where its phrases are known (see PHRASES); '; ' between them becomes '；'."""
+    for pattern, chinese in PHRASES:
+        text = pattern.sub(chinese, text)
+    return re.sub(r"(?<=[\u4e00-\u9fff）”)])[;,] (?=[\u4e00-\u9fff“（])", lambda m: "；" if m.group(0)[0] == ";" else "，", text)
 
 
 def both(key: str, **fields) -> str:

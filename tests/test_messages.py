@@ -52,3 +52,25 @@ def test_errors_and_the_text_report_speak_chinese_with_a_chinese_locale(db, tmp_
     english = runner.invoke(cli, ["--lang", "en", "compare", str(SAMPLE / "001_68ce4c9d992fb67a.txt"), str(SAMPLE / "000_5a8c092b610fea23.txt")],
                             env={"LANG": "zh_CN.UTF-8"})
     assert "总文字复制比 total copy ratio" in english.stdout
+
+
+def test_per_file_errors_are_in_chinese_with_a_chinese_locale(db, tmp_path):
+    folder = tmp_path / "批次"
+    folder.mkdir()
+    (folder / "empty.txt").write_text("", encoding="utf-8")
+    (folder / "binary.txt").write_bytes(b"ab\x00\x00cd" * 10)
+    (folder / "ok.txt").write_text(SEED.read_text(encoding="utf-8"), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["scan", str(folder), "--db", str(db)], env={"LANG": "zh_CN.UTF-8"})
+    assert result.exit_code == ExitCode.ERROR
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 2 and all(line.startswith("错误：") for line in lines)
+    assert "文件中没有文字" in result.stderr and "二进制文件" in result.stderr and "无法读取" in result.stdout
+    english = CliRunner().invoke(cli, ["scan", str(folder), "--db", str(db)], env={"LANG": "C.UTF-8"})
+    assert "the file holds no text" in english.stderr and "错误" not in english.stderr
+
+
+def test_every_known_phrase_is_translated_whole():
+    messages.set_language("zh")
+    text = messages.localized("x.txt: permission denied; make the file readable for this user")
+    assert text == "x.txt: 没有读取权限；请让当前用户可以读取该文件"
+    assert messages.localized("an unknown message") == "an unknown message"
