@@ -360,3 +360,9 @@ def test_a_scan_is_ranked_by_the_measure_asked_for(site):
         assert shown and shown == sorted(shown, reverse=True)
         assert f'/scans/{scan_id}/results.csv?rank_by={key}' in page
     assert get(site, f"/scans/{scan_id}/?rank_by=nonsense").status == 400
+
+
+def test_serve_without_a_corpus_says_how_to_make_one(tmp_path):
+    result = CliRunner().invoke(cli, ["serve", "--db", str(tmp_path / "nosuch.db")])
+    assert result.exit_code == 1 and "chachong add" in result.output and "nosuch.db" in result.output
+    assert CliRunner().invoke(cli, ["serve", "--db", str(tmp_path / "x.db"), "--token", " "]).exit_code == 2
