@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
+import json
 from functools import cached_property
+from pathlib import Path
 
 from detector.errors import SettingsError
 
@@ -117,8 +120,6 @@ def optimal_bands_rows(threshold: float, num_perm: int, weights: tuple) -> tuple
     (~1 s, once per process), or taken from an index that recorded it (remember_bands_rows)."""
     key = (threshold, num_perm, tuple(weights))
     if key not in _BANDS_ROWS:
-        from detector.sign import shipped_params
-
         shipped = shipped_params()["bands_rows"].get(f"{threshold}/{num_perm}/{weights[0]}/{weights[1]}")
         if shipped is None:
             from datasketch.lsh import _optimal_param
@@ -126,6 +127,12 @@ def optimal_bands_rows(threshold: float, num_perm: int, weights: tuple) -> tuple
             shipped = _optimal_param(threshold, num_perm, *weights)
         _BANDS_ROWS[key] = tuple(shipped)
     return _BANDS_ROWS[key]
+
+
+@functools.lru_cache(maxsize=1)
+def shipped_params() -> dict:
+    """The MinHash permutations and LSH band/row splits shipped in detector/minhash_params.json (no scipy at run time)."""
+    return json.loads((Path(__file__).parent / "minhash_params.json").read_text(encoding="utf-8"))
 
 
 def remember_bands_rows(signature: dict) -> None:

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
-from pathlib import Path
 
 import numpy as np
 
-from detector.settings import KEY_BITS, Settings
+from detector.settings import KEY_BITS, Settings, shipped_params
 
 _MASK64 = (1 << 64) - 1
 _PRIME = 0x100000001B3  # multiplier folding the code points of a shingle into one 64-bit number
@@ -126,12 +124,6 @@ def _permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
     a, b = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
     return a.astype(np.uint32), b.astype(np.uint32)
-
-
-@functools.lru_cache(maxsize=1)
-def shipped_params() -> dict:
-    """The MinHash permutations and LSH band/row splits shipped in detector/minhash_params.json (no scipy at run time)."""
-    return json.loads((Path(__file__).parent / "minhash_params.json").read_text(encoding="utf-8"))
 
 
 def _jieba_words(content: str) -> list[str]:

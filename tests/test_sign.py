@@ -43,7 +43,8 @@ def test_identical_segments_share_every_band_key_and_different_ones_few(seeds):
 
 
 def test_shipped_permutations_and_band_splits_are_datasketchs(monkeypatch):
-    from detector.sign import _permutations, shipped_params
+    from detector.settings import shipped_params
+    from detector.sign import _permutations
 
     params = shipped_params()
     for key, shipped in params["permutations"].items():
