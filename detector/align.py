@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import functools
 import math
@@ -567,14 +568,24 @@ def with_carriers(kept: list[tuple[Alignment, list]], stand_ins: list[Alignment]
 
 
 def one_source_per_stretch(alignments: list[Alignment], max_overlap: float = 0.3) -> list[tuple[Alignment, list]]:
-    """Keep the strongest alignment for each stretch of the submission; weaker ones over it become its other sources."""
+    """Keep the strongest alignment for each stretch of the submission; weaker ones over it become its other sources.
+
+    Each candidate is compared only with the kept alignments that can overlap it (found by start in a sorted
+    list), so the work grows with the number of alignments, not with its square.
+    """
     kept: list[tuple[Alignment, list]] = []
+    starts: list[tuple[int, int]] = []  # (start, position in kept) of the kept alignments, sorted
+    longest = 0
     for candidate in sorted(alignments, key=lambda a: (-a.evidence, a.doc_id, a.sub_span)):
-        length = max(1, candidate.sub_span[1] - candidate.sub_span[0])
-        overlaps = [(_overlap(candidate.sub_span, k.sub_span), k, others) for k, others in kept]
+        start, end = candidate.sub_span
+        length = max(1, end - start)
+        near = starts[bisect.bisect_right(starts, (start - longest, -1)) : bisect.bisect_left(starts, (end, -1))]
+        overlaps = [(_overlap(candidate.sub_span, kept[n][0].sub_span), *kept[n]) for _, n in sorted(near, key=lambda s: s[1])]
         overlaps = [o for o in overlaps if o[0] > 0]
         if sum(o[0] for o in overlaps) <= max_overlap * length:
+            bisect.insort(starts, (start, len(kept)))
             kept.append((candidate, []))
+            longest = max(longest, end - start)
             continue
         _, owner, others = max(overlaps, key=lambda o: o[0])
         if _overlap(candidate.sub_span, owner.sub_span) >= 0.5 * length and candidate.doc_id != owner.doc_id:

@@ -34,6 +34,10 @@ class FileTooLarge(InputError):
     """The file is larger than the configured limit."""
 
 
+class DocumentTooLong(FileTooLarge):
+    """The text (characters, paragraphs or unpacked XML) is beyond the limits in Settings: no report is that long."""
+
+
 class SettingsError(DetectorError):
     """A setting has a value that cannot work."""
 

@@ -55,6 +55,10 @@ class Settings:
     segment_leaders: int = 3  # ... of those that really match, the best this many for each submission segment
     max_candidate_documents: int = 150  # ... (at most this many documents) are aligned in full; the others only carry
     max_file_bytes: int = 50 * 1024 * 1024  # larger files are refused (raise with --max-file-mb)
+    # bounded work per document (a report has 2–10k characters and a few hundred paragraphs; these are books):
+    max_document_chars: int = 1_000_000  # longer texts are refused before they are scanned or indexed
+    max_paragraphs: int = 50_000  # .docx with more paragraphs are refused while they are read
+    max_xml_bytes: int = 32 * 1024 * 1024  # a .docx whose document.xml unpacks to more is refused before it is parsed
     formulae_file: str | None = None  # curated official formulae; None: corpus/formulae.txt
     ocr: bool = False  # read scanned PDFs (no text layer) with tesseract
     # --- kinds of reuse (classify.py) and measures (measure.py): may change between scans ---
@@ -74,6 +78,8 @@ class Settings:
         self._check(self.max_verified_candidates >= 1, "max_verified_candidates must be at least 1")
         self._check(self.segment_leaders >= 1, "segment_leaders must be at least 1")
         self._check(self.max_file_bytes > 0, "max_file_bytes must be positive")
+        self._check(min(self.max_document_chars, self.max_paragraphs, self.max_xml_bytes) > 0,
+                    "max_document_chars, max_paragraphs and max_xml_bytes must be positive")
         self._check(self.template_min_owners >= 1, "template_min_owners must be at least 1")
         self._check(0 < self.carrier_min_overlap <= 1, "carrier_min_overlap must be in (0, 1]")
         self._check(0 < self.quotation_min_share <= 1, "quotation_min_share must be in (0, 1]")

@@ -7,7 +7,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from detector.errors import EmptyDocument, EncryptedFile, FileTooLarge, InputError, UnsupportedFormat, WrongFileType
+from detector.errors import DocumentTooLong, EmptyDocument, EncryptedFile, FileTooLarge, InputError, UnsupportedFormat, WrongFileType
 from detector.ingest.sniff import KIND_NAMES, SUFFIX_FOR_KIND, sniff_kind
 from detector.ingest.text import decode_text
 from detector.model import Document, DocumentMeta
@@ -16,25 +16,25 @@ from detector.settings import DEFAULT, Settings
 TEXT_SUFFIXES = {".txt", ".text", ".md", ""}
 
 
-def _read_docx(path, data, ocr):
+def _read_docx(path, data, ocr, settings=DEFAULT):
     from detector.ingest.docx import read_docx  # readers are imported when a file of their kind comes
 
-    return read_docx(path, data)
+    return read_docx(path, data, max_xml_bytes=settings.max_xml_bytes, max_paragraphs=settings.max_paragraphs)
 
 
-def _read_pdf(path, data, ocr):
+def _read_pdf(path, data, ocr, settings=DEFAULT):
     from detector.ingest.pdf import read_pdf
 
     return read_pdf(path, data, ocr=ocr)
 
 
-def _read_doc(path, data, ocr):
+def _read_doc(path, data, ocr, settings=DEFAULT):
     from detector.ingest.doc import read_doc
 
     return read_doc(path, data)
 
 
-# suffix -> (the kind sniff_kind must see in its bytes, reader(path, data, ocr) -> text)
+# suffix -> (the kind sniff_kind must see in its bytes, reader(path, data, ocr, settings) -> text)
 BINARY_READERS = {".docx": ("zip", _read_docx), ".pdf": ("pdf", _read_pdf), ".doc": ("ole", _read_doc)}
 SUPPORTED_SUFFIXES = sorted((TEXT_SUFFIXES - {""}) | set(BINARY_READERS))
 _NO_TEXT = "the file holds no text (empty or whitespace only); nothing to compare"
@@ -49,9 +49,10 @@ def read_document(
     """
     path = Path(path)
     data = _read_bytes(path, settings.max_file_bytes)
-    text, used_encoding, fmt = _extract(path, data, encoding, ocr=ocr or settings.ocr)
+    text, used_encoding, fmt = _extract(path, data, encoding, ocr=ocr or settings.ocr, settings=settings)
     if not text.strip():
         raise EmptyDocument(path, _NO_TEXT)
+    _refuse_long(path, len(text), settings.max_document_chars)
     return Document(
         path=str(path),
         text=text,
@@ -82,6 +83,13 @@ def _read_bytes(path: Path, limit: int) -> bytes:
         raise InputError(path, f"could not be read ({err.strerror or err}); check the disk or copy the file elsewhere") from None
 
 
+def _refuse_long(path: Path, chars: int, limit: int, at_least: bool = False) -> None:
+    if chars > limit:
+        raise DocumentTooLong(path, f"the text has {'at least ' if at_least else ''}{chars:,} characters, over the limit "
+                                    f"of {limit:,} (a report has a few "
+                                    "thousand); split it into its reports, or raise Settings.max_document_chars")
+
+
 def _refuse_large(path: Path, size: int, limit: int) -> None:
     if size > limit:
         raise FileTooLarge(
@@ -93,7 +101,7 @@ def _human_size(size: int) -> str:
     return f"{size / 2**20:.1f} MiB" if size >= 2**20 else f"{size / 2**10:.1f} KiB"
 
 
-def _extract(path: Path, data: bytes, encoding, ocr: bool = False):
+def _extract(path: Path, data: bytes, encoding, ocr: bool = False, settings: Settings = DEFAULT):
     """(text, encoding, format) of a file, read by the reader its suffix names once its bytes agree."""
     suffix = path.suffix.lower()
     if not data.strip():
@@ -103,12 +111,13 @@ def _extract(path: Path, data: bytes, encoding, ocr: bool = False):
         raise EncryptedFile(path, "is a password-protected Office document; remove the password in Word/WPS and save it again")
     if suffix in TEXT_SUFFIXES:
         _refuse_misnamed(path, kind, None, "plain text")
+        _refuse_long(path, len(data) // 4, settings.max_document_chars, at_least=True)  # no encoding takes over 4 bytes a character
         text, used = decode_text(data, path, encoding)
         return text, used, "txt"
     if suffix in BINARY_READERS:
         expected, reader = BINARY_READERS[suffix]
         _refuse_misnamed(path, kind, expected, f"a {suffix} file")
-        return _clean_text(reader(path, data, ocr=ocr)), "", suffix[1:]
+        return _clean_text(reader(path, data, ocr=ocr, settings=settings)), "", suffix[1:]
     raise UnsupportedFormat(
         path, f"unsupported file type '{suffix}'; chachong reads {', '.join(SUPPORTED_SUFFIXES)} (convert the file to one of them)"
     )

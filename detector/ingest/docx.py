@@ -7,7 +7,7 @@ import zipfile
 
 from docx.oxml.ns import qn
 
-from detector.errors import CorruptFile, EncryptedFile, WrongFileType, ZipBomb
+from detector.errors import CorruptFile, DocumentTooLong, EncryptedFile, WrongFileType, ZipBomb
 from detector.ingest.numbering import Numbering
 
 # Limits checked on the zip directory before anything is unpacked. A real report unpacks to a few MiB;
@@ -30,14 +30,35 @@ _OTHER_ZIPS = (
 )
 
 
-def read_docx(path, data: bytes) -> str:
-    """The visible body text of a .docx: one line per paragraph (and per table cell paragraph), numbering labels included."""
+def read_docx(path, data: bytes, max_xml_bytes: int = 32 * 2**20, max_paragraphs: int = 50_000) -> str:
+    """The visible body text of a .docx: one line per paragraph (and per table cell paragraph), numbering labels included.
+
+    Bounded work: a document.xml that unpacks to more than `max_xml_bytes` is refused before it is parsed (the
+    parsed tree takes ~20 times its size), and reading stops at `max_paragraphs` paragraphs.
+    """
     archive = _open_zip(path, data)
     _refuse_bombs(path, archive)
     _require_word_package(path, archive)
+    _refuse_large_xml(path, archive, max_xml_bytes)
     document = _open_with_python_docx(path, data)
     numbering = Numbering(_part_element(document, "numbering_part"), _part_element(document, "_styles_part"))
-    return "\n".join(_block_lines(document.element.body, numbering))
+    return "\n".join(_at_most(path, _block_lines(document.element.body, numbering), max_paragraphs))
+
+
+def _refuse_large_xml(path, archive: zipfile.ZipFile, limit: int) -> None:
+    for member in archive.infolist():
+        if member.filename.startswith("word/") and member.filename.endswith(".xml") and member.file_size > limit:
+            raise DocumentTooLong(path, f"part {member.filename} of the .docx unpacks to {member.file_size / 2**20:.0f} MiB "
+                                        f"of XML, over the {limit / 2**20:.0f} MiB limit (a report has well under 1 MiB); "
+                                        "split the document, or raise Settings.max_xml_bytes")
+
+
+def _at_most(path, lines, limit: int):
+    for count, line in enumerate(lines, start=1):
+        if count > limit:
+            raise DocumentTooLong(path, f"the .docx has more than {limit:,} paragraphs (a report has a few hundred); "
+                                        "split the document, or raise Settings.max_paragraphs")
+        yield line
 
 
 def _open_zip(path, data: bytes) -> zipfile.ZipFile:
