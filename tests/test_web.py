@@ -366,3 +366,9 @@ def test_serve_without_a_corpus_says_how_to_make_one(tmp_path):
     result = CliRunner().invoke(cli, ["serve", "--db", str(tmp_path / "nosuch.db")])
     assert result.exit_code == 1 and "chachong add" in result.output and "nosuch.db" in result.output
     assert CliRunner().invoke(cli, ["serve", "--db", str(tmp_path / "x.db"), "--token", " "]).exit_code == 2
+
+
+def test_library_errors_show_in_chinese_with_the_english_beside(site):
+    page = site.app.test_client().get("/scans/99999/").data.decode("utf-8")
+    message = re.search(r'id="error-message">(.*?)</p>', page).group(1)
+    assert message.index("没有编号为 99999 的扫描") < message.index("no scan with id 99999")

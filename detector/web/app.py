@@ -12,7 +12,7 @@ from flask import Flask, jsonify, render_template, request
 from markupsafe import Markup
 
 from detector.errors import DetectorError, IndexLocked
-from detector.messages import both
+from detector.messages import both, localized
 from detector.settings import DEFAULT, WEB_MAX_FILES, WEB_MAX_REQUEST_BYTES
 from detector.web import security
 from detector.web.jobs import Jobs
@@ -85,7 +85,13 @@ def _detector_error(err: DetectorError):
     status = 409 if isinstance(err, IndexLocked) else 400
     if _wants_json():
         return jsonify(error=str(err)), status
-    return render_template("error.html", status=status, message=str(err)), status
+    return render_template("error.html", status=status, message=bilingual(str(err))), status
+
+
+def bilingual(message: str) -> str:
+    """A library message in Chinese first with the English beside, where the catalogue knows its phrases."""
+    chinese = localized(message)
+    return message if chinese == message else f"{chinese} — {message}"
 
 
 def _http_error(err):

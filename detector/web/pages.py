@@ -18,7 +18,7 @@ from detector.report.folder import results_envelope
 from detector.report.html_report import render_index, render_submission
 from detector.report.view import ScanInfo, ScanView, build_view
 from detector.web import forms, service
-from detector.web.app import jobs, with_nav
+from detector.web.app import bilingual, jobs, with_nav
 
 bp = Blueprint("pages", __name__)
 ARCHIVE_PAGE_SIZE = 100
@@ -56,7 +56,9 @@ def job_page(job_id):
     job = jobs().get(job_id) or abort(404)
     if job.state == "done":
         return redirect(url_for("pages.scan_index", scan_id=job.scan_id), code=303)
-    return render_template("job.html", job=job.as_dict())
+    state = job.as_dict()
+    state["error_shown"] = bilingual(job.error or "")
+    return render_template("job.html", job=state)
 
 
 @bp.get("/scans/<int:scan_id>/index.html")
