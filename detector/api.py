@@ -73,9 +73,12 @@ def _given_meta(store, docs: list) -> None:
     metadata: what people said of its content or path (latest first), then what its text and name tell."""
     store.remember_given_meta([(doc.sha256, doc.path, doc.meta) for doc in docs], "add")
     given = metadata.GivenMeta(store.given_meta_rows([d.sha256 for d in docs], [d.path for d in docs]))
+    carried = []
     for doc in docs:
         said = given.apply(DocumentMeta(), doc.sha256, doc.path)
+        carried.append((doc.sha256, doc.path, said))  # for the next move or edit of the file
         doc.meta = metadata.complete(metadata.edited(said, metadata.known(doc.meta)), doc.text, doc.path)
+    store.remember_given_meta([c for c in carried if c[2] != DocumentMeta()], "carried")
 
 
 def add_text(corpus: Corpus, text: str, path: str, meta: DocumentMeta | None = None) -> int:

@@ -319,9 +319,19 @@ class _Rebuild:
             for doc_id, path, meta in relabels:
                 self.store.update_meta(doc_id, meta)
             self.summary.relabelled = [path for _, path, _ in relabels]
+            self._carry_given_meta(plan, entries)
             self._recount()
             self.store.replace_file_states(self._states_to_record(plan))
             self._record_meta()
+
+    def _carry_given_meta(self, plan: _Plan, entries: list) -> None:
+        """What people said of a document found by its content or its path is recorded for its new content and path
+        too, so that a later move (or edit) of the file still finds it."""
+        shas = {doc_id: sha for doc_id, _, sha in self.store.documents()}
+        moved = [(shas[doc_id], new) for doc_id, _, new in plan.move if doc_id in shas]
+        placed = moved + [(e.document.sha256, e.document.path) for e in entries]
+        carried = [(sha, path, self.given.apply(DocumentMeta(), sha, path)) for sha, path in placed]
+        self.store.remember_given_meta([c for c in carried if c[2] != DocumentMeta()], "carried")
 
     def _clear_or_remove(self, plan: _Plan) -> None:
         if self.summary.full:

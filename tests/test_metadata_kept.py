@@ -129,3 +129,35 @@ def test_a_file_gone_for_a_night_comes_back_with_its_metadata(archive, tmp_path)
     shutil.move(away, archive / OWN)
     run("rebuild", "--db", db, "--from", archive)
     assert (metas(db)[OWN]["author"], metas(db)[OWN]["year"]) == ("赵四", 2022)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_self_reuse_survives_any_sequence_of_edits_moves_rebuilds_removals_and_adds(archive, tmp_path, seed):
+    import random
+
+    rng = random.Random(seed)
+    db, own = tmp_path / "corpus.db", archive / OWN
+    run("add", archive, "--db", db)
+    run("meta", own, "--db", db, "--author", "赵四")
+
+    def move():
+        nonlocal own
+        target = archive / f"moved{rng.randint(0, 99)}" / OWN
+        target.parent.mkdir(exist_ok=True)
+        shutil.move(own, target)
+        own = target
+
+    nightly = lambda: run("rebuild", "--db", db, "--from", archive)  # noqa: E731
+    # the archive changes one file at a time between rebuilds (edited and moved at once, it would be another file)
+    operations = {"edit": lambda: (edit(own), nightly()), "move": lambda: (move(), nightly()),
+                  "rebuild": lambda: run("rebuild", "--db", db, "--from", archive),
+                  "full": lambda: run("rebuild", "--db", db, "--from", archive, "--full"),
+                  "remove": lambda: run("remove", own, "--db", db, ok=(0, 1)), "add": lambda: run("add", archive, "--db", db)}
+    done = []
+    for name in rng.choices(sorted(operations), k=10) + ["rebuild"]:
+        operations[name]()
+        done.append(name)
+        found = metas(db).get(OWN)
+        assert found is None or found["author"] == "赵四", done
+    assert metas(db)[OWN]["author"] == "赵四", done
+    assert resubmission_kinds(db, archive, tmp_path) == {"self_reuse"}, done
