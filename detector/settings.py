@@ -20,6 +20,12 @@ SHINGLINGS = ("char2", "char3", "jieba")
 HISTORY_WAIT_SECONDS = 10  # a scan waits this long for a writer before it gives up recording its history (with a warning)
 MIN_YEAR, MAX_YEAR = 1949, 2100  # years a report can be for (manifest rows and --year outside are refused)
 
+# Redis Cluster backend (detector/store/redis.py)
+REDIS_LOCK_SECONDS = 30  # the writer lock expires this long after its holder stopped renewing it (a dead writer)
+REDIS_FAILOVER_SECONDS = 30  # a read waits this long for the cluster to fail over before giving up (exit 1)
+REDIS_READER_GRACE_SECONDS = 600  # a rebuild waits this long for scans of the old generation before deleting it
+REDIS_WRITE_BATCH_KEYS = 2000  # band keys per server-side script call (one call blocks one node this long)
+
 
 @dataclasses.dataclass(frozen=True)
 class Settings:

@@ -1,0 +1,939 @@
+"""The corpus on a Redis Cluster (or one Redis server): `RedisStore`, the Store interface over the key layout below.
+
+Target: `redis://[:PASSWORD@]HOST:PORT/NAME` (`rediss://` for TLS); any node of a cluster is an entry point.
+NAME is the corpus's namespace: several corpora share a cluster. Curly braces are Redis Cluster hash tags:
+keys with the same tag live in the same slot (one node), so one script call or multi-key command serves them.
+
+Namespace keys, tag `{NAME}` (one slot, so the pointer switch can check the writer lock in one script):
+    {NAME}:current            the generation scans read (an integer); absent: no corpus of that name
+    {NAME}:next               generation counter (INCR)
+    {NAME}:generations        SET of generations that may have keys (the next writer deletes all but current)
+    {NAME}:version            INCR at every committed write (a reader's "changed since last time")
+    {NAME}:lock               the writer lock: JSON {token, pid, host, command, started}, PX expiry, renewed
+    {NAME}:readers:G          ZSET of read leases on generation G (score: expiry, ms): a rebuild waits for them
+    {NAME}:scan-next, {NAME}:scans    scan history: id counter, HASH id → JSON summary (written last)
+    {NAME:scanI}              HASH "scan" → JSON, "rP" → zlib JSON of the report at batch position P
+
+Generation G (a full rebuild writes a new generation; everything else writes in place):
+    {NAME:G}:meta             HASH key → JSON (index settings, schema, built_by, last_rebuild …)
+    {NAME:G}:ids              document id counter (INCRBY n for a batch: ids need no cross-slot counter)
+    {NAME:G}:state            HASH documents, segments, characters, postings (totals); df_epoch, files_epoch
+    {NAME:G}:pending          HASH document id → stage, while a document is being written or deleted
+    {NAME:G:cS}               catalogue shard S = id % 64: HASH id → JSON {path, sha256, chars, segments, meta,
+                              encoding, format, added_at}; a document is visible to scans iff it is here
+    {NAME:G:sS}, {NAME:G:nS}  sha256 → id and path → JSON [ids], sharded by crc32 % 64
+    {NAME:G:hS}:E             segment document frequencies, epoch E: HASH content hash → documents
+    {NAME:G:fS}:E             archive files seen by the last rebuild, epoch E: HASH path → JSON [size, mtime, sha]
+    {NAME:G:dI}               document I: HASH text (zlib UTF-8), layout (detector.layout blob), hashes (int64
+                              segment content hashes), bands (big-endian uint32, segments × bands)
+    {NAME:G:pT}KKKK           postings of band key K (KKKK: its 4 bytes, big-endian), T = K % 256: a STRING of
+                              8-byte records (document id, segment index; big-endian uint32 each), APPENDed in
+                              ascending document order; STRLEN / 8 is the count, GETRANGE 0 8·cap−1 a capped
+                              read with no counting. The 256 tags spread postings over the slots, and one
+                              script call per tag writes or reads all of a batch's keys with that tag.
+
+Consistency. Adds and removes write in place, each document in an order that never shows half of it: a new
+document's text, layout, postings and counts first, its catalogue entry last; a removed one leaves the catalogue
+first. Scans take documents only from the catalogue, so postings of a document being written or deleted are
+ignored. `pending` lists documents in flight; the next writer finishes their removal (a killed `add` leaves
+nothing visible). Segment counts of a document killed mid-write may be off by one until the next rebuild
+recounts them. File states and recounted frequencies are written under a new epoch, switched by one field.
+A full rebuild (`clear_index`) writes a new generation and switches `{NAME}:current` when complete, in one
+script that checks the writer's lock; scans hold a lease on the generation they read, and the rebuild
+deletes the old generation once those scans end (or after REDIS_READER_GRACE_SECONDS). A killed rebuild
+leaves the old generation serving; the next writer deletes the partial one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime
+import json
+import os
+import socket
+import threading
+import time
+import uuid
+import zlib
+from collections import Counter
+
+import numpy as np
+
+from detector.errors import DatabaseError, IndexLocked, SettingsMismatch
+from detector.model import Document, DocumentMeta, SourceRef
+from detector.settings import REDIS_LOCK_SECONDS, REDIS_READER_GRACE_SECONDS, REDIS_WRITE_BATCH_KEYS
+from detector.store.base import IndexEntry, Postings
+from detector.store.redis_link import Link, parse_target
+
+SCHEMA_VERSION = 1
+SHARDS = 64  # catalogue, sha, path, frequency and file shards per generation
+POSTING_TAGS = 256  # hash tags the band keys are spread over
+DOCS_PER_BATCH = 200  # documents written per round of pipelines
+_RECORD = np.dtype([("doc", ">u4"), ("segment", ">u4")])
+_FIGURE_FIELDS = ("hashes", "bands", "chars", "band_width")
+
+_APPEND = "for i, key in ipairs(KEYS) do redis.call('APPEND', key, ARGV[i]) end return #KEYS"
+_READ = """
+local cap, out = tonumber(ARGV[1]), {}
+for i, key in ipairs(KEYS) do
+  local n, data = redis.call('STRLEN', key), ''
+  if n > 0 then data = redis.call('GETRANGE', key, 0, cap - 1) end
+  out[i] = struct.pack('>I4I4', n, #data) .. data
+end
+return table.concat(out)
+"""
+_FILTER = """
+local doomed, removed = {}, 0
+for i = 1, #ARGV[1], 4 do doomed[string.sub(ARGV[1], i, i + 3)] = true end
+for _, key in ipairs(KEYS) do
+  local data = redis.call('GET', key)
+  if data then
+    local kept = {}
+    for i = 1, #data, 8 do
+      if doomed[string.sub(data, i, i + 3)] then removed = removed + 1 else kept[#kept + 1] = string.sub(data, i, i + 7) end
+    end
+    if #kept == 0 then redis.call('DEL', key) elseif #kept * 8 < #data then redis.call('SET', key, table.concat(kept)) end
+  end
+end
+return removed
+"""
+_COUNT = """
+for i = 1, #ARGV, 2 do
+  if redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1]) <= 0 then redis.call('HDEL', KEYS[1], ARGV[i]) end
+end
+return 1
+"""
+_SWITCH = """
+if ARGV[1] ~= '' and redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  return redis.error_reply('LOCKLOST the writer lock expired while this process was writing')
+end
+redis.call('SET', KEYS[2], ARGV[2])
+return redis.call('INCR', KEYS[3])
+"""
+_RENEW = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0"
+_RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
+
+
+@dataclasses.dataclass
+class ReadState:
+    changed: bool = False
+
+
+@dataclasses.dataclass
+class _Write:
+    """What one writing() block writes to: its generation, whether that generation is new, buffered metadata."""
+
+    generation: int
+    fresh: bool = False
+    meta: dict = dataclasses.field(default_factory=dict)
+    files: dict | None = None
+    added: dict = dataclasses.field(default_factory=dict)  # id → (catalogue record, counted figures): shown at commit
+    deleted: dict = dataclasses.field(default_factory=dict)  # id → catalogue record: hidden at commit
+    recount: tuple | None = None  # (df epoch, totals) of a recount, switched to at commit
+
+
+class Keys:
+    """Key names of one namespace (see the module docstring)."""
+
+    def __init__(self, name: str):
+        self.name = name
+        tag = "{" + name + "}"
+        self.current, self.next, self.generations = f"{tag}:current", f"{tag}:next", f"{tag}:generations"
+        self.version, self.lock = f"{tag}:version", f"{tag}:lock"
+        self.scan_next, self.scans = f"{tag}:scan-next", f"{tag}:scans"
+
+    def readers(self, gen: int) -> str:
+        return f"{{{self.name}}}:readers:{gen}"
+
+    def scan(self, scan_id: int) -> str:
+        return f"{{{self.name}:scan{scan_id}}}"
+
+    def of(self, gen: int, what: str) -> str:  # meta, ids, state, pending
+        return f"{{{self.name}:{gen}}}:{what}"
+
+    def shard(self, gen: int, kind: str, shard: int, epoch: int | None = None) -> str:
+        key = f"{{{self.name}:{gen}:{kind}{shard}}}"
+        return key if epoch is None else f"{key}:{epoch}"
+
+    def document(self, gen: int, doc_id: int) -> str:
+        return f"{{{self.name}:{gen}:d{doc_id}}}"
+
+    def posting_prefix(self, gen: int, tag: int) -> bytes:
+        return f"{{{self.name}:{gen}:p{tag}}}".encode()
+
+    def generation_patterns(self, gen: int) -> list[str]:
+        return [f"{{{self.name}:{gen}}}*", f"{{{self.name}:{gen}:*"]
+
+
+def _b(text: str) -> bytes:
+    """UTF-8 bytes of a path, a file name that was not UTF-8 byte for byte (surrogate escapes)."""
+    return text.encode("utf-8", "surrogateescape")
+
+
+def _json(value) -> str:
+    """JSON with non-ASCII escaped: file names that were not UTF-8 survive the round trip."""
+    return json.dumps(value)
+
+
+def _crc_shard(text: str) -> int:
+    return zlib.crc32(_b(text)) % SHARDS
+
+
+class RedisStore:
+    """A corpus in a Redis Cluster or on one Redis server; see the module docstring for the key layout."""
+
+    def __init__(self, url: str, create: bool = False):
+        target = parse_target(url)
+        self.location = target.location
+        self.link = Link(target)
+        self.keys = Keys(target.name)
+        self._write: _Write | None = None
+        self._reading = False
+        self._lease = None
+        self._seen = None
+        self._lock_value = None
+        self._lock_lost = threading.Event()
+        try:
+            self._generation = self._open(create)
+        except BaseException:
+            self.link.close()
+            raise
+
+    def _open(self, create: bool) -> int:
+        gen = self.link.read(self.link.client.get, self.keys.current)
+        if gen is not None:
+            return int(gen)
+        if not create:
+            raise DatabaseError(f"{self.location}: no corpus named {self.keys.name} on this Redis (an empty namespace); "
+                                f"create one with `chachong add PATH... --db {self.location}`")
+        gen = self.link.write(self.link.client.incr, self.keys.next)
+        self.link.write(self.link.client.sadd, self.keys.generations, gen)
+        self.link.write(self.link.client.set, self.keys.current, gen, nx=True)  # NX: a racing creator wins
+        return int(self.link.read(self.link.client.get, self.keys.current))
+
+    def close(self) -> None:
+        self.link.close()
+
+    # ------------------------------------------------------------------ generations, reading, writing
+    def _gen(self) -> int:
+        """The generation this call works on: the writer's, the scan's, else the serving one now."""
+        if self._write is not None:
+            return self._write.generation
+        if not self._reading:
+            self._generation = self._serving()
+        return self._generation
+
+    def _serving(self) -> int:
+        gen = self.link.read(self.link.client.get, self.keys.current)
+        if gen is None:
+            raise DatabaseError(f"{self.location}: the corpus {self.keys.name} was deleted from this Redis")
+        return int(gen)
+
+    @contextlib.contextmanager
+    def reading(self):
+        """One generation for the whole block, held by a lease so that a rebuild does not delete it meanwhile."""
+        if self._reading or self._write is not None:
+            yield ReadState(False)
+            return
+        gen, version = self.link.read(self.link.run, [(("GET", self.keys.current), None), (("GET", self.keys.version), None)])
+        if gen is None:
+            raise DatabaseError(f"{self.location}: the corpus {self.keys.name} was deleted from this Redis")
+        seen = (int(gen), int(version or 0))
+        state = ReadState(changed=self._seen is not None and self._seen != seen)
+        self._seen, self._generation, self._reading = seen, int(gen), True
+        self._lease = (self.keys.readers(int(gen)), f"{os.getpid()}:{uuid.uuid4().hex}", 0.0)
+        self._renew_lease()
+        try:
+            yield state
+        finally:
+            self._reading = False
+            self._end_lease()
+
+    def _renew_lease(self) -> None:
+        if self._lease is None or time.monotonic() - self._lease[2] < REDIS_READER_GRACE_SECONDS / 10:
+            return
+        key, member, _ = self._lease
+        expiry = int((time.time() + REDIS_READER_GRACE_SECONDS / 5) * 1000)
+        self.link.read(self.link.client.zadd, key, {member: expiry})
+        self._lease = (key, member, time.monotonic())
+
+    def _end_lease(self) -> None:
+        key, member, _ = self._lease
+        self._lease = None
+        with contextlib.suppress(Exception):
+            self.link.client.zrem(key, member)
+
+    @contextlib.contextmanager
+    def writing(self):
+        """Adds and removes in place (each document whole or invisible); a full rebuild in a new generation switched at the end."""
+        if self._write is not None:
+            yield
+            return
+        self._write = _Write(self._serving())
+        try:
+            yield
+            self._commit(self._write)
+        except BaseException:
+            self._abandon(self._write)
+            raise
+        finally:
+            self._write = None
+
+    def _check_lock(self) -> None:
+        if self._lock_lost.is_set():
+            raise DatabaseError(f"{self.location}: the writer lock expired while this process was writing "
+                                "(the Redis server was unreachable too long); nothing more is written: run it again")
+
+    def _commit(self, write: _Write) -> None:
+        """Counts, then catalogue entries (documents appear and disappear), file states, meta, the pointer; then cleanup."""
+        self._check_lock()
+        self.link.write(self._publish, write)
+        if write.files is not None:
+            self._write_file_states(write.generation, write.files)
+        if write.meta:
+            payload = {k: _json(v) for k, v in write.meta.items()}
+            self.link.write(self.link.client.hset, self.keys.of(write.generation, "meta"), mapping=payload)
+        old = self._serving()
+        self.link.write(self.link.run, [(("EVAL", _SWITCH, 3, self.keys.lock, self.keys.current, self.keys.version,
+                                          self._lock_value or "", write.generation), self.keys.lock)])
+        if write.deleted:
+            self.link.write(self._purge, write.generation, {i: "uncounted" for i in write.deleted})
+        if write.fresh and old != write.generation:
+            self._retire(old)
+
+    def _publish(self, write: _Write) -> None:
+        gen, added, deleted = write.generation, write.added, write.deleted
+        pending = self.keys.of(gen, "pending")
+        if write.recount is not None:
+            self._switch_df(gen, *write.recount)
+        else:
+            self._count(gen, [figures for _, figures in added.values()], +1)
+            self._count(gen, list(self._stored_figures(gen, list(deleted)).values()), -1)
+        for ids, stage in ((added, "add+counted"), (deleted, "delete+uncounted")):
+            if ids:
+                self.link.client.hset(pending, mapping={i: stage for i in ids})
+        self.link.run([(("HSET", self.keys.shard(gen, "c", i % SHARDS), i, _json(record)), None) for i, (record, _) in added.items()]
+                      + [(("HDEL", self.keys.shard(gen, "c", i % SHARDS), i), None) for i in deleted])
+        self._index_names(gen, [(i, _record_document(i, r)) for i, r in deleted.items()], remove=True)
+        self._index_names(gen, [(i, _record_document(i, r)) for i, (r, _) in added.items()])
+        if added:
+            self.link.client.hdel(pending, *added)
+
+    def _abandon(self, write: _Write) -> None:
+        """A failed block: its new documents are removed, its deletions forgotten (or by the next writer), a new generation deleted."""
+        with contextlib.suppress(Exception):
+            if write.fresh:
+                self._delete_generation(write.generation)
+                return
+            if write.added:
+                self._purge(write.generation, {i: "add" for i in write.added})
+            if write.deleted:
+                self.link.client.hdel(self.keys.of(write.generation, "pending"), *write.deleted)
+
+    def _retire(self, gen: int) -> None:
+        """Delete a generation scans no longer read: wait for their leases to end (bounded), then unlink its keys."""
+        deadline = time.monotonic() + REDIS_READER_GRACE_SECONDS
+        while time.monotonic() < deadline:
+            now_ms = int(time.time() * 1000)
+            if not self.link.read(self.link.client.zcount, self.keys.readers(gen), now_ms, "+inf"):
+                break
+            time.sleep(0.2)
+        self._delete_generation(gen)
+
+    def _delete_generation(self, gen: int) -> int:
+        keys = [key for pattern in self.keys.generation_patterns(gen) for key in self.link.scan_keys(pattern)]
+        deleted = self.link.unlink(keys)
+        self.link.client.delete(self.keys.readers(gen))
+        self.link.client.srem(self.keys.generations, gen)
+        return deleted
+
+    def writer_lock(self, command: str):
+        return _WriterLock(self, command)
+
+    def _clean_leftovers(self) -> dict:
+        """What killed writers left: partial generations deleted, documents in flight finished or removed."""
+        serving = self._serving()
+        stale = [int(g) for g in self.link.read(self.link.client.smembers, self.keys.generations) if int(g) != serving]
+        keys_deleted = sum(self._delete_generation(g) for g in stale)
+        return {"stale_generations": len(stale), "stale_keys": keys_deleted, "pending_documents": self._finish_pending(serving)}
+
+    # ------------------------------------------------------------------ settings
+    def meta(self) -> dict:
+        raw = self.link.read(self.link.client.hgetall, self.keys.of(self._gen(), "meta"))
+        stored = {k.decode(): json.loads(v) for k, v in raw.items()}
+        if self._write is not None:
+            stored.update(self._write.meta)
+        return stored
+
+    def set_meta(self, key: str, value) -> None:
+        if self._write is not None:
+            self._write.meta[key] = value
+        else:
+            self.link.write(self.link.client.hset, self.keys.of(self._gen(), "meta"), key, _json(value))
+
+    def ensure_signature(self, signature: dict, explicit: bool) -> dict:
+        """Record the index settings in a new corpus, or check them against the stored ones; returns the stored ones."""
+        stored = self.meta().get("index")
+        if stored is None:
+            for key, value in (("index", signature), ("schema_version", SCHEMA_VERSION), ("created_at", _now())):
+                self.set_meta(key, value)
+            return signature
+        if explicit and stored != signature:
+            differences = ", ".join(f"{k}={stored.get(k)!r} (asked {signature.get(k)!r})"
+                                    for k in sorted(signature) if stored.get(k) != signature.get(k))
+            raise SettingsMismatch(f"{self.location}: the index was built with other settings: {differences}. "
+                                   "Use the settings it was built with, or rebuild it with `chachong rebuild --full`.")
+        return stored
+
+    # ------------------------------------------------------------------ documents: writing
+    def _writer(self) -> _Write:
+        if self._write is None:
+            raise DatabaseError(f"{self.location}: a change to the corpus outside writing() (a bug in chachong)")
+        self._check_lock()
+        return self._write
+
+    def insert_documents(self, entries: list[IndexEntry]) -> list[int]:
+        """Store documents' data and postings now; they appear (catalogue, counts, names) when the block commits."""
+        write = self._writer()
+        if not entries:
+            return []
+        last = self.link.write(self.link.client.incrby, self.keys.of(write.generation, "ids"), len(entries))
+        ids = list(range(last - len(entries) + 1, last + 1))
+        for start in range(0, len(entries), DOCS_PER_BATCH):
+            batch = list(zip(ids[start:start + DOCS_PER_BATCH], entries[start:start + DOCS_PER_BATCH]))
+            self.link.write(self._write_documents, write.generation, batch)
+            write.added.update({doc_id: (_catalogue_record(entry), _counted(entry)) for doc_id, entry in batch})
+        return ids
+
+    def _write_documents(self, gen: int, batch: list) -> None:
+        from detector.layout import encode as encode_layout
+
+        self.link.client.hset(self.keys.of(gen, "pending"), mapping={doc_id: "add" for doc_id, _ in batch})
+        self.link.run([(("HSET", self.keys.document(gen, doc_id), *_flat(_document_fields(entry, encode_layout))), None)
+                       for doc_id, entry in batch])
+        self._append_postings(gen, batch)
+
+    def _append_postings(self, gen: int, batch: list) -> None:
+        """One APPEND per distinct band key of the batch, in one script call per hash tag (≤ REDIS_WRITE_BATCH_KEYS keys)."""
+        keys, records = _batch_postings(batch)
+        if not len(keys):
+            return
+        distinct, starts = np.unique(keys, return_index=True)
+        ends = np.append(starts[1:], len(keys))
+        blob = records.astype(_RECORD).tobytes()  # concatenate gave native byte order: back to big-endian
+        names = distinct.astype(">u4").tobytes()
+        by_tag: dict = {}
+        for i, key in enumerate(distinct.tolist()):
+            by_tag.setdefault(key % POSTING_TAGS, []).append((names[4 * i:4 * i + 4], blob[8 * starts[i]:8 * ends[i]]))
+        self.link.run(self._script_calls(gen, _APPEND, by_tag))
+
+    def _script_calls(self, gen: int, script: str, by_tag: dict, extra=None) -> list:
+        """EVAL calls of `script` over (key suffix, argument) items grouped by posting tag."""
+        calls = []
+        for tag, items in by_tag.items():
+            prefix = self.keys.posting_prefix(gen, tag)
+            for i in range(0, len(items), REDIS_WRITE_BATCH_KEYS):
+                part = items[i:i + REDIS_WRITE_BATCH_KEYS]
+                arguments = [extra] if extra is not None else [arg for _, arg in part]
+                calls.append((("EVAL", script, len(part), *[prefix + suffix for suffix, _ in part], *arguments), prefix))
+        return calls
+
+    def _count(self, gen: int, figures: list, sign: int) -> None:
+        """Segment document frequencies and totals of documents' (hashes, segments, characters, postings), added or taken away."""
+        if not figures:
+            return
+        epoch = self._epoch(gen, "df_epoch")
+        df: Counter = Counter()
+        totals = Counter()
+        for hashes, segments, chars, postings in figures:
+            df.update(set(hashes))
+            totals.update(documents=1, segments=segments, characters=chars, postings=postings)
+        by_shard: dict = {}
+        for h, n in df.items():
+            by_shard.setdefault(h % SHARDS, []).extend((h, sign * n))
+        calls = [(("EVAL", _COUNT, 1, self.keys.shard(gen, "h", s, epoch), *args), self.keys.shard(gen, "h", s, epoch))
+                 for s, args in by_shard.items()]
+        calls += [(("HINCRBY", self.keys.of(gen, "state"), field, sign * n), None) for field, n in totals.items()]
+        self.link.run(calls)
+
+    def _stored_figures(self, gen: int, doc_ids: list) -> dict:
+        """id → (hashes, segments, characters, postings) from documents' stored data."""
+        return {i: _counted(f) for i, f in self._stored_fields(gen, doc_ids, _FIGURE_FIELDS).items()}
+
+    def _index_names(self, gen: int, docs: list, remove: bool = False) -> None:
+        """sha256 → id and path → [ids] entries of (id, Document-or-record) items, added or removed."""
+        commands = [(("HDEL" if remove else "HSET", self.keys.shard(gen, "s", _crc_shard(doc.sha256)), doc.sha256,
+                      *([] if remove else [doc_id])), None) for doc_id, doc in docs]
+        self.link.run(commands)
+        self._update_paths(gen, [(doc.path, doc_id) for doc_id, doc in docs], remove)
+
+    def _update_paths(self, gen: int, changes: list, remove: bool) -> None:
+        paths = list(dict.fromkeys(path for path, _ in changes))
+        current = self.link.run([(("HGET", self.keys.shard(gen, "n", _crc_shard(p)), _b(p)), None) for p in paths])
+        lists = {p: json.loads(v) if v else [] for p, v in zip(paths, current)}
+        for path, doc_id in changes:
+            lists[path] = [i for i in lists[path] if i != doc_id] + ([] if remove else [doc_id])
+        self.link.run([((("HSET", key, _b(p), json.dumps(sorted(ids))) if ids else ("HDEL", key, _b(p))), None)
+                       for p, ids in lists.items() for key in [self.keys.shard(gen, "n", _crc_shard(p))]])
+
+    def delete_documents(self, doc_ids) -> None:
+        """Remove documents when the block commits (out of the catalogue first, then their counts, postings and data)."""
+        write = self._writer()
+        doc_ids = sorted(set(int(i) for i in doc_ids))
+        fresh = [i for i in doc_ids if i in write.added]
+        for i in fresh:
+            del write.added[i]
+        if fresh:
+            self.link.write(self._purge, write.generation, {i: "add" for i in fresh})
+        records = self._catalogue(write.generation, [i for i in doc_ids if i not in fresh])
+        doomed = {i: r for i, r in records.items() if r is not None and i not in write.deleted}
+        if doomed:
+            self.link.write(self.link.client.hset, self.keys.of(write.generation, "pending"), mapping={i: "delete" for i in doomed})
+            write.deleted.update(doomed)
+
+    def _purge(self, gen: int, stages: dict) -> None:
+        """Postings and data of documents out of the catalogue, and their counts unless they were never or already taken back."""
+        stored = self._stored_fields(gen, list(stages), _FIGURE_FIELDS)
+        counted = [_counted(f) for i, f in stored.items() if stages[i] in ("add+counted", "delete")]
+        self._count(gen, counted, -1)
+        self.link.client.hset(self.keys.of(gen, "pending"), mapping={i: "uncounted" for i in stages})
+        by_tag: dict = {}
+        for key in np.unique(np.concatenate([_bands(f) for f in stored.values()] or [np.zeros(0, np.int64)])).tolist():
+            by_tag.setdefault(key % POSTING_TAGS, []).append((key.to_bytes(4, "big"), None))
+        doomed = np.array(sorted(stages), dtype=">u4").tobytes()
+        self.link.run(self._script_calls(gen, _FILTER, by_tag, extra=doomed))
+        self.link.unlink([self.keys.document(gen, i) for i in stages])
+        self.link.client.hdel(self.keys.of(gen, "pending"), *stages)
+
+    def _finish_pending(self, gen: int) -> int:
+        """Documents a killed writer left in flight: an add not yet catalogued is removed, a delete not yet
+        carried out is dropped (the document stays), a delete already out of the catalogue is finished."""
+        raw = self.link.read(self.link.client.hgetall, self.keys.of(gen, "pending"))
+        pending = {int(k): v.decode() for k, v in raw.items()}
+        if not pending:
+            return 0
+        records = self._catalogue(gen, list(pending))
+        kept = [i for i in pending if records.get(i) is not None]
+        if kept:
+            self.link.write(self.link.client.hdel, self.keys.of(gen, "pending"), *kept)
+        doomed = {i: stage for i, stage in pending.items() if i not in kept}
+        if doomed:
+            self.link.write(self._purge, gen, doomed)
+        return len(doomed)
+
+    def update_meta(self, doc_id: int, meta: DocumentMeta) -> None:
+        self._rewrite_record(doc_id, meta=meta.as_dict())
+
+    def move_document(self, doc_id: int, path: str) -> None:
+        write = self._writer()
+        old = self._catalogue(write.generation, [doc_id]).get(doc_id)
+        if old is None:
+            return
+        if doc_id not in write.added:
+            self.link.write(self._update_paths, write.generation, [(old["path"], doc_id)], True)
+            self.link.write(self._update_paths, write.generation, [(path, doc_id)], False)
+        self._rewrite_record(doc_id, path=path)
+
+    def _rewrite_record(self, doc_id: int, **changes) -> None:
+        """Metadata and path changes are written at once (not held for the commit), or into a document not yet shown."""
+        write = self._writer()
+        if doc_id in write.added:
+            write.added[doc_id][0].update(changes)
+            return
+        record = self._catalogue(write.generation, [doc_id]).get(doc_id)
+        if record is not None:
+            record.update(changes)
+            self.link.write(self.link.client.hset, self.keys.shard(write.generation, "c", doc_id % SHARDS), doc_id, _json(record))
+
+    # ------------------------------------------------------------------ documents: reading
+    def _catalogue(self, gen: int, doc_ids: list) -> dict:
+        """id → catalogue record (dict) or None, for ids in any order (a writer sees its own block's changes)."""
+        replies = self.link.read(self.link.run, [(("HGET", self.keys.shard(gen, "c", i % SHARDS), i), None) for i in doc_ids])
+        records = {i: json.loads(r) if r else None for i, r in zip(doc_ids, replies)}
+        return self._overlaid(records, doc_ids)
+
+    def _overlaid(self, records: dict, doc_ids) -> dict:
+        write = self._write
+        if write is None:
+            return records
+        for i in doc_ids:
+            if i in write.added:
+                records[i] = dict(write.added[i][0])
+            elif i in write.deleted:
+                records[i] = None
+        return records
+
+    def _all_records(self) -> dict:
+        gen = self._gen()
+        replies = self.link.read(self.link.run, [(("HGETALL", self.keys.shard(gen, "c", s)), None) for s in range(SHARDS)])
+        records = {int(k): json.loads(v) for reply in replies for k, v in _pairs(reply)}
+        if self._write is not None:
+            records = self._overlaid(records, list(records) + list(self._write.added))
+        return dict(sorted((i, r) for i, r in records.items() if r is not None))
+
+    def _stored_fields(self, gen: int, doc_ids: list, fields: tuple) -> dict:
+        """id → {field: bytes} of documents' stored data (ids without data are left out)."""
+        replies = self.link.read(self.link.run, [(("HMGET", self.keys.document(gen, i), *fields), None) for i in doc_ids])
+        return {i: dict(zip(fields, r)) for i, r in zip(doc_ids, replies) if r[0] is not None}
+
+    def document(self, doc_id: int) -> Document:
+        gen = self._gen()
+        record = self._catalogue(gen, [doc_id])[doc_id]
+        stored = self._stored_fields(gen, [doc_id], ("text",)).get(doc_id)
+        if record is None or stored is None:
+            raise DatabaseError(f"{self.location}: no document with id {doc_id}")
+        return _record_document(doc_id, record, _unpack_text(stored["text"]))
+
+    def document_id_by_sha(self, sha256: str) -> int | None:
+        write = self._write
+        if write is not None:
+            mine = [i for i, (record, _) in write.added.items() if record["sha256"] == sha256]
+            if mine:
+                return mine[0]
+        found = self.link.read(self.link.client.hget, self.keys.shard(self._gen(), "s", _crc_shard(sha256)), sha256)
+        found = int(found) if found is not None else None
+        return None if write is not None and found in write.deleted else found
+
+    def document_ids_by_path(self, path: str) -> list[int]:
+        found = self.link.read(self.link.client.hget, self.keys.shard(self._gen(), "n", _crc_shard(path)), _b(path))
+        ids = json.loads(found) if found else []
+        write = self._write
+        if write is not None:
+            ids = [i for i in ids if i not in write.deleted] + [i for i, (r, _) in write.added.items() if r["path"] == path]
+        return sorted(ids)
+
+    def documents(self) -> list[tuple[int, str, str]]:
+        return [(i, r["path"], r["sha256"]) for i, r in self._all_records().items()]
+
+    def documents_with_meta(self) -> list[tuple[int, str, DocumentMeta]]:
+        return [(i, r["path"], _meta(r["meta"])) for i, r in self._all_records().items()]
+
+    def document_metas(self) -> dict[int, DocumentMeta]:
+        return {i: _meta(r["meta"]) for i, r in self._all_records().items()}
+
+    def document_count(self) -> int:
+        stored = int(self.link.read(self.link.client.hget, self.keys.of(self._gen(), "state"), "documents") or 0)
+        write = self._write
+        return stored if write is None or write.recount else stored + len(write.added) - len(write.deleted)
+
+    def source_ref(self, doc_id: int) -> SourceRef:
+        record = self._catalogue(self._gen(), [doc_id])[doc_id]
+        if record is None:
+            raise DatabaseError(f"{self.location}: no document with id {doc_id}")
+        meta = record["meta"]
+        return SourceRef(path=record["path"], author=meta["author"], unit=meta["unit"], year=meta["year"],
+                         doc_id=doc_id, meeting=meta["meeting"], team=meta["team"])
+
+    # ------------------------------------------------------------------ the index, as the scan reads it
+    def postings(self, keys, cap: int) -> Postings:
+        """(document, segment) pairs of each band key, the first `cap` of a hot one; one script call per hash tag."""
+        self._renew_lease()
+        gen = self._gen()
+        by_tag: dict = {}
+        for key in dict.fromkeys(int(k) for k in keys):
+            by_tag.setdefault(key % POSTING_TAGS, []).append(key)
+        calls = [(("EVAL", _READ, len(group), *[self.keys.posting_prefix(gen, tag) + k.to_bytes(4, "big") for k in group],
+                   8 * int(cap)), self.keys.posting_prefix(gen, tag)) for tag, group in by_tag.items()]
+        replies = self.link.read(self.link.run, calls)
+        pairs, counts = {}, {}
+        for group, reply in zip(by_tag.values(), replies):
+            _parse_postings(group, reply, pairs, counts)
+        return Postings(pairs=pairs, counts=counts)
+
+    def segment_total(self) -> int:
+        return int(self.link.read(self.link.client.hget, self.keys.of(self._gen(), "state"), "segments") or 0)
+
+    def segment_document_frequency(self, hashes) -> dict[int, int]:
+        gen = self._gen()
+        epoch = self._epoch(gen, "df_epoch")
+        by_shard: dict = {}
+        for h in set(int(h) for h in hashes):
+            by_shard.setdefault(h % SHARDS, []).append(h)
+        replies = self.link.read(self.link.run, [(("HMGET", self.keys.shard(gen, "h", s, epoch), *group), None)
+                                                 for s, group in by_shard.items()])
+        return {h: int(n) for group, reply in zip(by_shard.values(), replies) for h, n in zip(group, reply) if n is not None}
+
+    def layouts(self, doc_ids: list[int]) -> dict[int, tuple[Document, object]]:
+        """(document, layout) of visible documents (in the catalogue), by id."""
+        from detector.layout import decode as decode_layout
+
+        self._renew_lease()
+        gen = self._gen()
+        doc_ids = list(dict.fromkeys(int(i) for i in doc_ids))
+        records = self._catalogue(gen, doc_ids)
+        stored = self._stored_fields(gen, [i for i in doc_ids if records[i] is not None], ("text", "layout"))
+        found = {}
+        for doc_id, fields in stored.items():
+            doc = _record_document(doc_id, records[doc_id], _unpack_text(fields["text"]))
+            found[doc_id] = (doc, decode_layout(fields["layout"], doc.text))
+        return found
+
+    def _epoch(self, gen: int, field: str) -> int:
+        return int(self.link.read(self.link.client.hget, self.keys.of(gen, "state"), field) or 0)
+
+    # ------------------------------------------------------------------ rebuild support
+    def file_states(self) -> dict:
+        write = self._write
+        if write is not None and write.files is not None:
+            return dict(write.files)
+        gen = self._gen()
+        epoch = self._epoch(gen, "files_epoch")
+        replies = self.link.read(self.link.run, [(("HGETALL", self.keys.shard(gen, "f", s, epoch)), None) for s in range(SHARDS)])
+        return {k.decode("utf-8", "surrogateescape"): tuple(json.loads(v)) for reply in replies for k, v in _pairs(reply)}
+
+    def replace_file_states(self, states: dict) -> None:
+        self._writer().files = dict(states)  # written when the block commits: a killed run leaves the old ones
+
+    def _write_file_states(self, gen: int, states: dict) -> None:
+        old = self._epoch(gen, "files_epoch")
+        epoch = int(self.link.write(self.link.client.hincrby, self.keys.of(gen, "state"), "next_epoch", 1))
+        by_shard: dict = {}
+        for path, state in states.items():
+            by_shard.setdefault(_crc_shard(path), {})[_b(path)] = json.dumps(list(state))
+        self.link.write(self._hset_chunks, [(self.keys.shard(gen, "f", s, epoch), fields) for s, fields in by_shard.items()])
+        self.link.write(self.link.client.hset, self.keys.of(gen, "state"), "files_epoch", epoch)
+        self.link.unlink([self.keys.shard(gen, "f", s, old) for s in range(SHARDS)])
+
+    def _hset_chunks(self, items: list) -> None:
+        commands = [(("HSET", key, *_flat(list(fields.items())[i:i + 1000])), None)
+                    for key, fields in items for i in range(0, len(fields), 1000)]
+        for i in range(0, len(commands), 200):
+            self.link.run(commands[i:i + 200])
+
+    def clear_index(self) -> None:
+        """Start a new, empty generation (a full rebuild); the serving one stays until the block commits."""
+        write = self._writer()
+        if write.fresh:
+            return
+        old = write.generation
+        gen = int(self.link.write(self.link.client.incr, self.keys.next))
+        self.link.write(self.link.client.sadd, self.keys.generations, gen)
+        write.meta = {**self._meta_of(old), **write.meta}
+        if write.files is None:
+            write.files = self.file_states()
+        write.generation, write.fresh = gen, True
+
+    def _meta_of(self, gen: int) -> dict:
+        raw = self.link.read(self.link.client.hgetall, self.keys.of(gen, "meta"))
+        return {k.decode(): json.loads(v) for k, v in raw.items()}
+
+    def recount_segment_df(self) -> int:
+        """Segment document frequencies and totals recounted from the stored documents (this block's included), under a new epoch."""
+        write = self._writer()
+        gen = write.generation
+        df: Counter = Counter()
+        totals = Counter(documents=0, segments=0, characters=0, postings=0)
+        ids = list(self._all_records())
+        for start in range(0, len(ids), 500):
+            for hashes, segments, chars, postings in self._stored_figures(gen, ids[start:start + 500]).values():
+                df.update(set(hashes))
+                totals.update(documents=1, segments=segments, characters=chars, postings=postings)
+        epoch = int(self.link.write(self.link.client.hincrby, self.keys.of(gen, "state"), "next_epoch", 1))
+        by_shard: dict = {}
+        for h, n in df.items():
+            by_shard.setdefault(h % SHARDS, {})[h] = n
+        self.link.write(self._hset_chunks, [(self.keys.shard(gen, "h", s, epoch), fields) for s, fields in by_shard.items()])
+        write.recount = (epoch, dict(totals))
+        return len(df)
+
+    def _switch_df(self, gen: int, epoch: int, totals: dict) -> None:
+        old = self._epoch(gen, "df_epoch")
+        self.link.client.hset(self.keys.of(gen, "state"), mapping={"df_epoch": epoch, **totals})
+        self.link.unlink([self.keys.shard(gen, "h", s, old) for s in range(SHARDS)])
+
+    def compact(self) -> dict:
+        """Redis frees memory itself; here: leftovers of killed writers are deleted."""
+        return self._clean_leftovers()
+
+    def stats(self) -> dict:
+        gen = self._gen()
+        state = {k.decode(): v for k, v in self.link.read(self.link.client.hgetall, self.keys.of(gen, "state")).items()}
+        return {**{k: int(state.get(k, 0)) for k in ("documents", "characters", "segments", "postings")},
+                "database_bytes": self.link.read(self.link.memory), "settings": self.meta().get("index"),
+                "backend": "redis-cluster" if self.link.cluster else "redis", "generation": gen}
+
+    def index_problems(self) -> list[str]:
+        """Documents in flight, catalogue entries without data, totals that disagree with the catalogue."""
+        gen = self._gen()
+        problems = []
+        pending = self.link.read(self.link.client.hlen, self.keys.of(gen, "pending"))
+        if pending:
+            problems.append(f"{pending} documents were left half-written or half-deleted (the next add, remove or rebuild cleans them)")
+        records = self._all_records()
+        stored = self._stored_fields(gen, list(records), ("chars",))
+        if len(stored) != len(records):
+            problems.append(f"{len(records) - len(stored)} catalogued documents have no stored text")
+        if self.document_count() != len(records):
+            problems.append(f"the totals count {self.document_count()} documents, the catalogue {len(records)}")
+        return problems
+
+    # ------------------------------------------------------------------ scan history (kept across generations)
+    def record_scan(self, scan: dict, reports: list[dict]) -> int:
+        scan_id = int(self.link.write(self.link.client.incr, self.keys.scan_next))
+        fields = {"scan": _json(scan)}
+        fields.update({f"r{i}": zlib.compress(_json(r).encode(), 6) for i, r in enumerate(reports)})
+        self.link.write(self.link.client.hset, self.keys.scan(scan_id), mapping=fields)
+        summary = {k: v for k, v in scan.items() if k not in ("settings", "options")}
+        self.link.write(self.link.client.hset, self.keys.scans, scan_id, _json(summary))
+        return scan_id
+
+    def scans(self) -> list[dict]:
+        rows = self.link.read(self.link.client.hgetall, self.keys.scans)
+        return [{"id": int(k), **json.loads(v)} for k, v in sorted(rows.items(), key=lambda kv: -int(kv[0]))]
+
+    def scan_record(self, scan_id: int):
+        if not self.link.read(self.link.client.hexists, self.keys.scans, scan_id):
+            return None
+        fields = self.link.read(self.link.client.hgetall, self.keys.scan(scan_id))
+        scan = {"id": scan_id, **json.loads(fields[b"scan"])}
+        reports = [json.loads(zlib.decompress(fields[f"r{i}".encode()])) for i in range(len(fields) - 1)]
+        return scan, reports
+
+
+class _WriterLock:
+    """The writer lock: a key with an expiry, renewed by a thread while held; a dead writer's lock frees itself."""
+
+    def __init__(self, store: RedisStore, command: str):
+        self.store, self.command = store, command
+        self.stop = threading.Event()
+
+    def __enter__(self):
+        store = self.store
+        value = json.dumps({"token": uuid.uuid4().hex, "pid": os.getpid(), "host": socket.gethostname(),
+                            "command": self.command, "started": _now()})
+        if not store.link.read(store.link.client.set, store.keys.lock, value, px=int(REDIS_LOCK_SECONDS * 1000), nx=True):
+            raise IndexLocked(f"{store.location}: {self._holder()} is writing this index; this run stops without changing "
+                              f"anything (try again when it has finished; a dead writer's lock expires within {REDIS_LOCK_SECONDS} s)")
+        store._lock_value = value
+        store._lock_lost.clear()
+        threading.Thread(target=self._renew, daemon=True).start()
+        try:
+            store._clean_leftovers()
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def _holder(self) -> str:
+        raw = self.store.link.read(self.store.link.client.get, self.store.keys.lock)
+        try:
+            info = json.loads(raw)
+            return f"another `chachong {info['command']}` (pid {info['pid']} on {info['host']}, started {info['started']})"
+        except (TypeError, ValueError, KeyError):
+            return "another chachong process"
+
+    def _renew(self) -> None:
+        store = self.store
+        while not self.stop.wait(REDIS_LOCK_SECONDS / 3):
+            try:
+                renewed = store.link.client.eval(_RENEW, 1, store.keys.lock, store._lock_value, int(REDIS_LOCK_SECONDS * 1000))
+            except Exception:  # noqa: BLE001 - unreachable for now: try again; the expiry decides
+                continue
+            if not renewed:
+                store._lock_lost.set()
+                return
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        store = self.store
+        with contextlib.suppress(Exception):
+            store.link.client.eval(_RELEASE, 1, store.keys.lock, store._lock_value)
+        store._lock_value = None
+        return False
+
+
+# ---------------------------------------------------------------------- records
+def _document_fields(entry: IndexEntry, encode_layout) -> dict:
+    doc = entry.document
+    keys = np.asarray(entry.keys, dtype=np.int64)
+    return {"text": _pack_text(doc.text), "layout": encode_layout(entry.layout, doc.text),
+            "hashes": np.asarray(list(entry.hashes), dtype="<i8").tobytes(),
+            "bands": keys.astype(">u4").tobytes(), "band_width": keys.shape[1] if keys.ndim == 2 else 0,
+            "chars": doc.chars}
+
+
+def _catalogue_record(entry: IndexEntry) -> dict:
+    doc = entry.document
+    return {"path": doc.path, "sha256": doc.sha256, "chars": doc.chars, "segments": len(entry.keys),
+            "meta": doc.meta.as_dict(), "encoding": doc.encoding, "format": doc.format, "added_at": _now()}
+
+
+def _record_document(doc_id: int, record: dict, text: str = "") -> Document:
+    return Document(path=record["path"], text=text, sha256=record["sha256"], encoding=record.get("encoding"),
+                    format=record.get("format") or "txt", meta=_meta(record["meta"]), id=doc_id)
+
+
+def _meta(fields: dict) -> DocumentMeta:
+    return DocumentMeta(author=fields["author"], unit=fields["unit"], year=fields["year"], meeting=fields["meeting"],
+                        team=fields["team"], inferred=tuple(fields.get("inferred") or ()))
+
+
+def _counted(item) -> tuple:
+    """(segment hashes, segments, characters, postings) of an IndexEntry or of stored fields."""
+    if isinstance(item, IndexEntry):
+        keys = np.asarray(item.keys)
+        return list(item.hashes), len(keys), item.document.chars, len(_distinct_segment_keys(keys))
+    width = int(item.get("band_width") or 0)
+    postings = len(_distinct_segment_keys(_bands(item).reshape(-1, width))) if width else 0
+    hashes = np.frombuffer(item["hashes"], dtype="<i8").tolist() if item.get("hashes") else []
+    return hashes, len(hashes), int(item.get("chars") or 0), postings
+
+
+def _bands(fields: dict) -> np.ndarray:
+    return np.frombuffer(fields.get("bands") or b"", dtype=">u4").astype(np.int64)
+
+
+def _distinct_segment_keys(keys: np.ndarray) -> np.ndarray:
+    """(key, segment) pairs of a document with a key repeated inside one segment counted once."""
+    if keys.size == 0:
+        return np.zeros((0, 2), dtype=np.int64)
+    segments = np.repeat(np.arange(len(keys), dtype=np.int64), keys.shape[1])
+    return np.unique(np.stack([keys.ravel().astype(np.int64), segments], axis=1), axis=0)
+
+
+def _batch_postings(batch: list) -> tuple[np.ndarray, np.ndarray]:
+    """Band keys and their (document, segment) records for a batch, sorted by key then document then segment."""
+    key_blocks, record_blocks = [], []
+    for doc_id, entry in batch:
+        pairs = _distinct_segment_keys(np.asarray(entry.keys))
+        key_blocks.append(pairs[:, 0])
+        records = np.empty(len(pairs), dtype=_RECORD)
+        records["doc"], records["segment"] = doc_id, pairs[:, 1]
+        record_blocks.append(records)
+    keys = np.concatenate(key_blocks) if key_blocks else np.zeros(0, np.int64)
+    records = np.concatenate(record_blocks) if record_blocks else np.zeros(0, _RECORD)
+    order = np.lexsort((records["segment"], records["doc"], keys))
+    return keys[order], records[order]
+
+
+def _parse_postings(group: list, reply: bytes, pairs: dict, counts: dict) -> None:
+    """Decode a read script's reply (per key: total bytes, returned bytes, the records) into pairs and counts."""
+    view, offset = memoryview(reply), 0
+    for key in group:
+        total, size = int.from_bytes(view[offset:offset + 4], "big"), int.from_bytes(view[offset + 4:offset + 8], "big")
+        offset += 8
+        if total:
+            records = np.frombuffer(view[offset:offset + size], dtype=">u4").reshape(-1, 2).astype(np.int64)
+            pairs[key], counts[key] = records, total // 8
+        offset += size
+
+
+def _pairs(reply) -> list:
+    return list(reply.items()) if isinstance(reply, dict) else list(zip(reply[::2], reply[1::2]))
+
+
+def _flat(items) -> list:
+    return [x for item in (items.items() if isinstance(items, dict) else items) for x in item]
+
+
+def _pack_text(text: str) -> bytes:
+    return zlib.compress(text.encode("utf-8"), 6)
+
+
+def _unpack_text(packed: bytes) -> str:
+    return zlib.decompress(packed).decode("utf-8")
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")

@@ -1,0 +1,227 @@
+"""The connection to a Redis Cluster or a standalone Redis server: the target URL, one-line errors, pipelines routed per node, reads retried across a failover.
+
+redis-py's cluster client (`redis.RedisCluster`) already groups a pipeline's commands per node (one round trip
+per node), follows MOVED/ASK and refreshes its slot map after connection errors, retrying each failed command
+a few times (`retry`, 3 by default) with a short backoff. A failover takes a few seconds (the cluster node
+timeout plus an election), longer than those retries: `Link.read` therefore retries a whole read for up to
+REDIS_FAILOVER_SECONDS, refreshing the slot map between tries, then names the nodes that did not answer.
+Writes are never retried here (an APPEND sent twice would store a pair twice): a write that fails ends the
+command with an error, and what it left half-done is invisible to scans and cleaned by the next writer.
+
+EVAL calls are routed to their node by the caller (`target_nodes`): redis-py would otherwise ask a server
+which keys an EVAL touches (`COMMAND GETKEYS`), one round trip per script call.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import time
+from urllib.parse import unquote, urlsplit
+
+from detector.errors import DatabaseError
+from detector.settings import REDIS_FAILOVER_SECONDS
+
+NAME_PATTERN = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Target:
+    """What `redis://[USER:PASSWORD@]HOST:PORT/NAME` (or rediss:// for TLS) says."""
+
+    host: str
+    port: int
+    name: str
+    username: str | None
+    password: str | None
+    tls: bool
+
+    @property
+    def location(self) -> str:
+        """The target for messages, without the password."""
+        scheme = "rediss" if self.tls else "redis"
+        secret = f"{self.username or ''}:***@" if self.password else ""
+        return f"{scheme}://{secret}{self.host}:{self.port}/{self.name}"
+
+
+def parse_target(url: str) -> Target:
+    """The parts of a redis:// URL; a missing or odd corpus NAME is a one-line error."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port or 6379
+    except ValueError:
+        raise DatabaseError(f"{url}: the port is not a number; write redis://HOST:PORT/NAME") from None
+    name = parts.path.strip("/")
+    if not NAME_PATTERN.fullmatch(name):
+        raise DatabaseError(f"{_redacted(url)}: name the corpus after the address, e.g. redis://HOST:PORT/archive "
+                            "(letters, digits, . _ -: several corpora can share one cluster)")
+    return Target(parts.hostname or "127.0.0.1", port, name, unquote(parts.username) if parts.username else None,
+                  unquote(parts.password) if parts.password else None, parts.scheme == "rediss")
+
+
+def _redacted(url: str) -> str:
+    return re.sub(r"//[^@/]*:[^@/]*@", "//***@", url)
+
+
+class Link:
+    """One client (cluster or standalone) for a target, with routed pipelines and retried reads."""
+
+    def __init__(self, target: Target):
+        import redis
+
+        self.redis = redis
+        self.target = target
+        self.location = target.location
+        self.client, self.cluster = self._connect()
+
+    def _options(self) -> dict:
+        return {"host": self.target.host, "port": self.target.port, "username": self.target.username,
+                "password": self.target.password, "ssl": self.target.tls, "socket_timeout": 10,
+                "socket_connect_timeout": 5}
+
+    def _connect(self):
+        probe = self.redis.Redis(**self._options())
+        try:
+            cluster = bool(probe.info("cluster").get("cluster_enabled"))
+        except Exception as err:  # noqa: BLE001 - every failure to talk to the server becomes one line
+            probe.close()
+            raise self._opening_error(err) from None
+        if not cluster:
+            return probe, False
+        probe.close()
+        from redis.backoff import ExponentialBackoff
+        from redis.retry import Retry
+
+        try:
+            client = self.redis.RedisCluster(**self._options(), retry=Retry(ExponentialBackoff(cap=1.0, base=0.1), 3))
+        except Exception as err:  # noqa: BLE001
+            raise self._opening_error(err) from None
+        return client, True
+
+    def _opening_error(self, err: Exception) -> DatabaseError:
+        where = f"{self.target.host}:{self.target.port}"
+        text = _one_line(err)
+        if isinstance(err, self.redis.AuthenticationError) or "NOAUTH" in text or "WRONGPASS" in text:
+            return DatabaseError(f"{self.location}: the Redis server at {where} refused the password ({text}); "
+                                 "give it as redis://:PASSWORD@HOST:PORT/NAME")
+        if isinstance(err, self.redis.ConnectionError) and "protocol" not in text.lower():
+            return DatabaseError(f"{self.location}: cannot connect to a Redis server at {where} ({text}); "
+                                 "check the address and that the server runs")
+        return DatabaseError(f"{self.location}: {where} does not answer as a Redis server ({text}); check the address")
+
+    # --- pipelines ---
+    def run(self, commands) -> list:
+        """Send (args, routing key or None) commands in one pipeline (one round trip per node); their replies."""
+        pipe = self.client.pipeline(transaction=False)
+        for args, route in commands:
+            if self.cluster and route is not None:
+                pipe.execute_command(*args, target_nodes=self._node_of(route))
+            else:
+                pipe.execute_command(*args)
+        return pipe.execute()
+
+    def _node_of(self, key):
+        from redis.crc import key_slot
+
+        return self.client.nodes_manager.get_node_from_slot(key_slot(self.client.encoder.encode(key)))
+
+    # --- faults ---
+    def transient(self) -> tuple:
+        """Errors a failover causes: the read is tried again."""
+        e = self.redis.exceptions
+        return (e.ConnectionError, e.TimeoutError, e.ClusterDownError, e.TryAgainError, e.ClusterError,
+                e.SlotNotCoveredError, e.MasterDownError, e.MovedError, e.AskError, e.BusyLoadingError,
+                e.ReadOnlyError)
+
+    def read(self, function, *args, **kwargs):
+        """function(*args, **kwargs), tried again while the cluster fails over, up to REDIS_FAILOVER_SECONDS."""
+        deadline = time.monotonic() + REDIS_FAILOVER_SECONDS
+        pause = 0.1
+        while True:
+            try:
+                return function(*args, **kwargs)
+            except self.transient() as err:
+                if time.monotonic() > deadline:
+                    raise self.unreachable(err) from None
+                time.sleep(pause)
+                pause = min(pause * 2, 1.0)
+                self._refresh()
+            except self.redis.RedisError as err:
+                raise DatabaseError(f"{self.location}: the Redis server refused a read ({_one_line(err)})") from None
+
+    def write(self, function, *args, **kwargs):
+        """function(*args, **kwargs); a failure is a one-line error (the command is not sent again)."""
+        try:
+            return function(*args, **kwargs)
+        except self.redis.RedisError as err:
+            raise DatabaseError(f"{self.location}: writing stopped, {self._failed_nodes(err)} ({_one_line(err)}); "
+                                "nothing half-written is visible to scans: run the command again") from None
+
+    def unreachable(self, err: Exception) -> DatabaseError:
+        return DatabaseError(f"{self.location}: {self._failed_nodes(err)} for {REDIS_FAILOVER_SECONDS} s "
+                             f"({_one_line(err)}); the cluster is down or could not fail over")
+
+    def _failed_nodes(self, err: Exception) -> str:
+        down = self.nodes_down()
+        if down:
+            return "the Redis node" + ("s " if len(down) > 1 else " ") + ", ".join(down) + " did not answer"
+        return "the Redis cluster did not serve every slot"
+
+    def nodes_down(self) -> list[str]:
+        """host:port of the known nodes that do not answer a PING now."""
+        if not self.cluster:
+            return [] if self._pings(self.client) else [f"{self.target.host}:{self.target.port}"]
+        down = []
+        for node in self.client.get_nodes():
+            if not self._pings(self.redis.Redis(host=node.host, port=node.port, username=self.target.username,
+                                                password=self.target.password, ssl=self.target.tls,
+                                                socket_timeout=1, socket_connect_timeout=1)):
+                down.append(node.name)
+        return down
+
+    def _pings(self, client) -> bool:
+        try:
+            return bool(client.ping())
+        except Exception:  # noqa: BLE001
+            return False
+
+    def _refresh(self) -> None:
+        if self.cluster:
+            try:
+                self.client.nodes_manager.initialize()
+            except Exception:  # noqa: BLE001 - no node answers yet: try again after the next pause
+                pass
+
+    def scan_keys(self, pattern: str):
+        """Every key matching `pattern` on every master (SCAN: the servers stay responsive)."""
+        if not self.cluster:
+            yield from self.client.scan_iter(match=pattern, count=2000)
+            return
+        for node in self.client.get_primaries():
+            yield from self.client.get_redis_connection(node).scan_iter(match=pattern, count=2000)
+
+    def unlink(self, keys) -> int:
+        """Delete keys, many per command where they share a slot; returns how many were sent."""
+        from redis.crc import key_slot
+
+        by_slot: dict = {}
+        for key in keys:
+            by_slot.setdefault(key_slot(self.client.encoder.encode(key)) if self.cluster else 0, []).append(key)
+        commands = [(("UNLINK", *group[i:i + 1000]), group[i]) for group in by_slot.values()
+                    for i in range(0, len(group), 1000)]
+        for i in range(0, len(commands), 500):
+            self.run(commands[i:i + 500])
+        return sum(len(group) for group in by_slot.values())
+
+    def memory(self) -> int:
+        """Bytes the masters hold (all their data, not only this corpus's)."""
+        if not self.cluster:
+            return self.client.info("memory")["used_memory"]
+        return sum(self.client.get_redis_connection(n).info("memory")["used_memory"] for n in self.client.get_primaries())
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _one_line(err: Exception) -> str:
+    return " ".join(str(err).split()) or type(err).__name__
