@@ -360,6 +360,9 @@ class _Rebuild:
 
     def _compact(self) -> None:
         result = self.store.compact()
+        if "pages" not in result:  # a backend without pages (Redis): what its clean-up did
+            self._compaction = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in result.items()) or "nothing to do"
+            return
         self._compaction = (f"optimized; {result['free_pages']} of {result['pages']} pages free"
                             f"{', vacuumed' if result['vacuumed'] else ''}"
                             f"{'' if result['wal_truncated'] else '; WAL kept (a scan is reading)'}")

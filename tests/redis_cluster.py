@@ -115,8 +115,10 @@ class RedisCluster:
                          "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", str(NODE_TIMEOUT_MS),
                          "--cluster-replica-validity-factor", "0")
 
-    def url(self, namespace: str) -> str:
-        return f"redis://{self.nodes[0].address}/{namespace}"
+    def url(self, namespace: str, every_node: bool = False) -> str:
+        """redis://HOST:PORT/NAME through the first node, or through all of them (any that answers is the entry)."""
+        nodes = self.nodes if every_node else self.nodes[:1]
+        return f"redis://{','.join(node.address for node in nodes)}/{namespace}"
 
     def start(self) -> "RedisCluster":
         for node in self.nodes:

@@ -162,9 +162,6 @@ class Keys:
     def posting_prefix(self, gen: int, tag: int) -> bytes:
         return f"{{{self.name}:{gen}:p{tag}}}".encode()
 
-    def generation_patterns(self, gen: int) -> list[str]:
-        return [f"{{{self.name}:{gen}}}*", f"{{{self.name}:{gen}:*"]
-
 
 def _b(text: str) -> bytes:
     """UTF-8 bytes of a path, a file name that was not UTF-8 byte for byte (surrogate escapes)."""
@@ -342,11 +339,28 @@ class RedisStore:
         self._delete_generation(gen)
 
     def _delete_generation(self, gen: int) -> int:
-        keys = [key for pattern in self.keys.generation_patterns(gen) for key in self.link.scan_keys(pattern)]
-        deleted = self.link.unlink(keys)
+        """Unlink every key of a generation: names known from its counters, postings listed per hash tag's slot."""
+        names = [self.keys.of(gen, what) for what in ("meta", "ids", "state", "pending")]
+        last_id = int(self.link.client.get(self.keys.of(gen, "ids")) or 0)
+        names += [self.keys.document(gen, i) for i in range(1, last_id + 1)]
+        names += self._shard_names(gen, range(int(self.link.client.hget(self.keys.of(gen, "state"), "next_epoch") or 0) + 1))
+        names += [k for tag in range(POSTING_TAGS) for k in self.link.keys_with_prefix(self.keys.posting_prefix(gen, tag))]
+        deleted = self.link.unlink(names)
         self.link.client.delete(self.keys.readers(gen))
         self.link.client.srem(self.keys.generations, gen)
         return deleted
+
+    def _shard_names(self, gen: int, epochs) -> list:
+        names = [self.keys.shard(gen, kind, s) for kind in "csn" for s in range(SHARDS)]
+        return names + [self.keys.shard(gen, kind, s, e) for kind in "hf" for e in epochs for s in range(SHARDS)]
+
+    def _stale_epochs(self, gen: int) -> int:
+        """Frequency and file shards of epochs a killed writer wrote but never switched to."""
+        state = {k.decode(): int(v) for k, v in self.link.client.hgetall(self.keys.of(gen, "state")).items()}
+        live = {state.get("df_epoch", 0), state.get("files_epoch", 0)}
+        stale = [e for e in range(state.get("next_epoch", 0) + 1) if e not in live]
+        names = [self.keys.shard(gen, kind, s, e) for kind in "hf" for e in stale for s in range(SHARDS)]
+        return self.link.unlink(names) if names else 0
 
     def writer_lock(self, command: str):
         return _WriterLock(self, command)
@@ -744,7 +758,9 @@ class RedisStore:
 
     def compact(self) -> dict:
         """Redis frees memory itself; here: leftovers of killed writers are deleted."""
-        return self._clean_leftovers()
+        done = self._clean_leftovers()
+        done["stale_shard_keys"] = self.link.write(self._stale_epochs, self._serving())
+        return done
 
     def stats(self) -> dict:
         gen = self._gen()

@@ -27,10 +27,9 @@ NAME_PATTERN = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
 
 @dataclasses.dataclass(frozen=True)
 class Target:
-    """What `redis://[USER:PASSWORD@]HOST:PORT/NAME` (or rediss:// for TLS) says."""
+    """What `redis://[USER:PASSWORD@]HOST:PORT[,HOST:PORT…]/NAME` (or rediss:// for TLS) says: entry nodes, corpus name."""
 
-    host: str
-    port: int
+    entries: tuple  # (host, port) of each entry node given: the first that answers introduces the cluster
     name: str
     username: str | None
     password: str | None
@@ -41,22 +40,26 @@ class Target:
         """The target for messages, without the password."""
         scheme = "rediss" if self.tls else "redis"
         secret = f"{self.username or ''}:***@" if self.password else ""
-        return f"{scheme}://{secret}{self.host}:{self.port}/{self.name}"
+        return f"{scheme}://{secret}{','.join(f'{h}:{p}' for h, p in self.entries)}/{self.name}"
 
 
 def parse_target(url: str) -> Target:
     """The parts of a redis:// URL; a missing or odd corpus NAME is a one-line error."""
     parts = urlsplit(url)
-    try:
-        port = parts.port or 6379
-    except ValueError:
-        raise DatabaseError(f"{url}: the port is not a number; write redis://HOST:PORT/NAME") from None
+    userinfo, _, hosts = parts.netloc.rpartition("@")
+    username, _, password = userinfo.partition(":")
+    entries = []
+    for item in filter(None, hosts.split(",")):
+        host, _, port = item.rpartition(":") if ":" in item else (item, "", "6379")
+        if not port.isdigit():
+            raise DatabaseError(f"{_redacted(url)}: the port of {item} is not a number; write redis://HOST:PORT/NAME")
+        entries.append((host.strip("[]") or "127.0.0.1", int(port)))
     name = parts.path.strip("/")
     if not NAME_PATTERN.fullmatch(name):
         raise DatabaseError(f"{_redacted(url)}: name the corpus after the address, e.g. redis://HOST:PORT/archive "
                             "(letters, digits, . _ -: several corpora can share one cluster)")
-    return Target(parts.hostname or "127.0.0.1", port, name, unquote(parts.username) if parts.username else None,
-                  unquote(parts.password) if parts.password else None, parts.scheme == "rediss")
+    return Target(tuple(entries) or (("127.0.0.1", 6379),), name, unquote(username) or None,
+                  unquote(password) or None, parts.scheme == "rediss")
 
 
 def _redacted(url: str) -> str:
@@ -75,31 +78,42 @@ class Link:
         self.client, self.cluster = self._connect()
 
     def _options(self) -> dict:
-        return {"host": self.target.host, "port": self.target.port, "username": self.target.username,
-                "password": self.target.password, "ssl": self.target.tls, "socket_timeout": 10,
-                "socket_connect_timeout": 5}
+        return {"username": self.target.username, "password": self.target.password, "ssl": self.target.tls,
+                "socket_timeout": 10, "socket_connect_timeout": 5}
 
     def _connect(self):
-        probe = self.redis.Redis(**self._options())
-        try:
-            cluster = bool(probe.info("cluster").get("cluster_enabled"))
-        except Exception as err:  # noqa: BLE001 - every failure to talk to the server becomes one line
-            probe.close()
-            raise self._opening_error(err) from None
+        """A client through the first entry node that answers: a cluster client if it is a cluster node."""
+        first_error = None
+        for host, port in self.target.entries:
+            probe = self.redis.Redis(host=host, port=port, **self._options())
+            try:
+                cluster = bool(probe.info("cluster").get("cluster_enabled"))
+                break
+            except self.redis.ConnectionError as err:  # that node is down: try the next entry
+                probe.close()
+                first_error = first_error or (err, host, port)
+            except Exception as err:  # noqa: BLE001 - every other failure to talk to the server becomes one line
+                probe.close()
+                raise self._opening_error(err, host, port) from None
+        else:
+            raise self._opening_error(*first_error) from None
         if not cluster:
             return probe, False
         probe.close()
         from redis.backoff import ExponentialBackoff
+        from redis.cluster import ClusterNode
         from redis.retry import Retry
 
+        nodes = [ClusterNode(h, p) for h, p in [(host, port)] + [e for e in self.target.entries if e != (host, port)]]
         try:
-            client = self.redis.RedisCluster(**self._options(), retry=Retry(ExponentialBackoff(cap=1.0, base=0.1), 3))
+            client = self.redis.RedisCluster(startup_nodes=nodes, retry=Retry(ExponentialBackoff(cap=1.0, base=0.1), 3),
+                                             **self._options())
         except Exception as err:  # noqa: BLE001
-            raise self._opening_error(err) from None
+            raise self._opening_error(err, host, port) from None
         return client, True
 
-    def _opening_error(self, err: Exception) -> DatabaseError:
-        where = f"{self.target.host}:{self.target.port}"
+    def _opening_error(self, err: Exception, host: str, port: int) -> DatabaseError:
+        where = f"{host}:{port}"
         text = _one_line(err)
         if isinstance(err, self.redis.AuthenticationError) or "NOAUTH" in text or "WRONGPASS" in text:
             return DatabaseError(f"{self.location}: the Redis server at {where} refused the password ({text}); "
@@ -170,7 +184,8 @@ class Link:
     def nodes_down(self) -> list[str]:
         """host:port of the known nodes that do not answer a PING now."""
         if not self.cluster:
-            return [] if self._pings(self.client) else [f"{self.target.host}:{self.target.port}"]
+            kwargs = self.client.connection_pool.connection_kwargs
+            return [] if self._pings(self.client) else [f"{kwargs.get('host')}:{kwargs.get('port')}"]
         down = []
         for node in self.client.get_nodes():
             if not self._pings(self.redis.Redis(host=node.host, port=node.port, username=self.target.username,
@@ -192,16 +207,22 @@ class Link:
             except Exception:  # noqa: BLE001 - no node answers yet: try again after the next pause
                 pass
 
-    def scan_keys(self, pattern: str):
-        """Every key matching `pattern` on every master (SCAN: the servers stay responsive)."""
+    def keys_with_prefix(self, prefix: bytes) -> list:
+        """Keys starting with `prefix`, which holds a hash tag: they all live in that tag's slot.
+
+        On a cluster the slot's keys are listed by its node (CLUSTER GETKEYSINSLOT), not the whole keyspace."""
         if not self.cluster:
-            yield from self.client.scan_iter(match=pattern, count=2000)
-            return
-        for node in self.client.get_primaries():
-            yield from self.client.get_redis_connection(node).scan_iter(match=pattern, count=2000)
+            return [k for k in self.client.scan_iter(match=prefix + b"*", count=5000)]
+        from redis.crc import key_slot
+
+        slot = key_slot(prefix)
+        node = self.client.get_redis_connection(self.client.nodes_manager.get_node_from_slot(slot))
+        count = node.execute_command("CLUSTER", "COUNTKEYSINSLOT", slot)
+        keys = node.execute_command("CLUSTER", "GETKEYSINSLOT", slot, count) if count else []
+        return [k for k in keys if k.startswith(prefix)]
 
     def unlink(self, keys) -> int:
-        """Delete keys, many per command where they share a slot; returns how many were sent."""
+        """Delete keys, many per command where they share a slot; returns how many existed."""
         from redis.crc import key_slot
 
         by_slot: dict = {}
@@ -209,9 +230,7 @@ class Link:
             by_slot.setdefault(key_slot(self.client.encoder.encode(key)) if self.cluster else 0, []).append(key)
         commands = [(("UNLINK", *group[i:i + 1000]), group[i]) for group in by_slot.values()
                     for i in range(0, len(group), 1000)]
-        for i in range(0, len(commands), 500):
-            self.run(commands[i:i + 500])
-        return sum(len(group) for group in by_slot.values())
+        return sum(sum(self.run(commands[i:i + 500])) for i in range(0, len(commands), 500))
 
     def memory(self) -> int:
         """Bytes the masters hold (all their data, not only this corpus's)."""

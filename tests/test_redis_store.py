@@ -1,0 +1,271 @@
+"""The Redis Cluster backend end to end: one-line errors, the same passages as SQLite, failover, generations, the lock."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from detector.cli import ExitCode, cli
+from detector.errors import DatabaseError
+from detector.store import open_store
+from planting import BASE, SAMPLE
+from redis_cluster import RedisNode, free_ports
+
+DEMO = SAMPLE.parent / "demo" / "submission.txt"
+REPO = SAMPLE.parent.parent
+
+
+def _name() -> str:
+    return f"t{uuid.uuid4().hex[:12]}"
+
+
+def _chachong(*args) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "detector", *map(str, args)], capture_output=True, text=True,
+                          cwd=REPO, timeout=300)
+
+
+def _scan_json(db: str, *paths) -> dict:
+    result = CliRunner().invoke(cli, ["scan", *map(str, paths), "--db", db, "--format", "json"])
+    assert result.exit_code == ExitCode.OK, result.output
+    return json.loads(result.output)
+
+
+def _add(db: str, *paths) -> None:
+    result = CliRunner().invoke(cli, ["add", *map(str, paths), "--db", db])
+    assert result.exit_code == 0, result.output
+
+
+# ---------------------------------------------------------------- one-line errors
+def _one_line_error(target: str, match: str) -> None:
+    with pytest.raises(DatabaseError, match=match) as caught:
+        open_store(target)
+    assert "\n" not in str(caught.value)
+    result = CliRunner().invoke(cli, ["stats", "--db", target])
+    assert result.exit_code == ExitCode.ERROR and len(result.output.strip().splitlines()) == 1, result.output
+
+
+def test_connection_refused_is_one_line(redis_server):
+    _one_line_error(f"redis://127.0.0.1:{free_ports(1)[0]}/corpus", "cannot connect to a Redis server")
+
+
+def test_a_url_without_a_corpus_name_is_refused(redis_server):
+    _one_line_error(f"redis://{redis_server.address}", "name the corpus")
+
+
+def test_an_empty_namespace_is_one_line(redis_cluster):
+    _one_line_error(redis_cluster.url(_name()), "no corpus named")
+
+
+def test_a_server_that_is_not_redis_is_one_line():
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+
+    def answer():
+        conn, _ = listener.accept()
+        conn.recv(1024)
+        conn.sendall(b"HTTP/1.1 400 Bad Request\r\n\r\n")
+        conn.close()
+
+    threading.Thread(target=answer, daemon=True).start()
+    try:
+        with pytest.raises(DatabaseError, match="does not answer as a Redis server"):
+            open_store(f"redis://127.0.0.1:{listener.getsockname()[1]}/corpus")
+    finally:
+        listener.close()
+
+
+def test_a_password_is_asked_for_and_used(tmp_path):
+    node = RedisNode(tmp_path / "auth", free_ports(1)[0], "--requirepass", "s3cret").start()
+    try:
+        _one_line_error(f"redis://{node.address}/corpus", "refused the password")
+        _one_line_error(f"redis://:wrong@{node.address}/corpus", "refused the password")
+        store = open_store(f"redis://:s3cret@{node.address}/corpus", create=True)
+        assert "s3cret" not in store.location
+        store.close()
+    finally:
+        node.stop()
+
+
+# ---------------------------------------------------------------- the same results as SQLite
+def test_the_cluster_finds_the_same_passages_as_sqlite(redis_cluster, tmp_path, planted):
+    sqlite_db, redis_db = str(tmp_path / "c.db"), redis_cluster.url(_name())
+    submission = tmp_path / "提交.txt"
+    submission.write_text(planted[0], encoding="utf-8")
+    corpus = [p for p in sorted(SAMPLE.glob("*.txt")) if p != BASE]
+    for db in (sqlite_db, redis_db):
+        _add(db, *corpus)
+    from_sqlite = _scan_json(sqlite_db, submission, DEMO, BASE)
+    from_redis = _scan_json(redis_db, submission, DEMO, BASE)
+    assert sum(len(r["passages"]) for r in from_sqlite["reports"]) >= 3
+    assert from_redis == from_sqlite
+
+
+def test_a_rebuild_on_the_cluster_gives_what_sqlite_gives(redis_cluster, tmp_path):
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    for path in sorted(SAMPLE.glob("*.txt")):
+        shutil.copy(path, archive / path.name)
+    sqlite_db, redis_db = str(tmp_path / "c.db"), redis_cluster.url(_name())
+    for db in (sqlite_db, redis_db):
+        assert _chachong("rebuild", "--db", db, "--from", archive).returncode == 0
+    sources = sorted(archive.glob("*.txt"))
+    sources[0].unlink()
+    sources[1].write_text(sources[1].read_text(encoding="utf-8") + "\n补充说明：以上材料已经支部审阅。", encoding="utf-8")
+    shutil.copy(DEMO, archive / "demo.txt")
+    results = []
+    for db in (sqlite_db, redis_db):
+        for full in ((), ("--full",)):
+            done = _chachong("rebuild", "--db", db, "--from", archive, *full)
+            assert done.returncode == 0, done.stderr
+        results.append((_scan_json(db, BASE, DEMO), json.loads(_chachong("stats", "--db", db, "--format", "json").stdout)))
+    (sqlite_scan, sqlite_stats), (redis_scan, redis_stats) = results
+    assert redis_scan == sqlite_scan
+    assert [redis_stats[k] for k in ("documents", "characters", "segments")] == [sqlite_stats[k] for k in ("documents", "characters", "segments")]
+
+
+# ---------------------------------------------------------------- faults and generations
+_SCAN_LOOP = """
+import json, sys, time
+from click.testing import CliRunner
+from detector.cli import cli
+db, out, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
+results, stop = [], time.monotonic() + seconds
+while time.monotonic() < stop or not results:
+    r = CliRunner().invoke(cli, ["scan", {paths}, "--db", db, "--format", "json"])
+    results.append([r.exit_code, r.output])
+json.dump(results, open(out, "w"))
+"""
+
+
+def _scanning(db: str, out: Path, seconds: float, *paths) -> subprocess.Popen:
+    """A separate process scanning `paths` again and again for `seconds`, each result kept."""
+    script = _SCAN_LOOP.format(paths=", ".join(repr(str(p)) for p in paths))
+    return subprocess.Popen([sys.executable, "-c", script, db, str(out), str(seconds)], cwd=REPO)
+
+
+def _results(process: subprocess.Popen, out: Path) -> list:
+    assert process.wait(timeout=300) == 0
+    return json.loads(out.read_text())
+
+
+def test_scans_go_on_when_a_master_is_killed(redis_cluster, tmp_path):
+    db = redis_cluster.url(_name(), every_node=True)  # the killed master may be the first entry node
+    _add(db, *[p for p in sorted(SAMPLE.glob("*.txt")) if p != BASE])
+    expected = _scan_json(db, DEMO)
+    scanner = _scanning(db, tmp_path / "scans.json", 9.0, DEMO)
+    time.sleep(2)
+    victim = redis_cluster.masters()[0]
+    victim.kill()
+    try:
+        results = _results(scanner, tmp_path / "scans.json")
+        assert len(results) >= 2
+        failed = [output for code, output in results if code != 0 or json.loads(output) != expected]
+        assert not failed, failed[0][:2000]
+        redis_cluster.wait_failover(victim)
+        assert _scan_json(db, DEMO) == expected
+    finally:
+        redis_cluster.heal(victim)
+
+
+def test_a_scan_during_a_full_rebuild_sees_the_old_index_or_the_new(redis_cluster, tmp_path):
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    for path in sorted(SAMPLE.glob("*.txt")):
+        shutil.copy(path, archive / path.name)
+    db = redis_cluster.url(_name())
+    assert _chachong("rebuild", "--db", db, "--from", archive).returncode == 0
+    before = _scan_json(db, DEMO)
+    (archive / SAMPLE.glob("003_*.txt").__next__().name).unlink()  # the planted passages' source goes
+    scanner = _scanning(db, tmp_path / "scans.json", 6.0, DEMO)
+    time.sleep(1.5)
+    assert _chachong("rebuild", "--db", db, "--from", archive, "--full").returncode == 0
+    after = _scan_json(db, DEMO)
+    assert after != before
+    seen = [json.loads(output) for code, output in _results(scanner, tmp_path / "scans.json")]
+    assert all(result in (before, after) for result in seen)
+    store = open_store(db)
+    try:
+        assert store.stats()["generation"] == 2
+        assert _generation_keys(store, 1) == []
+    finally:
+        store.close()
+
+
+def _generation_keys(store, gen: int) -> list:
+    name = store.keys.name
+    keys = [k for tag in range(256) for k in store.link.keys_with_prefix(store.keys.posting_prefix(gen, tag))]
+    for node in redis_nodes(store):
+        keys += list(node.scan_iter(match=f"{{{name}:{gen}*", count=1000))
+    return keys
+
+
+def redis_nodes(store):
+    client = store.link.client
+    return [client.get_redis_connection(n) for n in client.get_primaries()] if store.link.cluster else [client]
+
+
+_KILLED_REBUILD = """
+import os, signal, sys
+from detector.corpus import open_corpus
+from detector.index import index_entries
+from detector.ingest import read_document
+import detector.store.redis as backend
+backend.REDIS_LOCK_SECONDS = 2
+corpus = open_corpus(sys.argv[1])
+store = corpus.store
+with store.writer_lock("rebuild"):
+    with store.writing():
+        store.clear_index()
+        store.insert_documents(index_entries([read_document(p) for p in sys.argv[2:]], corpus.settings, workers=1))
+        os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_killed_rebuild_leaves_the_old_index_and_its_lock_expires(redis_cluster, tmp_path):
+    db = redis_cluster.url(_name())
+    _add(db, *sorted(SAMPLE.glob("*.txt")))
+    before = _scan_json(db, DEMO)
+    killed = subprocess.run([sys.executable, "-c", _KILLED_REBUILD, db, str(BASE)], cwd=REPO, capture_output=True)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert _scan_json(db, DEMO) == before
+    store = open_store(db)
+    try:
+        assert _generation_keys(store, 2), "the killed rebuild should have left a partial generation"
+        locked = CliRunner().invoke(cli, ["remove", str(BASE), "--db", db])
+        assert locked.exit_code == ExitCode.LOCKED and "rebuild" in locked.output
+        time.sleep(2.5)
+        result = CliRunner().invoke(cli, ["remove", str(BASE), "--db", db])
+        assert result.exit_code == 0, result.output
+        assert _generation_keys(store, 2) == []
+        assert store.index_problems() == []
+        assert store.document_count() == 4
+    finally:
+        store.close()
+
+
+def test_a_second_writer_exits_4_while_the_first_writes(redis_cluster, tmp_path):
+    db = redis_cluster.url(_name())
+    _add(db, *sorted(SAMPLE.glob("*.txt"))[:1])
+    store = open_store(db)
+    try:
+        with store.writer_lock("rebuild"):
+            result = CliRunner().invoke(cli, ["add", str(DEMO), "--db", db])
+            assert result.exit_code == ExitCode.LOCKED, result.output
+            assert f"pid {os.getpid()}" in result.output
+    finally:
+        store.close()
+    assert CliRunner().invoke(cli, ["add", str(DEMO), "--db", db]).exit_code == 0
