@@ -64,14 +64,14 @@ def _info(row: dict, store) -> ScanInfo:
     fields = {k: row[k] for k in ("id", "started_at", "seconds", "paths", "files", "failed", "corpus_documents", "rechecks",
                                  "max_copy_ratio")}
     return ScanInfo(**fields, clusters=len(row["clusters"]), settings=row.get("settings") or {},
-                    options=row.get("options") or {}, db=store.path)
+                    options=row.get("options") or {}, db=store.location)
 
 
 def load_scan(store, scan_id: int) -> tuple[ScanInfo, BatchScan]:
     """A recorded scan: what the history says of it, and its typed reports, peers and clusters as they were."""
     record = store.scan_record(scan_id)
     if record is None:
-        raise DatabaseError(f"{store.path}: no scan with id {scan_id}; `chachong scans --db {store.path}` lists them")
+        raise DatabaseError(f"{store.location}: no scan with id {scan_id}; `chachong scans --db {store.location}` lists them")
     scan, rows = record
     reports = [_report(row) for row in rows]
     result = BatchScan(reports=reports, clusters=scan["clusters"], peers=[row["peers"] for row in rows],

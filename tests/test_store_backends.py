@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import uuid
 
 import numpy as np
 import pytest
@@ -16,12 +17,13 @@ from detector import api
 from detector.corpus import Corpus
 from detector.fingerprint import layout_of
 from detector.index import index_entries
+from detector.errors import IndexLocked
 from detector.model import DocumentMeta
 from detector.report.json_report import report_dict
 from detector.settings import DEFAULT
 from detector.store import open_store, memory_store
 
-BACKENDS = ["sqlite_store", "memory_backend"]
+BACKENDS = ["sqlite_store", "memory_backend", "redis_cluster_store", "redis_server_store"]
 
 
 @pytest.fixture
@@ -34,6 +36,22 @@ def sqlite_store(tmp_path):
 @pytest.fixture
 def memory_backend():
     return memory_store()
+
+
+@pytest.fixture
+def redis_cluster_store(redis_cluster):
+    """A fresh corpus namespace on the session's 3-master, 3-replica cluster (skipped without redis-server)."""
+    store = open_store(redis_cluster.url(f"t{uuid.uuid4().hex[:12]}"), create=True)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def redis_server_store(redis_server):
+    """A fresh corpus namespace on the session's standalone Redis server."""
+    store = open_store(f"redis://{redis_server.address}/t{uuid.uuid4().hex[:12]}", create=True)
+    yield store
+    store.close()
 
 
 @pytest.fixture(params=BACKENDS)
@@ -150,3 +168,147 @@ def _passages(report) -> str:
     found = report_dict(report)["passages"]
     return json.dumps([{k: p[k] for k in ("kind", "submission_span", "source_span", "similarity")} | {"source": p["source"]["path"]}
                        for p in found], ensure_ascii=False)
+
+
+# ---------------------------------------------------------------- beyond the basics: what a shared or distributed index needs
+@pytest.fixture(scope="module")
+def entries(seeds):
+    return index_entries(_docs(seeds), DEFAULT, workers=1)
+
+
+def _expected_postings(entries, ids) -> dict:
+    """band key → sorted (document, segment) pairs, computed from the entries themselves."""
+    expected: dict = {}
+    for doc_id, entry in zip(ids, entries):
+        for segment, row in enumerate(np.asarray(entry.keys).tolist()):
+            for key in set(row):
+                expected.setdefault(key, set()).add((doc_id, segment))
+    return {k: sorted(v) for k, v in expected.items()}
+
+
+def _write(store, entries) -> list[int]:
+    with store.writing():
+        return store.insert_documents(entries)
+
+
+def _df(store, entries) -> dict:
+    return store.segment_document_frequency({h for e in entries for h in e.hashes})
+
+
+def test_postings_are_exactly_the_pairs_inserted_and_a_sample_is_the_first_ones(store, entries):
+    ids = _write(store, entries)
+    expected = _expected_postings(entries, ids)
+    keys = list(expected)[::5]
+    found = store.postings(keys, cap=10_000)
+    for key in keys:
+        assert sorted(map(tuple, found.of_key(key).tolist())) == expected[key] and found.counts[key] == len(expected[key])
+    hot = max(expected, key=lambda k: len(expected[k]))
+    sample = store.postings([hot], cap=2)
+    assert len(expected[hot]) > 2 and list(map(tuple, sample.of_key(hot).tolist())) == expected[hot][:2]
+
+
+def test_segment_frequencies_and_totals(store, entries):
+    _write(store, entries)
+    wanted: dict = {}
+    for entry in entries:
+        for h in set(entry.hashes):
+            wanted[h] = wanted.get(h, 0) + 1
+    assert _df(store, entries) == wanted
+    assert store.segment_total() == sum(len(e.keys) for e in entries)
+
+
+def test_removing_documents_restores_the_previous_index(store, entries):
+    _write(store, entries[:3])
+    keys = list(_expected_postings(entries, range(len(entries))))
+    before = (store.postings(keys, 10_000).counts, _df(store, entries), store.segment_total(), store.document_count())
+    new_ids = _write(store, entries[3:])
+    with store.writing():
+        store.delete_documents(new_ids)
+    after = (store.postings(keys, 10_000).counts, _df(store, entries), store.segment_total(), store.document_count())
+    assert after == before
+    assert store.document_id_by_sha(entries[4].document.sha256) is None and store.layouts(new_ids) == {}
+
+
+def test_a_failed_write_block_leaves_postings_counts_and_documents_as_they_were(store, entries):
+    ids = _write(store, entries[:2])
+    keys = list(_expected_postings(entries, range(len(entries))))
+    before = (store.postings(keys, 10_000).counts, _df(store, entries), store.documents())
+    with pytest.raises(RuntimeError):
+        with store.writing():
+            store.insert_documents(entries[2:])
+            store.delete_documents(ids[:1])
+            raise RuntimeError("disk full")
+    assert (store.postings(keys, 10_000).counts, _df(store, entries), store.documents()) == before
+    assert store.index_problems() == []
+
+
+def test_a_cleared_index_refilled_counts_only_the_new_documents(store, entries):
+    _write(store, entries)
+    with store.writing():
+        store.replace_file_states({"a/张三.txt": (10, 20, "ab")})
+        store.clear_index()
+        ids = store.insert_documents(entries[:2])
+        store.recount_segment_df()
+    assert [i for i, _, _ in store.documents()] == ids and store.document_count() == 2
+    assert store.segment_total() == sum(len(e.keys) for e in entries[:2])
+    assert store.file_states() == {"a/张三.txt": (10, 20, "ab")}
+    assert store.meta()["index"] == DEFAULT.index_signature()
+    assert store.index_problems() == []
+
+
+def test_a_second_writer_is_refused_at_once(store):
+    if store.location == ":memory:":
+        pytest.skip("an in-memory store has one writer by construction")
+    other = open_store(store.location)
+    try:
+        with store.writer_lock("rebuild"):
+            with pytest.raises(IndexLocked, match="rebuild"):
+                with other.writer_lock("add"):
+                    pass
+        with other.writer_lock("add"):
+            pass
+    finally:
+        other.close()
+
+
+def test_a_reader_learns_that_another_process_changed_the_index(store, entries):
+    if store.location == ":memory:":
+        pytest.skip("an in-memory store has no other process")
+    other = open_store(store.location)
+    try:
+        with other.reading():
+            pass
+        _write(store, entries[:1])
+        with other.reading() as state:
+            assert state.changed
+        with other.reading() as state:
+            assert not state.changed
+    finally:
+        other.close()
+
+
+def test_metadata_people_gave_is_kept_by_content_and_by_path(store):
+    said = [("sha-a", "甲/报告.txt", DocumentMeta(author="张三", year=2021, unit="某局", inferred=("unit",)))]
+    with store.writing():
+        assert store.remember_given_meta(said, "manifest") == 2
+    assert store.given_meta_unchanged(said, "manifest")
+    with store.writing():
+        assert store.remember_given_meta(said, "manifest") == 0
+        assert store.remember_given_meta([("sha-a", "甲/报告.txt", DocumentMeta(author="李四"))], "meta") == 1
+    rows = store.given_meta_rows()
+    assert [(r[2], r[3]) for r in rows] == [("author", "张三"), ("year", 2021), ("author", "李四")]
+    assert store.given_meta_rows(paths=["甲/报告.txt"]) == rows == store.given_meta_rows(shas=["sha-a"])
+    assert store.given_meta_rows(shas=["sha-b"], paths=["乙.txt"]) == []
+
+
+def test_scan_history_keeps_the_reports_rows(store):
+    scan = {"started_at": "2026-01-01T00:00:00+00:00", "seconds": 1.5, "paths": ["报告.txt"], "settings": {"a": 1},
+            "options": {}, "files": 1, "failed": 0, "max_copy_ratio": 0.5, "corpus_documents": 3, "clusters": [],
+            "rechecks": None}
+    reports = [{"position": 0, "path": "报告.txt", "sha256": "x", "encoding": "utf-8", "format": "txt", "text": "正文",
+                "copy_ratio": 0.5, "error": None, "report": {"passages": []}, "peers": []}]
+    first = store.record_scan(scan, reports)
+    second = store.record_scan({**scan, "rechecks": first}, reports)
+    assert [s["id"] for s in store.scans()] == [second, first]
+    recorded, rows = store.scan_record(first)
+    assert recorded["paths"] == ["报告.txt"] and recorded["settings"] == {"a": 1} and rows == reports

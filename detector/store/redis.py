@@ -13,6 +13,9 @@ Namespace keys, tag `{NAME}` (one slot, so the pointer switch can check the writ
     {NAME}:readers:G          ZSET of read leases on generation G (score: expiry, ms): a rebuild waits for them
     {NAME}:scan-next, {NAME}:scans    scan history: id counter, HASH id → JSON summary (written last)
     {NAME:scanI}              HASH "scan" → JSON, "rP" → zlib JSON of the report at batch position P
+    {NAME:given:SHA}, {NAME:given-path:PATH}   metadata people gave (meta, manifests, add's options), by content
+                              and by path: HASH [path or sha, field, origin] → [value, seq]; {NAME:givenS} SETs
+                              of the contents with statements; {NAME}:given-seq orders the statements
 
 Generation G (a full rebuild writes a new generation; everything else writes in place):
     {NAME:G}:meta             HASH key → JSON (index settings, schema, built_by, last_rebuild …)
@@ -142,6 +145,16 @@ class Keys:
         self.current, self.next, self.generations = f"{tag}:current", f"{tag}:next", f"{tag}:generations"
         self.version, self.lock = f"{tag}:version", f"{tag}:lock"
         self.scan_next, self.scans = f"{tag}:scan-next", f"{tag}:scans"
+        self.given_seq = f"{tag}:given-seq"
+
+    def given_by_sha(self, sha: str) -> str:
+        return f"{{{self.name}:given:{sha}}}"
+
+    def given_by_path(self, path: str) -> bytes:
+        return f"{{{self.name}:given-path:".encode() + _b(path) + b"}"
+
+    def given_index(self, shard: int) -> str:
+        return f"{{{self.name}:given{shard}}}"
 
     def readers(self, gen: int) -> str:
         return f"{{{self.name}}}:readers:{gen}"
@@ -560,6 +573,60 @@ class RedisStore:
             record.update(changes)
             self.link.write(self.link.client.hset, self.keys.shard(write.generation, "c", doc_id % SHARDS), doc_id, _json(record))
 
+    def set_document_meta(self, doc_id: int, meta: DocumentMeta) -> None:
+        """New metadata fields, keeping the list of fields that were inferred."""
+        write = self._writer()
+        old = self._catalogue(write.generation, [doc_id]).get(doc_id)
+        if old is not None:
+            self._rewrite_record(doc_id, meta={**meta.as_dict(), "inferred": old["meta"].get("inferred") or []})
+
+    # ------------------------------------------------------------------ metadata people gave (outlives documents and generations)
+    def remember_given_meta(self, entries, origin: str) -> int:
+        """Record the known fields of (sha256, path, DocumentMeta) entries as said by `origin`; returns how many were new or changed.
+
+        Written at once (not held for the commit): what people said is kept even when the command then fails."""
+        statements = list(_statements(entries, origin))
+        changed = [st for st, old in zip(statements, self._said(statements)) if old is None or json.loads(old)[0] != st[3]]
+        if not changed:
+            return 0
+        last = int(self.link.write(self.link.client.incrby, self.keys.given_seq, len(changed)))
+        commands = []
+        for seq, (sha, path, field, value, origin) in enumerate(changed, last - len(changed) + 1):
+            said = _json([value, seq])
+            commands += [(("HSET", self.keys.given_by_sha(sha), _json([path, field, origin]), said), None),
+                         (("HSET", self.keys.given_by_path(path), _json([sha, field, origin]), said), None),
+                         (("SADD", self.keys.given_index(_crc_shard(sha)), sha), None)]
+        self.link.write(self.link.run, commands)
+        return len(changed)
+
+    def _said(self, statements: list) -> list:
+        return self.link.read(self.link.run, [(("HGET", self.keys.given_by_sha(sha), _json([path, field, origin])), None)
+                                              for sha, path, field, _, origin in statements])
+
+    def given_meta_unchanged(self, entries, origin: str) -> bool:
+        statements = list(_statements(entries, origin))
+        return all(old is not None and json.loads(old)[0] == st[3] for st, old in zip(statements, self._said(statements)))
+
+    def given_meta_rows(self, shas=None, paths=None) -> list[tuple]:
+        """(sha256, path, field, value, seq) of what people said (about these contents or paths; None: everything), oldest first."""
+        if shas is None and paths is None:
+            replies = self.link.read(self.link.run, [(("SMEMBERS", self.keys.given_index(s)), None) for s in range(SHARDS)])
+            shas = [sha.decode() for reply in replies for sha in reply]
+        shas, paths = list(dict.fromkeys(shas or ())), list(dict.fromkeys(paths or ()))
+        replies = self.link.read(self.link.run, [(("HGETALL", self.keys.given_by_sha(sha)), None) for sha in shas]
+                                 + [(("HGETALL", self.keys.given_by_path(path)), None) for path in paths])
+        rows = {}
+        for sha, reply in zip(shas, replies):
+            for key, said in _pairs(reply):
+                path, field, origin = json.loads(key)
+                rows[(sha, path, field, origin)] = json.loads(said)
+        for path, reply in zip(paths, replies[len(shas):]):
+            for key, said in _pairs(reply):
+                sha, field, origin = json.loads(key)
+                rows[(sha, path, field, origin)] = json.loads(said)
+        found = [(sha, path, field, value, seq) for (sha, path, field, _), (value, seq) in rows.items()]
+        return sorted(found, key=lambda row: row[4])
+
     # ------------------------------------------------------------------ documents: reading
     def _catalogue(self, gen: int, doc_ids: list) -> dict:
         """id → catalogue record (dict) or None, for ids in any order (a writer sees its own block's changes)."""
@@ -653,7 +720,7 @@ class RedisStore:
         pairs, counts = {}, {}
         for group, reply in zip(by_tag.values(), replies):
             _parse_postings(group, reply, pairs, counts)
-        return Postings(pairs=pairs, counts=counts)
+        return Postings.of(pairs, counts)
 
     def segment_total(self) -> int:
         return int(self.link.read(self.link.client.hget, self.keys.of(self._gen(), "state"), "segments") or 0)
@@ -873,6 +940,15 @@ def _catalogue_record(entry: IndexEntry) -> dict:
     doc = entry.document
     return {"path": doc.path, "sha256": doc.sha256, "chars": doc.chars, "segments": len(entry.keys),
             "meta": doc.meta.as_dict(), "encoding": doc.encoding, "format": doc.format, "added_at": _now()}
+
+
+def _statements(entries, origin: str):
+    """(sha256, path, field, value, origin) of each known, not inferred metadata field of (sha256, path, DocumentMeta) entries."""
+    for sha, path, meta in entries:
+        for field in ("author", "unit", "year", "meeting", "team"):
+            value = getattr(meta, field)
+            if value is not None and field not in meta.inferred:
+                yield sha, path, field, value, origin
 
 
 def _record_document(doc_id: int, record: dict, text: str = "") -> Document:
