@@ -210,4 +210,4 @@ class MemoryStore:
 
 def _known(meta: DocumentMeta) -> list:
     return [(field, getattr(meta, field)) for field in ("author", "unit", "year", "meeting", "team")
-            if getattr(meta, field) is not None]
+            if getattr(meta, field) is not None and field not in meta.inferred]
