@@ -853,12 +853,13 @@ class RedisStore:
 
     # ------------------------------------------------------------------ scan history (kept across generations)
     def record_scan(self, scan: dict, reports: list[dict]) -> int:
-        scan_id = int(self.link.write(self.link.client.incr, self.keys.scan_next))
+        """Written with retries across a failover: a scan that succeeded is not lost for want of its history."""
+        scan_id = int(self.link.idempotent(self.link.client.incr, self.keys.scan_next))
         fields = {"scan": _json(scan)}
         fields.update({f"r{i}": zlib.compress(_json(r).encode(), 6) for i, r in enumerate(reports)})
-        self.link.write(self.link.client.hset, self.keys.scan(scan_id), mapping=fields)
+        self.link.idempotent(self.link.client.hset, self.keys.scan(scan_id), mapping=fields)
         summary = {k: v for k, v in scan.items() if k not in ("settings", "options")}
-        self.link.write(self.link.client.hset, self.keys.scans, scan_id, _json(summary))
+        self.link.idempotent(self.link.client.hset, self.keys.scans, scan_id, _json(summary))
         return scan_id
 
     def scans(self) -> list[dict]:

@@ -163,6 +163,10 @@ class Link:
             except self.redis.RedisError as err:
                 raise DatabaseError(f"{self.location}: the Redis server refused a read ({_one_line(err)})") from None
 
+    def idempotent(self, function, *args, **kwargs):
+        """A write that does no harm sent twice (HSET of the same value; an INCR that skips a number), retried like a read."""
+        return self.read(function, *args, **kwargs)
+
     def write(self, function, *args, **kwargs):
         """function(*args, **kwargs); a failure is a one-line error (the command is not sent again)."""
         try:
