@@ -324,7 +324,7 @@ def _deliver(corpus, result, fmt: str, show_formulae: bool, out_dir, options: di
 
     Once recorded, the reports are written again as `chachong report` writes them (with the scan's number).
     Returns whether the reports were written (or none were asked for)."""
-    view = history.unrecorded_view(result, corpus.settings, options, corpus.store.path, rechecks, rank_by=_chosen("rank_by"))
+    view = history.unrecorded_view(result, corpus.settings, options, corpus.store.location, rechecks, rank_by=_chosen("rank_by"))
     _show(result.reports, fmt, show_formulae, view)
     written = _write_reports(view, out_dir)
     scan_id = _record(corpus, result, options, rechecks)
@@ -354,7 +354,7 @@ def _record(corpus, result, options: dict, rechecks=None):
         with corpus.store.waiting(HISTORY_WAIT_SECONDS):
             scan_id = history.record_scan(corpus.store, result, corpus.settings, options=options, rechecks=rechecks)
     except (DetectorError, sqlite3.Error, OSError) as err:
-        problem = err if isinstance(err, DetectorError) else storage_error(err, corpus.store.path)
+        problem = err if isinstance(err, DetectorError) else storage_error(err, corpus.store.location)
         click.echo(f"warning: this scan was not recorded in the scan history ({problem}); its results above are complete",
                    err=True)
         return None

@@ -269,3 +269,10 @@ def test_a_second_writer_exits_4_while_the_first_writes(redis_cluster, tmp_path)
     finally:
         store.close()
     assert CliRunner().invoke(cli, ["add", str(DEMO), "--db", db]).exit_code == 0
+
+
+def test_the_redis_store_offers_every_method_of_the_store_interface():
+    from detector.store.base import Store
+    from detector.store.redis import RedisStore
+
+    assert [name for name in dir(Store) if not name.startswith("_") and not hasattr(RedisStore, name)] == []

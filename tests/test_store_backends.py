@@ -227,6 +227,7 @@ def test_removing_documents_restores_the_previous_index(store, entries):
     after = (store.postings(keys, 10_000).counts, _df(store, entries), store.segment_total(), store.document_count())
     assert after == before
     assert store.document_id_by_sha(entries[4].document.sha256) is None and store.layouts(new_ids) == {}
+    assert store.problems() == []
 
 
 def test_a_failed_write_block_leaves_postings_counts_and_documents_as_they_were(store, entries):

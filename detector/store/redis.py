@@ -378,6 +378,10 @@ class RedisStore:
     def writer_lock(self, command: str):
         return _WriterLock(self, command)
 
+    def waiting(self, seconds: float):
+        """Redis writes never wait for another writer (only the writer lock excludes, and it refuses at once)."""
+        return contextlib.nullcontext()
+
     def _clean_leftovers(self) -> dict:
         """What killed writers left: partial generations deleted, documents in flight finished or removed."""
         serving = self._serving()
@@ -694,9 +698,11 @@ class RedisStore:
         return {i: _meta(r["meta"]) for i, r in self._all_records().items()}
 
     def document_count(self) -> int:
-        stored = int(self.link.read(self.link.client.hget, self.keys.of(self._gen(), "state"), "documents") or 0)
         write = self._write
-        return stored if write is None or write.recount else stored + len(write.added) - len(write.deleted)
+        if write is not None and write.recount:
+            return write.recount[1]["documents"]
+        stored = int(self.link.read(self.link.client.hget, self.keys.of(self._gen(), "state"), "documents") or 0)
+        return stored if write is None else stored + len(write.added) - len(write.deleted)
 
     def source_ref(self, doc_id: int) -> SourceRef:
         record = self._catalogue(self._gen(), [doc_id])[doc_id]
@@ -723,6 +729,8 @@ class RedisStore:
         return Postings.of(pairs, counts)
 
     def segment_total(self) -> int:
+        if self._write is not None and self._write.recount:
+            return self._write.recount[1]["segments"]
         return int(self.link.read(self.link.client.hget, self.keys.of(self._gen(), "state"), "segments") or 0)
 
     def segment_document_frequency(self, hashes) -> dict[int, int]:
@@ -803,19 +811,13 @@ class RedisStore:
         """Segment document frequencies and totals recounted from the stored documents (this block's included), under a new epoch."""
         write = self._writer()
         gen = write.generation
-        df: Counter = Counter()
-        totals = Counter(documents=0, segments=0, characters=0, postings=0)
-        ids = list(self._all_records())
-        for start in range(0, len(ids), 500):
-            for hashes, segments, chars, postings in self._stored_figures(gen, ids[start:start + 500]).values():
-                df.update(set(hashes))
-                totals.update(documents=1, segments=segments, characters=chars, postings=postings)
+        df, totals = self._recounted(gen, list(self._all_records()))
         epoch = int(self.link.write(self.link.client.hincrby, self.keys.of(gen, "state"), "next_epoch", 1))
         by_shard: dict = {}
         for h, n in df.items():
             by_shard.setdefault(h % SHARDS, {})[h] = n
         self.link.write(self._hset_chunks, [(self.keys.shard(gen, "h", s, epoch), fields) for s, fields in by_shard.items()])
-        write.recount = (epoch, dict(totals))
+        write.recount = (epoch, totals)
         return len(df)
 
     def _switch_df(self, gen: int, epoch: int, totals: dict) -> None:
@@ -850,6 +852,44 @@ class RedisStore:
         if self.document_count() != len(records):
             problems.append(f"the totals count {self.document_count()} documents, the catalogue {len(records)}")
         return problems
+
+    def problems(self) -> list[str]:
+        """index_problems, and the postings, segment frequencies and totals against a recount from the stored documents."""
+        gen = self._gen()
+        problems = self.index_problems()
+        if not self.meta().get("index"):
+            problems.append("the index settings are not recorded; rebuild with `chachong rebuild --full`")
+        df, totals = self._recounted(gen, list(self._all_records()))
+        state = {k.decode(): int(v) for k, v in self.link.read(self.link.client.hgetall, self.keys.of(gen, "state")).items()}
+        for field, n in totals.items():
+            if state.get(field, 0) != n:
+                problems.append(f"the totals count {state.get(field, 0)} {field}, the stored documents {n}")
+        stored_df = self.segment_document_frequency(df)
+        wrong = sum(1 for h, n in df.items() if stored_df.get(h) != n)
+        if wrong:
+            problems.append(f"{wrong} segment document frequencies differ from a recount; `chachong rebuild` recounts them")
+        records = sum(self._posting_bytes(gen)) // 8
+        if records != totals["postings"]:
+            problems.append(f"the postings hold {records} records, the stored documents own {totals['postings']}")
+        return problems
+
+    def _recounted(self, gen: int, ids: list) -> tuple[Counter, dict]:
+        df: Counter = Counter()
+        totals = Counter(documents=0, segments=0, characters=0, postings=0)
+        for start in range(0, len(ids), 500):
+            for hashes, segments, chars, postings in self._stored_figures(gen, ids[start:start + 500]).values():
+                df.update(set(hashes))
+                totals.update(documents=1, segments=segments, characters=chars, postings=postings)
+        return df, dict(totals)
+
+    def _posting_bytes(self, gen: int) -> list[int]:
+        keys = [k for tag in range(POSTING_TAGS) for k in self.link.read(self.link.keys_with_prefix, self.keys.posting_prefix(gen, tag))]
+        return [n for i in range(0, len(keys), 5000)
+                for n in self.link.read(self.link.run, [(("STRLEN", k), None) for k in keys[i:i + 5000]])]
+
+    def backup(self, out):
+        raise DatabaseError(f"{self.location}: `chachong backup` copies a SQLite database; back up a Redis Cluster with "
+                            "Redis's own persistence (an RDB snapshot, BGSAVE, or AOF on every master)")
 
     # ------------------------------------------------------------------ scan history (kept across generations)
     def record_scan(self, scan: dict, reports: list[dict]) -> int:
