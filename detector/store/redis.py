@@ -76,20 +76,33 @@ DOCS_PER_BATCH = 200  # documents written per round of pipelines
 _RECORD = np.dtype([("doc", ">u4"), ("segment", ">u4")])
 _FIGURE_FIELDS = ("hashes", "bands", "chars", "band_width")
 
-_APPEND = "for i, key in ipairs(KEYS) do redis.call('APPEND', key, ARGV[i]) end return #KEYS"
+# The posting scripts get one hash tag's key prefix as KEYS[1] (it names the slot) and the band keys as one string
+# of 4-byte big-endian integers: the key names are built inside the server, not sent one by one.
+_APPEND = """
+local prefix, keys, counts, records, at = KEYS[1], ARGV[1], ARGV[2], ARGV[3], 1
+for i = 1, #keys, 4 do
+  local n = struct.unpack('>I4', counts, i)
+  redis.call('APPEND', prefix .. string.sub(keys, i, i + 3), string.sub(records, at, at + 8 * n - 1))
+  at = at + 8 * n
+end
+return #keys / 4
+"""
 _READ = """
-local cap, out = tonumber(ARGV[1]), {}
-for i, key in ipairs(KEYS) do
+local prefix, keys, cap, head, body = KEYS[1], ARGV[1], tonumber(ARGV[2]), {}, {}
+for i = 1, #keys, 4 do
+  local key = prefix .. string.sub(keys, i, i + 3)
   local n, data = redis.call('STRLEN', key), ''
   if n > 0 then data = redis.call('GETRANGE', key, 0, cap - 1) end
-  out[i] = struct.pack('>I4I4', n, #data) .. data
+  head[#head + 1] = struct.pack('>I4I4', n, #data)
+  body[#body + 1] = data
 end
-return table.concat(out)
+return table.concat(head) .. table.concat(body)
 """
 _FILTER = """
-local doomed, removed = {}, 0
-for i = 1, #ARGV[1], 4 do doomed[string.sub(ARGV[1], i, i + 3)] = true end
-for _, key in ipairs(KEYS) do
+local prefix, keys, doomed, removed = KEYS[1], ARGV[1], {}, 0
+for i = 1, #ARGV[2], 4 do doomed[string.sub(ARGV[2], i, i + 3)] = true end
+for k = 1, #keys, 4 do
+  local key = prefix .. string.sub(keys, k, k + 3)
   local data = redis.call('GET', key)
   if data then
     local kept = {}
@@ -447,28 +460,31 @@ class RedisStore:
 
     def _append_postings(self, gen: int, batch: list) -> None:
         """One APPEND per distinct band key of the batch, in one script call per hash tag (≤ REDIS_WRITE_BATCH_KEYS keys)."""
-        keys, records = _batch_postings(batch)
-        if not len(keys):
+        tagged, records = _batch_postings(batch)
+        if not len(tagged):
             return
-        distinct, starts = np.unique(keys, return_index=True)
-        ends = np.append(starts[1:], len(keys))
-        blob = records.astype(_RECORD).tobytes()  # concatenate gave native byte order: back to big-endian
-        names = distinct.astype(">u4").tobytes()
-        by_tag: dict = {}
-        for i, key in enumerate(distinct.tolist()):
-            by_tag.setdefault(key % POSTING_TAGS, []).append((names[4 * i:4 * i + 4], blob[8 * starts[i]:8 * ends[i]]))
-        self.link.run(self._script_calls(gen, _APPEND, by_tag))
-
-    def _script_calls(self, gen: int, script: str, by_tag: dict, extra=None) -> list:
-        """EVAL calls of `script` over (key suffix, argument) items grouped by posting tag."""
+        distinct, starts, counts = np.unique(tagged, return_index=True, return_counts=True)
+        keys = (distinct & 0xFFFFFFFF).astype(">u4")
         calls = []
-        for tag, items in by_tag.items():
+        for tag, a, b in _tag_ranges(distinct):
             prefix = self.keys.posting_prefix(gen, tag)
-            for i in range(0, len(items), REDIS_WRITE_BATCH_KEYS):
-                part = items[i:i + REDIS_WRITE_BATCH_KEYS]
-                arguments = [extra] if extra is not None else [arg for _, arg in part]
-                calls.append((("EVAL", script, len(part), *[prefix + suffix for suffix, _ in part], *arguments), prefix))
-        return calls
+            for c in range(a, b, REDIS_WRITE_BATCH_KEYS):
+                d = min(c + REDIS_WRITE_BATCH_KEYS, b)
+                calls.append((("EVAL", _APPEND, 1, prefix, keys[c:d].tobytes(), counts[c:d].astype(">u4").tobytes(),
+                               records[starts[c]:starts[d - 1] + counts[d - 1]].tobytes()), prefix))
+        self.link.run(calls)
+
+    def _tag_calls(self, gen: int, script: str, keys, *arguments) -> tuple[list, list]:
+        """One call of a posting script per hash tag (≤ REDIS_WRITE_BATCH_KEYS keys each) and the keys of each call."""
+        tagged = np.unique(_tagged(np.asarray(keys, dtype=np.int64)))
+        calls, groups = [], []
+        for tag, a, b in _tag_ranges(tagged):
+            prefix = self.keys.posting_prefix(gen, tag)
+            for c in range(a, b, REDIS_WRITE_BATCH_KEYS):
+                group = tagged[c:min(c + REDIS_WRITE_BATCH_KEYS, b)] & 0xFFFFFFFF
+                calls.append((("EVAL", script, 1, prefix, group.astype(">u4").tobytes(), *arguments), prefix))
+                groups.append(group)
+        return calls, groups
 
     def _count(self, gen: int, figures: list, sign: int) -> None:
         """Segment document frequencies and totals of documents' (hashes, segments, characters, postings), added or taken away."""
@@ -529,11 +545,8 @@ class RedisStore:
         counted = [_counted(f) for i, f in stored.items() if stages[i] in ("add+counted", "delete")]
         self._count(gen, counted, -1)
         self.link.client.hset(self.keys.of(gen, "pending"), mapping={i: "uncounted" for i in stages})
-        by_tag: dict = {}
-        for key in np.unique(np.concatenate([_bands(f) for f in stored.values()] or [np.zeros(0, np.int64)])).tolist():
-            by_tag.setdefault(key % POSTING_TAGS, []).append((key.to_bytes(4, "big"), None))
-        doomed = np.array(sorted(stages), dtype=">u4").tobytes()
-        self.link.run(self._script_calls(gen, _FILTER, by_tag, extra=doomed))
+        keys = np.concatenate([_bands(f) for f in stored.values()] or [np.zeros(0, np.int64)])
+        self.link.run(self._tag_calls(gen, _FILTER, keys, np.array(sorted(stages), dtype=">u4").tobytes())[0])
         self.link.unlink([self.keys.document(gen, i) for i in stages])
         self.link.client.hdel(self.keys.of(gen, "pending"), *stages)
 
@@ -716,17 +729,8 @@ class RedisStore:
     def postings(self, keys, cap: int) -> Postings:
         """(document, segment) pairs of each band key, the first `cap` of a hot one; one script call per hash tag."""
         self._renew_lease()
-        gen = self._gen()
-        by_tag: dict = {}
-        for key in dict.fromkeys(int(k) for k in keys):
-            by_tag.setdefault(key % POSTING_TAGS, []).append(key)
-        calls = [(("EVAL", _READ, len(group), *[self.keys.posting_prefix(gen, tag) + k.to_bytes(4, "big") for k in group],
-                   8 * int(cap)), self.keys.posting_prefix(gen, tag)) for tag, group in by_tag.items()]
-        replies = self.link.read(self.link.run, calls)
-        pairs, counts = {}, {}
-        for group, reply in zip(by_tag.values(), replies):
-            _parse_postings(group, reply, pairs, counts)
-        return Postings.of(pairs, counts)
+        calls, groups = self._tag_calls(self._gen(), _READ, list(keys), 8 * int(cap))
+        return _parse_postings(groups, self.link.read(self.link.run, calls))
 
     def segment_total(self) -> int:
         if self._write is not None and self._write.recount:
@@ -1006,9 +1010,9 @@ def _counted(item) -> tuple:
     """(segment hashes, segments, characters, postings) of an IndexEntry or of stored fields."""
     if isinstance(item, IndexEntry):
         keys = np.asarray(item.keys)
-        return list(item.hashes), len(keys), item.document.chars, len(_distinct_segment_keys(keys))
+        return list(item.hashes), len(keys), item.document.chars, len(_segment_keys(keys))
     width = int(item.get("band_width") or 0)
-    postings = len(_distinct_segment_keys(_bands(item).reshape(-1, width))) if width else 0
+    postings = len(_segment_keys(_bands(item).reshape(-1, width))) if width else 0
     hashes = np.frombuffer(item["hashes"], dtype="<i8").tolist() if item.get("hashes") else []
     return hashes, len(hashes), int(item.get("chars") or 0), postings
 
@@ -1017,39 +1021,59 @@ def _bands(fields: dict) -> np.ndarray:
     return np.frombuffer(fields.get("bands") or b"", dtype=">u4").astype(np.int64)
 
 
-def _distinct_segment_keys(keys: np.ndarray) -> np.ndarray:
-    """(key, segment) pairs of a document with a key repeated inside one segment counted once."""
+def _segment_keys(keys: np.ndarray) -> np.ndarray:
+    """A document's band keys as `key << 20 | segment`, each (key, segment) once (a key twice in one segment counts once)."""
+    keys = np.asarray(keys, dtype=np.int64)
     if keys.size == 0:
-        return np.zeros((0, 2), dtype=np.int64)
+        return np.zeros(0, dtype=np.int64)
     segments = np.repeat(np.arange(len(keys), dtype=np.int64), keys.shape[1])
-    return np.unique(np.stack([keys.ravel().astype(np.int64), segments], axis=1), axis=0)
+    return np.unique((keys.ravel() << 20) | segments)
 
 
 def _batch_postings(batch: list) -> tuple[np.ndarray, np.ndarray]:
-    """Band keys and their (document, segment) records for a batch, sorted by key then document then segment."""
+    """Tagged band keys (`_tagged`) and their (document, segment) records for a batch, sorted by tag, key,
+    document, segment: each tag's keys and each key's records are contiguous."""
     key_blocks, record_blocks = [], []
     for doc_id, entry in batch:
-        pairs = _distinct_segment_keys(np.asarray(entry.keys))
-        key_blocks.append(pairs[:, 0])
-        records = np.empty(len(pairs), dtype=_RECORD)
-        records["doc"], records["segment"] = doc_id, pairs[:, 1]
+        combined = _segment_keys(entry.keys)
+        key_blocks.append(combined >> 20)
+        records = np.empty(len(combined), dtype=_RECORD)
+        records["doc"], records["segment"] = doc_id, combined & 0xFFFFF
         record_blocks.append(records)
-    keys = np.concatenate(key_blocks) if key_blocks else np.zeros(0, np.int64)
-    records = np.concatenate(record_blocks) if record_blocks else np.zeros(0, _RECORD)
-    order = np.lexsort((records["segment"], records["doc"], keys))
-    return keys[order], records[order]
+    if not key_blocks:
+        return np.zeros(0, np.int64), np.zeros(0, _RECORD)
+    tagged = _tagged(np.concatenate(key_blocks))
+    records = np.concatenate(record_blocks).astype(_RECORD)
+    order = np.argsort(tagged, kind="stable")  # documents come in id order: each key's records stay in it
+    return tagged[order], records[order]
 
 
-def _parse_postings(group: list, reply: bytes, pairs: dict, counts: dict) -> None:
-    """Decode a read script's reply (per key: total bytes, returned bytes, the records) into pairs and counts."""
-    view, offset = memoryview(reply), 0
-    for key in group:
-        total, size = int.from_bytes(view[offset:offset + 4], "big"), int.from_bytes(view[offset + 4:offset + 8], "big")
-        offset += 8
-        if total:
-            records = np.frombuffer(view[offset:offset + size], dtype=">u4").reshape(-1, 2).astype(np.int64)
-            pairs[key], counts[key] = records, total // 8
-        offset += size
+def _tagged(keys: np.ndarray) -> np.ndarray:
+    """tag << 32 | key: sorting these groups band keys by hash tag, then by key."""
+    return ((keys % POSTING_TAGS) << 32) | keys
+
+
+def _tag_ranges(tagged: np.ndarray):
+    """(tag, start, end) of each run of one tag in sorted tagged keys."""
+    tags = tagged >> 32
+    bounds = [0, *(np.flatnonzero(np.diff(tags)) + 1).tolist(), len(tagged)]
+    for a, b in zip(bounds, bounds[1:]):
+        if b > a:
+            yield int(tags[a]), a, b
+
+
+def _parse_postings(groups: list, replies: list) -> Postings:
+    """Postings from the read script's replies: per key (total bytes, returned bytes), then the records."""
+    keys, pairs, counts = [], [], {}
+    for group, reply in zip(groups, replies):
+        head = np.frombuffer(reply, dtype=">u4", count=2 * len(group)).reshape(-1, 2).astype(np.int64)
+        keys.append(np.repeat(group, head[:, 1] // 8))
+        pairs.append(np.frombuffer(reply, dtype=">u4", offset=8 * len(group)).reshape(-1, 2).astype(np.int64))
+        found = head[:, 0] > 0
+        counts.update(zip(group[found].tolist(), (head[found, 0] // 8).tolist()))
+    if not counts:
+        return Postings.empty()
+    return Postings(np.concatenate(keys), np.concatenate(pairs), counts)
 
 
 def _pairs(reply) -> list:
