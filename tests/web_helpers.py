@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import threading
 from pathlib import Path
@@ -45,6 +46,9 @@ def chromium(profile: Path):
     """Headless Chromium with a new empty profile, no network of its own (no updates, sync or background calls)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
+
+    os.environ.setdefault("SE_OFFLINE", "true")  # Selenium Manager (not needed: both paths are given) never goes online
+    os.environ.setdefault("SE_AVOID_STATS", "true")
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
