@@ -88,3 +88,19 @@ def test_an_unreadable_file_keeps_the_author_and_unit_the_manifest_gave(scanned,
     rows = {r["文件"]: r for r in read_back(tmp_path / "out" / "results.csv")}
     assert (rows["broken.docx"]["作者"], rows["broken.docx"]["单位"], rows["broken.docx"]["年度"]) == ("张三", "某局", "2024")
     assert rows["broken.docx"]["错误"] and rows["good.txt"]["作者"] == "李四"
+
+
+def test_the_scan_time_is_in_the_local_time_zone(scanned, monkeypatch):
+    import time
+
+    from detector.report.view import local_time
+
+    monkeypatch.setenv("TZ", "CST-8")  # POSIX form: needs no time zone database
+    time.tzset()
+    try:
+        assert local_time("2024-03-01T02:00:00+00:00") == "2024-03-01 10:00:00 CST"
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    rows = read_back(scanned.out / "results.csv")
+    assert rows[0]["扫描时间"] == scanned.view.scan.local_time and rows[0]["扫描时间"].startswith("20")

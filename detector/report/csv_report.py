@@ -20,7 +20,7 @@ RESULT_MEASURES = ("copy_ratio", "copy_ratio_excluding_self", "other_authors_rat
                    "largest_source_ratio", "reused_chars", "copied_chars", "self_reuse_chars", "template_chars",
                    "formula_chars", "quotation_chars", "problems_copy_ratio", "causes_copy_ratio", "measures_copy_ratio")
 RESULT_COLUMNS = ("排名", "文件", "路径", "字数", *(measure_name(k) for k in RESULT_MEASURES), "主要来源", "群组",
-                  "作者", "单位", "年度", "页面", "错误")
+                  "作者", "单位", "年度", "页面", "错误", "扫描时间")
 PASSAGE_COLUMNS = ("排名", "文件", "段落", "类型", "类型代码", "本文起", "本文止", "来源", "来源在本批", "来源作者", "来源单位",
                    "来源年度", "来源起", "来源止", "相似度", "见于篇数", "年度", "本文文字", "来源文字")
 
@@ -78,7 +78,8 @@ def result_rows(view: ScanView):
                "主要来源": "; ".join(f"{s.name}{' (本批)' if s.peer is not None else ''} {kind_name(s.kind)} {percent(s.ratio)}"
                                  for s in sub.sources[:3]),
                "群组": "; ".join(str(c) for c in sub.clusters), "作者": meta.author, "单位": meta.unit, "年度": meta.year,
-               "页面": None if failed else sub.page, "错误": f"无法读取 could not be read: {sub.error}" if failed else None}
+               "页面": None if failed else sub.page, "错误": f"无法读取 could not be read: {sub.error}" if failed else None,
+               "扫描时间": view.scan.local_time}
 
 
 def _measure(key: str, value):
