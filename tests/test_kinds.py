@@ -158,7 +158,7 @@ def test_mentions_of_speeches_are_not_citations():
 
 # ---------------------------------------------------------------- formula: said by many, not by one author's series
 
-SHORT = "对群众反映的道路硬化问题跟踪督办不够及时，整改销号拖了村里的后腿。"  # 33 characters: short enough to be a formula
+SHORT = "对群众反映的村组道路硬化和饮水安全问题跟踪督办不够及时，整改销号拖了村里的后腿。"  # 40 characters: short enough to be a formula
 
 
 def _series_and_others(sentence: str, series_years=(2021, 2022, 2023)):
