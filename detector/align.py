@@ -49,6 +49,7 @@ class Candidate:
     rows: np.ndarray  # submission segment of each colliding pair
     cols: np.ndarray  # source segment of each colliding pair
     matched: dict = dataclasses.field(default_factory=dict)  # set by verify: submission segment → verified Dice
+    matched_sources: set = dataclasses.field(default_factory=set)  # set by verify: source segments that matched
     evidence: float = 0.0  # content characters x Dice of the matched submission segments
 
 
@@ -126,18 +127,19 @@ def verify(found: list, sub: Fingerprint, sources: dict, settings: Settings) -> 
     pairs, texts = _colliding_texts(found, sources)
     if not pairs:
         return
-    rows, owners, segment_ids, sentence_ids = (np.array(column, dtype=np.int64) for column in zip(*pairs))
+    rows, owners, columns, segment_ids, sentence_ids = (np.array(column, dtype=np.int64) for column in zip(*pairs))
     text_table = _text_shingles(texts, settings.shingling)
     dice = np.maximum(_pair_dice(sub.shingle_table(settings.shingling, "segment"), rows, segment_ids, text_table),
                       _pair_dice(sub.shingle_table(settings.shingling, "sentence"), sub.sentences[rows], sentence_ids,
                                  text_table))
     for k in np.nonzero(dice >= settings.verify_dice)[0].tolist():
-        matched = found[owners[k]].matched
-        matched[int(rows[k])] = max(matched.get(int(rows[k]), 0.0), float(dice[k]))
+        candidate = found[owners[k]]
+        candidate.matched[int(rows[k])] = max(candidate.matched.get(int(rows[k]), 0.0), float(dice[k]))
+        candidate.matched_sources.add(int(columns[k]))
 
 
 def _colliding_texts(found: list, sources: dict) -> tuple[list, list]:
-    """(submission segment, candidate position, source segment text id, source sentence text id) per distinct
+    """(submission segment, candidate position, source segment, its text id, its sentence's text id) per distinct
     colliding pair, and the distinct texts."""
     ids: dict = {}
     pairs = []
@@ -148,7 +150,7 @@ def _colliding_texts(found: list, sources: dict) -> tuple[list, list]:
         segments, sentences, of_segment = src.segment_texts(), src.sentence_texts(), src.sentences
         for i, j in set(zip(candidate.rows.tolist(), candidate.cols.tolist())):
             segment = ids.setdefault(segments[j], len(ids))
-            pairs.append((i, position, segment, ids.setdefault(sentences[of_segment[j]], len(ids))))
+            pairs.append((i, position, j, segment, ids.setdefault(sentences[of_segment[j]], len(ids))))
     return pairs, list(ids)
 
 
@@ -238,6 +240,38 @@ def _merge_sentence_scores(clause: dict, sentence: dict, sub: Fingerprint, src: 
 
 
 # ---------------------------------------------------------------- chaining
+
+
+def align_source(candidate: Candidate, sub: Fingerprint, src: Fingerprint, settings: Settings) -> tuple[list, bool]:
+    """(alignments, capped): the whole source aligned, or — for a source of more than `max_source_segments`
+    segments — only windows of it around the segments that verified, so that one giant document in the corpus
+    costs a normal scan no more than a normal document does."""
+    if src.segment_count <= settings.max_source_segments:
+        return align_pair(sub, src, candidate.doc_id, settings), False
+    alignments = []
+    for lo, hi in _windows(sorted(candidate.matched_sources), src.segment_count, settings):
+        shift = int(src.bounds[lo][0])
+        alignments += [dataclasses.replace(a, src_span=(a.src_span[0] + shift, a.src_span[1] + shift))
+                       for a in align_pair(sub, src.window(lo, hi), candidate.doc_id, settings)]
+    return alignments, True
+
+
+def _windows(segments: list, count: int, settings: Settings) -> list[tuple[int, int]]:
+    """Segment ranges around the given (sorted) segments, ± `source_window_segments`, overlapping ones merged;
+    the ranges with the most of those segments first, up to `max_source_segments` segments in all."""
+    ranges: list = []  # [lo, hi, segments inside]
+    for j in segments:
+        lo, hi = max(0, j - settings.source_window_segments), min(count, j + settings.source_window_segments + 1)
+        if ranges and lo <= ranges[-1][1]:
+            ranges[-1][1:] = [hi, ranges[-1][2] + 1]
+        else:
+            ranges.append([lo, hi, 1])
+    kept, used = [], 0
+    for lo, hi, _ in sorted(ranges, key=lambda r: (-r[2], r[0])):
+        if used + hi - lo <= settings.max_source_segments:
+            kept.append((lo, hi))
+            used += hi - lo
+    return sorted(kept)
 
 
 def align_pair(sub: Fingerprint, src: Fingerprint, doc_id: int, settings: Settings) -> list[Alignment]:

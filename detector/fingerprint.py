@@ -56,6 +56,15 @@ class Fingerprint:
             self._hashes = segment_hashes(self.layout)
         return self._hashes
 
+    def window(self, lo: int, hi: int) -> "Fingerprint":
+        """Segments [lo, hi) as a fingerprint of their own (content index 0 is segment lo's first character;
+        original offsets are unchanged): a giant source is aligned window by window."""
+        a, b = (int(x) for x in (self.bounds[lo][0], self.bounds[hi - 1][1]))
+        layout = self.layout
+        part = Layout(content=layout.content[a:b], starts=layout.starts[a:b], ends=layout.ends[a:b],
+                      lengths=layout.lengths[lo:hi], sentences=layout.sentences[lo:hi] - layout.sentences[lo])
+        return Fingerprint(layout=part, signatures=self.signatures[:0], keys=self.keys[:0])
+
     def shingle_set_cache(self) -> dict:
         """A place for Python sets of shingles (segments and sentences), filled by the verification as it needs them."""
         return self._tables.setdefault("sets", {})

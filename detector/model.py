@@ -140,3 +140,4 @@ class Report:
     sources: list = dataclasses.field(default_factory=list)  # SourceShare, largest first
     sections: list = dataclasses.field(default_factory=list)  # SectionMeasure in text order
     template_traces: list = dataclasses.field(default_factory=list)  # TemplateTrace in text order
+    capped_sources: list = dataclasses.field(default_factory=list)  # paths of sources aligned only around their matches

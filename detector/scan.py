@@ -67,8 +67,10 @@ def _scan(corpus: Corpus, doc: Document, exclude: set, timings: Timings) -> Repo
     alignments = timings.run("align", _aligned, corpus, sub, chosen)
     timings.count(candidates=len(found), verified=len(chosen[0]) + len(chosen[1]), aligned=len(chosen[0]))
     citations = quotes.find_citations(doc.text, settings.quotation_max_chars)
-    passages = timings.run("classify", _passages, corpus, doc, sub, alignments, citations)
-    return timings.run("measure", _report, doc, passages, citations)
+    passages = timings.run("classify", _passages, corpus, doc, sub, alignments[:2], citations)
+    report = timings.run("measure", _report, doc, passages, citations)
+    report.capped_sources = alignments[2]
+    return report
 
 
 def _candidates(corpus: Corpus, sub: Fingerprint, exclude: set) -> list:
@@ -112,14 +114,17 @@ def _by_segment(verified: list) -> dict:
 
 
 def _aligned(corpus: Corpus, sub: Fingerprint, chosen: tuple) -> tuple[list, list]:
-    """Full alignments of the chosen candidates, and stand-in alignments of the other carriers."""
+    """Full alignments of the chosen candidates, stand-in alignments of the other carriers, and the paths of the
+    sources too long to align whole (aligned around their matching segments only)."""
     full, carriers = chosen
-    alignments = []
+    alignments, capped = [], []
     for candidate in full:
-        _, src = corpus.source_fingerprint(candidate.doc_id)
-        alignments.extend(align.align_pair(sub, src, candidate.doc_id, corpus.settings))
+        source, src = corpus.source_fingerprint(candidate.doc_id)
+        found, was_capped = align.align_source(candidate, sub, src, corpus.settings)
+        alignments.extend(found)
+        capped += [source.path] if was_capped else []
     stand_ins = [a for c in carriers for a in align.carrier_alignments(c, sub, corpus.settings)]
-    return alignments, stand_ins
+    return alignments, stand_ins, capped
 
 
 def _submission_meta(corpus: Corpus, doc: Document, stored_id) -> DocumentMeta:

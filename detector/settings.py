@@ -60,6 +60,8 @@ class Settings:
     max_verified_candidates: int = 400  # documents sharing band keys whose colliding segments are verified ...
     segment_leaders: int = 3  # ... of those that really match, the best this many for each submission segment
     max_candidate_documents: int = 150  # ... (at most this many documents) are aligned in full; the others only carry
+    max_source_segments: int = 1500  # a longer source (~40k characters) is aligned only in windows around its matches,
+    source_window_segments: int = 25  # ... this many segments on either side of each matching segment, 1,500 in all
     max_file_bytes: int = 50 * 1024 * 1024  # larger files are refused (raise with --max-file-mb)
     # bounded work per document (a report has 2–10k characters and a few hundred paragraphs; these are books):
     max_document_chars: int = 1_000_000  # longer texts are refused before they are scanned or indexed

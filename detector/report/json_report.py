@@ -27,6 +27,8 @@ def report_dict(report: Report) -> dict:
         "sections": [section_dict(s) for s in report.sections],
         "template_traces": [{"span": list(t.span), "text": t.text} for t in report.template_traces],
     }
+    if report.capped_sources:  # sources over max_source_segments: aligned only around their matching segments
+        data["capped_sources"] = list(report.capped_sources)
     if report.error:
         data["error"] = report.error
     return data
@@ -74,7 +76,8 @@ def report_from_dict(data: dict, text: str = "", sha256: str = "", encoding: str
                   metrics=data.get("metrics") or {}, error=data.get("error"),
                   sources=[_share_from_dict(s) for s in data.get("sources", [])],
                   sections=[_section_from_dict(s) for s in data.get("sections", [])],
-                  template_traces=[TemplateTrace(tuple(t["span"]), t["text"]) for t in data.get("template_traces", [])])
+                  template_traces=[TemplateTrace(tuple(t["span"]), t["text"]) for t in data.get("template_traces", [])],
+                  capped_sources=list(data.get("capped_sources", [])))
 
 
 def source_from_dict(data: dict) -> SourceRef:

@@ -1,0 +1,52 @@
+"""The scan's stages: timings per stage, verification before alignment, long sources aligned in windows."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from detector import api
+from detector.cli import cli
+from detector.scan import STAGES, Timings
+
+
+def _spans(report) -> list:
+    return sorted((p.kind, p.source.path, p.submission_span, p.source_span) for p in report.passages)
+
+
+def test_timings_name_every_stage_and_count_the_candidates(corpus_without_base, planted):
+    timings = Timings()
+    with api.open_corpus(corpus_without_base) as corpus:
+        api.scan_document(corpus, api.document_from_text(planted[0], "submission.txt"), timings=timings)
+    assert list(timings.seconds) == list(STAGES) and all(s >= 0 for s in timings.seconds.values())
+    counts = timings.counts
+    assert counts["submissions"] == 1 and counts["candidates"] >= counts["verified"] >= counts["aligned"] >= 1
+
+
+def test_scan_timings_option_prints_the_stages_on_stderr(corpus_without_base, source_path, tmp_path):
+    result = CliRunner().invoke(cli, ["scan", str(source_path), "--db", str(corpus_without_base), "--timings"])
+    assert result.exit_code == 0, result.output
+    assert all(stage in result.stderr for stage in STAGES) and "ms per submission" in result.stderr
+
+
+def test_a_long_source_aligned_in_windows_gives_the_passages_of_the_whole(corpus_without_base, planted, source_path):
+    text = planted[0]
+    with api.open_corpus(corpus_without_base) as corpus:
+        whole = api.scan_text(corpus, text, "submission.txt")
+        corpus.settings = corpus.settings.replace(max_source_segments=60, source_window_segments=4)
+        corpus._sources.clear()
+        windowed = api.scan_text(corpus, text, "submission.txt")
+    planted_source = [p for p in whole.passages if p.source.path == str(source_path)]
+    assert len(planted_source) == 3
+    assert _spans(windowed) == _spans(whole)
+    assert str(source_path) in windowed.capped_sources and not whole.capped_sources
+
+
+def test_a_candidate_whose_colliding_segments_do_not_match_is_not_aligned(tmp_path):
+    with api.open_corpus(tmp_path / "c.db", create=True) as corpus:
+        api.add_texts(corpus, [("near.txt", "加强党的政治建设，坚持以人民为中心的发展思想。深入学习贯彻党的二十大精神。", None),
+                               ("far.txt", "今天天气晴朗，我们去公园散步，看到湖边的柳树发芽了。", None)])
+        timings = Timings()
+        report = api.scan_document(corpus, api.document_from_text(
+            "深入学习贯彻党的二十大精神，加强党的政治建设。今天我们去公园。", "s.txt"), timings=timings)
+    assert timings.counts["aligned"] <= timings.counts["verified"] <= timings.counts["candidates"]
+    assert all(p.source.path == "near.txt" for p in report.passages)
