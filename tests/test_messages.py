@@ -65,6 +65,8 @@ def test_per_file_errors_are_in_chinese_with_a_chinese_locale(db, tmp_path):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 2 and all(line.startswith("错误：") for line in lines)
     assert "文件中没有文字" in result.stderr and "二进制文件" in result.stderr and "无法读取" in result.stdout
+    assert "排名（按去除本人复制比；本人旧稿另列）：" in result.stdout and "ranking" not in result.stdout
+    assert "copied" not in result.stdout and "could not be read" not in result.stdout
     english = CliRunner().invoke(cli, ["scan", str(folder), "--db", str(db)], env={"LANG": "C.UTF-8"})
     assert "the file holds no text" in english.stderr and "错误" not in english.stderr
 

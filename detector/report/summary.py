@@ -7,16 +7,17 @@ import unicodedata
 import click
 
 from detector.labels import KIND, kind_name, measure_name
+from detector.messages import say
 from detector.report.view import ScanView, SubmissionView
 
 
 def render_summary(view: ScanView, colour: bool = False) -> str:
     """The ranking table and the clusters as text."""
     scan = view.scan
-    head = f"扫描 scan {scan.id or '-'}: {len(view.submissions)} 份 files, {scan.failed} 份无法读取 could not be read"
-    lines = [head, "", f"排名 ranking ({measure_name(view.rank_by)} {view.rank_by}; 本人旧稿 self_reuse 另列):"]
+    head = say("summary_head", id=scan.id or "-", files=len(view.submissions), failed=scan.failed)
+    lines = [head, "", say("summary_ranking", zh=measure_name(view.rank_by), measure=view.rank_by)]
     lines += [_ranked_line(sub, view.rank_by, colour) for sub in view.ranked]
-    lines += ["", f"群组 clusters: {len(view.clusters)}"]
+    lines += ["", say("summary_clusters", n=len(view.clusters))]
     for cluster in view.clusters:
         lines += _cluster_lines(cluster)
     return "\n".join(lines) + "\n"
@@ -25,7 +26,7 @@ def render_summary(view: ScanView, colour: bool = False) -> str:
 def _ranked_line(sub: SubmissionView, rank_by: str, colour: bool) -> str:
     name = _fit(sub.name, 28)
     if sub.error is not None:
-        return f"{sub.rank:>4}  {'':>6}  {name}  could not be read: {sub.error}"
+        return f"{sub.rank:>4}  {'':>6}  {name}  {say('unreadable', reason=sub.error)}"
     ratio = sub.metrics.get(rank_by, 0)
     shown = f"{ratio:6.1%}"
     if colour and ratio >= 0.1:
@@ -47,11 +48,11 @@ def _cluster_lines(cluster) -> list[str]:
     members = "、".join(s.name for s in cluster.member_subs)
     lines = [f"  #{cluster.id} ({len(cluster.members)} 份): {members}"]
     for shared in cluster.shared[:3]:
-        where = ", ".join(s["path"].rsplit("/", 1)[-1] for s in shared["sources"]) or "本批次内 within this batch"
+        where = ", ".join(s["path"].rsplit("/", 1)[-1] for s in shared["sources"]) or say("summary_within_batch")
         text = " ".join(shared["text"].split())
         lines.append(f"      「{text[:60]}{'…' if len(text) > 60 else ''}」 {shared['chars']} 字, {len(shared['members'])} 份, 来源 {where}")
     if len(cluster.shared) > 3:
-        lines.append(f"      … {len(cluster.shared) - 3} more shared passages")
+        lines.append("      " + say("summary_more_shared", n=len(cluster.shared) - 3))
     return lines
 
 

@@ -9,7 +9,7 @@ import click
 from detector.messages import language, say
 from detector.model import COUNTED_KINDS, Report
 from detector.paths import shown as shown_path
-from detector.labels import KIND, MEASURE, kind_label
+from detector.labels import KIND, MEASURE, kind_name
 
 # the measures, in the order a CNKI-style report shows them, three to a line
 RATIO_LINES = (("copy_ratio", "copy_ratio_excluding_self", "largest_source_ratio"),
@@ -53,6 +53,11 @@ def _measure_lines(m: dict) -> list[str]:
     return lines
 
 
+def _kind(kind: str) -> str:
+    """复制 in Chinese; 复制 copied (the name users know, then the machine name) otherwise."""
+    return say("kind", zh=kind_name(kind), kind=kind)
+
+
 def _name(key: str) -> str:
     """The name users know, with an English gloss outside a Chinese locale."""
     label = MEASURE[key]
@@ -80,7 +85,7 @@ def _source_lines(report: Report, limit: int = 10) -> list[str]:
     for n, s in enumerate(report.sources[:limit], start=1):
         who = _who(s.source)
         years = f"  {s.years}" if s.years else ""
-        lines.append(f"    {n}. {s.share:.1%}  {kind_label(s.kind)}  {shown_path(s.source.path)}{who}{years}")
+        lines.append(f"    {n}. {s.share:.1%}  {_kind(s.kind)}  {shown_path(s.source.path)}{who}{years}")
     if len(report.sources) > limit:
         lines.append("    " + say("more", n=len(report.sources) - limit))
     return lines
@@ -93,7 +98,7 @@ def _who(source) -> str:
 
 def _passage_lines(n: int, p, colour: bool) -> str:
     (a, b), (c, d) = p.submission_span, p.source_span
-    label = kind_label(p.kind)
+    label = _kind(p.kind)
     head = f"  [{n}] {label}  {say('similarity')} {p.similarity:.2f}  {say('span', start=a, end=b)} ← {shown_path(p.source.path)} {c}–{d}{_who(p.source)}{_kind_note(p)}"
     sub_text = _style(_one_line(p.submission_text), p.kind, colour)
     return f"{head}\n      本文: {sub_text}\n      来源: {_one_line(p.source_text)}"
