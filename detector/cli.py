@@ -7,7 +7,6 @@ import enum
 import json
 import logging
 import os
-import sqlite3
 import sys
 
 import importlib
@@ -114,9 +113,17 @@ class _Commands(click.Group):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except (sqlite3.Error, OSError) as err:
+        except Exception as err:  # noqa: BLE001 - only the storage drivers' and the OS's errors are caught
+            if not isinstance(err, _storage_errors()):
+                raise
             click.echo(messages.say("error", message=storage_error(err, ctx.meta.get("chachong.db"))), err=True)
             sys.exit(ExitCode.ERROR)
+
+
+def _storage_errors() -> tuple:
+    from detector.store import driver_errors  # the store knows its drivers' exception types; nothing else names them
+
+    return (*driver_errors(), OSError)
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
@@ -353,7 +360,7 @@ def _record(corpus, result, options: dict, rechecks=None):
     try:
         with corpus.store.waiting(HISTORY_WAIT_SECONDS):
             scan_id = history.record_scan(corpus.store, result, corpus.settings, options=options, rechecks=rechecks)
-    except (DetectorError, sqlite3.Error, OSError) as err:
+    except (DetectorError, *_storage_errors()) as err:
         problem = err if isinstance(err, DetectorError) else storage_error(err, corpus.store.location)
         click.echo(f"warning: this scan was not recorded in the scan history ({problem}); its results above are complete",
                    err=True)

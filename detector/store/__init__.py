@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from detector.store.base import IndexEntry, Postings, Store
 
-__all__ = ["IndexEntry", "Postings", "Store", "open_store", "memory_store"]
+__all__ = ["IndexEntry", "Postings", "Store", "driver_errors", "open_store", "memory_store"]
 
 
 def open_store(target, create: bool = False) -> Store:
@@ -24,3 +24,18 @@ def memory_store(first_id: int = 1) -> Store:
     from detector.store.memory import MemoryStore
 
     return MemoryStore(first_id)
+
+
+def driver_errors() -> tuple:
+    """The exception types the storage drivers raise (SQLite's, and Redis's when it is installed): the CLI turns
+    them into one-line messages without naming a backend."""
+    import sqlite3
+
+    errors = [sqlite3.Error]
+    try:
+        from redis.exceptions import RedisError
+    except ImportError:
+        pass
+    else:
+        errors.append(RedisError)
+    return tuple(errors)
