@@ -372,3 +372,17 @@ def test_library_errors_show_in_chinese_with_the_english_beside(site):
     page = site.app.test_client().get("/scans/99999/").data.decode("utf-8")
     message = re.search(r'id="error-message">(.*?)</p>', page).group(1)
     assert message.index("没有编号为 99999 的扫描") < message.index("no scan with id 99999")
+
+
+def test_the_page_on_a_redis_corpus(redis_cluster, tmp_path):
+    """`chachong serve --db redis://…`: scans and corrections through the Redis store and its writer lock."""
+    url = redis_cluster.url(f"web-{os.getpid()}-{time.monotonic_ns()}")
+    with api.open_corpus(url, create=True) as corpus:
+        api.add_paths(corpus, [], manifest=SAMPLE / "manifest.csv")
+    client = create_app(url, upload_root=tmp_path / "uploads").test_client()
+    served = client.post("/api/scan", data={"files": (io.BytesIO(DEMO.read_bytes()), DEMO.name)}, content_type="multipart/form-data")
+    assert served.status_code == 200 and [p for p in served.get_json()["reports"][0]["passages"] if p["kind"] == "copied"]
+    answer = client.post("/archive/1/meta", data={"csrf_token": _csrf(client, "/archive"), "author": "更正"})
+    assert answer.status_code == 303
+    with api.open_corpus(url) as corpus:
+        assert dict((i, m) for i, _, m in api.list_documents(corpus))[1].author == "更正"

@@ -32,8 +32,7 @@ class PrivateUploadRequest(flask.Request):
 def create_app(db, host: str = "127.0.0.1", port: int = 8765, token: str | None = None, archive=None,
                upload_root=None, rebuild_log=None) -> Flask:
     """The application for corpus `db`; `token` is required when `host` is not a loopback address."""
-    if not Path(db).exists():
-        raise DetectorError(both("web_no_db", db=db))
+    _check_corpus(db)
     app = Flask(__name__)
     app.request_class = PrivateUploadRequest
     root = Path(upload_root or tempfile.mkdtemp(prefix="chachong-web-"))
@@ -54,6 +53,15 @@ def create_app(db, host: str = "127.0.0.1", port: int = 8765, token: str | None 
     app.jinja_env.filters.update(pct=_pct, meta_cell=_meta_cell)
     _register(app)
     return app
+
+
+def _check_corpus(db) -> None:
+    """Refuse at start a database that does not exist or cannot be opened (a path, or a redis:// URL)."""
+    if not str(db).startswith(("redis://", "rediss://")) and not Path(db).exists():
+        raise DetectorError(both("web_no_db", db=db))
+    from detector import api
+
+    api.open_corpus(db).close()
 
 
 def _register(app: Flask) -> None:

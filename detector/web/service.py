@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import shutil
@@ -12,7 +13,6 @@ from detector.batch import scan_documents
 from detector.errors import DetectorError, InputError
 from detector.ingest import read_document
 from detector.labels import DEFAULT_RANKING, RANKING_MEASURES
-from detector.locking import writer_lock
 from detector.messages import both
 from detector.model import Document, DocumentMeta
 
@@ -60,7 +60,7 @@ def add_to_archive(db, upload, archive: Path, docs: list) -> list:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(saved[doc.path], target)
         doc.path = str(target.resolve())
-    with writer_lock(db, "serve"), api.open_corpus(db) as corpus:
+    with _writing(db) as corpus:
         return api.add_documents(corpus, docs)
 
 
@@ -135,17 +135,25 @@ def _matches(row: ArchiveRow, query: dict) -> bool:
 
 def correct(db, doc_id: int, changes: dict) -> DocumentMeta:
     """Set metadata fields of one document (what `chachong meta` does), under the writer lock."""
-    with writer_lock(db, "serve"), api.open_corpus(db) as corpus:
+    with _writing(db) as corpus:
         return api.update_metadata(corpus, doc_id, **changes)[1]
 
 
 def remove(db, doc_id: int) -> list:
     """Remove one document from the corpus (what `chachong remove` does), under the writer lock."""
-    with writer_lock(db, "serve"), api.open_corpus(db) as corpus:
+    with _writing(db) as corpus:
         removed, unknown = api.remove_paths(corpus, [str(doc_id)])
     if unknown:
         raise DetectorError(both("web_no_document", id=doc_id))
     return removed
+
+
+@contextlib.contextmanager
+def _writing(db):
+    """The corpus with its writer lock held (the store's own: a file lock for SQLite, a lock key for Redis);
+    IndexLocked at once when a rebuild, add or remove holds it."""
+    with api.open_corpus(db) as corpus, corpus.store.writer_lock("serve"):
+        yield corpus
 
 
 def corpus_facts(db) -> dict:
