@@ -49,3 +49,18 @@ def test_the_uncopied_paragraph_and_the_heading_are_not_evidence(planted):
     [passage] = [p for p in report.passages if p.kind == "copied"]
     assert uncopied[:20] not in passage.source_text and "存在的主要问题" not in passage.source_text
     assert "存在的主要问题" not in passage.submission_text
+
+
+def test_a_shared_closing_line_after_an_uncopied_paragraph_does_not_stretch_the_end():
+    lines = SOURCE.read_text(encoding="utf-8").split("\n")
+    copied, closing = "\n".join(lines[3:6]), "以上是我的对照检查，不妥之处，恳请大家批评指正。"
+    source = "\n".join(lines[:7] + [closing] + lines[7:])  # line 6 (not copied) stands between the copy and the closing
+    other = OTHER.read_text(encoding="utf-8").split("\n")
+    head = "\n".join(other[:3]) + "\n"
+    submission = head + lightly_reworded(copied) + "\n" + closing + "\n" + "\n".join(other[3:])
+    with api.open_corpus(":memory:", create=True) as corpus:
+        api.add_text(corpus, source, "archive/2021/干部丁.txt")
+        report = api.scan_text(corpus, submission, "2024/干部乙.txt")
+    [passage] = [p for p in report.passages if p.kind == "copied"]
+    end = source.index(copied) + len(copied)
+    assert abs(passage.source_span[1] - end) <= 5 and lines[6][:20] not in passage.source_text

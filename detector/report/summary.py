@@ -32,7 +32,7 @@ def _ranked_line(sub: SubmissionView, rank_by: str, colour: bool) -> str:
     if colour and ratio >= 0.1:
         shown = click.style(shown, fg="red" if ratio >= 0.3 else "yellow", bold=True)
     own = sub.metrics.get("self_reuse_ratio", 0)
-    own_shown = _styled(f"本人旧稿 {own:.0%}", "self_reuse", colour) if own and rank_by != "self_reuse_ratio" else ""
+    own_shown = _styled(f"{kind_name('self_reuse')} {own:.0%}", "self_reuse", colour) if own and rank_by != "self_reuse_ratio" else ""
     sources = ", ".join(f"{s.name}{'[本批]' if s.peer is not None else ''} {s.ratio:.0%}" for s in sub.sources[:3])
     kinds = " ".join(_styled(f"{kind_name(k)}{n}", k, colour) for k, n in sub.kinds.items() if k != "formula")
     clusters = " ".join(f"#{c}" for c in sub.clusters)
