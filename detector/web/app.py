@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 from pathlib import Path
 
 import flask
 from flask import Flask, jsonify, render_template, request
-from markupsafe import Markup
 
 from detector.errors import DetectorError, IndexLocked
-from detector.messages import both, localized
+from detector.messages import both
 from detector.settings import DEFAULT, WEB_MAX_FILES, WEB_MAX_REQUEST_BYTES
 from detector.web import security
 from detector.web.jobs import Jobs
+from detector.web.rendering import bilingual
 
 # a page may load only what this server sends; inline styles are the report's, scripts come from /static only
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -96,12 +95,6 @@ def _detector_error(err: DetectorError):
     return render_template("error.html", status=status, message=bilingual(str(err))), status
 
 
-def bilingual(message: str) -> str:
-    """A library message in Chinese first with the English beside, where the catalogue knows its phrases."""
-    chinese = localized(message)
-    return message if chinese == message else f"{chinese} — {message}"
-
-
 def _http_error(err):
     if err.code == 413:
         err.description = both("web_too_large", limit=f"{WEB_MAX_REQUEST_BYTES / 2**20:.0f}")
@@ -110,18 +103,9 @@ def _http_error(err):
     return render_template("error.html", status=err.code, message=err.description), err.code
 
 
-def jobs() -> Jobs:
-    return flask.current_app.extensions["chachong.jobs"]
-
-
 def _pct(value) -> str:
     return "–" if value is None else f"{value:.1%}"
 
 
 def _meta_cell(value) -> str:
     return "" if value is None else str(value)
-
-
-def with_nav(html: str, nav: str) -> Markup:
-    """A report page (a whole document from detector/report) with the site's navigation put after <body>."""
-    return Markup(re.sub(r"<body>", lambda _: "<body>\n" + nav, html, count=1))

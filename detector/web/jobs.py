@@ -77,3 +77,10 @@ class Jobs:
             job.error, job.state = str(err), "failed"
         except Exception as err:  # a bug must still end the job, or the page would wait for ever
             job.error, job.state = f"internal error: {type(err).__name__}: {err}", "failed"
+
+
+def current_jobs() -> Jobs:
+    """The jobs of the app handling the request."""
+    import flask
+
+    return flask.current_app.extensions["chachong.jobs"]

@@ -11,7 +11,7 @@ from detector.labels import DEFAULT_RANKING
 from detector.report import render_json
 from detector.report.folder import results_envelope
 from detector.web import forms, service
-from detector.web.app import jobs
+from detector.web.jobs import current_jobs as jobs
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 SCAN_TIMEOUT_SECONDS = 3600

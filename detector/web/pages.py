@@ -18,7 +18,8 @@ from detector.report.folder import results_envelope
 from detector.report.html_report import render_index, render_submission
 from detector.report.view import ScanInfo, ScanView, build_view
 from detector.web import forms, service
-from detector.web.app import bilingual, jobs, with_nav
+from detector.web.jobs import current_jobs as jobs
+from detector.web.rendering import bilingual, with_nav
 
 bp = Blueprint("pages", __name__)
 ARCHIVE_PAGE_SIZE = 100
