@@ -19,6 +19,7 @@ from detector.sign import shingle_hashes
 
 
 LONG_PASSAGE = 60  # content characters
+VERIFY_CHUNK = 50_000  # colliding pairs verified at once (memory of the join ~ 40 shingles x 8 bytes x a few arrays each)
 _NUMBER = re.compile(r"[0-9]+|[零〇一二三四五六七八九十百千万亿两]{2,}")
 
 
@@ -128,14 +129,17 @@ def verify(found: list, sub: Fingerprint, sources: dict, settings: Settings) -> 
     if not pairs:
         return
     rows, owners, columns, segment_ids, sentence_ids = (np.array(column, dtype=np.int64) for column in zip(*pairs))
+    del pairs
     text_table = _text_shingles(texts, settings.shingling)
-    dice = np.maximum(_pair_dice(sub.shingle_table(settings.shingling, "segment"), rows, segment_ids, text_table),
-                      _pair_dice(sub.shingle_table(settings.shingling, "sentence"), sub.sentences[rows], sentence_ids,
-                                 text_table))
-    for k in np.nonzero(dice >= settings.verify_dice)[0].tolist():
-        candidate = found[owners[k]]
-        candidate.matched[int(rows[k])] = max(candidate.matched.get(int(rows[k]), 0.0), float(dice[k]))
-        candidate.matched_sources.add(int(columns[k]))
+    segments, sentences = sub.shingle_table(settings.shingling, "segment"), sub.shingle_table(settings.shingling, "sentence")
+    for lo in range(0, len(rows), VERIFY_CHUNK):  # a block at a time: the join's arrays stay small for a long submission
+        part = slice(lo, lo + VERIFY_CHUNK)
+        dice = np.maximum(_pair_dice(segments, rows[part], segment_ids[part], text_table),
+                          _pair_dice(sentences, sub.sentences[rows[part]], sentence_ids[part], text_table))
+        for k in (lo + np.nonzero(dice >= settings.verify_dice)[0]).tolist():
+            candidate = found[owners[k]]
+            candidate.matched[int(rows[k])] = max(candidate.matched.get(int(rows[k]), 0.0), float(dice[k - lo]))
+            candidate.matched_sources.add(int(columns[k]))
 
 
 def _colliding_texts(found: list, sources: dict) -> tuple[list, list]:
