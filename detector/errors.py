@@ -98,7 +98,7 @@ def storage_error(err: Exception, path=None) -> StorageError:
 def _what_happened(err: Exception, where) -> str:
     text, code = str(err).lower(), getattr(err, "errno", None)
     name = getattr(err, "sqlite_errorname", "") or ""
-    if code == errno.ENOSPC or "full" in text or name == "SQLITE_FULL" or (_io_error(err) and _disk_full(where)):
+    if code == errno.ENOSPC or "full" in text or name == "SQLITE_FULL" or _disk_full(where):
         return f"the disk is full; {_NOTHING_CHANGED} — free some space (or use a file on another disk) and run again"
     if code == errno.EFBIG or (_io_error(err) and _file_size_limited()):
         return (f"the file size limit of this process was reached (ulimit -f {_file_size_limit()}); {_NOTHING_CHANGED} — "
@@ -123,12 +123,14 @@ def _io_error(err: Exception) -> bool:
 
 
 def _disk_full(where) -> bool:
-    """No free block left where the file lies (SQLite reports a full disk as an I/O error at times)."""
+    """No free block left where the file lies (SQLite reports a full disk as an I/O error at times, and as
+    "readonly" when the database had to be opened read-only for it)."""
     import os
 
     try:
         folder = os.path.dirname(os.path.abspath(where)) if where else "."
-        return os.statvfs(folder).f_bavail == 0
+        info = os.statvfs(folder)
+        return info.f_bavail == 0 and not info.f_flag & os.ST_RDONLY  # a read-only disk has no free blocks either
     except (OSError, TypeError, ValueError):
         return False
 

@@ -259,3 +259,16 @@ def test_database_lock_and_reports_are_owner_only_whatever_the_umask(tmp_path, s
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     for report in (tmp_path / "reports" / "2024").iterdir():
         assert stat.S_IMODE(report.stat().st_mode) == 0o600, report
+
+
+def test_a_database_on_a_full_disk_still_scans_and_says_the_history_is_skipped(small_disk, submission):
+    db = small_disk / "corpus.db"
+    assert _run("add", SEEDS[0], SEEDS[1], "--db", db).exit_code == 0
+    with contextlib.suppress(OSError):
+        (small_disk / "filler").write_bytes(b"x" * 10**6)
+    assert _run("stats", "--db", db).exit_code == 0
+    result = _run("scan", submission, "--db", db)
+    assert result.exit_code == ExitCode.OK, result.output
+    assert "warning: this scan was not recorded in the scan history" in result.stderr and "the disk is full" in result.stderr
+    meta = _run("meta", "1", "--author", "张三", "--db", db)
+    assert meta.exit_code == ExitCode.ERROR and "the disk is full" in meta.output

@@ -807,13 +807,17 @@ def _meta_from_row(row) -> DocumentMeta:
 
 
 def _read_only_trouble(err: sqlite3.Error) -> bool:
+    """Could the database not be opened for writing (read-only file or disk, or a full disk)? Then it is read-only."""
     text = str(err).lower()
-    return "readonly" in text or "read-only" in text or "unable to open" in text
+    return any(words in text for words in ("readonly", "read-only", "unable to open", "disk is full", "i/o error"))
 
 
 def _on_read_only_mount(path: str) -> bool:
+    """A read-only mount, or a full disk: SQLite cannot make the WAL's shared-memory file there, and no other
+    process can commit either, so the file may be read as immutable."""
     try:
-        return bool(os.statvfs(Path(path).resolve().parent).f_flag & os.ST_RDONLY)
+        info = os.statvfs(Path(path).resolve().parent)
+        return bool(info.f_flag & os.ST_RDONLY) or info.f_bavail == 0
     except OSError:
         return False
 
