@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
 from pathlib import Path
 
 from detector import metadata
 from detector.corpus import Corpus, open_corpus
-from detector.errors import DetectorError, InputError
+from detector.errors import DetectorError, InputError, storage_error, StorageError
 from detector.index import index_entries
 from detector.ingest import InputFiles, find_input_files, read_document
 from detector.ingest.manifest import as_manifest
@@ -113,7 +114,16 @@ def add_paths(corpus: Corpus, paths, meta: DocumentMeta | None = None, manifest=
 
 
 def _add_batch(corpus: Corpus, docs: list, summary: AddSummary) -> None:
-    for doc, (status, _) in zip(docs, add_documents(corpus, docs)):
+    """Index one batch (one transaction); a disk or database error says how many files earlier batches added."""
+    try:
+        outcomes = add_documents(corpus, docs)
+    except (sqlite3.Error, OSError) as err:
+        if not summary.added:
+            raise
+        problem = str(storage_error(err, getattr(corpus.store, "path", None)))
+        raise StorageError(f"{problem.replace('nothing was changed', 'this batch was not written')} (the "
+                           f"{len(summary.added)} files added before it stay added; the same `chachong add` again adds the rest)") from None
+    for doc, (status, _) in zip(docs, outcomes):
         (summary.added if status == "added" else summary.duplicates).append(doc.path)
 
 

@@ -272,3 +272,23 @@ def test_a_database_on_a_full_disk_still_scans_and_says_the_history_is_skipped(s
     assert "warning: this scan was not recorded in the scan history" in result.stderr and "the disk is full" in result.stderr
     meta = _run("meta", "1", "--author", "张三", "--db", db)
     assert meta.exit_code == ExitCode.ERROR and "the disk is full" in meta.output
+
+
+def test_a_failure_in_a_later_batch_of_add_says_what_was_added_before(tmp_path, monkeypatch):
+    from detector.errors import StorageError
+
+    real, calls = api.add_documents, []
+
+    def failing_second_time(corpus, docs):
+        calls.append(len(docs))
+        if len(calls) == 2:
+            raise sqlite3.OperationalError("database or disk is full")
+        return real(corpus, docs)
+
+    monkeypatch.setattr(api, "add_documents", failing_second_time)
+    with api.open_corpus(tmp_path / "c.db", create=True) as corpus:
+        with pytest.raises(StorageError) as caught:
+            api.add_paths(corpus, SEEDS, batch_size=2)
+        assert corpus.store.document_count() == 2
+    message = str(caught.value)
+    assert "the disk is full; this batch was not written" in message and "the 2 files added before it stay added" in message
