@@ -58,7 +58,7 @@ class Settings:
     # series repeating a sentence makes it that author's text, not a formula)
     hot_key_postings: int = 200  # a band key with more postings (boilerplate) gives only a sample of this many
     max_verified_candidates: int = 400  # documents sharing band keys whose colliding segments are verified ...
-    segment_leaders: int = 3  # ... of those that really match, the best this many for each submission segment
+    segment_leaders: int = 2  # ... of those that really match, the best this many for each submission segment
     max_candidate_documents: int = 150  # ... (at most this many documents) are aligned in full; the others only carry
     max_source_segments: int = 1500  # a longer source (~40k characters) is aligned only in windows around its matches,
     source_window_segments: int = 25  # ... this many segments on either side of each matching segment, 1,500 in all
