@@ -10,7 +10,7 @@ import numpy as np
 
 from detector.corpus import Corpus
 from detector.errors import InputError
-from detector.fingerprint import segment_hashes
+from detector.fingerprint import Fingerprint
 from detector.index import index_entries
 from detector.ingest.manifest import as_manifest
 from detector.ingest import find_input_files, read_document
@@ -94,9 +94,10 @@ class BatchStore:
     submission like any corpus document.
     """
 
-    def __init__(self, base: Store, batch: Store):
+    def __init__(self, base: Store, batch: Store, entries: list):
         self.base = base
         self.batch = batch
+        self.entries = entries  # IndexEntry of each batch document, in batch order
         self.location = base.location
         self._own_hashes: set = set()
 
@@ -106,8 +107,9 @@ class BatchStore:
         batch = memory_store(first_id=BATCH_IDS)
         # a unique hash per entry: two identical files in a batch must still find each other
         unique = [dataclasses.replace(doc, sha256=f"batch{n}:{doc.sha256}") for n, doc in enumerate(docs)]
-        batch.insert_documents(index_entries(unique, settings))
-        return cls(base, batch)
+        entries = index_entries(unique, settings)
+        batch.insert_documents(entries)
+        return cls(base, batch, entries)
 
     def __enter__(self):
         return self
@@ -117,15 +119,14 @@ class BatchStore:
 
     def scan(self, corpus: Corpus, n: int, doc: Document, timings: Timings) -> Report:
         """Scan batch document n against the corpus and every other batch document."""
-        self._own_hashes = set(self._hashes_of(BATCH_IDS + n))
+        entry = self.entries[n]
+        self._own_hashes = set(entry.hashes)
+        signed = Fingerprint(layout=entry.layout, signatures=np.zeros((0, 0), dtype=np.uint32), keys=entry.keys,
+                             _hashes=list(entry.hashes))  # fingerprinted once, when the batch was indexed
         try:
-            return scan_document(corpus, doc, exclude_ids={BATCH_IDS + n}, timings=timings)
+            return scan_document(corpus, doc, exclude_ids={BATCH_IDS + n}, timings=timings, fingerprinted=signed)
         finally:
             self._own_hashes = set()
-
-    def _hashes_of(self, doc_id: int) -> list:
-        _, layout = self.batch.layouts([doc_id])[doc_id]
-        return segment_hashes(layout)
 
     # --- the reading side of the Store interface ---
     def meta(self) -> dict:

@@ -48,16 +48,18 @@ class Timings:
                        f"{counts['aligned'] / n:.0f} aligned)"]
 
 
-def scan_document(corpus: Corpus, doc: Document, exclude_ids=(), timings: Timings | None = None) -> Report:
-    """Every passage of `doc` found in the corpus, classified, with the measures."""
+def scan_document(corpus: Corpus, doc: Document, exclude_ids=(), timings: Timings | None = None,
+                  fingerprinted: Fingerprint | None = None) -> Report:
+    """Every passage of `doc` found in the corpus, classified, with the measures (`fingerprinted`: its fingerprint,
+    when the caller made it already)."""
     timings = timings or Timings()
     with corpus.reading():  # one committed state of the index, even while a rebuild commits
-        return _scan(corpus, doc, set(exclude_ids), timings)
+        return _scan(corpus, doc, set(exclude_ids), timings, fingerprinted)
 
 
-def _scan(corpus: Corpus, doc: Document, exclude: set, timings: Timings) -> Report:
+def _scan(corpus: Corpus, doc: Document, exclude: set, timings: Timings, fingerprinted: Fingerprint | None) -> Report:
     settings = corpus.settings
-    sub = timings.run("fingerprint", fingerprint, doc.text, settings)
+    sub = fingerprinted or timings.run("fingerprint", fingerprint, doc.text, settings)
     same = corpus.store.document_id_by_sha(doc.sha256)
     if same is not None:
         exclude.add(same)  # a corpus document is not its own source
