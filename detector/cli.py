@@ -11,8 +11,6 @@ import sys
 
 import importlib
 
-from pathlib import Path
-
 import click
 
 from detector import __version__, messages
@@ -242,8 +240,6 @@ def backup(db_path, out):
 
     SQLite's online backup: one snapshot, written owner-only under a temporary name and renamed.
     """
-    if not Path(db_path).exists():
-        raise click.UsageError(f"{shown(db_path)}: no such database")
     written = _call(api.backup, db_path, out)
     click.echo(f"backed up {shown(db_path)} to {shown(written)}")
 
@@ -253,8 +249,6 @@ def backup(db_path, out):
 def check(db_path):
     """Check a database: SQLite's integrity check and the index's own consistency (postings ↔ documents, segment
     counts, segment document frequencies, recorded settings). Exit code 1 and one line per problem when broken."""
-    if not Path(db_path).exists():
-        raise click.UsageError(f"{shown(db_path)}: no such database")
     problems = _call(api.check, db_path)
     for problem in problems:
         click.echo(f"problem: {problem}")

@@ -113,3 +113,9 @@ def test_backups_taken_while_rebuilds_run_are_each_the_before_or_the_after(tmp_p
         worker.join()
     assert not errors
     assert counts <= {2, len(SEEDS)}
+
+
+def test_check_and_backup_of_a_missing_database_are_one_line(tmp_path):
+    for args in (["check", "--db", tmp_path / "none.db"], ["backup", "--db", tmp_path / "none.db", tmp_path / "b.db"]):
+        result = _run(*args)
+        assert result.exit_code == ExitCode.ERROR and "no such database" in result.output and result.output.count("\n") == 1
