@@ -278,3 +278,18 @@ def test_the_redis_store_offers_every_method_of_the_store_interface():
     from detector.store.redis import RedisStore
 
     assert [name for name in dir(Store) if not name.startswith("_") and not hasattr(RedisStore, name)] == []
+
+
+def test_a_node_that_stays_down_is_named_in_one_line(tmp_path, monkeypatch):
+    node = RedisNode(tmp_path / "lone", free_ports(1)[0]).start()
+    store = open_store(f"redis://{node.address}/corpus", create=True)
+    try:
+        node.kill()
+        monkeypatch.setattr("detector.store.redis_link.REDIS_FAILOVER_SECONDS", 1)
+        began = time.monotonic()
+        with pytest.raises(DatabaseError, match=f"the Redis node {node.address} did not answer for 1 s") as caught:
+            store.document_count()
+        assert "\n" not in str(caught.value) and time.monotonic() - began < 15
+    finally:
+        store.close()
+        node.stop()
