@@ -5,7 +5,6 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import functools
-import math
 import re
 from collections import Counter
 
@@ -61,14 +60,14 @@ def candidates(sub: Fingerprint, postings, segment_total: int, exclude=()) -> li
     found in hundreds). For each submission segment a document scores the weight its best segment
     shares with it; the document's score is the sum over submission segments.
     """
-    table = _collisions(sub, postings, max(segment_total, 2))
-    if table is None:
+    found = _collisions(sub, postings, max(segment_total, 2))
+    if found is None:
         return []
-    keep = ~np.isin(table[:, 1], np.fromiter(exclude, dtype=np.int64, count=len(exclude)))
-    table = table[keep]
-    if not len(table):
+    segment, posting_row, weight = found
+    keep = ~np.isin(postings.pairs[posting_row, 0], np.fromiter(exclude, dtype=np.int64, count=len(exclude)))
+    if not keep.any():
         return []
-    pairs, weights = _summed_by_pair(table)
+    pairs, weights = _summed_by_pair(segment[keep], postings.pairs[posting_row[keep]], weight[keep])
     new_doc = np.r_[True, np.diff(pairs[:, 1]) != 0]
     new_group = new_doc | np.r_[True, np.diff(pairs[:, 0]) != 0]
     best = np.maximum.reduceat(weights, np.flatnonzero(new_group))  # per (document, submission segment)
@@ -80,24 +79,24 @@ def candidates(sub: Fingerprint, postings, segment_total: int, exclude=()) -> li
     return sorted(found, key=lambda c: (-c.score, c.doc_id))
 
 
-def _summed_by_pair(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _summed_by_pair(segments: np.ndarray, sources: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distinct (submission segment, document, source segment) rows of the collisions, ordered by document, then
     submission segment, with their key weights summed (one sort of packed 64-bit keys)."""
-    segments, docs, columns = (table[:, k].astype(np.int64) for k in range(3))
+    docs, columns = sources[:, 0], sources[:, 1]
     doc_ids = distinct(docs)
     if max(int(segments.max()), int(columns.max())) >= 1 << 20 or len(doc_ids) >= 1 << 23:
         raise ValueError("too many segments or documents to pack (a submission over the size limits?)")
-    packed = (np.searchsorted(doc_ids, docs) << 40) | (segments << 20) | columns
+    packed = (np.searchsorted(doc_ids, docs) << 40) | (segments.astype(np.int64) << 20) | columns
     order = np.argsort(packed, kind="stable")
     packed = packed[order]
     first = np.flatnonzero(np.r_[True, packed[1:] != packed[:-1]])
     packed = packed[first]
     pairs = np.stack([(packed >> 20) & 0xFFFFF, doc_ids[packed >> 40], packed & 0xFFFFF], axis=1)
-    return pairs, np.add.reduceat(table[order, 3], first)
+    return pairs, np.add.reduceat(weights[order].astype(np.float64), first)
 
 
 def _collisions(sub: Fingerprint, postings, total: int):
-    """(submission segment, document, source segment, key weight) rows of every band-key collision, as floats.
+    """(submission segment, posting row, key weight) of every band-key collision, as three compact arrays.
 
     A join on the band key: each posting row meets every submission segment that has its key.
     """
@@ -105,17 +104,17 @@ def _collisions(sub: Fingerprint, postings, total: int):
         return None
     sub_keys = sub.keys.ravel()
     order = np.argsort(sub_keys, kind="stable")
-    sorted_keys, sorted_rows = sub_keys[order], (order // sub.keys.shape[1]).astype(np.int64)
+    sorted_keys, sorted_rows = sub_keys[order], (order // sub.keys.shape[1]).astype(np.int32)
     lo = np.searchsorted(sorted_keys, postings.keys, side="left")
     hits = np.searchsorted(sorted_keys, postings.keys, side="right") - lo
     if not hits.sum():
         return None
-    posting_row = np.repeat(np.arange(len(postings.keys)), hits)
+    posting_row = np.repeat(np.arange(len(postings.keys), dtype=np.int32), hits)
     offsets = np.arange(hits.sum()) - np.repeat(np.cumsum(hits) - hits, hits)
     segment = sorted_rows[np.repeat(lo, hits) + offsets]
-    distinct, where = np.unique(postings.keys, return_inverse=True)
-    weights = np.log(total / np.array([postings.counts[k] for k in distinct.tolist()], dtype=float))
-    return np.column_stack([segment, postings.pairs[posting_row], weights[where.ravel()[posting_row]]])
+    keys, where = np.unique(postings.keys, return_inverse=True)
+    weights = np.log(total / np.array([postings.counts[k] for k in keys.tolist()], dtype=float)).astype(np.float32)
+    return segment, posting_row, weights[where.ravel()[posting_row]]
 
 
 def verify(found: list, sub: Fingerprint, sources: dict, settings: Settings) -> None:

@@ -6,7 +6,6 @@ redis-server is installed).
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import uuid
 

@@ -7,7 +7,6 @@ import copy
 import dataclasses
 from collections import Counter
 
-import numpy as np
 
 from detector.errors import DatabaseError, SettingsMismatch
 from detector.model import Document, DocumentMeta, SourceRef
