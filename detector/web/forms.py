@@ -80,3 +80,17 @@ def one_file(request, field: str) -> tuple:
         saved.remove()
         raise FormError(both("web_one_file", field=field, n=len(saved.files)))
     return saved
+
+
+def compared(request):
+    """The report of the request's `submission` file compared with its `source` file; both uploads deleted after."""
+    from detector.web import service
+
+    submission, source = one_file(request, "submission"), None
+    try:
+        source = one_file(request, "source")
+        return service.compare(submission.files[0], source.files[0])
+    finally:
+        submission.remove()
+        if source is not None:
+            source.remove()

@@ -40,14 +40,7 @@ def scan():
 @bp.post("/compare")
 def compare():
     """Multipart `submission` and `source` files: the passages of the submission found in the source (nothing stored)."""
-    submission, source = forms.one_file(request, "submission"), None
-    try:
-        source = forms.one_file(request, "source")
-        report = service.compare(submission.files[0], source.files[0])
-    finally:
-        submission.remove()
-        if source is not None:
-            source.remove()
+    report = forms.compared(request)
     return flask.Response(render_json([report]), mimetype="application/json")
 
 

@@ -129,14 +129,7 @@ def compare_form():
 
 @bp.post("/compare")
 def compare_result():
-    submission, source = forms.one_file(request, "submission"), None
-    try:
-        source = forms.one_file(request, "source")
-        report = service.compare(submission.files[0], source.files[0])
-    finally:
-        submission.remove()
-        if source is not None:
-            source.remove()
+    report = forms.compared(request)
     view = _compare_view(report)
     return with_nav(render_submission(view, view.submissions[0]), render_template("_nav.html", scan=None, active="compare"))
 
