@@ -65,10 +65,6 @@ class Fingerprint:
                       lengths=layout.lengths[lo:hi], sentences=layout.sentences[lo:hi] - layout.sentences[lo])
         return Fingerprint(layout=part, signatures=self.signatures[:0], keys=self.keys[:0])
 
-    def shingle_set_cache(self) -> dict:
-        """A place for Python sets of shingles (segments and sentences), filled by the verification as it needs them."""
-        return self._tables.setdefault("sets", {})
-
     def segment_content(self, index: int) -> str:
         return self.segment_texts()[index]
 

@@ -26,7 +26,6 @@ class Timings:
     counts: dict = dataclasses.field(default_factory=lambda: {"submissions": 0, "candidates": 0, "verified": 0, "aligned": 0})
 
     def count(self, **found) -> None:
-        self.counts["submissions"] += "candidates" in found
         for key, n in found.items():
             self.counts[key] += n
 
@@ -66,12 +65,12 @@ def _scan(corpus: Corpus, doc: Document, exclude: set, timings: Timings, fingerp
     doc.meta = _submission_meta(corpus, doc, same)
     found = timings.run("candidates", _candidates, corpus, sub, exclude)
     chosen = timings.run("verify", _verified, corpus, sub, doc, found)
-    alignments = timings.run("align", _aligned, corpus, sub, chosen)
-    timings.count(candidates=len(found), verified=len(chosen[0]) + len(chosen[1]), aligned=len(chosen[0]))
+    full, stand_ins, capped = timings.run("align", _aligned, corpus, sub, chosen)
+    timings.count(submissions=1, candidates=len(found), verified=len(chosen[0]) + len(chosen[1]), aligned=len(chosen[0]))
     citations = quotes.find_citations(doc.text, settings.quotation_max_chars)
-    passages = timings.run("classify", _passages, corpus, doc, sub, alignments[:2], citations)
+    passages = timings.run("classify", _passages, corpus, doc, sub, full, stand_ins, citations)
     report = timings.run("measure", _report, doc, passages, citations)
-    report.capped_sources = alignments[2]
+    report.capped_sources = capped
     return report
 
 
@@ -115,7 +114,7 @@ def _by_segment(verified: list) -> dict:
             for i, pairs in found.items()}
 
 
-def _aligned(corpus: Corpus, sub: Fingerprint, chosen: tuple) -> tuple[list, list]:
+def _aligned(corpus: Corpus, sub: Fingerprint, chosen: tuple) -> tuple[list, list, list]:
     """Full alignments of the chosen candidates, stand-in alignments of the other carriers, and the paths of the
     sources too long to align whole (aligned around their matching segments only)."""
     full, carriers = chosen
@@ -149,10 +148,9 @@ def _report(doc: Document, passages: list, citations: list) -> Report:
                   template_traces=traces)
 
 
-def _passages(corpus: Corpus, doc: Document, sub: Fingerprint, alignments: tuple, citations=()) -> list[Passage]:
+def _passages(corpus: Corpus, doc: Document, sub: Fingerprint, full: list, stand_ins: list, citations=()) -> list[Passage]:
     context = Context(submission=doc.meta, source=corpus.store.source_ref, citations=list(citations),
                       segment_df=corpus.store.segment_document_frequency(sub.hashes))
-    full, stand_ins = alignments
     passages = []
     for alignment, others in align.with_carriers(align.one_source_per_stretch(full), stand_ins):
         verdict = judge(alignment, others, sub, context, corpus.settings)

@@ -117,7 +117,6 @@ class Store(Protocol):
     def source_ref(self, doc_id: int) -> SourceRef: ...
     def update_meta(self, doc_id: int, meta: DocumentMeta) -> None: ...  # inside writing()
     def move_document(self, doc_id: int, path: str) -> None: ...  # inside writing()
-    def set_document_meta(self, doc_id: int, meta: DocumentMeta) -> None: ...  # inside writing(); keeps `inferred`
 
     # --- metadata people gave (meta, manifests, add's options): data that outlives the document rows ---
     def remember_given_meta(self, entries, origin: str) -> int: ...  # (sha256, path, DocumentMeta) entries; inside writing()

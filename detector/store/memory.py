@@ -129,10 +129,6 @@ class MemoryStore:
         doc, layout = self._docs[doc_id]
         self._docs[doc_id] = (dataclasses.replace(doc, path=path), layout)
 
-    def set_document_meta(self, doc_id: int, meta: DocumentMeta) -> None:
-        inferred = self._docs[doc_id][0].meta.inferred
-        self.update_meta(doc_id, dataclasses.replace(meta, inferred=inferred))
-
     # --- metadata people gave ---
     def remember_given_meta(self, entries, origin: str) -> int:
         fresh = [(sha, path, field, value) for sha, path, meta in entries for field, value in _known(meta)

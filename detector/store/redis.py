@@ -590,13 +590,6 @@ class RedisStore:
             record.update(changes)
             self.link.write(self.link.client.hset, self.keys.shard(write.generation, "c", doc_id % SHARDS), doc_id, _json(record))
 
-    def set_document_meta(self, doc_id: int, meta: DocumentMeta) -> None:
-        """New metadata fields, keeping the list of fields that were inferred."""
-        write = self._writer()
-        old = self._catalogue(write.generation, [doc_id]).get(doc_id)
-        if old is not None:
-            self._rewrite_record(doc_id, meta={**meta.as_dict(), "inferred": old["meta"].get("inferred") or []})
-
     # ------------------------------------------------------------------ metadata people gave (outlives documents and generations)
     def remember_given_meta(self, entries, origin: str) -> int:
         """Record the known fields of (sha256, path, DocumentMeta) entries as said by `origin`; returns how many were new or changed.

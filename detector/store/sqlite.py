@@ -412,10 +412,6 @@ class SqliteStore:
                 "database_bytes": size, "settings": self.meta().get("index")}
 
     # --- rebuild support: archive files seen, bulk changes, recount, compaction ---
-    def snapshot(self):
-        """A read transaction: the queries inside see one committed index, even while a rebuild commits (WAL)."""
-        return _Snapshot(self)
-
     def _note_data_version(self) -> bool:
         """Whether another connection committed since the last call (drops caches built from the old index)."""
         version = self.conn.execute("PRAGMA data_version").fetchone()[0]
@@ -447,11 +443,6 @@ class SqliteStore:
         """id → DocumentMeta of every stored document, without loading the texts."""
         rows = self.conn.execute("SELECT id, author, unit, year, meeting, team, inferred FROM documents")
         return {row[0]: _meta_from_row(row[1:]) for row in rows}
-
-    def set_document_meta(self, doc_id: int, meta: DocumentMeta) -> None:
-        team = None if meta.team is None else int(meta.team)
-        self.conn.execute("UPDATE documents SET author = ?, unit = ?, year = ?, meeting = ?, team = ? WHERE id = ?",
-                          (meta.author, meta.unit, meta.year, meta.meeting, team, doc_id))
 
     def move_document(self, doc_id: int, path: str) -> None:
         self.conn.execute("UPDATE documents SET path = ? WHERE id = ?", (to_sql(path), doc_id))
