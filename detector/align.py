@@ -11,14 +11,12 @@ from collections import Counter
 import numpy as np
 from rapidfuzz.distance import Indel
 
-from detector.fingerprint import Fingerprint, ShingleTable, distinct
+from detector.fingerprint import Fingerprint, distinct
 from detector.formulae import without_formulae
 from detector.settings import Settings
-from detector.sign import shingle_hashes
 
 
 LONG_PASSAGE = 60  # content characters
-VERIFY_CHUNK = 50_000  # colliding pairs verified at once (memory of the join ~ 40 shingles x 8 bytes x a few arrays each)
 _NUMBER = re.compile(r"[0-9]+|[零〇一二三四五六七八九十百千万亿两]{2,}")
 
 
@@ -115,72 +113,6 @@ def _collisions(sub: Fingerprint, postings, total: int):
     keys, where = np.unique(postings.keys, return_inverse=True)
     weights = np.log(total / np.array([postings.counts[k] for k in keys.tolist()], dtype=float)).astype(np.float32)
     return segment, posting_row, weights[where.ravel()[posting_row]]
-
-
-def verify(found: list, sub: Fingerprint, sources: dict, settings: Settings) -> None:
-    """Set each candidate's `matched`: the submission segments of its colliding pairs that really match → the best
-    Dice (of the two segments, or of their whole sentences) that reaches `verify_dice`.
-
-    Only the colliding pairs are compared, all at once: each distinct source text is hashed once (boilerplate
-    shared by many candidates costs one), and the intersections are counted by a join in numpy.
-    """
-    pairs, texts = _colliding_texts(found, sources)
-    if not pairs:
-        return
-    rows, owners, columns, segment_ids, sentence_ids = (np.array(column, dtype=np.int64) for column in zip(*pairs))
-    del pairs
-    text_table = _text_shingles(texts, settings.shingling)
-    segments, sentences = sub.shingle_table(settings.shingling, "segment"), sub.shingle_table(settings.shingling, "sentence")
-    for lo in range(0, len(rows), VERIFY_CHUNK):  # a block at a time: the join's arrays stay small for a long submission
-        part = slice(lo, lo + VERIFY_CHUNK)
-        dice = np.maximum(_pair_dice(segments, rows[part], segment_ids[part], text_table),
-                          _pair_dice(sentences, sub.sentences[rows[part]], sentence_ids[part], text_table))
-        for k in (lo + np.nonzero(dice >= settings.verify_dice)[0]).tolist():
-            candidate = found[owners[k]]
-            candidate.matched[int(rows[k])] = max(candidate.matched.get(int(rows[k]), 0.0), float(dice[k - lo]))
-            candidate.matched_sources.add(int(columns[k]))
-
-
-def _colliding_texts(found: list, sources: dict) -> tuple[list, list]:
-    """(submission segment, candidate position, source segment, its text id, its sentence's text id) per distinct
-    colliding pair, and the distinct texts."""
-    ids: dict = {}
-    pairs = []
-    for position, candidate in enumerate(found):
-        if candidate.doc_id not in sources:
-            continue
-        src = sources[candidate.doc_id][1]
-        segments, sentences, of_segment = src.segment_texts(), src.sentence_texts(), src.sentences
-        for i, j in set(zip(candidate.rows.tolist(), candidate.cols.tolist())):
-            segment = ids.setdefault(segments[j], len(ids))
-            pairs.append((i, position, j, segment, ids.setdefault(sentences[of_segment[j]], len(ids))))
-    return pairs, list(ids)
-
-
-def _text_shingles(texts: list, shingling: str) -> ShingleTable:
-    """The distinct shingles of each text, as a table sorted by (text, hash)."""
-    hashes, starts = shingle_hashes(texts, shingling)
-    units = np.repeat(np.arange(len(texts), dtype=np.uint64), np.diff(np.append(starts, len(hashes))))
-    keys = distinct((units << np.uint64(32)) | hashes.astype(np.uint64))
-    units = (keys >> np.uint64(32)).astype(np.int64)
-    return ShingleTable(units, (keys & np.uint64(0xFFFFFFFF)).astype(np.uint32), len(texts),
-                        np.bincount(units, minlength=len(texts)))
-
-
-def _pair_dice(side: ShingleTable, units: np.ndarray, text_ids: np.ndarray, texts: ShingleTable) -> np.ndarray:
-    """Dice of (submission unit, text) pairs: each pair's text shingles looked up among the unit's."""
-    known = np.sort((side.units.astype(np.uint64) << np.uint64(32)) | side.hashes.astype(np.uint64))
-    first = np.searchsorted(texts.units, text_ids, side="left")
-    size = texts.sizes[text_ids]
-    pair_of_row = np.repeat(np.arange(len(units)), size)
-    offsets = np.arange(size.sum()) - np.repeat(np.cumsum(size) - size, size)
-    hashes = texts.hashes[np.repeat(first, size) + offsets].astype(np.uint64)
-    wanted = (units[pair_of_row].astype(np.uint64) << np.uint64(32)) | hashes
-    where = np.minimum(np.searchsorted(known, wanted), max(len(known) - 1, 0))
-    hit = known[where] == wanted if len(known) else np.zeros(len(wanted), dtype=bool)
-    inter = np.bincount(pair_of_row[hit], minlength=len(units))
-    total = side.sizes[units] + size
-    return np.where(total > 0, 2.0 * inter / np.maximum(total, 1), 0.0)
 
 
 # ---------------------------------------------------------------- verification

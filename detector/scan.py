@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import time
 
-from detector import align, metadata, quotes
+from detector import align, metadata, quotes, verify
 from detector.classify import Context, judge
 from detector.corpus import Corpus
 from detector.fingerprint import Fingerprint, fingerprint
@@ -93,7 +93,7 @@ def _verified(corpus: Corpus, sub: Fingerprint, doc: Document, found: list) -> t
     """
     settings = corpus.settings
     sources = corpus.sources(c.doc_id for c in found)
-    align.verify(found, sub, sources, settings)
+    verify.verify(found, sub, sources, settings)
     verified = sorted((c for c in found if c.matched), key=lambda c: (-c.evidence, -c.score, c.doc_id))
     leaders = set()
     for ranked in _by_segment(verified).values():

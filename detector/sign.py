@@ -53,7 +53,7 @@ def band_keys(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
     for band in range(bands):
         acc = np.full(len(sigs), (band + 1) * _GOLDEN & _MASK64, dtype=np.uint64)
         for row in range(rows):
-            acc = _mix64(acc ^ sigs[:, band * rows + row].astype(np.uint64))
+            acc = mix64(acc ^ sigs[:, band * rows + row].astype(np.uint64))
         keys[:, band] = (acc >> np.uint64(64 - KEY_BITS)).astype(np.int64)
     return keys
 
@@ -89,11 +89,11 @@ def _char_ngram_hashes(contents: list[str], size: int) -> tuple[np.ndarray, np.n
     for k in range(size):
         take = k < width
         acc[take] = acc[take] * np.uint64(_PRIME) + codes[begin[take] + k]
-    hashes = (_mix64(acc) >> np.uint64(32)).astype(np.uint32)
+    hashes = (mix64(acc) >> np.uint64(32)).astype(np.uint32)
     return hashes, np.concatenate([[0], np.cumsum(counts)[:-1]])
 
 
-def _mix64(z: np.ndarray) -> np.ndarray:
+def mix64(z: np.ndarray) -> np.ndarray:
     z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
     z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
     return z ^ (z >> np.uint64(31))

@@ -1,0 +1,92 @@
+"""Verification of colliding segment pairs: the vectorised Dice equals the Dice of Python sets, pair by pair."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from detector import verify
+from detector.align import Candidate
+from detector.fingerprint import fingerprint
+from detector.settings import DEFAULT
+from detector.sign import shingles
+
+
+def _edited(text: str, rng: random.Random) -> str:
+    """The text with about a third of its sentences rewritten in part, and sentences swapped."""
+    sentences = [s + "。" for s in text.split("。") if s]
+    for k in range(len(sentences)):
+        if rng.random() < 0.35:
+            s = list(sentences[k])
+            for _ in range(max(1, len(s) // 6)):
+                s[rng.randrange(len(s))] = rng.choice("的了是在和有我们工作问题方面")
+            sentences[k] = "".join(s)
+    for _ in range(len(sentences) // 8):
+        a, b = rng.randrange(len(sentences)), rng.randrange(len(sentences))
+        sentences[a], sentences[b] = sentences[b], sentences[a]
+    return "".join(sentences)
+
+
+def _set_dice(a: set, b: set) -> float:
+    return 2 * len(a & b) / (len(a) + len(b)) if a or b else 0.0
+
+
+def _expected(sub, src, pairs, settings) -> tuple[dict, set]:
+    """What verify must find, computed with Python sets: segment Dice, or the Dice of the submission sentence's
+    clause shingles with the source sentence's shingles, whichever is higher."""
+    sub_sets = [set(shingles(t, settings.shingling)) for t in sub.segment_texts()]
+    src_texts = src.segment_texts()
+    sub_sentence: dict = {}
+    for i, sentence in enumerate(sub.sentences.tolist()):
+        sub_sentence.setdefault(sentence, set()).update(sub_sets[i])
+    matched, sources = {}, set()
+    for i, j in pairs:
+        dice = _set_dice(sub_sets[i], set(shingles(src_texts[j], settings.shingling)))
+        whole = src.sentence_texts()[int(src.sentences[j])]
+        dice = max(dice, _set_dice(sub_sentence[int(sub.sentences[i])], set(shingles(whole, settings.shingling))))
+        if dice >= settings.verify_dice:
+            matched[i] = max(matched.get(i, 0.0), dice)
+            sources.add(j)
+    return matched, sources
+
+
+@pytest.mark.parametrize("shingling", ["char2", "char3", "jieba"])
+def test_verified_pairs_equal_python_set_dice(seeds, shingling):
+    settings = DEFAULT.replace(shingling=shingling)
+    rng = random.Random(7)
+    texts = [p.read_text(encoding="utf-8") for p in seeds[:3]]
+    sub = fingerprint(texts[0], settings)
+    sources = {}
+    found = []
+    for doc_id, text in enumerate([_edited(texts[0], rng), texts[1], _edited(texts[2], rng)], start=1):
+        src = fingerprint(text, settings, signed=False)
+        sources[doc_id] = (None, src)
+        pairs = sorted({(rng.randrange(sub.segment_count), rng.randrange(src.segment_count)) for _ in range(400)}
+                       | {(i, i) for i in range(min(sub.segment_count, src.segment_count))})
+        rows, cols = (np.array(column) for column in zip(*pairs))
+        found.append((Candidate(doc_id, 1.0, rows, cols), pairs))
+    verify.verify([c for c, _ in found], sub, sources, settings)
+    some_matched = 0
+    for candidate, pairs in found:
+        matched, matched_sources = _expected(sub, sources[candidate.doc_id][1], pairs, settings)
+        assert candidate.matched.keys() == matched.keys()
+        assert all(abs(candidate.matched[i] - d) < 1e-9 for i, d in matched.items())
+        assert candidate.matched_sources == matched_sources
+        some_matched += len(matched)
+    assert some_matched > 20  # the edited copies match in many places: the comparison above is not vacuous
+
+
+def test_long_submissions_are_verified_in_blocks_with_the_same_result(seeds, monkeypatch):
+    settings = DEFAULT
+    text = seeds[0].read_text(encoding="utf-8")
+    sub, src = fingerprint(text, settings), fingerprint(_edited(text, random.Random(3)), settings, signed=False)
+    rows = np.repeat(np.arange(sub.segment_count), 3)
+    cols = np.concatenate([[i, (i + 1) % src.segment_count, (i * 7) % src.segment_count]
+                           for i in range(sub.segment_count)]) % src.segment_count
+    whole, blocks = Candidate(1, 1.0, rows, cols), Candidate(1, 1.0, rows, cols)
+    verify.verify([whole], sub, {1: (None, src)}, settings)
+    monkeypatch.setattr(verify, "PAIRS_AT_ONCE", 17)
+    verify.verify([blocks], sub, {1: (None, src)}, settings)
+    assert whole.matched and whole.matched == blocks.matched and whole.matched_sources == blocks.matched_sources
