@@ -14,6 +14,7 @@ from rapidfuzz.distance import Indel
 from detector.fingerprint import Fingerprint, distinct
 from detector.formulae import without_formulae
 from detector.settings import Settings
+from detector.shingles import submission_lookups, text_sets
 
 
 LONG_PASSAGE = 60  # content characters
@@ -124,41 +125,15 @@ def segment_similarities(sub: Fingerprint, src: Fingerprint, settings: Settings)
     Segments are compared by shingle-set Dice, and so are whole sentences: when clauses were packed
     differently on the two sides (a long sentence rewritten and reordered), the sentences still match.
     """
-    bar = settings.verify_dice
-    clause = _dice(sub.shingle_table(settings.shingling, "segment"), src.shingle_table(settings.shingling, "segment"), bar)
-    sentence = _dice(sub.shingle_table(settings.shingling, "sentence"), src.shingle_table(settings.shingling, "sentence"), bar)
+    bar, shingling = settings.verify_dice, settings.shingling
+    by_segment, by_sentence = submission_lookups(sub, shingling)
+    segments, sentences = text_sets(src, shingling)
+    clause, sentence = by_segment.similar(segments, bar), by_sentence.similar(sentences, bar)
     scores = _merge_sentence_scores(clause, sentence, sub, src)
     if not scores:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
     rows, cols, dice = zip(*sorted((i, j, d) for (i, j), d in scores.items()))
     return np.array(rows), np.array(cols), np.array(dice)
-
-
-def _dice(a, b, bar: float) -> dict:
-    """(unit of a, unit of b) → Dice of their shingle sets, for the pairs at or above `bar`.
-
-    A join on the shingle hashes in numpy: each shingle both sides have pairs their units, and the
-    pair counts are the intersections. Tables come from Fingerprint.shingle_table (sorted by hash).
-    """
-    lo = np.searchsorted(b.hashes, a.hashes, side="left")
-    counts = np.searchsorted(b.hashes, a.hashes, side="right") - lo
-    total = int(counts.sum())
-    if not total:
-        return {}
-    left = np.repeat(a.units, counts)
-    offsets = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
-    right = b.units[np.repeat(lo, counts) + offsets]
-    keys = left * b.count + right
-    if a.count * b.count <= 4_000_000:
-        inter = np.bincount(keys, minlength=a.count * b.count)
-        pairs = np.nonzero(inter)[0]
-        inter = inter[pairs]
-    else:
-        pairs, inter = np.unique(keys, return_counts=True)
-    i, j = pairs // b.count, pairs % b.count
-    dice = 2.0 * inter / (a.sizes[i] + b.sizes[j])
-    keep = dice >= bar
-    return dict(zip(zip(i[keep].tolist(), j[keep].tolist()), dice[keep].tolist()))
 
 
 def _merge_sentence_scores(clause: dict, sentence: dict, sub: Fingerprint, src: Fingerprint) -> dict:
@@ -253,11 +228,11 @@ def _bridgeable(a: Alignment, b: Alignment, sub: Fingerprint, src: Fingerprint, 
     between = sub.content[a.sub_span[1] : b.sub_span[0]]
     if 0 <= b.src_span[0] - a.src_span[1] <= settings.bridge_gap:  # in order: the stretch rewrites the source's own gap
         source_gap = src.content[a.src_span[1] : b.src_span[0]]
-        if _shared_mask(between, source_gap, run=1).mean() >= settings.bridge_min_shared:
+        if _share(_shared_mask(between, source_gap, run=1)) >= settings.bridge_min_shared:
             return True
     lo, hi = min(a.src_span[0], b.src_span[0]), max(a.src_span[1], b.src_span[1])
     source = src.content[max(0, lo - gap) : hi + gap]
-    return _shared_mask(between, source).mean() >= settings.bridge_min_shared
+    return _share(_shared_mask(between, source)) >= settings.bridge_min_shared
 
 
 def _joined(a: Alignment, b: Alignment) -> Alignment:
@@ -372,7 +347,7 @@ def _refine(chain: list, partners: list, sub: Fingerprint, src: Fingerprint, doc
         similarity=max(float((lengths * scores).sum() / lengths.sum()), char_similarity),
         # short matches whose figures differ are stock bulletins; a long passage with updated figures is still reuse
         evidence=evidence * (_number_agreement(sub_text, src_text) if len(sub_text) < LONG_PASSAGE else 1.0),
-        matched_chars=int(_shared_mask(sub_text, src_text).sum()),
+        matched_chars=sum(_shared_mask(sub_text, src_text)),
         sub_segments=tuple(i for i, _, _ in chain),
         **_short_passage_checks(sub, src, (sub_start, sub_end), (src_start, src_end), settings),
     )
@@ -444,19 +419,25 @@ def _content(fp: Fingerprint, index: int) -> str:
     return fp.content[start:end]
 
 
-def _shared_mask(a: str, b: str, run: int = 2) -> np.ndarray:
-    """True for characters of `a` inside a run of `run` consecutive bigrams that `b` also contains (anywhere)."""
+def _shared_mask(a: str, b: str, run: int = 2) -> list[bool]:
+    """True for characters of `a` inside a run of `run` consecutive bigrams that `b` also contains (anywhere).
+
+    Plain Python: the texts are a passage's edges and gaps, tens of characters, where numpy's per-call cost
+    is larger than the work."""
     grams = _bigrams(b)
-    hits = np.array([a[k : k + 2] in grams for k in range(len(a) - 1)], dtype=bool)
-    mask = np.zeros(len(a), dtype=bool)
-    if len(hits) < run:
-        return mask
-    runs = np.ones(len(hits) - run + 1, dtype=bool)
-    for k in range(run):
-        runs &= hits[k : len(hits) - run + 1 + k]
-    for start in np.nonzero(runs)[0]:
-        mask[start : start + run + 1] = True
+    mask = [False] * len(a)
+    streak = 0
+    for k in range(len(a) - 1):
+        streak = streak + 1 if a[k : k + 2] in grams else 0
+        if streak == run:
+            mask[k - run + 1 : k + 2] = [True] * (run + 1)
+        elif streak > run:
+            mask[k + 1] = True
     return mask
+
+
+def _share(mask: list) -> float:
+    return sum(mask) / len(mask) if mask else 0.0
 
 
 @functools.lru_cache(maxsize=4096)
@@ -471,10 +452,12 @@ def _edges(a: str, b: str) -> tuple[int, int]:
     One shared bigram keeps an edge: a heavily edited sentence keeps few three-character runs, and cutting
     its first words made whole copied sentences too short to report.
     """
-    matched = np.nonzero(_shared_mask(a, b, run=1))[0]
-    if not len(matched):
+    grams = _bigrams(b)
+    first = next((k for k in range(len(a) - 1) if a[k : k + 2] in grams), None)
+    if first is None:
         return 0, 0
-    return int(matched[0]), int(len(a) - 1 - matched[-1])
+    last = next(k for k in range(len(a) - 2, first - 1, -1) if a[k : k + 2] in grams)
+    return first, len(a) - 2 - last
 
 
 def _extension(a: str, b: str, max_gap: int = 2, first_block: int = 4, min_block: int = 2) -> tuple[int, int]:

@@ -11,7 +11,7 @@ from detector.model import Segment
 from detector.normalize import normalize
 from detector.segment import segment
 from detector.settings import Settings
-from detector.sign import band_keys, content_hash, shingle_hashes, signatures
+from detector.sign import band_keys, content_hash, signatures
 
 
 @dataclasses.dataclass
@@ -22,7 +22,6 @@ class Fingerprint:
     signatures: np.ndarray
     keys: np.ndarray
     _hashes: list | None = dataclasses.field(default=None, repr=False)
-    _shingle_sets: tuple | None = dataclasses.field(default=None, repr=False)
     _tables: dict = dataclasses.field(default_factory=dict, repr=False)
 
     @classmethod
@@ -30,6 +29,12 @@ class Fingerprint:
         """A source's fingerprint from its stored layout: no signatures or band keys (sources are aligned, not looked up)."""
         return cls(layout=layout, signatures=np.zeros((0, settings.num_perm), dtype=np.uint32),
                    keys=np.zeros((0, settings.bands_rows[0]), dtype=np.int64))
+
+    def remembered(self, key, make):
+        """The value of `make()` kept under `key`: tables other modules derive from this text are made once."""
+        if key not in self._tables:
+            self._tables[key] = make()
+        return self._tables[key]
 
     @property
     def content(self) -> str:
@@ -93,19 +98,6 @@ class Fingerprint:
             return anchor, anchor
         return int(starts[start]), int(ends[end - 1])
 
-    def shingle_table(self, shingling: str, level: str) -> "ShingleTable":
-        """The shingle sets of the segments (level "segment") or sentences ("sentence"), sorted by hash; computed once."""
-        key = (shingling, level)
-        if key not in self._tables:
-            rows, hashes = self.shingle_sets(shingling)
-            if level == "sentence":
-                rows = self.sentences[rows] if len(rows) else rows
-                count = int(self.sentences.max(initial=-1)) + 1
-            else:
-                count = self.segment_count
-            self._tables[key] = ShingleTable.of(rows, hashes, count)
-        return self._tables[key]
-
     def sentence_members(self) -> dict:
         """Sentence index → indices of its segments; computed once."""
         if "members" not in self._tables:
@@ -115,44 +107,11 @@ class Fingerprint:
             self._tables["members"] = members
         return self._tables["members"]
 
-    def shingle_sets(self, shingling: str) -> tuple[np.ndarray, np.ndarray]:
-        """(segment index, shingle hash) pairs, each segment's shingles deduplicated; computed once."""
-        if self._shingle_sets is None:
-            contents = [self.segment_content(i) for i in range(self.segment_count)]
-            self._shingle_sets = _segment_shingle_sets(contents, shingling)
-        return self._shingle_sets
-
-
-@dataclasses.dataclass
-class ShingleTable:
-    """Distinct (unit, shingle hash) pairs sorted by hash, with the number of units and each unit's set size."""
-
-    units: np.ndarray
-    hashes: np.ndarray
-    count: int
-    sizes: np.ndarray
-
-    @classmethod
-    def of(cls, units: np.ndarray, hashes: np.ndarray, count: int) -> "ShingleTable":
-        keys = distinct((hashes.astype(np.uint64) << np.uint64(32)) | units.astype(np.uint64))
-        units = (keys & np.uint64(0xFFFFFFFF)).astype(np.int64)
-        return cls(units, (keys >> np.uint64(32)).astype(np.uint32), count, np.bincount(units, minlength=count))
-
-
 def distinct(values: np.ndarray) -> np.ndarray:
     """The sorted distinct values of an integer array: np.unique by sorting, which numpy 2.4's hash-based
     np.unique is up to 18 times slower than on 64-bit keys (measured: 0.74 s against 0.04 s for 425k keys)."""
     ordered = np.sort(values)
     return ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if len(ordered) else ordered
-
-
-def _segment_shingle_sets(contents: list, shingling: str) -> tuple[np.ndarray, np.ndarray]:
-    if not contents:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint32)
-    hashes, starts = shingle_hashes(contents, shingling)
-    rows = np.repeat(np.arange(len(contents)), np.diff(np.append(starts, len(hashes))))
-    pairs = distinct((rows.astype(np.uint64) << np.uint64(32)) | hashes.astype(np.uint64))
-    return (pairs >> np.uint64(32)).astype(np.int64), (pairs & np.uint64(0xFFFFFFFF)).astype(np.uint32)
 
 
 def fingerprint(text: str, settings: Settings, signed: bool = True) -> Fingerprint:

@@ -11,6 +11,7 @@ from detector import verify
 from detector.align import Candidate
 from detector.fingerprint import fingerprint
 from detector.settings import DEFAULT
+from detector.shingles import submission_lookups, text_sets
 from detector.sign import shingles
 
 
@@ -90,3 +91,28 @@ def test_long_submissions_are_verified_in_blocks_with_the_same_result(seeds, mon
     monkeypatch.setattr(verify, "PAIRS_AT_ONCE", 17)
     verify.verify([blocks], sub, {1: (None, src)}, settings)
     assert whole.matched and whole.matched == blocks.matched and whole.matched_sources == blocks.matched_sources
+
+
+@pytest.mark.parametrize("shingling", ["char2", "char3"])
+def test_alignment_similarities_equal_python_set_dice(seeds, shingling):
+    """Every (submission unit, source unit) pair at or above the bar, segments and sentences, with its Dice."""
+    settings = DEFAULT.replace(shingling=shingling)
+    text = seeds[1].read_text(encoding="utf-8")
+    sub, src = fingerprint(text, settings), fingerprint(_edited(text, random.Random(11)), settings, signed=False)
+    by_segment, by_sentence = submission_lookups(sub, shingling)
+    segments, sentences = text_sets(src, shingling)
+    for lookup, sets, units_a, units_b in ((by_segment, segments, _unit_sets(sub, shingling, False), _unit_sets(src, shingling, False)),
+                                           (by_sentence, sentences, _unit_sets(sub, shingling, True), _unit_sets(src, shingling, True))):
+        expected = {(i, j): _set_dice(a, b) for i, a in units_a.items() for j, b in units_b.items()
+                    if _set_dice(a, b) >= settings.verify_dice}
+        found = lookup.similar(sets, settings.verify_dice)
+        assert found.keys() == expected.keys() and len(found) > 10
+        assert all(abs(found[k] - d) < 1e-9 for k, d in expected.items())
+
+
+def _unit_sets(fp, shingling: str, by_sentence: bool) -> dict:
+    """Segment → its shingle set, or sentence → the union of its clauses' sets."""
+    found: dict = {}
+    for i, text in enumerate(fp.segment_texts()):
+        found.setdefault(int(fp.sentences[i]) if by_sentence else i, set()).update(shingles(text, shingling))
+    return found

@@ -1,0 +1,240 @@
+"""Shingle sets of texts as numpy arrays, for verifying and aligning: exact bigram codes from code points, each
+text's distinct shingles, and the submission's shingles as lookups (which text holds which shingle).
+
+A text is a [start, end) range of a content's code points — a segment, or a sentence made of its clauses —
+so a source's shingles come straight from its stored content: nothing is cut into Python strings or hashed.
+Bigram codes are exact (two 21-bit code points); trigrams and words (jieba) are hashed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from detector.fingerprint import Fingerprint, distinct
+from detector.sign import mix64, shingle_hashes
+
+_CHAR_BITS = 21  # a Unicode code point fits in 21 bits: two of them make an exact bigram code
+_CODE_BITS = 42  # shingle codes are below 2^42, so (code, text) packs into one 64-bit key
+_DENSE_LIMIT = 8_000_000  # entries of a lookup table built per submission (larger: binary search instead)
+_PAD = np.uint64(2**64 - 1)  # fills the rows of texts shorter than their matrix (no shingle code is this large)
+
+
+@dataclasses.dataclass
+class Texts:
+    """Texts as [start, end) ranges of one code-point array. With `of_sentence`, the ranges are clauses and the
+    texts are the sentences they belong to: a sentence's shingles are its clauses', none across a clause
+    boundary (as the aligner's sentence tables have them)."""
+
+    codes: np.ndarray
+    bounds: np.ndarray
+    of_sentence: np.ndarray | None = None
+    count: int | None = None
+
+    def __len__(self) -> int:
+        return self.count if self.count is not None else len(self.bounds)
+
+
+@dataclasses.dataclass
+class ShingleSets:
+    """The distinct shingles of some texts, grouped by text: `codes[first[t] : first[t] + sizes[t]]` are text t's."""
+
+    units: np.ndarray
+    codes: np.ndarray
+    first: np.ndarray
+    sizes: np.ndarray
+
+    @classmethod
+    def of(cls, texts: Texts, shingling: str) -> "ShingleSets":
+        return cls(*_distinct_by_text(*_shingles(texts, shingling), len(texts)))
+
+    def only(self, keep: np.ndarray) -> "ShingleSets":
+        """The same texts with only the shingles `keep` marks (their sizes stay those of the whole sets)."""
+        units, codes = self.units[keep], self.codes[keep]
+        return ShingleSets(units, codes, _firsts(units, len(self.sizes)), self.sizes)
+
+
+def _distinct_by_text(units: np.ndarray, codes: np.ndarray, count: int) -> tuple:
+    """(units, codes, first, sizes) of the distinct (text, code) pairs, each text's run contiguous.
+
+    Texts are sorted row by row: texts of similar length padded into one matrix per power-of-two width,
+    then sorted along the rows, which numpy does far faster than one sort of everything."""
+    lengths = np.bincount(units, minlength=count)
+    starts = np.cumsum(lengths) - lengths
+    widths = np.maximum(8, 1 << np.ceil(np.log2(np.maximum(lengths, 1))).astype(np.int64))
+    out_units, out_codes = [], []
+    for width in np.unique(widths[lengths > 0]).tolist():
+        chosen = np.flatnonzero((widths == width) & (lengths > 0))
+        n = lengths[chosen]
+        matrix = np.full((len(chosen), width), _PAD, dtype=np.uint64)
+        matrix[np.repeat(np.arange(len(chosen)), n), ramps(n)] = codes[np.repeat(starts[chosen], n) + ramps(n)]
+        matrix.sort(axis=1)
+        keep = matrix != _PAD
+        keep[:, 1:] &= matrix[:, 1:] != matrix[:, :-1]
+        out_units.append(np.repeat(chosen, keep.sum(axis=1)))
+        out_codes.append(matrix[keep])
+    units = np.concatenate(out_units) if out_units else np.zeros(0, np.int64)
+    codes = np.concatenate(out_codes) if out_codes else np.zeros(0, np.uint64)
+    return units, codes, _firsts(units, count), np.bincount(units, minlength=count)
+
+
+def _firsts(units: np.ndarray, count: int) -> np.ndarray:
+    """Where each text's run starts in `units` (runs are contiguous, in any order of texts)."""
+    first = np.zeros(count, dtype=np.int64)
+    if len(units):
+        starts = np.flatnonzero(np.r_[True, units[1:] != units[:-1]])
+        first[units[starts]] = starts
+    return first
+
+
+class Vocabulary:
+    """The left side's distinct shingle codes, each with a number: `ids` finds the numbers of any codes (-1: absent).
+
+    For exact bigram codes the lookup is two table reads — character → its rank among the left side's
+    characters, then (rank, rank) → number — instead of a binary search per code."""
+
+    def __init__(self, codes: np.ndarray, exact_bigrams: bool):
+        self.codes = distinct(codes)
+        self._table = self._bigram_table() if exact_bigrams else None
+
+    def _bigram_table(self):
+        firsts, seconds = self.codes >> np.uint64(_CHAR_BITS), self.codes & np.uint64((1 << _CHAR_BITS) - 1)
+        chars = distinct(np.concatenate([firsts[firsts > 0], seconds]))
+        if (len(chars) + 1) ** 2 > _DENSE_LIMIT:
+            return None
+        rank = np.full(1 << _CHAR_BITS, -1, dtype=np.int32)
+        rank[chars.astype(np.int64)] = np.arange(len(chars), dtype=np.int32)
+        rank[0] = len(chars)  # the "first character" of a one-character shingle
+        table = np.full((len(chars) + 1) * len(chars), -1, dtype=np.int32)
+        table[rank[firsts.astype(np.int64)].astype(np.int64) * len(chars) + rank[seconds.astype(np.int64)]] = np.arange(len(self.codes), dtype=np.int32)
+        return rank, table, len(chars)
+
+    def ids(self, codes: np.ndarray) -> np.ndarray:
+        if self._table is None:
+            if not len(self.codes):
+                return np.full(len(codes), -1, dtype=np.int64)
+            where = np.minimum(np.searchsorted(self.codes, codes), len(self.codes) - 1)
+            return np.where(self.codes[where] == codes, where, -1)
+        rank, table, width = self._table
+        first = rank[(codes >> np.uint64(_CHAR_BITS)).astype(np.int64)]
+        second = rank[(codes & np.uint64((1 << _CHAR_BITS) - 1)).astype(np.int64)]
+        found = np.full(len(codes), -1, dtype=np.int64)
+        known = (first >= 0) & (second >= 0) & (second < width)
+        found[known] = table[first[known].astype(np.int64) * width + second[known]]
+        return found
+
+
+class Membership:
+    """Which of the submission's texts (segments, or sentences) hold which vocabulary shingle: sorted (shingle, text)
+    keys, with a dense table of flags beside them when it is small."""
+
+    def __init__(self, vocabulary: Vocabulary, sets: ShingleSets):
+        self.vocabulary, self.sizes, self.count = vocabulary, sets.sizes, len(sets.sizes)
+        ids = vocabulary.ids(sets.codes)
+        self._keys = np.sort(ids * self.count + sets.units)
+        self._flags = None
+        if len(vocabulary.codes) * self.count <= _DENSE_LIMIT:
+            self._flags = np.zeros((len(vocabulary.codes), self.count), dtype=bool)
+            self._flags[ids, sets.units] = True
+        holders = np.bincount(self._keys // max(self.count, 1), minlength=len(vocabulary.codes))
+        self._holders, self._first_holder = holders, np.cumsum(holders) - holders
+
+    def holds(self, ids: np.ndarray, units: np.ndarray) -> np.ndarray:
+        """Whether text `units[k]` holds shingle `ids[k]`, for every k."""
+        if self._flags is not None:
+            return self._flags[ids, units]
+        wanted = ids * self.count + units
+        where = np.minimum(np.searchsorted(self._keys, wanted), max(len(self._keys) - 1, 0))
+        return self._keys[where] == wanted if len(self._keys) else np.zeros(len(wanted), dtype=bool)
+
+    def similar(self, other: ShingleSets, bar: float) -> dict:
+        """(text here, text of `other`) → Dice of their shingle sets, for every pair at or above `bar`: a join on
+        the shared shingles, whose pair counts are the intersections."""
+        ids = self.vocabulary.ids(other.codes)
+        shared = ids >= 0
+        ids, right = ids[shared], other.units[shared]
+        per_shingle = self._holders[ids]
+        left = (self._keys[np.repeat(self._first_holder[ids], per_shingle) + ramps(per_shingle)] % max(self.count, 1))
+        keys = left * len(other.sizes) + np.repeat(right, per_shingle)
+        if self.count * len(other.sizes) <= 4_000_000:
+            inter = np.bincount(keys, minlength=self.count * len(other.sizes))
+            pairs = np.flatnonzero(inter)
+            inter = inter[pairs]
+        else:
+            pairs = distinct(keys)
+            inter = np.diff(np.r_[np.searchsorted(np.sort(keys), pairs), len(keys)])
+        i, j = pairs // len(other.sizes), pairs % len(other.sizes)
+        dice = 2.0 * inter / (self.sizes[i] + other.sizes[j])
+        keep = dice >= bar
+        return dict(zip(zip(i[keep].tolist(), j[keep].tolist()), dice[keep].tolist()))
+
+
+def submission_lookups(fp: Fingerprint, shingling: str) -> tuple[Membership, Membership]:
+    """Lookups of a submission's segment shingle sets and of its sentences' (sharing one vocabulary); made once."""
+    def make():
+        segments, sentences = text_sets(fp, shingling)
+        vocabulary = Vocabulary(segments.codes, exact_bigrams=shingling == "char2")
+        return Membership(vocabulary, segments), Membership(vocabulary, sentences)
+    return fp.remembered(("lookups", shingling), make)
+
+
+def text_sets(fp: Fingerprint, shingling: str) -> tuple[ShingleSets, ShingleSets]:
+    """The shingle sets of a fingerprint's segments and of its sentences (each its clauses' shingles); made once."""
+    def make():
+        codes = codes_of(fp)
+        return (ShingleSets.of(Texts(codes, fp.bounds), shingling),
+                ShingleSets.of(Texts(codes, fp.bounds, of_sentence=fp.sentences, count=len(sentence_bounds(fp))), shingling))
+    return fp.remembered(("sets", shingling), make)
+
+
+def ramps(lengths: np.ndarray) -> np.ndarray:
+    """0, 1, …, n-1 for each n of `lengths`, concatenated."""
+    return np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+
+
+def _shingles(texts: Texts, shingling: str) -> tuple[np.ndarray, np.ndarray]:
+    """(text, shingle code) of every shingle of every text (duplicates included)."""
+    if shingling == "jieba":
+        strings = [texts.codes[a:b].astype("<u4").tobytes().decode("utf-32-le") for a, b in texts.bounds.tolist()]
+        hashes, starts = shingle_hashes(strings, shingling)
+        units, codes = np.repeat(np.arange(len(strings)), np.diff(np.append(starts, len(hashes)))), hashes.astype(np.uint64)
+    else:
+        units, codes = _range_shingles(texts.codes, texts.bounds, 3 if shingling == "char3" else 2)
+    return (texts.of_sentence[units] if texts.of_sentence is not None else units), codes
+
+
+def _range_shingles(codes: np.ndarray, bounds: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """(range, code) of the character n-grams of each [start, end) range; a range shorter than n is one shingle
+    of its own characters, as the signing has it. Bigram codes are exact; trigram codes a 42-bit hash."""
+    starts, lengths = bounds[:, 0].astype(np.int64), (bounds[:, 1] - bounds[:, 0]).astype(np.int64)
+    counts = np.where(lengths > 0, np.maximum(lengths - size + 1, 1), 0)
+    unit = np.repeat(np.arange(len(bounds)), counts)
+    begin = np.repeat(starts, counts) + ramps(counts)
+    width = np.minimum(np.repeat(lengths, counts), size)
+    acc = codes[begin].astype(np.uint64)
+    for k in range(1, size):
+        following = codes[np.minimum(begin + k, len(codes) - 1)].astype(np.uint64)
+        acc = np.where(width > k, (acc << np.uint64(_CHAR_BITS)) | following, acc)
+    if size > 2:
+        acc = mix64(acc) >> np.uint64(64 - _CODE_BITS)
+    return unit, acc
+
+
+def sentence_bounds(fp: Fingerprint) -> np.ndarray:
+    """[start, end) in the content of each sentence, by sentence index (empty for an index no segment has); made once."""
+    def make():
+        bounds, sentences = fp.bounds, fp.sentences
+        found = np.zeros((int(sentences.max(initial=-1)) + 1, 2), dtype=np.int64)
+        if len(sentences):
+            first = np.flatnonzero(np.r_[True, sentences[1:] != sentences[:-1]])
+            last = np.r_[first[1:] - 1, len(sentences) - 1]
+            found[sentences[first], 0] = bounds[first, 0]
+            found[sentences[first], 1] = bounds[last, 1]
+        return found
+    return fp.remembered("sentence_bounds", make)
+
+
+def codes_of(fp: Fingerprint) -> np.ndarray:
+    """The content's code points; made once."""
+    return fp.remembered("codes", lambda: np.frombuffer(fp.content.encode("utf-32-le"), dtype="<u4"))
