@@ -337,22 +337,21 @@ class SqliteStore:
     def postings(self, keys, cap: int) -> Postings:
         """(document, segment) pairs of each band key: all of them for a cold key, `cap` for a hot one (boilerplate).
 
-        No counting over the postings: a key's rows are first counted only up to cap + 1 (inside SQLite); a key
-        that reaches it is hot, its rows are read with LIMIT cap, and its count comes from hot_keys (the last
+        No counting over the postings: one statement reads each key's first cap + 1 rows (one index probe per
+        key). A key that has more is hot: it keeps its first `cap`, and its count comes from hot_keys (the last
         recount) or a count capped at HOT_KEY_COUNT_CAP rows.
         """
-        listed = json.dumps([int(k) for k in keys])
-        capped = self.conn.execute(
-            "SELECT q.value, (SELECT count(*) FROM (SELECT 1 FROM postings WHERE key = q.value LIMIT ?))"
-            " FROM json_each(?) AS q", (int(cap) + 1, listed)).fetchall()
-        counts = {key: n for key, n in capped if n}
+        rows = self.conn.execute(
+            "SELECT q.value, (SELECT group_concat(segment) FROM (SELECT segment FROM postings WHERE key = q.value LIMIT ?))"
+            " FROM json_each(?) AS q", (int(cap) + 1, json.dumps([int(k) for k in keys]))).fetchall()
+        found = [(key, listed) for key, listed in rows if listed is not None]
+        keys = np.array([key for key, _ in found], dtype=np.int64)
+        segments = np.array(",".join(listed for _, listed in found).split(",") if found else [], dtype=np.int64)
+        per_key = np.array([listed.count(",") + 1 for _, listed in found], dtype=np.int64)
+        counts = dict(zip(keys.tolist(), per_key.tolist()))
         hot = [key for key, n in counts.items() if n > cap]
-        rows = self.conn.execute("SELECT key, segment FROM postings WHERE key IN (SELECT value FROM json_each(?))",
-                                 (json.dumps([k for k, n in counts.items() if n <= cap]),)).fetchall()
-        for key in hot:
-            rows += [(key, seg) for (seg,) in self.conn.execute("SELECT segment FROM postings WHERE key = ? LIMIT ?", (key, cap))]
+        table = _capped_rows(np.repeat(keys, per_key), segments, cap, hot)
         counts.update(self._hot_counts(hot))
-        table = np.array(rows, dtype=np.int64).reshape(-1, 2)
         owners, indices = self.segment_owner(table[:, 1])
         return Postings(table[:, 0], np.stack([owners, indices], axis=1), counts)
 
@@ -828,3 +827,16 @@ def _mismatch_message(path: str, stored: dict, asked: dict) -> str:
 
 def _now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def _capped_rows(keys: np.ndarray, segments: np.ndarray, cap: int, hot: list) -> np.ndarray:
+    """(key, segment) rows ordered by key then segment, at most `cap` per key (the lowest segments, as an
+    index-ordered LIMIT reads them), the hot keys' rows last."""
+    order = np.lexsort((segments, keys))
+    keys, segments = keys[order], segments[order]
+    first = np.r_[True, keys[1:] != keys[:-1]] if len(keys) else np.zeros(0, dtype=bool)
+    rank = np.arange(len(keys)) - np.maximum.accumulate(np.where(first, np.arange(len(keys)), 0))
+    keys, segments = keys[rank < cap], segments[rank < cap]
+    is_hot = np.isin(keys, np.array(hot, dtype=np.int64))
+    return np.concatenate([np.stack([keys[~is_hot], segments[~is_hot]], axis=1),
+                           np.stack([keys[is_hot], segments[is_hot]], axis=1)])
