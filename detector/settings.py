@@ -20,6 +20,10 @@ SHINGLINGS = ("char2", "char3", "jieba")
 HISTORY_WAIT_SECONDS = 10  # a scan waits this long for a writer before it gives up recording its history (with a warning)
 MIN_YEAR, MAX_YEAR = 1949, 2100  # years a report can be for (manifest rows and --year outside are refused)
 
+# SQLite postings (detector/store/sqlite.py): new postings go to a small table merged into the large one in key order
+RECENT_POSTINGS_MERGE_ROWS = 16_000_000  # recent postings are merged into the main table once there are this many
+FIRST_POSTINGS_MERGE_ROWS = 1_000_000  # …or this many while the main table is empty (it is then written sequentially)
+
 # Redis Cluster backend (detector/store/redis.py)
 REDIS_LOCK_SECONDS = 30  # the writer lock expires this long after its holder stopped renewing it (a dead writer)
 REDIS_FAILOVER_SECONDS = 30  # a read waits this long for the cluster to fail over before giving up (exit 1)

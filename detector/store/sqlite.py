@@ -24,7 +24,8 @@ from detector.files import create_private_file
 from detector.paths import from_sql, shown, to_sql
 from detector.store.base import Postings
 
-SCHEMA_VERSION = 3  # 3: documents.layout, hot_keys; content_segments gone (hashes come from the layouts)
+SCHEMA_VERSION = 4  # 3: documents.layout, hot_keys; content_segments gone (hashes come from the layouts);
+# 4: postings split into postings_main and postings_recent (the view `postings` reads both)
 BUSY_WAIT_MS = 60_000  # how long a write waits for another writer's transaction before it gives up
 APPLICATION_ID = 0x43484348  # "CHCH": marks a file as a chachong database
 
@@ -36,7 +37,7 @@ CREATE TABLE IF NOT EXISTS documents (
     sha256 TEXT NOT NULL UNIQUE,
     encoding TEXT,
     format TEXT,
-    text BLOB NOT NULL,  -- zlib-compressed UTF-8 of the original text (see _pack_text)
+    text BLOB NOT NULL,  -- the original text, zlib-compressed UTF-8 or UTF-16 (see _pack_text)
     layout BLOB,  -- the segment layout the aligner needs (detector/layout.py), so scans never re-normalise
     chars INTEGER NOT NULL,
     author TEXT, unit TEXT, year INTEGER, meeting TEXT, team INTEGER,
@@ -45,11 +46,22 @@ CREATE TABLE IF NOT EXISTS documents (
     segment_count INTEGER NOT NULL,
     added_at TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS postings (
+CREATE TABLE IF NOT EXISTS postings_main (  -- most postings, in key order; merged into from postings_recent
     key INTEGER NOT NULL,
     segment INTEGER NOT NULL,
     PRIMARY KEY (key, segment)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS postings_recent (  -- postings of the latest documents (segments above all of postings_main)
+    key INTEGER NOT NULL,
+    segment INTEGER NOT NULL,
+    PRIMARY KEY (key, segment)
+) WITHOUT ROWID;
+CREATE VIEW IF NOT EXISTS postings AS
+    SELECT key, segment FROM postings_main UNION ALL SELECT key, segment FROM postings_recent;
+CREATE TRIGGER IF NOT EXISTS postings_delete INSTEAD OF DELETE ON postings BEGIN
+    DELETE FROM postings_main WHERE key = old.key AND segment = old.segment;
+    DELETE FROM postings_recent WHERE key = old.key AND segment = old.segment;
+END;
 CREATE INDEX IF NOT EXISTS documents_first_segment ON documents (first_segment);
 CREATE TABLE IF NOT EXISTS hot_keys (  -- band keys with more than HOT_KEY_POSTINGS postings, counted by the last recount
     key INTEGER PRIMARY KEY,
@@ -141,6 +153,7 @@ class SqliteStore:
         try:
             self._configure()
             self._check_application()
+            self._split_postings()
             self.conn.executescript(_SCHEMA)
             self.db = sqlite_utils.Database(self.conn)
             self._migrate()
@@ -153,6 +166,18 @@ class SqliteStore:
         except BaseException:
             self.conn.close()
             raise
+
+    def _split_postings(self) -> None:
+        """An index from before schema 4 has one postings table: it becomes postings_main (renamed, nothing copied)."""
+        if not self._is_table("postings"):
+            return
+        with self.transaction():
+            if self._is_table("postings"):  # another process may have renamed it meanwhile
+                self.conn.execute("ALTER TABLE postings RENAME TO postings_main")
+                self._set_meta("schema_version", SCHEMA_VERSION)
+
+    def _is_table(self, name: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
 
     def _connect_read_only(self) -> None:
         """mode=ro; on a read-only mount, where SQLite cannot make the WAL's shared-memory file, immutable=1 (nobody can write there)."""
@@ -243,10 +268,10 @@ class SqliteStore:
     def insert_documents(self, entries: list) -> list[int]:
         """Store IndexEntry items (document, layout, band keys, segment hashes); call inside writing().
 
-        Postings of the whole batch are written in key order: B-tree pages fill sequentially,
-        which is faster and leaves the index smaller than inserting document by document.
-        Segments are numbered contiguously inside this file (first_segment + index): SQLite's own
-        bookkeeping, translated to (document, segment index) pairs by postings().
+        Postings of the whole batch are written in key order into postings_recent, a table small enough that a
+        batch rewrites few pages; once it is large it is merged into postings_main in key order (see
+        _merge_postings_if_due). Segments are numbered contiguously inside this file (first_segment + index):
+        SQLite's own bookkeeping, translated to (document, segment index) pairs by postings().
         """
         first = self._next_segment_id()
         ids, key_blocks, segment_blocks, hash_counts = [], [], [], {}
@@ -263,10 +288,51 @@ class SqliteStore:
             segments = np.concatenate(segment_blocks)
             order = np.lexsort((segments, keys))
             rows = zip(keys[order].tolist(), segments[order].tolist())
-            self.conn.executemany("INSERT OR IGNORE INTO postings (key, segment) VALUES (?, ?)", rows)
+            before = self.conn.total_changes
+            self.conn.executemany("INSERT OR IGNORE INTO postings_recent (key, segment) VALUES (?, ?)", rows)
+            self._note_recent_postings(self._recent_postings() + self.conn.total_changes - before)
+            self._merge_postings_if_due()
         self._count_segments(hash_counts, +1)
         self._forget()
         return ids
+
+    # --- postings: a large table in key order and a small one of recent postings, merged when it grows ---
+    def _recent_postings(self) -> int:
+        """Rows of postings_recent, as recorded in meta by the writes (counted when not recorded)."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'recent_postings'").fetchone()
+        return json.loads(row[0]) if row else self.conn.execute("SELECT count(*) FROM postings_recent").fetchone()[0]
+
+    def _note_recent_postings(self, rows: int) -> None:
+        self._set_meta("recent_postings", rows)
+
+    def _merge_postings_if_due(self) -> None:
+        """Merge postings_recent into postings_main once it holds RECENT_POSTINGS_MERGE_ROWS (or, while postings_main
+        is empty, FIRST_POSTINGS_MERGE_ROWS): a batch of random keys then rewrites the pages of the small table
+        only, and the large one is rewritten once per merge instead of once per batch."""
+        from detector.settings import FIRST_POSTINGS_MERGE_ROWS, RECENT_POSTINGS_MERGE_ROWS
+
+        recent = self._recent_postings()
+        main_empty = self.conn.execute("SELECT 1 FROM postings_main LIMIT 1").fetchone() is None
+        if recent >= RECENT_POSTINGS_MERGE_ROWS or (main_empty and recent >= FIRST_POSTINGS_MERGE_ROWS):
+            self.merge_postings()
+
+    def merge_postings(self) -> None:
+        """Move every recent posting into postings_main, in key order; call inside writing().
+
+        Into an empty postings_main the table is copied whole (SQLite's transfer, which fills every page). Otherwise
+        the recent rows are copied to a temporary table and their pages freed first, so postings_main grows into
+        those pages and the file does not keep them as free space."""
+        if self.conn.execute("SELECT 1 FROM postings_main LIMIT 1").fetchone() is None:
+            self.conn.execute("INSERT INTO postings_main SELECT * FROM postings_recent")
+            self.conn.execute("DELETE FROM postings_recent")
+            self._note_recent_postings(0)
+            return
+        self.conn.execute("DROP TABLE IF EXISTS temp.merging_postings")
+        self.conn.execute("CREATE TEMP TABLE merging_postings AS SELECT key, segment FROM postings_recent ORDER BY key, segment")
+        self.conn.execute("DELETE FROM postings_recent")
+        self.conn.execute("INSERT INTO postings_main (key, segment) SELECT key, segment FROM temp.merging_postings ORDER BY rowid")
+        self.conn.execute("DROP TABLE temp.merging_postings")
+        self._note_recent_postings(0)
 
     def _insert_document_row(self, doc: Document, layout: bytes, first_segment: int, segment_count: int) -> int:
         meta = doc.meta
@@ -342,7 +408,8 @@ class SqliteStore:
         recount) or a count capped at HOT_KEY_COUNT_CAP rows.
         """
         rows = self.conn.execute(
-            "SELECT q.value, (SELECT group_concat(segment) FROM (SELECT segment FROM postings WHERE key = q.value LIMIT ?))"
+            "SELECT q.value, (SELECT group_concat(segment) FROM (SELECT segment FROM postings WHERE key = q.value"
+            " ORDER BY segment LIMIT ?))"
             " FROM json_each(?) AS q", (int(cap) + 1, json.dumps([int(k) for k in keys]))).fetchall()
         found = [(key, listed) for key, listed in rows if listed is not None]
         keys = np.array([key for key, _ in found], dtype=np.int64)
@@ -459,15 +526,18 @@ class SqliteStore:
         self.conn.execute("DELETE FROM doomed_segments")
         segments = ((s,) for first, count in ranges for s in range(first, first + count))
         self.conn.executemany("INSERT INTO doomed_segments (segment) VALUES (?)", segments)
-        self.conn.execute("DELETE FROM postings WHERE segment IN (SELECT segment FROM doomed_segments)")
+        for table in ("postings_main", "postings_recent"):
+            self.conn.execute(f"DELETE FROM {table} WHERE segment IN (SELECT segment FROM doomed_segments)")
+        self._note_recent_postings(self.conn.execute("SELECT count(*) FROM postings_recent").fetchone()[0])
         for _ in self._batched("DELETE FROM documents WHERE id IN ({})", doc_ids):
             pass
         self._forget()
 
     def clear_index(self) -> None:
         """Empty documents, postings and statistics (a full rebuild starts here); call inside a transaction."""
-        for table in ("postings", "segment_df", "documents", "hot_keys"):
+        for table in ("postings_main", "postings_recent", "segment_df", "documents", "hot_keys"):
             self.conn.execute(f"DELETE FROM {table}")
+        self._note_recent_postings(0)
         self._forget()
 
     def recount_segment_df(self) -> int:
@@ -481,7 +551,8 @@ class SqliteStore:
         self.conn.execute("DELETE FROM segment_df")
         self.conn.executemany("INSERT INTO segment_df (hash, docs) VALUES (?, ?)", zip(hashes.tolist(), counts.tolist()))
         self.conn.execute("DELETE FROM hot_keys")
-        self.conn.execute("INSERT INTO hot_keys (key, postings) SELECT key, count(*) FROM postings GROUP BY key"
+        self.merge_postings()  # all postings in one table, whose key order lets SQLite count them without sorting
+        self.conn.execute("INSERT INTO hot_keys (key, postings) SELECT key, count(*) FROM postings_main GROUP BY key"
                           " HAVING count(*) > ?", (HOT_KEY_POSTINGS,))
         self._forget()
         return len(hashes)
@@ -781,13 +852,24 @@ def _row_to_document(row) -> Document:
                     meta=_meta_from_row(row[6:]), id=doc_id)
 
 
+_UTF16_TEXT = b"\x16"  # first byte of a text stored as zlib-compressed UTF-16-LE (a zlib stream starts with 0x78)
+
+
 def _pack_text(text: str) -> bytes:
-    """Original texts are stored zlib-compressed: ~1.4 bytes per Chinese character instead of 3."""
-    return zlib.compress(text.encode("utf-8"), 6)
+    """Original texts are stored zlib-compressed, as UTF-16 when most characters are not ASCII: Chinese text then
+    takes ~1.19 bytes per character (as UTF-8: ~1.27; uncompressed: 3)."""
+    utf8 = text.encode("utf-8")
+    if len(utf8) > 2 * len(text):
+        return _UTF16_TEXT + zlib.compress(text.encode("utf-16-le"), 6)
+    return zlib.compress(utf8, 6)
 
 
 def _unpack_text(packed) -> str:
-    return zlib.decompress(packed).decode("utf-8") if isinstance(packed, bytes) else packed
+    if not isinstance(packed, bytes):
+        return packed
+    if packed[:1] == _UTF16_TEXT:
+        return zlib.decompress(packed[1:]).decode("utf-16-le")
+    return zlib.decompress(packed).decode("utf-8")
 
 
 def _meta_from_row(row) -> DocumentMeta:

@@ -1,0 +1,152 @@
+"""SQLite postings in two tables: recent ones merged into the main table give the same postings and scans, a merge
+that fails or is killed leaves the corpus as it was, and an index with the older single postings table is migrated."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from detector import api, settings
+from detector.corpus import Corpus
+from detector.index import index_entries
+from detector.model import DocumentMeta
+from detector.report.json_report import report_dict
+from detector.settings import DEFAULT
+from detector.store import open_store
+
+
+def _docs(seeds):
+    return [api.document_from_text(p.read_text(encoding="utf-8"), str(p), DocumentMeta()) for p in seeds]
+
+
+def _rows(store, table):
+    return store.conn.execute(f"SELECT key, segment FROM {table} ORDER BY key, segment").fetchall()
+
+
+def _build(path, seeds, merge_rows: int, first_merge_rows: int, monkeypatch):
+    """A corpus of the seeds added one at a time, merging at the given thresholds; the last one stays recent."""
+    monkeypatch.setattr(settings, "RECENT_POSTINGS_MERGE_ROWS", merge_rows)
+    monkeypatch.setattr(settings, "FIRST_POSTINGS_MERGE_ROWS", first_merge_rows)
+    store = open_store(path, create=True)
+    store.ensure_signature(DEFAULT.index_signature(), explicit=False)
+    entries = index_entries(_docs(seeds), DEFAULT, workers=1)
+    for n, entry in enumerate(entries):
+        if n == len(entries) - 1:
+            monkeypatch.setattr(settings, "RECENT_POSTINGS_MERGE_ROWS", 10**9)
+        with store.writing():
+            store.insert_documents([entry])
+    return store, entries
+
+
+def _expected(entries, ids) -> dict:
+    expected: dict = {}
+    for doc_id, entry in zip(ids, entries):
+        for segment, row in enumerate(np.asarray(entry.keys).tolist()):
+            for key in set(row):
+                expected.setdefault(key, []).append((doc_id, segment))
+    return {k: sorted(v) for k, v in expected.items()}
+
+
+def _snapshot(store) -> tuple:
+    return (_rows(store, "postings_main"), _rows(store, "postings_recent"), store.documents(),
+            store.conn.execute("SELECT hash, docs FROM segment_df ORDER BY hash").fetchall())
+
+
+def test_merged_postings_are_every_posting_and_scans_do_not_change(tmp_path, seeds, planted, monkeypatch):
+    merged, entries = _build(tmp_path / "merged.db", seeds, merge_rows=2_000, first_merge_rows=1, monkeypatch=monkeypatch)
+    unmerged, _ = _build(tmp_path / "recent.db", seeds, merge_rows=10**9, first_merge_rows=10**9, monkeypatch=monkeypatch)
+    assert _rows(merged, "postings_main") and _rows(merged, "postings_recent")  # both tables are read
+    assert not _rows(unmerged, "postings_main")
+    ids = [doc_id for doc_id, _, _ in merged.documents()]
+    expected = _expected(entries, ids)
+    keys = sorted(expected)
+    got, reference = merged.postings(keys, cap=10_000), unmerged.postings(keys, cap=10_000)
+    assert np.array_equal(got.keys, reference.keys) and np.array_equal(got.pairs, reference.pairs)
+    assert got.counts == reference.counts == {k: len(v) for k, v in expected.items()}
+    assert sum(len(v) for v in expected.values()) == len(_rows(merged, "postings_main")) + len(_rows(merged, "postings_recent"))
+    for key in keys[::7]:
+        assert sorted(map(tuple, got.of_key(key).tolist())) == expected[key]
+    hot = max(expected, key=lambda k: len(expected[k]))
+    assert list(map(tuple, merged.postings([hot], cap=2).of_key(hot).tolist())) == expected[hot][:2]
+    text, _ = planted
+    scans = [report_dict(api.scan_text(Corpus(store, DEFAULT), text, "submission.txt")) for store in (merged, unmerged)]
+    assert scans[0]["passages"] and json.dumps(scans[0], ensure_ascii=False) == json.dumps(scans[1], ensure_ascii=False)
+    assert merged.problems() == []
+    merged.close()
+    unmerged.close()
+
+
+def test_a_merge_that_fails_leaves_the_corpus_as_it_was(tmp_path, seeds, monkeypatch):
+    store, entries = _build(tmp_path / "c.db", seeds[:3], merge_rows=2_000, first_merge_rows=1, monkeypatch=monkeypatch)
+    before = _snapshot(store)
+    monkeypatch.setattr(settings, "RECENT_POSTINGS_MERGE_ROWS", 1)
+    store.conn.execute("CREATE TEMP TRIGGER full_disk BEFORE INSERT ON main.postings_main BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+    more = index_entries(_docs(seeds[3:]), DEFAULT, workers=1)
+    with pytest.raises(Exception, match="disk full"):
+        with store.writing():
+            store.insert_documents(more)
+    assert _snapshot(store) == before
+    store.conn.execute("DROP TRIGGER temp.full_disk")
+    with store.writing():
+        store.insert_documents(more)
+    assert not _rows(store, "postings_recent") and store.document_count() == 5 and store.problems() == []
+    store.close()
+
+
+_KILLED_MERGE = """
+import os, signal, sys
+from detector import settings
+from detector.index import index_entries
+from detector.settings import DEFAULT
+from detector.store import open_store
+from detector import api
+settings.RECENT_POSTINGS_MERGE_ROWS = 1
+store = open_store(sys.argv[1])
+store.conn.create_function("die", 0, lambda: os.kill(os.getpid(), signal.SIGKILL))
+store.conn.execute("CREATE TEMP TRIGGER killed AFTER INSERT ON main.postings_main BEGIN SELECT die(); END")
+docs = [api.document_from_text(open(p, encoding="utf-8").read(), p) for p in sys.argv[2:]]
+with store.writing():
+    store.insert_documents(index_entries(docs, DEFAULT, workers=1))
+"""
+
+
+def test_a_merge_killed_halfway_leaves_the_corpus_as_it_was(tmp_path, seeds, monkeypatch):
+    path = tmp_path / "c.db"
+    store, _ = _build(path, seeds[:3], merge_rows=2_000, first_merge_rows=1, monkeypatch=monkeypatch)
+    before = _snapshot(store)
+    store.close()
+    done = subprocess.run([sys.executable, "-c", _KILLED_MERGE, str(path), *map(str, seeds[3:])], capture_output=True)
+    assert done.returncode == -9, done.stderr.decode()
+    store = open_store(path)
+    assert _snapshot(store) == before and store.problems() == []
+    store.close()
+
+
+def test_an_index_with_one_postings_table_is_migrated(tmp_path, seeds, planted, monkeypatch):
+    path = tmp_path / "old.db"
+    store, entries = _build(path, seeds, merge_rows=2_000, first_merge_rows=1, monkeypatch=monkeypatch)
+    text, _ = planted
+    expected = report_dict(api.scan_text(Corpus(store, DEFAULT), text, "submission.txt"))
+    postings = _rows(store, "postings")
+    store.conn.executescript("""
+        BEGIN;
+        CREATE TABLE old_postings (key INTEGER NOT NULL, segment INTEGER NOT NULL, PRIMARY KEY (key, segment)) WITHOUT ROWID;
+        INSERT INTO old_postings SELECT key, segment FROM postings;
+        DROP VIEW postings; DROP TABLE postings_main; DROP TABLE postings_recent;
+        ALTER TABLE old_postings RENAME TO postings;
+        DELETE FROM meta WHERE key = 'recent_postings';
+        UPDATE meta SET value = '3' WHERE key = 'schema_version';
+        COMMIT;""")
+    store.close()
+    store = open_store(path)
+    kinds = dict(store.conn.execute("SELECT name, type FROM sqlite_master WHERE name LIKE 'postings%'"))
+    assert kinds == {"postings": "view", "postings_main": "table", "postings_recent": "table", "postings_delete": "trigger"}
+    assert _rows(store, "postings_main") == postings and store.meta()["schema_version"] == 4
+    assert report_dict(api.scan_text(Corpus(store, DEFAULT), text, "submission.txt")) == expected
+    with store.writing():
+        store.delete_documents([store.documents()[-1][0]])
+        store.insert_documents(entries[-1:])
+    assert store.problems() == [] and len(_rows(store, "postings")) == len(postings)
+    store.close()
