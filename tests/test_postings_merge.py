@@ -73,7 +73,7 @@ def test_merged_postings_are_every_posting_and_scans_do_not_change(tmp_path, see
     text, _ = planted
     scans = [report_dict(api.scan_text(Corpus(store, DEFAULT), text, "submission.txt")) for store in (merged, unmerged)]
     assert scans[0]["passages"] and json.dumps(scans[0], ensure_ascii=False) == json.dumps(scans[1], ensure_ascii=False)
-    assert merged.problems() == []
+    assert merged.problems() == [] and merged.meta()["recent_postings"] == len(_rows(merged, "postings_recent"))
     merged.close()
     unmerged.close()
 
@@ -149,4 +149,5 @@ def test_an_index_with_one_postings_table_is_migrated(tmp_path, seeds, planted, 
         store.delete_documents([store.documents()[-1][0]])
         store.insert_documents(entries[-1:])
     assert store.problems() == [] and len(_rows(store, "postings")) == len(postings)
+    assert store.meta()["recent_postings"] == len(_rows(store, "postings_recent")) > 0
     store.close()

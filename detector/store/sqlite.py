@@ -288,9 +288,9 @@ class SqliteStore:
             segments = np.concatenate(segment_blocks)
             order = np.lexsort((segments, keys))
             rows = zip(keys[order].tolist(), segments[order].tolist())
-            before = self.conn.total_changes
+            recent, before = self._recent_postings(), self.conn.total_changes
             self.conn.executemany("INSERT OR IGNORE INTO postings_recent (key, segment) VALUES (?, ?)", rows)
-            self._note_recent_postings(self._recent_postings() + self.conn.total_changes - before)
+            self._note_recent_postings(recent + self.conn.total_changes - before)
             self._merge_postings_if_due()
         self._count_segments(hash_counts, +1)
         self._forget()
