@@ -365,6 +365,7 @@ def _short_passage_checks(sub: Fingerprint, src: Fingerprint, sub_span: tuple, s
             "verbatim_run": _longest_common_run(sub_text, src_text)}
 
 
+@functools.lru_cache(maxsize=4096)
 def _longest_common_run(a: str, b: str) -> int:
     """Length of the longest substring `a` and `b` share: the longest k for which they share a k-gram (binary search)."""
     low, high = 0, min(len(a), len(b))
@@ -388,8 +389,7 @@ def _sentences_of(fp: Fingerprint, start: int, end: int) -> str:
 
 
 def _bigram_dice(a: str, b: str) -> float:
-    grams_a = {a[k : k + 2] for k in range(len(a) - 1)}
-    grams_b = {b[k : k + 2] for k in range(len(b) - 1)}
+    grams_a, grams_b = _bigrams(a), _bigrams(b)  # remembered: a submission's sentence meets many sources
     if not grams_a or not grams_b:
         return 0.0
     return 2 * len(grams_a & grams_b) / (len(grams_a) + len(grams_b))

@@ -101,14 +101,20 @@ class Vocabulary:
     def _bigram_table(self):
         firsts, seconds = self.codes >> np.uint64(_CHAR_BITS), self.codes & np.uint64((1 << _CHAR_BITS) - 1)
         chars = distinct(np.concatenate([firsts[firsts > 0], seconds]))
-        if (len(chars) + 1) ** 2 > _DENSE_LIMIT:
+        width = len(chars) + 1  # ranks of the characters, then one for "a character the left side lacks"
+        if (width + 1) * width > _DENSE_LIMIT:
             return None
-        rank = np.full(1 << _CHAR_BITS, -1, dtype=np.int32)
+        rank = np.full(1 << _CHAR_BITS, len(chars), dtype=np.int32)
         rank[chars.astype(np.int64)] = np.arange(len(chars), dtype=np.int32)
-        rank[0] = len(chars)  # the "first character" of a one-character shingle
-        table = np.full((len(chars) + 1) * len(chars), -1, dtype=np.int32)
-        table[rank[firsts.astype(np.int64)].astype(np.int64) * len(chars) + rank[seconds.astype(np.int64)]] = np.arange(len(self.codes), dtype=np.int32)
-        return rank, table, len(chars)
+        rank[0] = width  # the "first character" of a one-character shingle: a row of its own
+        table = np.full((width + 1) * width, -1, dtype=np.int64)
+        table[self._cells(rank, width, self.codes)] = np.arange(len(self.codes))
+        return rank, table, width
+
+    @staticmethod
+    def _cells(rank: np.ndarray, width: int, codes: np.ndarray) -> np.ndarray:
+        first = rank[(codes >> np.uint64(_CHAR_BITS)).astype(np.int64)].astype(np.int64)
+        return first * width + rank[(codes & np.uint64((1 << _CHAR_BITS) - 1)).astype(np.int64)]
 
     def ids(self, codes: np.ndarray) -> np.ndarray:
         if self._table is None:
@@ -117,12 +123,7 @@ class Vocabulary:
             where = np.minimum(np.searchsorted(self.codes, codes), len(self.codes) - 1)
             return np.where(self.codes[where] == codes, where, -1)
         rank, table, width = self._table
-        first = rank[(codes >> np.uint64(_CHAR_BITS)).astype(np.int64)]
-        second = rank[(codes & np.uint64((1 << _CHAR_BITS) - 1)).astype(np.int64)]
-        found = np.full(len(codes), -1, dtype=np.int64)
-        known = (first >= 0) & (second >= 0) & (second < width)
-        found[known] = table[first[known].astype(np.int64) * width + second[known]]
-        return found
+        return table[self._cells(rank, width, codes)]
 
 
 class Membership:
