@@ -195,12 +195,14 @@ def scan_paths(corpus: Corpus, paths, encoding=None, progress=None, timings: Tim
     return reports
 
 
-def scan_batch(corpus: Corpus, paths, encoding=None, progress=None, meta=None, manifest=None, timings: Timings | None = None):
-    """Scan files and folders against the corpus and against each other (detector.batch.BatchScan); nothing is added to the corpus."""
+def scan_batch(corpus: Corpus, paths, encoding=None, progress=None, meta=None, manifest=None, timings: Timings | None = None,
+               workers: int = 1):
+    """Scan files and folders against the corpus and against each other (detector.batch.BatchScan); nothing is added to
+    the corpus. `workers` > 1: in that many processes (same reports)."""
     from detector import batch
 
     return batch.scan_batch(corpus, paths, encoding=encoding, progress=progress, meta=meta, manifest=manifest,
-                            timings=timings)
+                            timings=timings, workers=workers)
 
 
 # ---------------------------------------------------------------- comparing

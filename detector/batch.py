@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import multiprocessing
 import time
 
 import numpy as np
@@ -43,17 +44,18 @@ class BatchScan:
 
 
 def scan_batch(corpus: Corpus, paths, encoding=None, progress=None, meta=None, manifest=None,
-               timings: Timings | None = None) -> BatchScan:
+               timings: Timings | None = None, workers: int = 1) -> BatchScan:
     """Read files and folders, then scan every submission against the corpus and the other submissions.
 
     `meta` (DocumentMeta) applies to every submission, `manifest` (CSV) per file; what neither gives is inferred.
+    `workers` > 1 scans in that many processes (see scan_documents).
     """
     found = find_input_files(paths)
     given = as_manifest(manifest)
     items = [failed_report(folder, reason) for folder, reason in found.failed]
     items += [_read(path, corpus, encoding, given.get(resolved(path), meta))
               for path in progress_bar(found.files, progress, "reading")]
-    result = scan_documents(corpus, items, progress, timings)
+    result = scan_documents(corpus, items, progress, timings, workers)
     result.paths = [str(p) for p in paths]
     result.skipped = found.skipped
     return result
@@ -67,20 +69,59 @@ def _read(path, corpus: Corpus, encoding, meta=None) -> Document | Report:
         return failed_report(path, err.reason, meta=dataclasses.replace(meta) if meta else None)
 
 
-def scan_documents(corpus: Corpus, items: list, progress=None, timings: Timings | None = None) -> BatchScan:
-    """Scan documents (failed reports pass through) against the corpus and each other; nothing is written to the corpus."""
+def scan_documents(corpus: Corpus, items: list, progress=None, timings: Timings | None = None,
+                   workers: int = 1) -> BatchScan:
+    """Scan documents (failed reports pass through) against the corpus and each other; nothing is written to the corpus.
+
+    With `workers` > 1 (and a corpus that can be opened again in a child process) the submissions are scanned in
+    that many forked processes, each with its own connection; the reports are the same as in one process."""
     started, clock = _now(), time.perf_counter()
     readable = [(pos, doc) for pos, doc in enumerate(items) if isinstance(doc, Document)]
     reports = list(items)
     timings = timings or Timings()
     with BatchStore.of(corpus.store, [doc for _, doc in readable], corpus.settings) as store:
         batch_corpus = Corpus(store, corpus.settings)
-        for n, (pos, doc) in enumerate(progress_bar(readable, progress, "scanning")):
-            reports[pos] = store.scan(batch_corpus, n, doc, timings)
+        for n, report in _scanned(store, batch_corpus, [doc for _, doc in readable], progress, timings, workers):
+            reports[readable[n][0]] = report
     to_position = {BATCH_IDS + n: pos for n, (pos, _) in enumerate(readable)}
     peers = [_peer_positions(r, to_position) for r in reports]
     return BatchScan(reports=reports, clusters=find_clusters(reports, peers), peers=peers, started_at=started,
                      seconds=round(time.perf_counter() - clock, 3), corpus_documents=corpus.store.document_count())
+
+
+_FORKED: tuple | None = None  # (store, corpus, documents) a forked scanning process inherits
+
+
+def _scanned(store: "BatchStore", corpus: Corpus, docs: list, progress, timings: Timings, workers: int):
+    """(n, report) of every batch document, scanned here or in `workers` forked processes."""
+    global _FORKED
+    if workers <= 1 or len(docs) < 2 * workers or not store.can_reopen():
+        for n, doc in enumerate(progress_bar(docs, progress, "scanning")):
+            yield n, store.scan(corpus, n, doc, timings)
+        return
+    _FORKED = (store, corpus, docs)
+    try:
+        with multiprocessing.get_context("fork").Pool(workers, initializer=_reconnect) as pool:
+            results = pool.imap_unordered(_scan_forked, range(len(docs)))
+            for _ in progress_bar(list(range(len(docs))), progress, "scanning"):
+                n, report, seconds, counts = next(results)
+                timings.merge(seconds, counts)
+                yield n, report
+    finally:
+        _FORKED = None
+
+
+def _reconnect() -> None:
+    """In a forked scanning process: a connection of its own (a connection must not cross a fork)."""
+    store = _FORKED[0]
+    store.base = store.base.reopened()
+
+
+def _scan_forked(n: int) -> tuple:
+    store, corpus, docs = _FORKED
+    timings = Timings()
+    report = store.scan(corpus, n, docs[n], timings)
+    return n, report, timings.seconds, timings.counts
 
 
 def _peer_positions(report: Report, to_position: dict) -> list:
@@ -116,6 +157,10 @@ class BatchStore:
 
     def __exit__(self, *exc):
         self.batch.close()
+
+    def can_reopen(self) -> bool:
+        """Whether the corpus can be opened again by a forked process (SQLite can; a Redis batch scans in one)."""
+        return callable(getattr(self.base, "reopened", None))
 
     def scan(self, corpus: Corpus, n: int, doc: Document, timings: Timings) -> Report:
         """Scan batch document n against the corpus and every other batch document."""

@@ -199,8 +199,10 @@ def add(paths, db_path, author, unit, year, meeting, team, manifest, encoding, m
 @_encoding_option
 @_out_option
 @click.option("--timings", is_flag=True, help="Print the time each scan stage took (per submission) on stderr.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Scan in this many processes (default: one per core, at most 4). The reports are the same.")
 def scan(paths, db_path, fmt, fail_above, show_formulae, author, unit, year, meeting, team, manifest, encoding, out_dir,
-         timings):
+         timings, workers):
     """Scan submissions (files or folders) against the corpus and against each other; the scan is recorded in the database.
 
     Give the submissions' authors (--author … or --manifest) so that reuse of their own earlier reports is
@@ -212,7 +214,7 @@ def scan(paths, db_path, fmt, fail_above, show_formulae, author, unit, year, mee
         _must_exist(paths)  # after the database: a wrong --db is said first
         clock = api.Timings()
         result = _call(api.scan_batch, corpus, paths, encoding=encoding, progress=_progress(), meta=meta,
-                       manifest=_manifest(manifest), timings=clock)
+                       manifest=_manifest(manifest), timings=clock, workers=workers or min(os.cpu_count() or 1, 4))
         _echo_problems([], result.skipped)
         if timings:
             click.echo("\n".join(clock.lines()), err=True)

@@ -25,6 +25,12 @@ class Timings:
     seconds: dict = dataclasses.field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
     counts: dict = dataclasses.field(default_factory=lambda: {"submissions": 0, "candidates": 0, "verified": 0, "aligned": 0})
 
+    def merge(self, seconds: dict, counts: dict) -> None:
+        """Add another run's seconds and counts (a batch scanned in several processes)."""
+        for stage, spent in seconds.items():
+            self.seconds[stage] += spent
+        self.count(**counts)
+
     def count(self, **found) -> None:
         for key, n in found.items():
             self.counts[key] += n

@@ -147,3 +147,18 @@ def test_history_gives_back_typed_reports_equal_to_the_scan(scanned):
     assert all(isinstance(r, Report) for r in result.reports)
     stored = json.loads((scanned.out / "results.json").read_text(encoding="utf-8"))["reports"]
     assert [report_dict(r) for r in result.reports] == stored
+
+
+def test_a_batch_scanned_in_two_processes_gives_the_same_reports(scanned, tmp_path):
+    """Forked scanning processes (each with its own connection) report exactly what one process does."""
+    runs = {}
+    for workers in (1, 2):
+        run = CliRunner().invoke(cli, ["scan", str(scanned.folder), "--db", str(scanned.db), "--format", "json",
+                                       "--workers", str(workers), "--timings"])
+        assert run.exit_code == ExitCode.ERROR, run.output  # the corrupt file, in both
+        runs[workers] = run
+    one, two = (json.loads(runs[w].stdout) for w in (1, 2))
+    assert one.keys() == two.keys() and one["reports"] == two["reports"]
+    assert {k: v for k, v in one.items() if k not in ("reports", "scan")} == {k: v for k, v in two.items() if k not in ("reports", "scan")}
+    assert sum(len(r.get("passages", [])) for r in one["reports"]) > 20
+    assert "30 scanned" in runs[2].stderr  # every readable submission's timings came back from the workers

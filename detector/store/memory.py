@@ -69,6 +69,10 @@ class MemoryStore:
     def close(self) -> None:
         pass
 
+    def reopened(self) -> "MemoryStore":
+        """For a forked process: its copy of the memory is its own."""
+        return self
+
     # --- documents ---
     def insert_documents(self, entries: list[IndexEntry]) -> list[int]:
         ids = []

@@ -220,6 +220,10 @@ class SqliteStore:
     def close(self) -> None:
         self.conn.close()
 
+    def reopened(self) -> "SqliteStore":
+        """The same database on a new connection, for a forked process (the parent's connection stays the parent's)."""
+        return self if self.path == ":memory:" else SqliteStore(self.path)  # a copied memory database is the child's own
+
     # --- settings ---
     def meta(self) -> dict:
         return {k: json.loads(v) for k, v in self.conn.execute("SELECT key, value FROM meta")}
