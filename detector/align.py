@@ -52,12 +52,12 @@ class Candidate:
     evidence: float = 0.0  # content characters x Dice of the matched submission segments
 
 
-def candidates(sub: Fingerprint, postings, segment_total: int, exclude=()) -> list[Candidate]:
+def candidates(sub: Fingerprint, postings, segment_total: int, exclude=(), limit: int | None = None) -> list[Candidate]:
     """Source documents sharing band keys with the submission, best first.
 
     A shared band key weighs by its rarity (a key found in a handful of segments says more than one
     found in hundreds). For each submission segment a document scores the weight its best segment
-    shares with it; the document's score is the sum over submission segments.
+    shares with it; the document's score is the sum over submission segments. `limit`: only the best that many.
     """
     found = _collisions(sub, postings, max(segment_total, 2))
     if found is None:
@@ -73,9 +73,9 @@ def candidates(sub: Fingerprint, postings, segment_total: int, exclude=()) -> li
     scores = np.add.reduceat(best, np.flatnonzero(new_doc[new_group]))  # per document
     starts = np.flatnonzero(new_doc)
     ends = np.r_[starts[1:], len(pairs)]
-    found = [Candidate(int(pairs[a, 1]), float(score), pairs[a:b, 0], pairs[a:b, 2])
-             for a, b, score in zip(starts.tolist(), ends.tolist(), scores.tolist())]
-    return sorted(found, key=lambda c: (-c.score, c.doc_id))
+    best_first = np.lexsort((pairs[starts, 1], -scores))[:limit]  # score down, then document id up
+    return [Candidate(int(pairs[a, 1]), float(score), pairs[a:b, 0], pairs[a:b, 2])
+            for a, b, score in zip(starts[best_first].tolist(), ends[best_first].tolist(), scores[best_first].tolist())]
 
 
 def _summed_by_pair(segments: np.ndarray, sources: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -86,8 +86,7 @@ def _candidates(corpus: Corpus, sub: Fingerprint, exclude: set) -> list:
         return []
     settings = corpus.settings
     postings = corpus.store.postings(sorted(set(sub.keys.ravel().tolist())), settings.hot_key_postings)
-    found = align.candidates(sub, postings, corpus.store.segment_total(), exclude)
-    return found[: settings.max_verified_candidates]
+    return align.candidates(sub, postings, corpus.store.segment_total(), exclude, settings.max_verified_candidates)
 
 
 def _verified(corpus: Corpus, sub: Fingerprint, doc: Document, found: list) -> tuple[list, list]:

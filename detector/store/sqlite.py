@@ -427,11 +427,16 @@ class SqliteStore:
         return Postings(table[:, 0], np.stack([owners, indices], axis=1), counts)
 
     def _hot_counts(self, keys: list) -> dict:
-        known = dict(self._batched("SELECT key, postings FROM hot_keys WHERE key IN ({})", keys))
-        for key in (k for k in keys if k not in known):
+        """Postings of hot keys: from hot_keys, else counted up to HOT_KEY_COUNT_CAP — once per committed state
+        (the boilerplate keys of one batch's submissions are mostly the same)."""
+        remembered = self._cached.setdefault("hot_counts", {})
+        wanted = [k for k in keys if k not in remembered]
+        known = dict(self._batched("SELECT key, postings FROM hot_keys WHERE key IN ({})", wanted))
+        for key in (k for k in wanted if k not in known):
             known[key] = self.conn.execute("SELECT count(*) FROM (SELECT 1 FROM postings WHERE key = ? LIMIT ?)",
                                            (key, HOT_KEY_COUNT_CAP)).fetchone()[0]
-        return known
+        remembered.update(known)
+        return {k: remembered[k] for k in keys}
 
     def segment_total(self) -> int:
         """Segments in the index (for weighting band keys by rarity); counted once per committed state."""
@@ -918,11 +923,18 @@ def _now() -> str:
 def _capped_rows(keys: np.ndarray, segments: np.ndarray, cap: int, hot: list) -> np.ndarray:
     """(key, segment) rows ordered by key then segment, at most `cap` per key (the lowest segments, as an
     index-ordered LIMIT reads them), the hot keys' rows last."""
-    order = np.lexsort((segments, keys))
-    keys, segments = keys[order], segments[order]
+    if len(keys) > 1 and not _ascending(keys, segments):
+        order = np.lexsort((segments, keys))
+        keys, segments = keys[order], segments[order]
     first = np.r_[True, keys[1:] != keys[:-1]] if len(keys) else np.zeros(0, dtype=bool)
     rank = np.arange(len(keys)) - np.maximum.accumulate(np.where(first, np.arange(len(keys)), 0))
     keys, segments = keys[rank < cap], segments[rank < cap]
     is_hot = np.isin(keys, np.array(hot, dtype=np.int64))
     return np.concatenate([np.stack([keys[~is_hot], segments[~is_hot]], axis=1),
                            np.stack([keys[is_hot], segments[is_hot]], axis=1)])
+
+
+def _ascending(keys: np.ndarray, segments: np.ndarray) -> bool:
+    """Whether (key, segment) rows are already in order (as the statement reads them for sorted keys)."""
+    step = np.diff(keys)
+    return bool((step >= 0).all() and (np.diff(segments)[step == 0] > 0).all())
