@@ -8,7 +8,7 @@ import numpy as np
 
 from detector.fingerprint import Fingerprint
 from detector.settings import Settings
-from detector.shingles import Membership, ShingleSets, Texts, codes_of, ramps, sentence_bounds, submission_lookups
+from detector.shingles import Membership, ShingleSets, Texts, ramps, submission_lookups
 
 PAIRS_AT_ONCE = 50_000  # colliding pairs verified together (bounds the memory of a very long submission's join)
 
@@ -72,17 +72,22 @@ def pair_dice(left: Membership, left_ids: np.ndarray, right: Texts, right_ids: n
 
 
 class _Pool:
-    """The candidates' sources side by side: one code-point array, global segment and sentence ranges."""
+    """The candidates' sources side by side: one code-point array, global segment and sentence ranges — built with a
+    few array operations over all sources at once (a scan meets hundreds of sources, most of them only here)."""
 
     def __init__(self, docs: list):
-        offsets = np.cumsum([0] + [len(d.content) for d in docs[:-1]]).astype(np.int64)
-        sentence_ranges = [sentence_bounds(d) for d in docs]
-        sentence_base = np.cumsum([0] + [len(r) for r in sentence_ranges[:-1]]).astype(np.int64)
-        self.codes = np.concatenate([codes_of(d) for d in docs])
-        self.segment_base = np.cumsum([0] + [d.segment_count for d in docs[:-1]]).astype(np.int64)
-        self.segments = np.concatenate([d.bounds + o for d, o in zip(docs, offsets)]).reshape(-1, 2)
-        self.sentences = np.concatenate([r + o for r, o in zip(sentence_ranges, offsets)]).reshape(-1, 2)
-        self.sentence_of = np.concatenate([d.sentences + b for d, b in zip(docs, sentence_base)]).astype(np.int64)
+        counts = np.array([d.segment_count for d in docs], dtype=np.int64)
+        self.segment_base = np.cumsum(counts) - counts
+        self.codes = np.frombuffer("".join(d.content for d in docs).encode("utf-32-le"), dtype="<u4")
+        lengths = np.concatenate([d.layout.lengths for d in docs]).astype(np.int64)
+        ends = np.cumsum(lengths)  # each content is its segments' characters, so the contents are the pool's
+        self.segments = np.stack([ends - lengths, ends], axis=1)
+        local = np.concatenate([d.sentences for d in docs]).astype(np.int64)
+        sentence_counts = np.where(counts > 0, local[np.maximum(self.segment_base + counts - 1, 0)] + 1, 0) if len(local) else counts * 0
+        self.sentence_of = local + np.repeat(np.cumsum(sentence_counts) - sentence_counts, counts)
+        self.sentences = np.zeros((int(sentence_counts.sum()), 2), dtype=np.int64)
+        if len(local):
+            first = np.flatnonzero(np.r_[True, self.sentence_of[1:] != self.sentence_of[:-1]])
+            last = np.r_[first[1:] - 1, len(local) - 1]
+            self.sentences[self.sentence_of[first]] = np.stack([self.segments[first, 0], self.segments[last, 1]], axis=1)
         self.clauses = np.bincount(self.sentence_of, minlength=len(self.sentences))[self.sentence_of]  # of each segment's sentence
-
-
