@@ -18,6 +18,7 @@ from detector.sign import mix64, shingle_hashes
 _CHAR_BITS = 21  # a Unicode code point fits in 21 bits: two of them make an exact bigram code
 _CODE_BITS = 42  # shingle codes are below 2^42, so (code, text) packs into one 64-bit key
 _DENSE_LIMIT = 8_000_000  # entries of a lookup table built per submission (larger: binary search instead)
+_ONE_SORT_MAX = 20_000  # shingles sorted in one go; more are sorted row by row (see _distinct_by_text)
 _PAD = np.uint64(2**64 - 1)  # fills the rows of texts shorter than their matrix (no shingle code is this large)
 
 
@@ -58,8 +59,13 @@ class ShingleSets:
 def _distinct_by_text(units: np.ndarray, codes: np.ndarray, count: int) -> tuple:
     """(units, codes, first, sizes) of the distinct (text, code) pairs, each text's run contiguous.
 
-    Texts are sorted row by row: texts of similar length padded into one matrix per power-of-two width,
-    then sorted along the rows, which numpy does far faster than one sort of everything."""
+    A few thousand shingles (one document's) are sorted at once. More are sorted row by row: texts of similar
+    length padded into one matrix per power-of-two width, then sorted along the rows, which numpy does far
+    faster than one sort of everything."""
+    if len(codes) <= _ONE_SORT_MAX and count < 1 << (64 - _CODE_BITS):
+        keys = distinct((units.astype(np.uint64) << np.uint64(_CODE_BITS)) | codes)
+        units, codes = (keys >> np.uint64(_CODE_BITS)).astype(np.int64), keys & np.uint64((1 << _CODE_BITS) - 1)
+        return units, codes, _firsts(units, count), np.bincount(units, minlength=count)
     lengths = np.bincount(units, minlength=count)
     starts = np.cumsum(lengths) - lengths
     widths = np.maximum(8, 1 << np.ceil(np.log2(np.maximum(lengths, 1))).astype(np.int64))
