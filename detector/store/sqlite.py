@@ -417,7 +417,7 @@ class SqliteStore:
             " FROM json_each(?) AS q", (int(cap) + 1, json.dumps([int(k) for k in keys]))).fetchall()
         found = [(key, listed) for key, listed in rows if listed is not None]
         keys = np.array([key for key, _ in found], dtype=np.int64)
-        segments = np.array(",".join(listed for _, listed in found).split(",") if found else [], dtype=np.int64)
+        segments = np.fromstring(",".join(listed for _, listed in found), dtype=np.int64, sep=",") if found else np.zeros(0, np.int64)
         per_key = np.array([listed.count(",") + 1 for _, listed in found], dtype=np.int64)
         counts = dict(zip(keys.tolist(), per_key.tolist()))
         hot = [key for key, n in counts.items() if n > cap]
