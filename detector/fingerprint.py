@@ -36,6 +36,13 @@ class Fingerprint:
             self._tables[key] = make()
         return self._tables[key]
 
+    def remembers(self, key) -> bool:
+        return key in self._tables
+
+    def remember(self, key, value) -> None:
+        """Keep a table made elsewhere (for many fingerprints at once) under `key`."""
+        self._tables[key] = value
+
     @property
     def content(self) -> str:
         return self.layout.content

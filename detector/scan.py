@@ -14,6 +14,7 @@ from detector.measure import measure, rank_sources, section_measures
 from detector.model import Document, DocumentMeta, Passage, Report, TemplateTrace
 from detector.normalize import template_traces
 from detector.sections import find_sections
+from detector.shingles import prepare_text_sets
 
 STAGES = ("fingerprint", "candidates", "verify", "align", "classify", "measure")
 
@@ -124,6 +125,7 @@ def _aligned(corpus: Corpus, sub: Fingerprint, chosen: tuple) -> tuple[list, lis
     sources too long to align whole (aligned around their matching segments only)."""
     full, carriers = chosen
     alignments, capped = [], []
+    prepare_text_sets([corpus.source_fingerprint(c.doc_id)[1] for c in full], corpus.settings.shingling)
     for candidate in full:
         source, src = corpus.source_fingerprint(candidate.doc_id)
         found, was_capped = align.align_source(candidate, sub, src, corpus.settings)

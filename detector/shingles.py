@@ -195,6 +195,47 @@ def text_sets(fp: Fingerprint, shingling: str) -> tuple[ShingleSets, ShingleSets
     return fp.remembered(("sets", shingling), make)
 
 
+def prepare_text_sets(fps: list, shingling: str) -> None:
+    """Make the text sets (see text_sets) of many fingerprints in one pass over their pooled content: a scan aligns
+    tens of sources it has not met before, and tens of small passes cost more in numpy calls than in work."""
+    key = ("sets", shingling)
+    todo = [fp for fp in {id(fp): fp for fp in fps}.values() if not fp.remembers(key)]
+    if len(todo) < 2:
+        return
+    counts = np.array([fp.segment_count for fp in todo], dtype=np.int64)
+    codes = np.frombuffer("".join(fp.content for fp in todo).encode("utf-32-le"), dtype="<u4")
+    lengths = np.concatenate([fp.layout.lengths for fp in todo]).astype(np.int64)
+    ends = np.cumsum(lengths)  # each content is its segments' characters, so the pooled contents line up
+    bounds = np.stack([ends - lengths, ends], axis=1)
+    local = np.concatenate([fp.sentences for fp in todo]).astype(np.int64)
+    last = np.cumsum(counts) - 1  # sentence numbers rise through a document: its last segment's is the highest
+    sentence_counts = np.where(counts > 0, local[np.maximum(last, 0)] + 1, 0) if len(local) else counts * 0
+    of_sentence = local + np.repeat(np.cumsum(sentence_counts) - sentence_counts, counts)
+    segment_sets = _split(*_sorted_by_text(Texts(codes, bounds), shingling), counts)
+    sentence_sets = _split(*_sorted_by_text(Texts(codes, bounds, of_sentence=of_sentence, count=int(sentence_counts.sum())),
+                                            shingling), sentence_counts)
+    for fp, segments, sentences in zip(todo, segment_sets, sentence_sets):
+        fp.remember(key, (segments, sentences))
+
+
+def _sorted_by_text(texts: Texts, shingling: str) -> tuple[np.ndarray, np.ndarray]:
+    """(text, code) of the distinct shingles of every text, sorted by text then code (one sort of everything)."""
+    units, codes = _shingles(texts, shingling)
+    keys = distinct((units.astype(np.uint64) << np.uint64(_CODE_BITS)) | codes)
+    return (keys >> np.uint64(_CODE_BITS)).astype(np.int64), keys & np.uint64((1 << _CODE_BITS) - 1)
+
+
+def _split(units: np.ndarray, codes: np.ndarray, counts: np.ndarray) -> list[ShingleSets]:
+    """Per document (`counts` texts each, in order), its texts' ShingleSets, numbered from 0."""
+    bases = np.cumsum(counts) - counts
+    cuts = np.searchsorted(units, np.append(bases, bases[-1] + counts[-1] if len(counts) else 0)).tolist()
+    found = []
+    for base, count, lo, hi in zip(bases.tolist(), counts.tolist(), cuts[:-1], cuts[1:]):
+        own = units[lo:hi] - base
+        found.append(ShingleSets(own, codes[lo:hi], _firsts(own, count), np.bincount(own, minlength=count)))
+    return found
+
+
 def ramps(lengths: np.ndarray) -> np.ndarray:
     """0, 1, …, n-1 for each n of `lengths`, concatenated."""
     return np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
@@ -204,8 +245,9 @@ def _shingles(texts: Texts, shingling: str) -> tuple[np.ndarray, np.ndarray]:
     """(text, shingle code) of every shingle of every text (duplicates included)."""
     if shingling == "jieba":
         strings = [texts.codes[a:b].astype("<u4").tobytes().decode("utf-32-le") for a, b in texts.bounds.tolist()]
-        hashes, starts = shingle_hashes(strings, shingling)
-        units, codes = np.repeat(np.arange(len(strings)), np.diff(np.append(starts, len(hashes)))), hashes.astype(np.uint64)
+        hashes, starts = shingle_hashes(strings, shingling) if strings else (np.zeros(0, np.uint32), np.zeros(0, np.int64))
+        per_text = np.diff(np.append(starts, len(hashes))).astype(np.int64)
+        units, codes = np.repeat(np.arange(len(strings)), per_text), hashes.astype(np.uint64)
     else:
         units, codes = _range_shingles(texts.codes, texts.bounds, 3 if shingling == "char3" else 2)
     return (texts.of_sentence[units] if texts.of_sentence is not None else units), codes

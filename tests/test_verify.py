@@ -11,7 +11,7 @@ from detector import verify
 from detector.align import Candidate
 from detector.fingerprint import fingerprint
 from detector.settings import DEFAULT
-from detector.shingles import submission_lookups, text_sets
+from detector.shingles import prepare_text_sets, submission_lookups, text_sets
 from detector.sign import shingles
 
 
@@ -116,3 +116,17 @@ def _unit_sets(fp, shingling: str, by_sentence: bool) -> dict:
     for i, text in enumerate(fp.segment_texts()):
         found.setdefault(int(fp.sentences[i]) if by_sentence else i, set()).update(shingles(text, shingling))
     return found
+
+
+@pytest.mark.parametrize("shingling", ["char2", "char3", "jieba"])
+def test_text_sets_made_together_equal_those_made_one_by_one(seeds, shingling):
+    texts = [p.read_text(encoding="utf-8") for p in seeds] + ["", "一句话。"]
+    together = [fingerprint(t, DEFAULT, signed=False) for t in texts]
+    prepare_text_sets(together, shingling)
+    for text, made in zip(texts, together):
+        alone = text_sets(fingerprint(text, DEFAULT, signed=False), shingling)
+        for a, b in zip(text_sets(made, shingling), alone):
+            assert np.array_equal(a.sizes, b.sizes) and len(a.sizes) == len(b.sizes)
+            for t in range(len(a.sizes)):
+                assert set(a.codes[a.first[t] : a.first[t] + a.sizes[t]].tolist()) == \
+                    set(b.codes[b.first[t] : b.first[t] + b.sizes[t]].tolist())
