@@ -309,7 +309,30 @@ def _distance(reach: tuple, span: list) -> int:
 
 
 def _refine(chain: list, partners: list, sub: Fingerprint, src: Fingerprint, doc_id: int, settings: Settings) -> Alignment:
-    """Trim a chain's outer segments to the characters that really match, and measure it.
+    """Trim a chain's outer segments to the characters that really match, and measure it."""
+    sub_start, sub_end, src_start, src_end = _trimmed(chain, partners, sub, src)
+    lengths = np.array([sub.bounds[i][1] - sub.bounds[i][0] for i, _, _ in chain], dtype=float)
+    scores = np.array([d for _, _, d in chain])
+    # segment Dice survives reordering; the character alignment rewards matches that cross segment boundaries
+    sub_text, src_text = sub.content[sub_start:sub_end], src.content[src_start:src_end]
+    char_similarity, formula_free, numbers, matched = _text_measures(sub_text, src_text, settings.formulae_file)
+    evidence = min(max(float((lengths * scores).sum()), char_similarity * (sub_end - sub_start)), formula_free)
+    return Alignment(
+        doc_id=doc_id,
+        sub_span=(sub_start, sub_end),
+        src_span=(src_start, src_end),
+        similarity=max(float((lengths * scores).sum() / lengths.sum()), char_similarity),
+        # short matches whose figures differ are stock bulletins; a long passage with updated figures is still reuse
+        evidence=evidence * (numbers if len(sub_text) < LONG_PASSAGE else 1.0),
+        matched_chars=matched,
+        sub_segments=tuple(i for i, _, _ in chain),
+        **_short_passage_checks(sub, src, (sub_start, sub_end), (src_start, src_end), settings),
+    )
+
+
+def _trimmed(chain: list, partners: list, sub: Fingerprint, src: Fingerprint) -> tuple[int, int, int, int]:
+    """(sub start, sub end, source start, source end) of a chain, its edge segments trimmed to the characters that
+    really match and extended where the match runs on past a segment boundary.
 
     A character matches when it lies in a run of shingles the other side also has, wherever they
     stand there: clause and sentence reordering inside the passage does not cut it short.
@@ -332,25 +355,15 @@ def _refine(chain: list, partners: list, sub: Fingerprint, src: Fingerprint, doc
         grow_sub, grow_src = _extension(sub.content[max(0, sub_start - 80) : sub_start][::-1],
                                         src.content[max(0, src_start - 80) : src_start][::-1])
         sub_start, src_start = sub_start - grow_sub, src_start - grow_src
-    sub_end, src_end = max(sub_start, sub_end), max(src_start, src_end)
-    lengths = np.array([sub.bounds[i][1] - sub.bounds[i][0] for i, _, _ in chain], dtype=float)
-    scores = np.array([d for _, _, d in chain])
-    # segment Dice survives reordering; the character alignment rewards matches that cross segment boundaries
-    sub_text, src_text = sub.content[sub_start:sub_end], src.content[src_start:src_end]
-    char_similarity = Indel.normalized_similarity(sub_text, src_text)
-    evidence = max(float((lengths * scores).sum()), char_similarity * (sub_end - sub_start))
-    evidence = min(evidence, _formula_free_evidence(sub_text, src_text, settings))
-    return Alignment(
-        doc_id=doc_id,
-        sub_span=(sub_start, sub_end),
-        src_span=(src_start, src_end),
-        similarity=max(float((lengths * scores).sum() / lengths.sum()), char_similarity),
-        # short matches whose figures differ are stock bulletins; a long passage with updated figures is still reuse
-        evidence=evidence * (_number_agreement(sub_text, src_text) if len(sub_text) < LONG_PASSAGE else 1.0),
-        matched_chars=sum(_shared_mask(sub_text, src_text)),
-        sub_segments=tuple(i for i, _, _ in chain),
-        **_short_passage_checks(sub, src, (sub_start, sub_end), (src_start, src_end), settings),
-    )
+    return sub_start, max(sub_start, sub_end), src_start, max(src_start, src_end)
+
+
+@functools.lru_cache(maxsize=8192)
+def _text_measures(sub_text: str, src_text: str, formulae_file) -> tuple[float, float, float, int]:
+    """(character similarity, evidence outside formulae, agreement of the figures, matched characters) of a
+    passage's two texts — remembered: boilerplate gives the same pair of texts in many sources."""
+    return (Indel.normalized_similarity(sub_text, src_text), _formula_free_evidence(sub_text, src_text, formulae_file),
+            _number_agreement(sub_text, src_text), sum(_shared_mask(sub_text, src_text)))
 
 
 def _short_passage_checks(sub: Fingerprint, src: Fingerprint, sub_span: tuple, src_span: tuple, settings: Settings) -> dict:
@@ -395,12 +408,12 @@ def _bigram_dice(a: str, b: str) -> float:
     return 2 * len(grams_a & grams_b) / (len(grams_a) + len(grams_b))
 
 
-def _formula_free_evidence(a: str, b: str, settings: Settings) -> float:
+def _formula_free_evidence(a: str, b: str, formulae_file) -> float:
     """Characters of `a` outside official formulae, times their bigram Dice with `b` outside formulae.
 
     Two different sentences built around the same formula (习近平新时代中国特色社会主义思想) share little else.
     """
-    a, b = without_formulae(a, settings.formulae_file), without_formulae(b, settings.formulae_file)
+    a, b = without_formulae(a, formulae_file), without_formulae(b, formulae_file)
     return len(a) * _bigram_dice(a, b)
 
 
@@ -446,6 +459,7 @@ def _bigrams(text: str) -> frozenset:
     return frozenset(text[k : k + 2] for k in range(len(text) - 1))
 
 
+@functools.lru_cache(maxsize=8192)
 def _edges(a: str, b: str) -> tuple[int, int]:
     """Unmatched characters at the start and at the end of `a` (none trimmed if nothing matches).
 
@@ -460,6 +474,7 @@ def _edges(a: str, b: str) -> tuple[int, int]:
     return first, len(a) - 2 - last
 
 
+@functools.lru_cache(maxsize=8192)
 def _extension(a: str, b: str, max_gap: int = 2, first_block: int = 4, min_block: int = 2) -> tuple[int, int]:
     """How far two texts that continue a match keep matching densely: (chars of a, chars of b).
 
