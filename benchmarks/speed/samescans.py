@@ -3,6 +3,7 @@
     python -m benchmarks.speed.samescans --size 1000 --out before.json     # with the old code
     python -m benchmarks.speed.samescans --size 1000 --out after.json      # with the new code
     python -m benchmarks.speed.samescans --compare before.json after.json  # exit 1 when they differ
+    python -m benchmarks.speed.samescans --size 1000 --db OTHER.db --out other.json  # scan a database built already
 
 Builds the corpus as the speed benchmark does (add_texts, 500 documents a transaction) into its own database under
 benchmarks/work/speed/samescans/, scans the same submissions as `benchmarks.speed.run`, and writes the scans'
@@ -23,21 +24,27 @@ from benchmarks.speed.chachong import Chachong, database_bytes
 from benchmarks.speed.run import WORK, Counter
 
 
-def build_and_scan(kind: str, size: int, submissions: int) -> dict:
-    """Build the corpus, scan the submissions; the scans' JSON with the build's figures."""
+def build_and_scan(kind: str, size: int, submissions: int, db=None) -> dict:
+    """Build the corpus (or take the database `db` built already), scan the submissions; the scans' JSON with the
+    build's figures."""
     from detector import api
     from detector.report.json_report import report_dict
 
     sources = []
     wanted = corpora.source_indices(corpora.corpus_size(kind, size), 3 * (submissions + 1))
-    engine = Chachong(WORK / "samescans" / f"{kind}-{size}.db")
+    engine = Chachong(db or WORK / "samescans" / f"{kind}-{size}.db")
     stream = Counter(corpora.tap(corpora.corpus_docs(kind, size), wanted, sources))
-    started = time.perf_counter()
-    engine.build(stream)
-    seconds = time.perf_counter() - started
-    figures = {"build_seconds": round(seconds, 1), "chars": stream.chars, "chars_per_s": round(stream.chars / seconds),
-               "batches": engine.batch_trend(), "bytes_per_char": round(database_bytes(engine.db_path) / stream.chars, 3),
-               "tables": {row["name"]: round(row["bytes_per_char"], 3) for row in dbstats.breakdown(engine.db_path, stream.chars)}}
+    figures = {}
+    if db:
+        for _ in stream:  # the submissions are made from the corpus's documents
+            pass
+    else:
+        started = time.perf_counter()
+        engine.build(stream)
+        seconds = time.perf_counter() - started
+        figures = {"build_seconds": round(seconds, 1), "chars": stream.chars, "chars_per_s": round(stream.chars / seconds),
+                   "batches": engine.batch_trend(), "bytes_per_char": round(database_bytes(engine.db_path) / stream.chars, 3),
+                   "tables": {row["name"]: round(row["bytes_per_char"], 3) for row in dbstats.breakdown(engine.db_path, stream.chars)}}
     engine.open()
     scans, seconds = [], []
     for sub in corpora.make_submissions(sources, submissions):
@@ -62,6 +69,7 @@ def main(argv=None) -> int:
     parser.add_argument("--size", type=int, default=1000)
     parser.add_argument("--submissions", type=int, default=20)
     parser.add_argument("--out", help="write the scans and figures here (JSON)")
+    parser.add_argument("--db", help="scan this database of the same corpus instead of building one")
     parser.add_argument("--compare", nargs=2, metavar=("BEFORE", "AFTER"), help="compare two --out files")
     args = parser.parse_args(argv)
     if args.compare:
@@ -73,7 +81,7 @@ def main(argv=None) -> int:
     if reason := corpora.skip_reason():
         print(f"samescans skipped: {reason}")
         return 0
-    result = build_and_scan(args.kind, args.size, args.submissions)
+    result = build_and_scan(args.kind, args.size, args.submissions, args.db)
     print(json.dumps(result["figures"], ensure_ascii=False, indent=1))
     if args.out:
         with open(args.out, "w", encoding="utf-8") as out:
