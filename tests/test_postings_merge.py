@@ -151,3 +151,21 @@ def test_an_index_with_one_postings_table_is_migrated(tmp_path, seeds, planted, 
     assert store.problems() == [] and len(_rows(store, "postings")) == len(postings)
     assert store.meta()["recent_postings"] == len(_rows(store, "postings_recent")) > 0
     store.close()
+
+
+def test_a_scan_reading_during_a_merging_add_sees_the_corpus_before_it(tmp_path, seeds, monkeypatch):
+    path = tmp_path / "c.db"
+    writer, entries = _build(path, seeds[:3], merge_rows=2_000, first_merge_rows=1, monkeypatch=monkeypatch)
+    reader = open_store(path)
+    keys = sorted({k for e in index_entries(_docs(seeds), DEFAULT, workers=1) for k in np.asarray(e.keys).ravel().tolist()})
+    before = reader.postings(keys, cap=10_000).counts
+    monkeypatch.setattr(settings, "RECENT_POSTINGS_MERGE_ROWS", 1)
+    with reader.reading():
+        with writer.writing():
+            writer.insert_documents(index_entries(_docs(seeds[3:]), DEFAULT, workers=1))
+        assert not _rows(writer, "postings_recent")  # the add merged everything into postings_main
+        assert reader.postings(keys, cap=10_000).counts == before and reader.document_count() == 3
+    after = reader.postings(keys, cap=10_000).counts
+    assert after == writer.postings(keys, cap=10_000).counts != before and reader.document_count() == 5
+    reader.close()
+    writer.close()
