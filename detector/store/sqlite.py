@@ -27,6 +27,7 @@ from detector.store.base import Postings
 SCHEMA_VERSION = 4  # 3: documents.layout, hot_keys; content_segments gone (hashes come from the layouts);
 # 4: postings split into postings_main and postings_recent (the view `postings` reads both)
 BUSY_WAIT_MS = 60_000  # how long a write waits for another writer's transaction before it gives up
+WAL_KEPT_BYTES = 64 * 2**20  # a checkpointed WAL is cut back to this (a merge of postings makes it gigabytes)
 APPLICATION_ID = 0x43484348  # "CHCH": marks a file as a chachong database
 
 _SCHEMA = """
@@ -206,7 +207,8 @@ class SqliteStore:
             self.conn.execute(f"PRAGMA busy_timeout={BUSY_WAIT_MS}")
 
     def _configure(self) -> None:
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", f"busy_timeout={BUSY_WAIT_MS}", "cache_size=-262144", "temp_store=MEMORY"):
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", f"busy_timeout={BUSY_WAIT_MS}", "cache_size=-262144", "temp_store=MEMORY",
+                       f"journal_size_limit={WAL_KEPT_BYTES}"):
             self.conn.execute(f"PRAGMA {pragma}")
 
     def _check_application(self) -> None:
