@@ -58,3 +58,20 @@ def test_removing_a_document_restores_the_previous_index(tmp_path, seeds):
         df_after = corpus.store.conn.execute("SELECT hash, docs FROM segment_df ORDER BY hash").fetchall()
     assert (after["documents"], after["postings"]) == (before["documents"], before["postings"])
     assert df_after == df_before
+
+
+@pytest.mark.parametrize("text", ["中文的检讨材料，第一部分。" * 50, "ASCII only report\n" * 40, "混合 mixed 文本 😀 𠀀 text", ""])
+def test_texts_come_back_exactly_and_chinese_is_stored_as_utf16(text):
+    from detector.store.sqlite import _pack_text, _unpack_text
+
+    packed = _pack_text(text)
+    assert _unpack_text(packed) == text
+    assert (packed[:1] == b"\x16") == (len(text.encode("utf-8")) > 2 * len(text))
+
+
+def test_a_text_stored_by_an_older_chachong_still_reads():
+    import zlib
+
+    from detector.store.sqlite import _unpack_text
+
+    assert _unpack_text(zlib.compress("旧版本存的文本".encode("utf-8"), 6)) == "旧版本存的文本"
