@@ -336,7 +336,7 @@ class SqliteStore:
         self.conn.execute("DROP TABLE IF EXISTS temp.merging_postings")
         self.conn.execute("CREATE TEMP TABLE merging_postings AS SELECT key, segment FROM postings_recent ORDER BY key, segment")
         self.conn.execute("DELETE FROM postings_recent")
-        self.conn.execute("INSERT INTO postings_main (key, segment) SELECT key, segment FROM temp.merging_postings ORDER BY rowid")
+        self.conn.execute("INSERT OR IGNORE INTO postings_main (key, segment) SELECT key, segment FROM temp.merging_postings ORDER BY rowid")
         self.conn.execute("DROP TABLE temp.merging_postings")
         self._note_recent_postings(0)
 
