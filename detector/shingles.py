@@ -24,9 +24,9 @@ _PAD = np.uint64(2**64 - 1)  # fills the rows of texts shorter than their matrix
 
 @dataclasses.dataclass
 class Texts:
-    """Texts as [start, end) ranges of one code-point array. With `of_sentence`, the ranges are clauses and the
-    texts are the sentences they belong to: a sentence's shingles are its clauses', none across a clause
-    boundary (as the aligner's sentence tables have them)."""
+    """Texts as [start, end) ranges of one code-point array. With `of_sentence` (each range's sentence) and `count`
+    (how many sentences), the ranges are clauses and the texts are their sentences: a sentence's shingles are its
+    clauses', none across a clause boundary."""
 
     codes: np.ndarray
     bounds: np.ndarray
