@@ -5,7 +5,9 @@
 The corpus is the first N CCTV news items of ../shared/corpora (real official Chinese, heavy with formulae);
 each submission is eight later news items (~4,700 characters) with two 300-character passages copied from
 the corpus, and every `--template-every`-th one also carries the same 800-character "template" that is not
-in the corpus (found only by comparing the submissions with each other). Prints one markdown line.
+in the corpus (found only by comparing the submissions with each other). Prints one markdown line per number
+of scanning processes (`--workers 1,2`: the same batch in one process and in two), and checks that they report
+the same passages.
 
 Measured 2026-11-22 (commit 279bdb3, 2 shared cores at load ~7 from other engineers' runs):
 | 300 submissions (1.6 M chars) | corpus 10,000 docs, 5.6 M chars | 390.2 s | 1301 ms/submission |
@@ -70,6 +72,7 @@ def main(argv=None) -> None:
     parser.add_argument("--corpus-docs", type=int, default=10000)
     parser.add_argument("--submissions", type=int, default=300)
     parser.add_argument("--template-every", type=int, default=10)
+    parser.add_argument("--workers", default=f"1,{os.cpu_count() or 1}", help="comma-separated numbers of processes")
     args = parser.parse_args(argv)
     reason = skip_reason()
     if reason:
@@ -77,17 +80,27 @@ def main(argv=None) -> None:
         return
     path = corpus_db(args.corpus_docs)
     docs = submissions(args.corpus_docs, args.submissions, args.template_every)
-    with api.open_corpus(path) as corpus:
+    found = {}
+    for workers in dict.fromkeys(int(w) for w in args.workers.split(",")):
+        found[workers] = _timed_batch(path, docs, workers)
+    passages = {w: [[(p.kind, p.submission_span, p.source_span) for p in r.passages] for r in result.reports]
+                for w, result in found.items()}
+    print("same passages with every number of processes:", len({repr(p) for p in passages.values()}) == 1)
+
+
+def _timed_batch(path: Path, docs: list, workers: int):
+    with api.open_corpus(path) as corpus:  # a fresh process-level cache for each run
         stats = api.stats(corpus)
         started = time.perf_counter()
-        result = batch.scan_documents(corpus, docs, progress=sys.stderr.isatty())
+        result = batch.scan_documents(corpus, docs, progress=sys.stderr.isatty(), workers=workers)
         seconds = time.perf_counter() - started
     chars = sum(len(d.text) for d in docs)
     largest = max((len(c["members"]) for c in result.clusters), default=0)
     print(f"| {len(docs)} submissions ({chars / 1e6:.1f} M chars) | corpus {stats['documents']:,} docs, "
-          f"{stats['characters'] / 1e6:.1f} M chars | {seconds:.1f} s | {1000 * seconds / len(docs):.0f} ms/submission | "
-          f"{len(result.clusters)} clusters, largest {largest} | {platform.processor() or platform.machine()}, "
-          f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f} |")
+          f"{stats['characters'] / 1e6:.1f} M chars | {workers} process{'es' if workers > 1 else ''} | {seconds:.1f} s | "
+          f"{1000 * seconds / len(docs):.0f} ms/submission | {len(result.clusters)} clusters, largest {largest} | "
+          f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f} |", flush=True)
+    return result
 
 
 if __name__ == "__main__":
