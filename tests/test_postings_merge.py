@@ -15,6 +15,7 @@ from detector.model import DocumentMeta
 from detector.report.json_report import report_dict
 from detector.settings import DEFAULT
 from detector.store import open_store
+from test_storage_errors import read_only  # noqa: F401 (a fixture: a read-only disk)
 
 
 def _docs(seeds):
@@ -124,12 +125,8 @@ def test_a_merge_killed_halfway_leaves_the_corpus_as_it_was(tmp_path, seeds, mon
     store.close()
 
 
-def test_an_index_with_one_postings_table_is_migrated(tmp_path, seeds, planted, monkeypatch):
-    path = tmp_path / "old.db"
-    store, entries = _build(path, seeds, merge_rows=2_000, first_merge_rows=1, monkeypatch=monkeypatch)
-    text, _ = planted
-    expected = report_dict(api.scan_text(Corpus(store, DEFAULT), text, "submission.txt"))
-    postings = _rows(store, "postings")
+def _as_one_postings_table(store) -> None:
+    """Turn a store's database into the layout of schema 3: one postings table."""
     store.conn.executescript("""
         BEGIN;
         CREATE TABLE old_postings (key INTEGER NOT NULL, segment INTEGER NOT NULL, PRIMARY KEY (key, segment)) WITHOUT ROWID;
@@ -139,6 +136,16 @@ def test_an_index_with_one_postings_table_is_migrated(tmp_path, seeds, planted, 
         DELETE FROM meta WHERE key = 'recent_postings';
         UPDATE meta SET value = '3' WHERE key = 'schema_version';
         COMMIT;""")
+    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def test_an_index_with_one_postings_table_is_migrated(tmp_path, seeds, planted, monkeypatch):
+    path = tmp_path / "old.db"
+    store, entries = _build(path, seeds, merge_rows=2_000, first_merge_rows=1, monkeypatch=monkeypatch)
+    text, _ = planted
+    expected = report_dict(api.scan_text(Corpus(store, DEFAULT), text, "submission.txt"))
+    postings = _rows(store, "postings")
+    _as_one_postings_table(store)
     store.close()
     store = open_store(path)
     kinds = dict(store.conn.execute("SELECT name, type FROM sqlite_master WHERE name LIKE 'postings%'"))
@@ -169,3 +176,18 @@ def test_a_scan_reading_during_a_merging_add_sees_the_corpus_before_it(tmp_path,
     assert after == writer.postings(keys, cap=10_000).counts != before and reader.document_count() == 5
     reader.close()
     writer.close()
+
+
+def test_an_index_with_one_postings_table_on_a_read_only_disk_is_read_as_it_is(tmp_path, seeds, planted, monkeypatch, read_only):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    store, _ = _build(folder / "old.db", seeds, merge_rows=2_000, first_merge_rows=1, monkeypatch=monkeypatch)
+    text, _ = planted
+    expected = report_dict(api.scan_text(Corpus(store, DEFAULT), text, "submission.txt"))
+    _as_one_postings_table(store)
+    store.close()
+    read_only(folder)
+    store = open_store(folder / "old.db")
+    assert store.read_only and store.conn.execute("SELECT type FROM sqlite_master WHERE name = 'postings'").fetchone() == ("table",)
+    assert report_dict(api.scan_text(Corpus(store, DEFAULT), text, "submission.txt")) == expected
+    store.close()
