@@ -48,11 +48,15 @@ def small_png(shot: Path, target: Path, width: int = 1000, height: int = 430) ->
 
 
 def wait(driver, css: str, timeout: float = 120):
+    """The element, once the page shows it. A look that lands while the progress page moves on to the results
+    ("aborted by navigation") is looked again, not a failure: only the timeout fails."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ready
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout).until(ready.presence_of_element_located((By.CSS_SELECTOR, css)))
+    return WebDriverWait(driver, timeout, ignored_exceptions=(WebDriverException,)).until(
+        ready.presence_of_element_located((By.CSS_SELECTOR, css)))
 
 
 def find(driver, css: str):
