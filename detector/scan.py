@@ -125,10 +125,11 @@ def _aligned(corpus: Corpus, sub: Fingerprint, chosen: tuple) -> tuple[list, lis
     sources too long to align whole (aligned around their matching segments only)."""
     full, carriers = chosen
     alignments, capped = [], []
-    sources = [corpus.source_fingerprint(c.doc_id)[1] for c in full]  # a giant one is aligned in windows instead
-    prepare_text_sets([s for s in sources if s.segment_count <= corpus.settings.max_source_segments], corpus.settings.shingling)
+    sources = corpus.sources(c.doc_id for c in full)  # a giant one is aligned in windows, with sets of their own
+    prepare_text_sets([src for _, src in sources.values() if src.segment_count <= corpus.settings.max_source_segments],
+                      corpus.settings.shingling)
     for candidate in full:
-        source, src = corpus.source_fingerprint(candidate.doc_id)
+        source, src = sources[candidate.doc_id]
         found, was_capped = align.align_source(candidate, sub, src, corpus.settings)
         alignments.extend(found)
         capped += [source.path] if was_capped else []

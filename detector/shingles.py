@@ -63,8 +63,7 @@ def _distinct_by_text(units: np.ndarray, codes: np.ndarray, count: int) -> tuple
     length padded into one matrix per power-of-two width, then sorted along the rows, which numpy does far
     faster than one sort of everything."""
     if len(codes) <= _ONE_SORT_MAX and count < 1 << (64 - _CODE_BITS):
-        keys = distinct((units.astype(np.uint64) << np.uint64(_CODE_BITS)) | codes)
-        units, codes = (keys >> np.uint64(_CODE_BITS)).astype(np.int64), keys & np.uint64((1 << _CODE_BITS) - 1)
+        units, codes = _distinct_pairs(units, codes)
         return units, codes, _firsts(units, count), np.bincount(units, minlength=count)
     lengths = np.bincount(units, minlength=count)
     starts = np.cumsum(lengths) - lengths
@@ -169,8 +168,9 @@ class Membership:
             pairs = np.flatnonzero(inter)
             inter = inter[pairs]
         else:
-            pairs = distinct(keys)
-            inter = np.diff(np.r_[np.searchsorted(np.sort(keys), pairs), len(keys)])
+            ordered = np.sort(keys)
+            starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]]) if len(ordered) else np.zeros(0, np.int64)
+            pairs, inter = ordered[starts], np.diff(np.r_[starts, len(ordered)])
         i, j = pairs // len(other.sizes), pairs % len(other.sizes)
         dice = 2.0 * inter / (self.sizes[i] + other.sizes[j])
         keep = dice >= bar
@@ -195,6 +195,29 @@ def text_sets(fp: Fingerprint, shingling: str) -> tuple[ShingleSets, ShingleSets
     return fp.remembered(("sets", shingling), make)
 
 
+class Pool:
+    """Fingerprints side by side, built with a few array operations over all of them (a scan meets hundreds of
+    sources, and per-source numpy calls cost more than the work): one code-point array, each segment's [start,
+    end) in it, and sentences numbered across the pool."""
+
+    def __init__(self, fps: list):
+        self.segment_counts = np.array([fp.segment_count for fp in fps], dtype=np.int64)
+        self.segment_base = np.cumsum(self.segment_counts) - self.segment_counts
+        self.codes = np.frombuffer("".join(fp.content for fp in fps).encode("utf-32-le"), dtype="<u4")
+        lengths = np.concatenate([fp.layout.lengths for fp in fps]).astype(np.int64)
+        ends = np.cumsum(lengths)  # each content is its segments' characters, so the pooled contents line up
+        self.segments = np.stack([ends - lengths, ends], axis=1)
+        local = np.concatenate([fp.sentences for fp in fps]).astype(np.int64)
+        last = np.maximum(self.segment_base + self.segment_counts - 1, 0)  # sentence numbers rise through a document
+        self.sentence_counts = (np.where(self.segment_counts > 0, local[last] + 1, 0) if len(local)
+                                else self.segment_counts * 0)
+        self.sentence_of = local + np.repeat(np.cumsum(self.sentence_counts) - self.sentence_counts, self.segment_counts)
+
+    def sentence_ranges(self) -> np.ndarray:
+        """[start, end) in the pooled codes of each pooled sentence."""
+        return _sentence_ranges(self.segments, self.sentence_of, int(self.sentence_counts.sum()))
+
+
 def prepare_text_sets(fps: list, shingling: str) -> None:
     """Make the text sets (see text_sets) of many fingerprints in one pass over their pooled content: a scan aligns
     tens of sources it has not met before, and tens of small passes cost more in numpy calls than in work."""
@@ -202,25 +225,21 @@ def prepare_text_sets(fps: list, shingling: str) -> None:
     todo = [fp for fp in {id(fp): fp for fp in fps}.values() if not fp.remembers(key)]
     if len(todo) < 2:
         return
-    counts = np.array([fp.segment_count for fp in todo], dtype=np.int64)
-    codes = np.frombuffer("".join(fp.content for fp in todo).encode("utf-32-le"), dtype="<u4")
-    lengths = np.concatenate([fp.layout.lengths for fp in todo]).astype(np.int64)
-    ends = np.cumsum(lengths)  # each content is its segments' characters, so the pooled contents line up
-    bounds = np.stack([ends - lengths, ends], axis=1)
-    local = np.concatenate([fp.sentences for fp in todo]).astype(np.int64)
-    last = np.cumsum(counts) - 1  # sentence numbers rise through a document: its last segment's is the highest
-    sentence_counts = np.where(counts > 0, local[np.maximum(last, 0)] + 1, 0) if len(local) else counts * 0
-    of_sentence = local + np.repeat(np.cumsum(sentence_counts) - sentence_counts, counts)
-    segment_sets = _split(*_sorted_by_text(Texts(codes, bounds), shingling), counts)
-    sentence_sets = _split(*_sorted_by_text(Texts(codes, bounds, of_sentence=of_sentence, count=int(sentence_counts.sum())),
-                                            shingling), sentence_counts)
+    pool = Pool(todo)
+    segment_sets = _split(*_sorted_by_text(Texts(pool.codes, pool.segments), shingling), pool.segment_counts)
+    sentences = Texts(pool.codes, pool.segments, of_sentence=pool.sentence_of, count=int(pool.sentence_counts.sum()))
+    sentence_sets = _split(*_sorted_by_text(sentences, shingling), pool.sentence_counts)
     for fp, segments, sentences in zip(todo, segment_sets, sentence_sets):
         fp.remember(key, (segments, sentences))
 
 
 def _sorted_by_text(texts: Texts, shingling: str) -> tuple[np.ndarray, np.ndarray]:
     """(text, code) of the distinct shingles of every text, sorted by text then code (one sort of everything)."""
-    units, codes = _shingles(texts, shingling)
+    return _distinct_pairs(*_shingles(texts, shingling))
+
+
+def _distinct_pairs(units: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct (text, code) pairs, sorted by text then code, by one sort of packed 64-bit keys."""
     keys = distinct((units.astype(np.uint64) << np.uint64(_CODE_BITS)) | codes)
     return (keys >> np.uint64(_CODE_BITS)).astype(np.int64), keys & np.uint64((1 << _CODE_BITS) - 1)
 
@@ -272,16 +291,20 @@ def _range_shingles(codes: np.ndarray, bounds: np.ndarray, size: int) -> tuple[n
 
 def sentence_bounds(fp: Fingerprint) -> np.ndarray:
     """[start, end) in the content of each sentence, by sentence index (empty for an index no segment has); made once."""
-    def make():
-        bounds, sentences = fp.bounds, fp.sentences
-        found = np.zeros((int(sentences.max(initial=-1)) + 1, 2), dtype=np.int64)
-        if len(sentences):
-            first = np.flatnonzero(np.r_[True, sentences[1:] != sentences[:-1]])
-            last = np.r_[first[1:] - 1, len(sentences) - 1]
-            found[sentences[first], 0] = bounds[first, 0]
-            found[sentences[first], 1] = bounds[last, 1]
-        return found
-    return fp.remembered("sentence_bounds", make)
+    return fp.remembered("sentence_bounds",
+                         lambda: _sentence_ranges(fp.bounds, fp.sentences, int(fp.sentences.max(initial=-1)) + 1))
+
+
+def _sentence_ranges(bounds: np.ndarray, sentence_of: np.ndarray, count: int) -> np.ndarray:
+    """[start, end) of each of `count` sentences, from its segments' bounds (a sentence's segments are consecutive;
+    a number no segment has gets an empty range)."""
+    found = np.zeros((count, 2), dtype=np.int64)
+    if len(sentence_of):
+        first = np.flatnonzero(np.r_[True, sentence_of[1:] != sentence_of[:-1]])
+        last = np.r_[first[1:] - 1, len(sentence_of) - 1]
+        found[sentence_of[first], 0] = bounds[first, 0]
+        found[sentence_of[first], 1] = bounds[last, 1]
+    return found
 
 
 def codes_of(fp: Fingerprint) -> np.ndarray:

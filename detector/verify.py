@@ -8,7 +8,7 @@ import numpy as np
 
 from detector.fingerprint import Fingerprint
 from detector.settings import Settings
-from detector.shingles import Membership, ShingleSets, Texts, ramps, submission_lookups
+from detector.shingles import Membership, Pool, ShingleSets, Texts, ramps, submission_lookups
 
 PAIRS_AT_ONCE = 50_000  # colliding pairs verified together (bounds the memory of a very long submission's join)
 
@@ -19,7 +19,9 @@ def verify(found: list, sub: Fingerprint, sources: dict, settings: Settings) -> 
     usable = [(position, c) for position, c in enumerate(found) if c.doc_id in sources and len(c.rows)]
     if not usable:
         return
-    pool = _Pool([sources[c.doc_id][1] for _, c in usable])
+    pool = Pool([sources[c.doc_id][1] for _, c in usable])
+    pooled_sentences = Texts(pool.codes, pool.sentence_ranges())
+    clauses = np.bincount(pool.sentence_of, minlength=len(pooled_sentences.bounds))[pool.sentence_of]  # per segment's sentence
     owners, rows, columns, segments = _colliding_pairs(usable, pool)
     by_segment, by_sentence = submission_lookups(sub, settings.shingling)
     clauses_of_sub = np.bincount(sub.sentences)[sub.sentences]
@@ -27,15 +29,15 @@ def verify(found: list, sub: Fingerprint, sources: dict, settings: Settings) -> 
         part = slice(lo, lo + PAIRS_AT_ONCE)
         dice = pair_dice(by_segment, rows[part], Texts(pool.codes, pool.segments), segments[part], settings.shingling)
         # a sentence that is one clause on both sides scores as its clause: only the others are compared whole
-        longer = np.flatnonzero((clauses_of_sub[rows[part]] > 1) | (pool.clauses[segments[part]] > 1))
+        longer = np.flatnonzero((clauses_of_sub[rows[part]] > 1) | (clauses[segments[part]] > 1))
         dice[longer] = np.maximum(dice[longer], pair_dice(
-            by_sentence, sub.sentences[rows[part][longer]], Texts(pool.codes, pool.sentences),
+            by_sentence, sub.sentences[rows[part][longer]], pooled_sentences,
             pool.sentence_of[segments[part][longer]], settings.shingling))
         passed = np.flatnonzero(dice >= settings.verify_dice)
         _record(found, owners[part][passed], rows[part][passed], columns[part][passed], dice[passed])
 
 
-def _colliding_pairs(usable: list, pool: "_Pool") -> tuple:
+def _colliding_pairs(usable: list, pool: Pool) -> tuple:
     """(candidate position, submission segment, source segment, pooled source segment) of every colliding pair."""
     per_candidate = [len(c.rows) for _, c in usable]
     owners = np.repeat(np.array([p for p, _ in usable]), per_candidate)
@@ -69,25 +71,3 @@ def pair_dice(left: Membership, left_ids: np.ndarray, right: Texts, right_ids: n
     inter = np.bincount(pair[hit], minlength=len(local))
     total = left.sizes[left_ids] + sets.sizes[local]
     return np.where(total > 0, 2.0 * inter / np.maximum(total, 1), 0.0)
-
-
-class _Pool:
-    """The candidates' sources side by side: one code-point array, global segment and sentence ranges — built with a
-    few array operations over all sources at once (a scan meets hundreds of sources, most of them only here)."""
-
-    def __init__(self, docs: list):
-        counts = np.array([d.segment_count for d in docs], dtype=np.int64)
-        self.segment_base = np.cumsum(counts) - counts
-        self.codes = np.frombuffer("".join(d.content for d in docs).encode("utf-32-le"), dtype="<u4")
-        lengths = np.concatenate([d.layout.lengths for d in docs]).astype(np.int64)
-        ends = np.cumsum(lengths)  # each content is its segments' characters, so the contents are the pool's
-        self.segments = np.stack([ends - lengths, ends], axis=1)
-        local = np.concatenate([d.sentences for d in docs]).astype(np.int64)
-        sentence_counts = np.where(counts > 0, local[np.maximum(self.segment_base + counts - 1, 0)] + 1, 0) if len(local) else counts * 0
-        self.sentence_of = local + np.repeat(np.cumsum(sentence_counts) - sentence_counts, counts)
-        self.sentences = np.zeros((int(sentence_counts.sum()), 2), dtype=np.int64)
-        if len(local):
-            first = np.flatnonzero(np.r_[True, self.sentence_of[1:] != self.sentence_of[:-1]])
-            last = np.r_[first[1:] - 1, len(local) - 1]
-            self.sentences[self.sentence_of[first]] = np.stack([self.segments[first, 0], self.segments[last, 1]], axis=1)
-        self.clauses = np.bincount(self.sentence_of, minlength=len(self.sentences))[self.sentence_of]  # of each segment's sentence
