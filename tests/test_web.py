@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import urllib3
 from click.testing import CliRunner
-from web_helpers import serving
+from web_helpers import sample_app, serving
 
 from detector import api
 from detector.cli import cli
@@ -35,13 +35,9 @@ PAYLOAD = '<script>window.__pwned=1;document.title="PWNED"</script><img src=x on
 def site(tmp_path_factory):
     """One server for the module: a corpus of the five seeds (with the sample manifest), an archive folder, a private upload root."""
     base = tmp_path_factory.mktemp("web")
-    db = base / "corpus.db"
-    with api.open_corpus(db, create=True) as corpus:
-        api.add_paths(corpus, [], manifest=SAMPLE / "manifest.csv")
-    root = base / "uploads"
-    app = create_app(db, archive=base / "archive", upload_root=root)
+    db, app = sample_app(base)
     with serving(app) as url:
-        yield type("Site", (), {"url": url, "db": db, "root": root, "archive": base / "archive", "app": app})
+        yield type("Site", (), {"url": url, "db": db, "root": base / "uploads", "archive": base / "archive", "app": app})
 
 
 def post(site, path, fields, headers=None):

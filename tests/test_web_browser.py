@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from web_helpers import ARTEFACTS, chromium, needs_browser, screenshot, serving
+from web_helpers import ARTEFACTS, chromium, needs_browser, sample_app, screenshot, serving
 
 from detector import api
-from detector.web.app import create_app
 
 pytestmark = needs_browser
 
@@ -29,10 +28,7 @@ README_SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "web-side-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     base = tmp_path_factory.mktemp("webui")
-    db = base / "corpus.db"
-    with api.open_corpus(db, create=True) as corpus:
-        api.add_paths(corpus, [], manifest=SAMPLE / "manifest.csv")
-    app = create_app(db, archive=base / "archive", upload_root=base / "uploads")
+    db, app = sample_app(base)
     with serving(app) as url, chromium(base / "profile") as driver:
         yield type("Site", (), {"url": url, "db": db, "driver": driver, "base": base})
 

@@ -15,6 +15,21 @@ CHROMEDRIVER = shutil.which("chromedriver")
 ARTEFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
+SAMPLE = Path(__file__).resolve().parent.parent / "corpus" / "sample"
+
+
+def sample_app(base: Path):
+    """(database, app) of a web application over a corpus of the five sample reports (with the sample manifest),
+    an archive folder and an upload root, all under `base`."""
+    from detector import api
+    from detector.web.app import create_app
+
+    db = base / "corpus.db"
+    with api.open_corpus(db, create=True) as corpus:
+        api.add_paths(corpus, [], manifest=SAMPLE / "manifest.csv")
+    return db, create_app(db, archive=base / "archive", upload_root=base / "uploads")
+
+
 @contextlib.contextmanager
 def serving(app):
     """Serve `app` on 127.0.0.1 (a free port) in a thread; yields the base URL."""
