@@ -3,7 +3,9 @@
 The layout is what the aligner needs of a document besides its original text. It is written at index
 time, so a scan never normalises or segments a corpus document again. Stored form (`encode`), version 1:
 
-    b"L1" | zlib( header | start deltas | span lengths | segment lengths | sentence steps | exceptions )
+    b"L1" | zstd( header | start deltas | span lengths | segment lengths | sentence steps | exceptions )
+
+(layouts written before zstd hold a zlib stream after the magic; both read, see detector/compression.py)
 
     header          4 × uint32 little-endian: content chars, segments, exceptions, width code
     start deltas    content char k starts at original offset starts[k]; stored as starts[k] - starts[k-1]
@@ -23,10 +25,10 @@ again would cost ~1.4.
 from __future__ import annotations
 
 import dataclasses
-import zlib
 
 import numpy as np
 
+from detector.compression import compress, decompress
 from detector.errors import DatabaseError
 
 _MAGIC = b"L1"
@@ -65,14 +67,14 @@ def encode(layout: Layout, text: str) -> bytes:
     dtype = np.dtype(_WIDTHS[width]).newbyteorder("<")
     header = np.array([len(content), len(layout.lengths), len(positions), width], dtype="<u4")
     body = b"".join(a.astype(dtype).tobytes() for a in arrays)
-    return _MAGIC + zlib.compress(header.tobytes() + body + content[positions].astype("<u4").tobytes(), 6)
+    return _MAGIC + compress(header.tobytes() + body + content[positions].astype("<u4").tobytes())
 
 
 def decode(blob: bytes, text: str) -> Layout:
     """A layout from its stored form and the original text it was made from."""
     if not blob.startswith(_MAGIC):
         raise DatabaseError("a stored layout has an unknown format; rebuild the index with `chachong rebuild --full`")
-    raw = zlib.decompress(blob[len(_MAGIC):])
+    raw = decompress(blob[len(_MAGIC):])
     chars, segments, exceptions, width = np.frombuffer(raw[:16], dtype="<u4").tolist()
     dtype = np.dtype(_WIDTHS[width]).newbyteorder("<")
     sizes = [chars, chars, segments, segments, exceptions]

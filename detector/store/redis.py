@@ -27,7 +27,7 @@ Generation G (a full rebuild writes a new generation; everything else writes in 
     {NAME:G:sS}, {NAME:G:nS}  sha256 → id and path → JSON [ids], sharded by crc32 % 64
     {NAME:G:hS}:E             segment document frequencies, epoch E: HASH content hash → documents
     {NAME:G:fS}:E             archive files seen by the last rebuild, epoch E: HASH path → JSON [size, mtime, sha]
-    {NAME:G:dI}               document I: HASH text (zlib UTF-8), layout (detector.layout blob), hashes (int64
+    {NAME:G:dI}               document I: HASH text (zstd UTF-8; older: zlib), layout (detector.layout blob), hashes (int64
                               segment content hashes), bands (big-endian uint32, segments × bands)
     {NAME:G:pT}KKKK           postings of band key K (KKKK: its 4 bytes, big-endian), T = K % 256: a STRING of
                               8-byte records (document id, segment index; big-endian uint32 each), APPENDed in
@@ -63,6 +63,7 @@ from collections import Counter
 
 import numpy as np
 
+from detector.compression import compress, decompress
 from detector.errors import DatabaseError, IndexLocked, SettingsMismatch
 from detector.model import Document, DocumentMeta, SourceRef
 from detector.settings import REDIS_LOCK_SECONDS, REDIS_READER_GRACE_SECONDS, REDIS_WRITE_BATCH_KEYS
@@ -1078,11 +1079,11 @@ def _flat(items) -> list:
 
 
 def _pack_text(text: str) -> bytes:
-    return zlib.compress(text.encode("utf-8"), 6)
+    return compress(text.encode("utf-8"))
 
 
 def _unpack_text(packed: bytes) -> str:
-    return zlib.decompress(packed).decode("utf-8")
+    return decompress(packed).decode("utf-8")  # zstd; a zlib stream written by an older chachong reads too
 
 
 def _now() -> str:

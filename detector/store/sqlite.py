@@ -9,12 +9,12 @@ import os
 import tempfile
 import json
 import sqlite3
-import zlib
 from pathlib import Path
 
 import numpy as np
 import sqlite_utils
 
+from detector.compression import DamagedBlob, compress, decompress
 from detector.errors import DatabaseError, SettingsMismatch, storage_error
 from detector.fingerprint import segment_hashes
 from detector.layout import decode as decode_layout
@@ -38,7 +38,7 @@ CREATE TABLE IF NOT EXISTS documents (
     sha256 TEXT NOT NULL UNIQUE,
     encoding TEXT,
     format TEXT,
-    text BLOB NOT NULL,  -- the original text, zlib-compressed UTF-8 or UTF-16 (see _pack_text)
+    text BLOB NOT NULL,  -- the original text, compressed UTF-8 or UTF-16 (see _pack_text)
     layout BLOB,  -- the segment layout the aligner needs (detector/layout.py), so scans never re-normalise
     chars INTEGER NOT NULL,
     author TEXT, unit TEXT, year INTEGER, meeting TEXT, team INTEGER,
@@ -448,16 +448,24 @@ class SqliteStore:
 
     def layouts(self, doc_ids) -> dict:
         """id → (Document, Layout) of stored documents, from the stored layouts (nothing re-normalised)."""
-        rows = self._batched("SELECT id, path, sha256, encoding, format, text, author, unit, year, meeting, team, inferred,"
-                             " layout FROM documents WHERE id IN ({})", list(doc_ids))
+        rows = list(self._batched("SELECT id, path, sha256, encoding, format, text, author, unit, year, meeting, team,"
+                                  " inferred, layout FROM documents WHERE id IN ({})", list(doc_ids)))
         found = {}
         for row in rows:
-            doc = _row_to_document(row[:12])
             if row[12] is None:
                 raise DatabaseError(f"{self.path}: the index was written by an older chachong; "
                                     "rebuild it with `chachong rebuild --full`")
-            found[doc.id] = (doc, decode_layout(row[12], doc.text))
+            found[row[0]] = self._document_with_layout(row)
         return found
+
+    def _document_with_layout(self, row) -> tuple:
+        try:
+            doc = _row_to_document(row[:12])
+            return doc, decode_layout(row[12], doc.text)
+        except (DamagedBlob, UnicodeDecodeError) as err:
+            raise DatabaseError(f"{self.path}: document {row[0]} ({shown(from_sql(row[1]))}): its stored text or layout "
+                                f"cannot be read ({_damage(err)}); restore a backup or rebuild the index "
+                                "(`chachong rebuild --full`)") from None
 
     def _batched(self, sql: str, values):
         """Run `sql` with its IN (…) list filled by `values`, 900 at a time; yields the rows."""
@@ -658,8 +666,8 @@ class SqliteStore:
             return [f"{where}: no segment layout (indexed by an older chachong); run `chachong rebuild --full`"]
         try:
             segments = len(decode_layout(blob, _unpack_text(packed)).lengths)
-        except Exception as err:  # zlib, UTF-8 or layout decoding: the stored bytes are damaged
-            return [f"{where}: its text or layout cannot be read ({type(err).__name__}); restore a backup or rebuild"]
+        except Exception as err:  # decompression, UTF-8 or layout decoding: the stored bytes are damaged
+            return [f"{where}: its text or layout cannot be read ({_damage(err)}); restore a backup or rebuild"]
         if segments != count:
             return [f"{where}: {count} segments recorded, its layout has {segments}"]
         return []
@@ -863,24 +871,29 @@ def _row_to_document(row) -> Document:
                     meta=_meta_from_row(row[6:]), id=doc_id)
 
 
-_UTF16_TEXT = b"\x16"  # first byte of a text stored as zlib-compressed UTF-16-LE (a zlib stream starts with 0x78)
+_UTF16_TEXT = b"\x16"  # first byte of a text stored as compressed UTF-16-LE (a zstd frame starts with 0x28, zlib with 0x78)
 
 
 def _pack_text(text: str) -> bytes:
-    """Original texts are stored zlib-compressed, as UTF-16 when most characters are not ASCII: Chinese text then
-    takes ~1.19 bytes per character (as UTF-8: ~1.27; uncompressed: 3)."""
+    """Original texts are stored compressed (zstd; older indexes: zlib), as UTF-16 when most characters are not
+    ASCII: Chinese text then takes ~1.19 bytes per character (as UTF-8: ~1.27; uncompressed: 3)."""
     utf8 = text.encode("utf-8")
     if len(utf8) > 2 * len(text):
-        return _UTF16_TEXT + zlib.compress(text.encode("utf-16-le"), 6)
-    return zlib.compress(utf8, 6)
+        return _UTF16_TEXT + compress(text.encode("utf-16-le"))
+    return compress(utf8)
 
 
 def _unpack_text(packed) -> str:
     if not isinstance(packed, bytes):
         return packed
     if packed[:1] == _UTF16_TEXT:
-        return zlib.decompress(packed[1:]).decode("utf-16-le")
-    return zlib.decompress(packed).decode("utf-8")
+        return decompress(packed[1:]).decode("utf-16-le")
+    return decompress(packed).decode("utf-8")
+
+
+def _damage(err: Exception) -> str:
+    """What is wrong with stored bytes that would not decode, in a few words."""
+    return err.reason if isinstance(err, DamagedBlob) else type(err).__name__
 
 
 def _meta_from_row(row) -> DocumentMeta:
