@@ -132,7 +132,7 @@ def report(source: str, rows: list, loads: dict, sizes: dict, decompression: dic
     chars = sum(r[3] for r in rows)
     print(f"Stored texts and layouts: {len(rows)} documents, {chars:,} characters, from {source}")
     print(f"Machine: {machine()}")
-    print(f"\n| format | Store.layouts of {len(rows)} documents, ms CPU (median) | of which decompression, ms "
+    print(f"\n| format | Store.layouts of {len(rows)} documents, ms CPU (median) | decompression alone, ms "
           "| text bytes/char | layout bytes/char |\n| --- | --- | --- | --- | --- |")
     for name in loads:
         text, layout = sizes[name]
