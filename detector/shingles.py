@@ -234,8 +234,11 @@ def prepare_text_sets(fps: list, shingling: str) -> None:
 
 
 def _sorted_by_text(texts: Texts, shingling: str) -> tuple[np.ndarray, np.ndarray]:
-    """(text, code) of the distinct shingles of every text, sorted by text then code (one sort of everything)."""
-    return _distinct_pairs(*_shingles(texts, shingling))
+    """(text, code) of the distinct shingles of every text, sorted by text then code: each text's shingles sorted
+    on their own (see _distinct_by_text), then the texts' runs put in order."""
+    units, codes, first, sizes = _distinct_by_text(*_shingles(texts, shingling), len(texts))
+    in_order = np.repeat(first, sizes) + ramps(sizes)
+    return units[in_order], codes[in_order]
 
 
 def _distinct_pairs(units: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
