@@ -11,10 +11,11 @@ from collections import Counter
 import numpy as np
 from rapidfuzz.distance import Indel
 
-from detector.fingerprint import Fingerprint, distinct
+from detector.fingerprint import Fingerprint
 from detector.formulae import without_formulae
 from detector.settings import Settings
 from detector.shingles import submission_lookups, text_sets
+from detector.sorting import dense_ranks, stable_order
 
 
 LONG_PASSAGE = 60  # content characters
@@ -63,10 +64,12 @@ def candidates(sub: Fingerprint, postings, segment_total: int, exclude=(), limit
     if found is None:
         return []
     segment, posting_row, weight = found
-    keep = ~np.isin(postings.pairs[posting_row, 0], np.fromiter(exclude, dtype=np.int64, count=len(exclude)))
-    if not keep.any():
-        return []
-    pairs, weights = _summed_by_pair(segment[keep], postings.pairs[posting_row[keep]], weight[keep])
+    if exclude:
+        keep = ~np.isin(postings.pairs[posting_row, 0], np.fromiter(exclude, dtype=np.int64, count=len(exclude)))
+        if not keep.any():
+            return []
+        segment, posting_row, weight = segment[keep], posting_row[keep], weight[keep]
+    pairs, weights = _summed_by_pair(segment, postings.pairs[posting_row], weight)
     new_doc = np.r_[True, np.diff(pairs[:, 1]) != 0]
     new_group = new_doc | np.r_[True, np.diff(pairs[:, 0]) != 0]
     best = np.maximum.reduceat(weights, np.flatnonzero(new_group))  # per (document, submission segment)
@@ -80,13 +83,13 @@ def candidates(sub: Fingerprint, postings, segment_total: int, exclude=(), limit
 
 def _summed_by_pair(segments: np.ndarray, sources: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distinct (submission segment, document, source segment) rows of the collisions, ordered by document, then
-    submission segment, with their key weights summed (one sort of packed 64-bit keys)."""
+    submission segment, with their key weights summed (one radix sort of packed 64-bit keys)."""
     docs, columns = sources[:, 0], sources[:, 1]
-    doc_ids = distinct(docs)
+    doc_ids, doc_rank = dense_ranks(docs)
     if max(int(segments.max()), int(columns.max())) >= 1 << 20 or len(doc_ids) >= 1 << 23:
         raise ValueError("too many segments or documents to pack (a submission over the size limits?)")
-    packed = (np.searchsorted(doc_ids, docs) << 40) | (segments.astype(np.int64) << 20) | columns
-    order = np.argsort(packed, kind="stable")
+    packed = (doc_rank << 40) | (segments.astype(np.int64) << 20) | columns
+    order = stable_order(packed)
     packed = packed[order]
     first = np.flatnonzero(np.r_[True, packed[1:] != packed[:-1]])
     packed = packed[first]
@@ -97,23 +100,26 @@ def _summed_by_pair(segments: np.ndarray, sources: np.ndarray, weights: np.ndarr
 def _collisions(sub: Fingerprint, postings, total: int):
     """(submission segment, posting row, key weight) of every band-key collision, as three compact arrays.
 
-    A join on the band key: each posting row meets every submission segment that has its key.
+    A join on the band key: each posting row meets every submission segment that has its key. The join is
+    worked out once per run of rows with the same key (a store lists each key's postings together).
     """
     if not len(postings.keys) or not len(sub.keys):
         return None
     sub_keys = sub.keys.ravel()
     order = np.argsort(sub_keys, kind="stable")
     sorted_keys, sorted_rows = sub_keys[order], (order // sub.keys.shape[1]).astype(np.int32)
-    lo = np.searchsorted(sorted_keys, postings.keys, side="left")
-    hits = np.searchsorted(sorted_keys, postings.keys, side="right") - lo
-    if not hits.sum():
+    run_starts = np.flatnonzero(np.r_[True, postings.keys[1:] != postings.keys[:-1]])
+    run_keys, run_lengths = postings.keys[run_starts], np.diff(np.r_[run_starts, len(postings.keys)])
+    run_lo = np.searchsorted(sorted_keys, run_keys, side="left")
+    run_hits = np.searchsorted(sorted_keys, run_keys, side="right") - run_lo
+    if not run_hits.any():
         return None
+    lo, hits = np.repeat(run_lo, run_lengths), np.repeat(run_hits, run_lengths)
     posting_row = np.repeat(np.arange(len(postings.keys), dtype=np.int32), hits)
     offsets = np.arange(hits.sum()) - np.repeat(np.cumsum(hits) - hits, hits)
     segment = sorted_rows[np.repeat(lo, hits) + offsets]
-    keys, where = np.unique(postings.keys, return_inverse=True)
-    weights = np.log(total / np.array([postings.counts[k] for k in keys.tolist()], dtype=float)).astype(np.float32)
-    return segment, posting_row, weights[where.ravel()[posting_row]]
+    run_weights = np.log(total / np.array([postings.counts[k] for k in run_keys.tolist()], dtype=float)).astype(np.float32)
+    return segment, posting_row, np.repeat(run_weights, run_lengths)[posting_row]
 
 
 # ---------------------------------------------------------------- verification

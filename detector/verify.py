@@ -9,6 +9,7 @@ import numpy as np
 from detector.fingerprint import Fingerprint
 from detector.settings import Settings
 from detector.shingles import Membership, Pool, ShingleSets, Texts, ramps, submission_lookups
+from detector.sorting import dense_ranks
 
 PAIRS_AT_ONCE = 50_000  # colliding pairs verified together (bounds the memory of a very long submission's join)
 
@@ -59,7 +60,7 @@ def pair_dice(left: Membership, left_ids: np.ndarray, right: Texts, right_ids: n
 
     Each distinct right text is cut into shingles once; only the shingles the left side has anywhere are then
     looked up for each pair."""
-    used, local = np.unique(right_ids, return_inverse=True)
+    used, local = dense_ranks(right_ids)
     sets = ShingleSets.of(Texts(right.codes, right.bounds[used]), shingling)
     ids = left.vocabulary.ids(sets.codes)
     shared = sets.only(ids >= 0)

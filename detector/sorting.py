@@ -1,0 +1,41 @@
+"""Orders and groupings of integer arrays by 16-bit radix passes: numpy sorts 64-bit keys by comparison (~50 ns an
+element on this kind of machine, no SIMD sort), but sorts 16-bit keys stably by radix (~3 ns an element)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+_DIGIT_BITS = 16
+_SMALL = 2_000  # shorter arrays: numpy's own stable sort is as fast
+_DENSE_MAX = 1 << 26  # largest value dense_ranks makes a presence table for (64 MB); above: a sort
+
+
+def stable_order(values: np.ndarray) -> np.ndarray:
+    """The permutation that sorts `values` (integers), equal values keeping their order — np.argsort(kind="stable")
+    by least-significant-digit radix passes, one per 16 bits the values use."""
+    values = np.asarray(values)
+    if len(values) < _SMALL or values.dtype.kind not in "iu" or (values.dtype.kind == "i" and values.min() < 0):
+        return np.argsort(values, kind="stable")
+    wide = values.astype(np.uint64, copy=False)
+    order = np.arange(len(wide))
+    mask = np.uint64((1 << _DIGIT_BITS) - 1)
+    for shift in range(0, max(int(wide.max()).bit_length(), 1), _DIGIT_BITS):
+        digit = ((wide[order] >> np.uint64(shift)) & mask).astype(np.uint16)
+        order = order[np.argsort(digit, kind="stable")]
+    return order
+
+
+def dense_ranks(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the distinct values in order, each value's rank among them) of non-negative integers below a few million
+    (document ids): a presence table instead of a sort."""
+    values = np.asarray(values, dtype=np.int64)
+    if not len(values):
+        return values, values
+    if values.min() < 0 or values.max() >= _DENSE_MAX:
+        ordered = values[stable_order(values)] if values.min() >= 0 else np.sort(values)
+        distinct = ordered[np.r_[True, ordered[1:] != ordered[:-1]]]
+        return distinct, np.searchsorted(distinct, values)
+    present = np.zeros(int(values.max()) + 1, dtype=bool)
+    present[values] = True
+    rank = np.cumsum(present) - 1
+    return np.flatnonzero(present), rank[values]
