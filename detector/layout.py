@@ -44,6 +44,7 @@ class Layout:
     ends: np.ndarray  # original-text end of each content character
     lengths: np.ndarray  # content characters of each segment
     sentences: np.ndarray  # sentence index of each segment (clauses of one sentence share it)
+    codes: np.ndarray | None = dataclasses.field(default=None, compare=False, repr=False)  # content's code points, when at hand
 
     @property
     def bounds(self) -> np.ndarray:
@@ -87,8 +88,9 @@ def decode(blob: bytes, text: str) -> Layout:
     starts = np.cumsum(deltas)
     content = _code_points(text)[starts] if chars else np.zeros(0, dtype="<u4")
     content[positions] = replacements  # fancy indexing made a copy: the text's buffer is not touched
-    return Layout(content=content.astype("<u4").tobytes().decode("utf-32-le"), starts=starts, ends=starts + spans,
-                  lengths=lengths, sentences=np.cumsum(steps))
+    content = content.astype("<u4", copy=False)
+    return Layout(content=content.tobytes().decode("utf-32-le"), starts=starts, ends=starts + spans,
+                  lengths=lengths, sentences=np.cumsum(steps), codes=content)
 
 
 def _code_points(text: str) -> np.ndarray:

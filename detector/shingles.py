@@ -18,7 +18,7 @@ from detector.sign import mix64, shingle_hashes
 _CHAR_BITS = 21  # a Unicode code point fits in 21 bits: two of them make an exact bigram code
 _CODE_BITS = 42  # shingle codes are below 2^42, so (code, text) packs into one 64-bit key
 _DENSE_LIMIT = 8_000_000  # entries of a lookup table built per submission (larger: binary search instead)
-_ONE_SORT_MAX = 20_000  # shingles sorted in one go; more are sorted row by row (see _distinct_by_text)
+_ONE_SORT_MAX = 20_000  # shingles sorted in one go; more are sorted row by row (see distinct_by_text)
 _PAD = np.uint64(2**64 - 1)  # fills the rows of texts shorter than their matrix (no shingle code is this large)
 
 
@@ -48,7 +48,7 @@ class ShingleSets:
 
     @classmethod
     def of(cls, texts: Texts, shingling: str) -> "ShingleSets":
-        return cls(*_distinct_by_text(*_shingles(texts, shingling), len(texts)))
+        return cls(*distinct_by_text(*shingles_of(texts, shingling), len(texts)))
 
     def only(self, keep: np.ndarray) -> "ShingleSets":
         """The same texts with only the shingles `keep` marks (their sizes stay those of the whole sets)."""
@@ -56,7 +56,7 @@ class ShingleSets:
         return ShingleSets(units, codes, _firsts(units, len(self.sizes)), self.sizes)
 
 
-def _distinct_by_text(units: np.ndarray, codes: np.ndarray, count: int) -> tuple:
+def distinct_by_text(units: np.ndarray, codes: np.ndarray, count: int) -> tuple:
     """(units, codes, first, sizes) of the distinct (text, code) pairs, each text's run contiguous.
 
     A few thousand shingles (one document's) are sorted at once. More are sorted row by row: texts of similar
@@ -203,7 +203,7 @@ class Pool:
     def __init__(self, fps: list):
         self.segment_counts = np.array([fp.segment_count for fp in fps], dtype=np.int64)
         self.segment_base = np.cumsum(self.segment_counts) - self.segment_counts
-        self.codes = np.frombuffer("".join(fp.content for fp in fps).encode("utf-32-le"), dtype="<u4")
+        self.codes = np.concatenate([codes_of(fp) for fp in fps]) if fps else np.zeros(0, dtype="<u4")
         lengths = np.concatenate([fp.layout.lengths for fp in fps]).astype(np.int64)
         ends = np.cumsum(lengths)  # each content is its segments' characters, so the pooled contents line up
         self.segments = np.stack([ends - lengths, ends], axis=1)
@@ -235,8 +235,8 @@ def prepare_text_sets(fps: list, shingling: str) -> None:
 
 def _sorted_by_text(texts: Texts, shingling: str) -> tuple[np.ndarray, np.ndarray]:
     """(text, code) of the distinct shingles of every text, sorted by text then code: each text's shingles sorted
-    on their own (see _distinct_by_text), then the texts' runs put in order."""
-    units, codes, first, sizes = _distinct_by_text(*_shingles(texts, shingling), len(texts))
+    on their own (see distinct_by_text), then the texts' runs put in order."""
+    units, codes, first, sizes = distinct_by_text(*shingles_of(texts, shingling), len(texts))
     in_order = np.repeat(first, sizes) + ramps(sizes)
     return units[in_order], codes[in_order]
 
@@ -263,7 +263,7 @@ def ramps(lengths: np.ndarray) -> np.ndarray:
     return np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
 
 
-def _shingles(texts: Texts, shingling: str) -> tuple[np.ndarray, np.ndarray]:
+def shingles_of(texts: Texts, shingling: str) -> tuple[np.ndarray, np.ndarray]:
     """(text, shingle code) of every shingle of every text (duplicates included)."""
     if shingling == "jieba":
         strings = [texts.codes[a:b].astype("<u4").tobytes().decode("utf-32-le") for a, b in texts.bounds.tolist()]
@@ -312,4 +312,6 @@ def _sentence_ranges(bounds: np.ndarray, sentence_of: np.ndarray, count: int) ->
 
 def codes_of(fp: Fingerprint) -> np.ndarray:
     """The content's code points; made once."""
+    if fp.layout.codes is not None:
+        return fp.layout.codes
     return fp.remembered("codes", lambda: np.frombuffer(fp.content.encode("utf-32-le"), dtype="<u4"))

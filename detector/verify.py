@@ -8,7 +8,7 @@ import numpy as np
 
 from detector.fingerprint import Fingerprint
 from detector.settings import Settings
-from detector.shingles import Membership, Pool, ShingleSets, Texts, ramps, submission_lookups
+from detector.shingles import Membership, Pool, Texts, distinct_by_text, ramps, shingles_of, submission_lookups
 from detector.sorting import dense_ranks
 
 PAIRS_AT_ONCE = 50_000  # colliding pairs verified together (bounds the memory of a very long submission's join)
@@ -20,22 +20,43 @@ def verify(found: list, sub: Fingerprint, sources: dict, settings: Settings) -> 
     usable = [(position, c) for position, c in enumerate(found) if c.doc_id in sources and len(c.rows)]
     if not usable:
         return
-    pool = Pool([sources[c.doc_id][1] for _, c in usable])
+    fps = [sources[c.doc_id][1] for _, c in usable]
+    pool = Pool(fps)
     pooled_sentences = Texts(pool.codes, pool.sentence_ranges())
+    segment_sizes = KnownSizes(fps, ("segment set sizes", settings.shingling), pool.segment_counts)
+    sentence_sizes = KnownSizes(fps, ("sentence set sizes", settings.shingling), pool.sentence_counts)
     clauses = np.bincount(pool.sentence_of, minlength=len(pooled_sentences.bounds))[pool.sentence_of]  # per segment's sentence
     owners, rows, columns, segments = _colliding_pairs(usable, pool)
     by_segment, by_sentence = submission_lookups(sub, settings.shingling)
     clauses_of_sub = np.bincount(sub.sentences)[sub.sentences]
     for lo in range(0, len(rows), PAIRS_AT_ONCE):
         part = slice(lo, lo + PAIRS_AT_ONCE)
-        dice = pair_dice(by_segment, rows[part], Texts(pool.codes, pool.segments), segments[part], settings.shingling)
+        dice = pair_dice(by_segment, rows[part], Texts(pool.codes, pool.segments), segments[part], settings.shingling,
+                         segment_sizes.pooled)
         # a sentence that is one clause on both sides scores as its clause: only the others are compared whole
         longer = np.flatnonzero((clauses_of_sub[rows[part]] > 1) | (clauses[segments[part]] > 1))
         dice[longer] = np.maximum(dice[longer], pair_dice(
             by_sentence, sub.sentences[rows[part][longer]], pooled_sentences,
-            pool.sentence_of[segments[part][longer]], settings.shingling))
+            pool.sentence_of[segments[part][longer]], settings.shingling, sentence_sizes.pooled))
         passed = np.flatnonzero(dice >= settings.verify_dice)
         _record(found, owners[part][passed], rows[part][passed], columns[part][passed], dice[passed])
+    segment_sizes.keep()
+    sentence_sizes.keep()
+
+
+class KnownSizes:
+    """The shingle-set sizes of a pool's texts already worked out by earlier scans (-1: not yet), kept with each
+    source's fingerprint: a source met again needs only the shingles it shares with the submission de-duplicated."""
+
+    def __init__(self, fps: list, key, counts: np.ndarray):
+        self._parts = [fp.remembered(key, lambda n=int(n): np.full(n, -1, dtype=np.int32)) for fp, n in zip(fps, counts.tolist())]
+        self.pooled = np.concatenate(self._parts) if self._parts else np.zeros(0, np.int32)
+        self._bases = (np.cumsum(counts) - counts).tolist()
+
+    def keep(self) -> None:
+        """Write the sizes found during this scan back to the sources' fingerprints."""
+        for part, base in zip(self._parts, self._bases):
+            part[:] = self.pooled[base : base + len(part)]
 
 
 def _colliding_pairs(usable: list, pool: Pool) -> tuple:
@@ -55,20 +76,37 @@ def _record(found: list, owners, rows, columns, dice) -> None:
         candidate.matched_sources.add(j)
 
 
-def pair_dice(left: Membership, left_ids: np.ndarray, right: Texts, right_ids: np.ndarray, shingling: str) -> np.ndarray:
+def pair_dice(left: Membership, left_ids: np.ndarray, right: Texts, right_ids: np.ndarray, shingling: str,
+              right_sizes: np.ndarray | None = None) -> np.ndarray:
     """Dice of the shingle sets of each (left text, right text) pair.
 
-    Each distinct right text is cut into shingles once; only the shingles the left side has anywhere are then
-    looked up for each pair."""
+    Each distinct right text is cut into shingles once; only the shingles the left side has anywhere are
+    de-duplicated and looked up for each pair. `right_sizes`: the right texts' set sizes where known (-1 where
+    not); the missing ones are counted and filled in."""
     used, local = dense_ranks(right_ids)
-    sets = ShingleSets.of(Texts(right.codes, right.bounds[used]), shingling)
-    ids = left.vocabulary.ids(sets.codes)
-    shared = sets.only(ids >= 0)
-    ids = ids[ids >= 0]
-    per_pair = np.bincount(shared.units, minlength=len(used))[local]
+    units, codes = shingles_of(Texts(right.codes, right.bounds[used]), shingling)
+    ids = left.vocabulary.ids(codes)
+    sizes = _set_sizes(units, codes, len(used), None if right_sizes is None else right_sizes[used])
+    if right_sizes is not None:
+        right_sizes[used] = sizes
+    shared = ids >= 0
+    units, ids, first, held = distinct_by_text(units[shared], ids[shared].astype(np.uint64), len(used))
+    per_pair = held[local]
     pair = np.repeat(np.arange(len(local)), per_pair)
-    rows = np.repeat(shared.first[local], per_pair) + ramps(per_pair)
-    hit = left.holds(ids[rows], left_ids[pair])
+    rows = np.repeat(first[local], per_pair) + ramps(per_pair)
+    hit = left.holds(ids[rows].astype(np.int64), left_ids[pair])
     inter = np.bincount(pair[hit], minlength=len(local))
-    total = left.sizes[left_ids] + sets.sizes[local]
+    total = left.sizes[left_ids] + sizes[local]
     return np.where(total > 0, 2.0 * inter / np.maximum(total, 1), 0.0)
+
+
+def _set_sizes(units: np.ndarray, codes: np.ndarray, count: int, known: np.ndarray | None) -> np.ndarray:
+    """How many distinct shingles each of `count` texts has, counting only the texts whose size is not `known`."""
+    if known is None:
+        known = np.full(count, -1, dtype=np.int32)
+    missing = known < 0
+    if not missing.any():
+        return known
+    take = missing[units]
+    counted = distinct_by_text(units[take], codes[take], count)[3]
+    return np.where(missing, counted, known).astype(np.int32)

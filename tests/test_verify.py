@@ -66,17 +66,31 @@ def test_verified_pairs_equal_python_set_dice(seeds, shingling):
         sources[doc_id] = (None, src)
         pairs = sorted({(rng.randrange(sub.segment_count), rng.randrange(src.segment_count)) for _ in range(400)}
                        | {(i, i) for i in range(min(sub.segment_count, src.segment_count))})
-        rows, cols = (np.array(column) for column in zip(*pairs))
-        found.append((Candidate(doc_id, 1.0, rows, cols), pairs))
-    verify.verify([c for c, _ in found], sub, sources, settings)
-    some_matched = 0
-    for candidate, pairs in found:
-        matched, matched_sources = _expected(sub, sources[candidate.doc_id][1], pairs, settings)
-        assert candidate.matched.keys() == matched.keys()
-        assert all(abs(candidate.matched[i] - d) < 1e-9 for i, d in matched.items())
-        assert candidate.matched_sources == matched_sources
-        some_matched += len(matched)
-    assert some_matched > 20  # the edited copies match in many places: the comparison above is not vacuous
+        found.append((doc_id, pairs))
+    for attempt in ("first", "again, with the set sizes the first one kept"):
+        candidates = [(Candidate(doc_id, 1.0, *(np.array(column) for column in zip(*pairs))), pairs) for doc_id, pairs in found]
+        verify.verify([c for c, _ in candidates], sub, sources, settings)
+        some_matched = 0
+        for candidate, pairs in candidates:
+            matched, matched_sources = _expected(sub, sources[candidate.doc_id][1], pairs, settings)
+            assert candidate.matched.keys() == matched.keys(), attempt
+            assert all(abs(candidate.matched[i] - d) < 1e-9 for i, d in matched.items()), attempt
+            assert candidate.matched_sources == matched_sources, attempt
+            some_matched += len(matched)
+        assert some_matched > 20  # the edited copies match in many places: the comparison above is not vacuous
+
+
+def test_kept_set_sizes_are_the_sizes_of_the_sets(seeds):
+    settings = DEFAULT
+    text = seeds[2].read_text(encoding="utf-8")
+    sub, src = fingerprint(text, settings), fingerprint(_edited(text, random.Random(5)), settings, signed=False)
+    rows = np.arange(sub.segment_count) % sub.segment_count
+    cols = np.arange(sub.segment_count) % src.segment_count
+    verify.verify([Candidate(1, 1.0, rows, cols)], sub, {1: (None, src)}, settings)
+    kept = src.remembered(("segment set sizes", settings.shingling), lambda: None)
+    texts = src.segment_texts()
+    assert (kept[cols] >= 0).all() and (kept[np.setdiff1d(np.arange(src.segment_count), cols)] == -1).all()
+    assert [int(kept[j]) for j in cols] == [len(set(shingles(texts[j], settings.shingling))) for j in cols]
 
 
 def test_long_submissions_are_verified_in_blocks_with_the_same_result(seeds, monkeypatch):
