@@ -121,6 +121,13 @@ class Vocabulary:
         first = rank[(codes >> np.uint64(_CHAR_BITS)).astype(np.int64)].astype(np.int64)
         return first * width + rank[(codes & np.uint64((1 << _CHAR_BITS) - 1)).astype(np.int64)]
 
+    def pair_ids(self, firsts: np.ndarray, seconds: np.ndarray) -> np.ndarray:
+        """The numbers of the exact bigrams (firsts[k], seconds[k]) (see bigram_chars), -1 where absent."""
+        if self._table is None:
+            return self.ids(bigram_codes(firsts, seconds))
+        rank, table, width = self._table
+        return table[rank[firsts].astype(np.int64) * width + rank[seconds]]
+
     def ids(self, codes: np.ndarray) -> np.ndarray:
         if self._table is None:
             if not len(self.codes):
@@ -290,6 +297,28 @@ def _range_shingles(codes: np.ndarray, bounds: np.ndarray, size: int) -> tuple[n
     if size > 2:
         acc = mix64(acc) >> np.uint64(64 - _CODE_BITS)
     return unit, acc
+
+
+def bigram_chars(codes: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(range, first character, second character) of every bigram of each [start, end) range, as code points; a
+    one-character range is the bigram (0, its character), so that its code (bigram_codes) is the character's
+    own, as _range_shingles has it."""
+    starts, lengths = bounds[:, 0].astype(np.int64), (bounds[:, 1] - bounds[:, 0]).astype(np.int64)
+    counts = np.where(lengths > 1, lengths - 1, lengths)
+    offsets = np.cumsum(counts) - counts
+    units = np.repeat(np.arange(len(bounds)), counts)
+    begin = np.arange(int(counts.sum())) + np.repeat(starts - offsets, counts)
+    follow = begin + 1
+    single = offsets[lengths == 1]  # the row of each one-character range
+    follow[single] = begin[single]
+    firsts, seconds = codes[begin], codes[follow]
+    firsts[single] = 0
+    return units, firsts, seconds
+
+
+def bigram_codes(firsts: np.ndarray, seconds: np.ndarray) -> np.ndarray:
+    """Exact bigram codes (first << 21 | second) of bigram_chars' characters."""
+    return (firsts.astype(np.uint64) << np.uint64(_CHAR_BITS)) | seconds
 
 
 def sentence_bounds(fp: Fingerprint) -> np.ndarray:

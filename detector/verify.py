@@ -8,8 +8,9 @@ import numpy as np
 
 from detector.fingerprint import Fingerprint
 from detector.settings import Settings
-from detector.shingles import Membership, Pool, Texts, distinct_by_text, ramps, shingles_of, submission_lookups
-from detector.sorting import dense_ranks
+from detector.shingles import (Membership, Pool, Texts, bigram_chars, bigram_codes, distinct_by_text, ramps, shingles_of,
+                               submission_lookups)
+from detector.sorting import dense_ranks, stable_order
 
 PAIRS_AT_ONCE = 50_000  # colliding pairs verified together (bounds the memory of a very long submission's join)
 
@@ -84,29 +85,48 @@ def pair_dice(left: Membership, left_ids: np.ndarray, right: Texts, right_ids: n
     de-duplicated and looked up for each pair. `right_sizes`: the right texts' set sizes where known (-1 where
     not); the missing ones are counted and filled in."""
     used, local = dense_ranks(right_ids)
-    units, codes = shingles_of(Texts(right.codes, right.bounds[used]), shingling)
-    ids = left.vocabulary.ids(codes)
-    sizes = _set_sizes(units, codes, len(used), None if right_sizes is None else right_sizes[used])
+    texts = Texts(right.codes, right.bounds[used])
+    if shingling == "char2":
+        units, firsts, seconds = bigram_chars(texts.codes, texts.bounds)
+        ids = left.vocabulary.pair_ids(firsts, seconds)
+        codes_where = lambda rows: bigram_codes(firsts[rows], seconds[rows])
+    else:
+        units, codes = shingles_of(texts, shingling)
+        ids = left.vocabulary.ids(codes)
+        codes_where = lambda rows: codes[rows]
+    sizes = _set_sizes(units, codes_where, len(used), None if right_sizes is None else right_sizes[used])
     if right_sizes is not None:
         right_sizes[used] = sizes
     shared = ids >= 0
-    units, ids, first, held = distinct_by_text(units[shared], ids[shared].astype(np.uint64), len(used))
+    units, ids, first, held = _distinct_shared(units[shared], ids[shared], len(used), len(left.vocabulary.codes))
     per_pair = held[local]
     pair = np.repeat(np.arange(len(local)), per_pair)
     rows = np.repeat(first[local], per_pair) + ramps(per_pair)
-    hit = left.holds(ids[rows].astype(np.int64), left_ids[pair])
+    hit = left.holds(ids[rows], left_ids[pair])
     inter = np.bincount(pair[hit], minlength=len(local))
     total = left.sizes[left_ids] + sizes[local]
     return np.where(total > 0, 2.0 * inter / np.maximum(total, 1), 0.0)
 
 
-def _set_sizes(units: np.ndarray, codes: np.ndarray, count: int, known: np.ndarray | None) -> np.ndarray:
-    """How many distinct shingles each of `count` texts has, counting only the texts whose size is not `known`."""
+def _distinct_shared(units: np.ndarray, ids: np.ndarray, count: int, id_count: int) -> tuple:
+    """(units, ids, first, sizes) of the distinct (text, vocabulary number) pairs, sorted by text then number,
+    by a radix order of the packed pairs (units arrive ascending, as the shingles are cut)."""
+    keys = units.astype(np.int64) * max(id_count, 1) + ids
+    keys = keys[stable_order(keys)]
+    keys = keys[np.r_[True, keys[1:] != keys[:-1]]] if len(keys) else keys
+    units, ids = keys // max(id_count, 1), keys % max(id_count, 1)
+    held = np.bincount(units, minlength=count)
+    return units, ids, np.cumsum(held) - held, held
+
+
+def _set_sizes(units: np.ndarray, codes_where, count: int, known: np.ndarray | None) -> np.ndarray:
+    """How many distinct shingles each of `count` texts has, counting only the texts whose size is not `known`
+    (`codes_where(rows)`: the codes of those rows of the shingles)."""
     if known is None:
         known = np.full(count, -1, dtype=np.int32)
     missing = known < 0
     if not missing.any():
         return known
-    take = missing[units]
-    counted = distinct_by_text(units[take], codes[take], count)[3]
+    take = np.flatnonzero(missing[units])
+    counted = distinct_by_text(units[take], codes_where(take), count)[3]
     return np.where(missing, counted, known).astype(np.int32)

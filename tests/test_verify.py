@@ -144,3 +144,15 @@ def test_text_sets_made_together_equal_those_made_one_by_one(seeds, shingling):
             for t in range(len(a.sizes)):
                 assert set(a.codes[a.first[t] : a.first[t] + a.sizes[t]].tolist()) == \
                     set(b.codes[b.first[t] : b.first[t] + b.sizes[t]].tolist())
+
+
+def test_bigram_characters_give_the_shingle_codes():
+    """Bigrams cut as character pairs have the codes the generic cutter gives, one-character and empty ranges too."""
+    from detector.shingles import _range_shingles, bigram_chars, bigram_codes
+
+    codes = np.frombuffer("一二三四五六七八九十甲乙丙丁".encode("utf-32-le"), dtype="<u4")
+    bounds = np.array([[0, 3], [3, 4], [4, 4], [4, 9], [9, 10], [10, 14], [13, 14]])
+    units, firsts, seconds = bigram_chars(codes, bounds)
+    expected_units, expected_codes = _range_shingles(codes, bounds, 2)
+    assert np.array_equal(units, expected_units) and np.array_equal(bigram_codes(firsts, seconds), expected_codes)
+    assert len(units) == 2 + 1 + 0 + 4 + 1 + 3 + 1
