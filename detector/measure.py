@@ -7,6 +7,8 @@ less any that sit inside a citation of a leader or document: quoted words are no
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from detector.model import COUNTED_KINDS, Passage, SectionMeasure, SourceShare
@@ -17,11 +19,15 @@ SECTION_KEYS = ("counted_chars", "reused_chars", "copy_ratio", "copy_ratio_exclu
 SECTION_RATIOS = ("problems", "causes", "measures")  # get a flat <name>_copy_ratio in the metrics
 
 
+_WHITESPACE = re.compile(r"\s")  # in a str pattern: exactly the characters str.isspace() calls whitespace
+
+
 class _Basis:
     """Which characters count (non-whitespace, inside the scope) and which of them may count as reused (not quoted)."""
 
     def __init__(self, text: str, citations=(), scope=None):
-        self.counted = np.array([not ch.isspace() for ch in text], dtype=bool)
+        self.counted = np.ones(len(text), dtype=bool)
+        self.counted[[m.start() for m in _WHITESPACE.finditer(text)]] = False
         if scope is not None:
             self.counted &= _mask(len(text), scope)
         self.reusable = self.counted & ~_mask(len(text), [(c.start, c.end) for c in citations])

@@ -100,3 +100,12 @@ def test_reports_without_numbered_headings_fall_back_to_cue_words():
     assert [(s.name, text[s.start:s.end][:4]) for s in find_sections(text)] == [
         ("problems", "我在学习"), ("causes", "究其原因"), ("measures", "下一步，")]
     assert [s.name for s in find_sections("一段没有任何标题的话。")] == ["unsectioned"]
+
+
+def test_whitespace_not_counted_is_what_str_isspace_says():
+    """The measures skip whitespace found by a regular expression; it must be str.isspace() over every code point."""
+    import sys
+
+    from detector.measure import _WHITESPACE
+
+    assert [c for c in range(sys.maxunicode + 1) if bool(_WHITESPACE.match(chr(c))) != chr(c).isspace()] == []
