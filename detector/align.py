@@ -14,7 +14,7 @@ from rapidfuzz.distance import Indel
 from detector.fingerprint import Fingerprint
 from detector.formulae import without_formulae
 from detector.settings import Settings
-from detector.shingles import submission_lookups, text_sets
+from detector.shingles import prepare_text_sets, submission_lookups, text_sets
 from detector.sorting import dense_ranks, stable_order
 
 
@@ -125,21 +125,29 @@ def _collisions(sub: Fingerprint, postings, total: int):
 # ---------------------------------------------------------------- verification
 
 
-def segment_similarities(sub: Fingerprint, src: Fingerprint, settings: Settings):
+def segment_similarities(sub: Fingerprint, src: Fingerprint, settings: Settings, similar: tuple | None = None):
     """Matching (submission segment, source segment, score) triples above the bar, as three arrays.
 
     Segments are compared by shingle-set Dice, and so are whole sentences: when clauses were packed
     differently on the two sides (a long sentence rewritten and reordered), the sentences still match.
+    `similar`: the source's (segment pairs, sentence pairs) from `source_similarities`, when made already.
     """
-    bar, shingling = settings.verify_dice, settings.shingling
-    by_segment, by_sentence = submission_lookups(sub, shingling)
-    segments, sentences = text_sets(src, shingling)
-    clause, sentence = by_segment.similar(segments, bar), by_sentence.similar(sentences, bar)
+    clause, sentence = similar if similar is not None else source_similarities(sub, [src], settings)[0]
     scores = _merge_sentence_scores(clause, sentence, sub, src)
     if not scores:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
     rows, cols, dice = zip(*sorted((i, j, d) for (i, j), d in scores.items()))
     return np.array(rows), np.array(cols), np.array(dice)
+
+
+def source_similarities(sub: Fingerprint, srcs: list, settings: Settings) -> list[tuple[dict, dict]]:
+    """For each source, its (segment, sentence) pairs with the submission's that reach `verify_dice`, each → its
+    Dice: one join for all the sources, whose text sets are made together first."""
+    prepare_text_sets(srcs, settings.shingling)
+    by_segment, by_sentence = submission_lookups(sub, settings.shingling)
+    segments, sentences = zip(*[text_sets(src, settings.shingling) for src in srcs]) if srcs else ((), ())
+    return list(zip(by_segment.similar_each(list(segments), settings.verify_dice),
+                    by_sentence.similar_each(list(sentences), settings.verify_dice)))
 
 
 def _merge_sentence_scores(clause: dict, sentence: dict, sub: Fingerprint, src: Fingerprint) -> dict:
@@ -158,12 +166,13 @@ def _merge_sentence_scores(clause: dict, sentence: dict, sub: Fingerprint, src: 
 # ---------------------------------------------------------------- chaining
 
 
-def align_source(candidate: Candidate, sub: Fingerprint, src: Fingerprint, settings: Settings) -> tuple[list, bool]:
+def align_source(candidate: Candidate, sub: Fingerprint, src: Fingerprint, settings: Settings,
+                 similar: tuple | None = None) -> tuple[list, bool]:
     """(alignments, capped): the whole source aligned, or — for a source of more than `max_source_segments`
     segments — only windows of it around the segments that verified, so that one giant document in the corpus
-    costs a normal scan no more than a normal document does."""
+    costs a normal scan no more than a normal document does. `similar`: see segment_similarities."""
     if src.segment_count <= settings.max_source_segments:
-        return align_pair(sub, src, candidate.doc_id, settings), False
+        return align_pair(sub, src, candidate.doc_id, settings, similar), False
     alignments = []
     for lo, hi in _windows(sorted(candidate.matched_sources), src.segment_count, settings):
         shift = int(src.bounds[lo][0])
@@ -190,9 +199,10 @@ def _windows(segments: list, count: int, settings: Settings) -> list[tuple[int, 
     return sorted(kept)
 
 
-def align_pair(sub: Fingerprint, src: Fingerprint, doc_id: int, settings: Settings) -> list[Alignment]:
+def align_pair(sub: Fingerprint, src: Fingerprint, doc_id: int, settings: Settings,
+               similar: tuple | None = None) -> list[Alignment]:
     """Every passage of the submission that reuses the source document."""
-    rows, cols, scores = segment_similarities(sub, src, settings)
+    rows, cols, scores = segment_similarities(sub, src, settings, similar)
     if not len(rows):
         return []
     chains = _chain(rows, cols, scores, sub, src, settings)

@@ -14,7 +14,6 @@ from detector.measure import measure, rank_sources, section_measures
 from detector.model import Document, DocumentMeta, Passage, Report, TemplateTrace
 from detector.normalize import template_traces
 from detector.sections import find_sections
-from detector.shingles import prepare_text_sets
 
 STAGES = ("fingerprint", "candidates", "verify", "align", "classify", "measure")
 
@@ -126,11 +125,11 @@ def _aligned(corpus: Corpus, sub: Fingerprint, chosen: tuple) -> tuple[list, lis
     full, carriers = chosen
     alignments, capped = [], []
     sources = corpus.sources(c.doc_id for c in full)  # a giant one is aligned in windows, with sets of their own
-    prepare_text_sets([src for _, src in sources.values() if src.segment_count <= corpus.settings.max_source_segments],
-                      corpus.settings.shingling)
+    whole = {doc_id: src for doc_id, (_, src) in sources.items() if src.segment_count <= corpus.settings.max_source_segments}
+    similar = dict(zip(whole, align.source_similarities(sub, list(whole.values()), corpus.settings)))
     for candidate in full:
         source, src = sources[candidate.doc_id]
-        found, was_capped = align.align_source(candidate, sub, src, corpus.settings)
+        found, was_capped = align.align_source(candidate, sub, src, corpus.settings, similar.get(candidate.doc_id))
         alignments.extend(found)
         capped += [source.path] if was_capped else []
     stand_ins = [a for c in carriers for a in align.carrier_alignments(c, sub, corpus.settings)]

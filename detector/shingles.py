@@ -19,6 +19,7 @@ _CHAR_BITS = 21  # a Unicode code point fits in 21 bits: two of them make an exa
 _CODE_BITS = 42  # shingle codes are below 2^42, so (code, text) packs into one 64-bit key
 _DENSE_LIMIT = 8_000_000  # entries of a lookup table built per submission (larger: binary search instead)
 _ONE_SORT_MAX = 20_000  # shingles sorted in one go; more are sorted row by row (see distinct_by_text)
+_JOIN_AT_ONCE = 4_000_000  # prefix hits of a similarity join made together (bounds its memory)
 _PAD = np.uint64(2**64 - 1)  # fills the rows of texts shorter than their matrix (no shingle code is this large)
 
 
@@ -49,6 +50,19 @@ class ShingleSets:
     @classmethod
     def of(cls, texts: Texts, shingling: str) -> "ShingleSets":
         return cls(*distinct_by_text(*shingles_of(texts, shingling), len(texts)))
+
+    @classmethod
+    def pooled(cls, sets: list) -> "ShingleSets":
+        """Several ShingleSets as one: the texts of the first, then those of the second, and so on."""
+        if len(sets) == 1:
+            return sets[0]
+        texts = np.array([len(one.sizes) for one in sets], dtype=np.int64)
+        entries = np.array([len(one.codes) for one in sets], dtype=np.int64)
+        text_base, entry_base = (np.cumsum(texts) - texts).tolist(), (np.cumsum(entries) - entries).tolist()
+        return cls(np.concatenate([one.units + base for one, base in zip(sets, text_base)]),
+                   np.concatenate([one.codes for one in sets]),
+                   np.concatenate([one.first + base for one, base in zip(sets, entry_base)]),
+                   np.concatenate([one.sizes for one in sets]))
 
     def only(self, keep: np.ndarray) -> "ShingleSets":
         """The same texts with only the shingles `keep` marks (their sizes stay those of the whole sets)."""
@@ -150,8 +164,8 @@ class Membership:
         if len(vocabulary.codes) * self.count <= _DENSE_LIMIT:
             self._flags = np.zeros((len(vocabulary.codes), self.count), dtype=bool)
             self._flags[ids, sets.units] = True
-        holders = np.bincount(self._keys // max(self.count, 1), minlength=len(vocabulary.codes))
-        self._holders, self._first_holder = holders, np.cumsum(holders) - holders
+        self._holders = np.bincount(self._keys // max(self.count, 1), minlength=len(vocabulary.codes))
+        self._prefix_cache: dict = {}
 
     def holds(self, ids: np.ndarray, units: np.ndarray) -> np.ndarray:
         """Whether text `units[k]` holds shingle `ids[k]`, for every k."""
@@ -162,26 +176,135 @@ class Membership:
         return self._keys[where] == wanted if len(self._keys) else np.zeros(len(wanted), dtype=bool)
 
     def similar(self, other: ShingleSets, bar: float) -> dict:
-        """(text here, text of `other`) → Dice of their shingle sets, for every pair at or above `bar`: a join on
-        the shared shingles, whose pair counts are the intersections."""
+        """(text here, text of `other`) → Dice of their shingle sets, for every pair at or above `bar`."""
+        return self.similar_each([other], bar)[0]
+
+    def similar_each(self, others: list, bar: float) -> list[dict]:
+        """`similar` for each of `others`, joined together (pooled in batches): a scan aligns tens of sources, and
+        per-source numpy calls cost more than their work."""
+        found: list = []
+        for batch in _batches(others, self._codes_at_once(bar)):
+            pooled = ShingleSets.pooled(batch)
+            found += _by_source(*self._similar_pairs(pooled, bar), [len(sets.sizes) for sets in batch])
+        return found
+
+    def _similar_pairs(self, other: ShingleSets, bar: float) -> tuple:
+        """(text here, text there, Dice) of every pair at or above `bar`, ordered by text here, then there.
+
+        A prefix-filtered join: only the pairs that share a shingle of the prefix here (see _Prefixes) and whose
+        hits there, plus what the rest could add, can reach the bar have their intersection counted."""
         ids = self.vocabulary.ids(other.codes)
-        shared = ids >= 0
-        ids, right = ids[shared], other.units[shared]
-        per_shingle = self._holders[ids]
-        left = (self._keys[np.repeat(self._first_holder[ids], per_shingle) + ramps(per_shingle)] % max(self.count, 1))
-        keys = left * len(other.sizes) + np.repeat(right, per_shingle)
-        if self.count * len(other.sizes) <= 4_000_000:
-            inter = np.bincount(keys, minlength=self.count * len(other.sizes))
-            pairs = np.flatnonzero(inter)
-            inter = inter[pairs]
-        else:
-            ordered = np.sort(keys)
-            starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]]) if len(ordered) else np.zeros(0, np.int64)
-            pairs, inter = ordered[starts], np.diff(np.r_[starts, len(ordered)])
-        i, j = pairs // len(other.sizes), pairs % len(other.sizes)
-        dice = 2.0 * inter / (self.sizes[i] + other.sizes[j])
+        shared = np.flatnonzero(ids >= 0)
+        i, j, hits, known = self._prefix_hits(ids[shared], other.units[shared], other.sizes, bar)
+        total = self.sizes[i] + other.sizes[j]
+        most = hits + np.minimum(self._prefixes(bar).rest[i], known[j] - hits)  # the rest is beyond the prefix
+        possible = np.flatnonzero(2.0 * most / total >= bar)
+        i, j, total = i[possible], j[possible], total[possible]
+        dice = 2.0 * self._intersections(i, j, ids, other) / total
         keep = dice >= bar
-        return dict(zip(zip(i[keep].tolist(), j[keep].tolist()), dice[keep].tolist()))
+        return i[keep], j[keep], dice[keep]
+
+    def _prefix_hits(self, ids: np.ndarray, units: np.ndarray, sizes: np.ndarray, bar: float) -> tuple:
+        """(text here, text there, shared shingles of the prefix here) of every pair sharing one, except those too
+        different in size to reach `bar`; and each text there's count of shingles the vocabulary has."""
+        prefixes = self._prefixes(bar)
+        known = np.bincount(units, minlength=len(sizes))
+        per_shingle = prefixes.holders[ids]
+        here = prefixes.texts[np.repeat(prefixes.first[ids], per_shingle) + ramps(per_shingle)]
+        there = np.repeat(units, per_shingle)
+        size_here = self.sizes[here]
+        fits = np.flatnonzero(2.0 * np.minimum(size_here, known[there]) / (size_here + sizes[there]) >= bar)
+        pairs, hits = _counted(here[fits] * len(sizes) + there[fits], self.count * len(sizes))
+        return pairs // max(len(sizes), 1), pairs % max(len(sizes), 1), hits, known
+
+    def _intersections(self, i: np.ndarray, j: np.ndarray, ids: np.ndarray, other: ShingleSets) -> np.ndarray:
+        """How many shingles text i[k] here and text j[k] of `other` share, for every k (`ids`: other's codes' ids)."""
+        per_pair = other.sizes[j]
+        rows = np.repeat(other.first[j], per_pair) + ramps(per_pair)
+        pair = np.repeat(np.arange(len(i)), per_pair)
+        found = ids[rows]
+        looked_up = np.flatnonzero(found >= 0)
+        held = looked_up[self.holds(found[looked_up], i[pair[looked_up]])]
+        return np.bincount(pair[held], minlength=len(i))
+
+    def _prefixes(self, bar: float) -> "_Prefixes":
+        if bar not in self._prefix_cache:
+            self._prefix_cache[bar] = _Prefixes.of(self, bar)
+        return self._prefix_cache[bar]
+
+    def _codes_at_once(self, bar: float) -> int:
+        """Codes of other texts joined together: about _JOIN_AT_ONCE prefix hits, as each prefix shingle has
+        `prefix entries / vocabulary` holders on average (a long submission has many)."""
+        mean_holders = len(self._prefixes(bar).texts) / max(len(self.vocabulary.codes), 1)
+        return int(_JOIN_AT_ONCE / max(mean_holders, 1.0))
+
+
+@dataclasses.dataclass
+class _Prefixes:
+    """Each text's prefix — its rarest shingles (held by the fewest texts), all but `least_overlap` - 1 of them —
+    as lists of holders by shingle. A pair reaching the bar shares at least `least_overlap` shingles, so its rarest
+    shared shingle lies in the prefix: pairs found through prefixes alone miss none (the set-similarity join
+    "prefix filter"), and the common shingles, which most texts hold, seldom lie in one."""
+
+    texts: np.ndarray  # the texts whose prefix holds each shingle, grouped by shingle
+    first: np.ndarray  # where each shingle's group starts in `texts`
+    holders: np.ndarray  # how long it is
+    rest: np.ndarray  # each text's shingles beyond its prefix
+
+    @classmethod
+    def of(cls, membership: "Membership", bar: float) -> "_Prefixes":
+        count = max(membership.count, 1)
+        ids, units = membership._keys // count, membership._keys % count
+        rarest_first = np.lexsort((ids, membership._holders[ids], units))
+        ids, units = ids[rarest_first], units[rarest_first]
+        held = np.bincount(units, minlength=membership.count)
+        position = np.arange(len(units)) - np.repeat(np.cumsum(held) - held, held)
+        prefix = position <= (held - least_overlap(membership.sizes, bar))[units]
+        by_shingle = np.argsort(ids[prefix], kind="stable")
+        holders = np.bincount(ids[prefix], minlength=len(membership.vocabulary.codes))
+        return cls(units[prefix][by_shingle], np.cumsum(holders) - holders, holders,
+                   held - np.bincount(units[prefix], minlength=membership.count))
+
+
+def least_overlap(sizes: np.ndarray, bar: float) -> np.ndarray:
+    """The fewest shingles a text of each size must share with another for their Dice to reach `bar` (at least
+    one): 2I / (a + b) >= bar and I <= b give I >= bar·a / (2 - bar). Taken a hair low, so that float rounding of
+    a Dice just at the bar cannot make a pair pass that this bound ruled out."""
+    slack = bar * (1 - 1e-9)
+    return np.maximum(1, np.ceil(slack * sizes / (2 - slack) - 1e-9)).astype(np.int64)
+
+
+def _batches(sets: list, codes_at_once: int) -> list[list]:
+    """Consecutive runs of `sets` of up to `codes_at_once` codes (at least one set each)."""
+    batches: list = []
+    used = 0
+    for one in sets:
+        if not batches or used + len(one.codes) > codes_at_once:
+            batches.append([])
+            used = 0
+        batches[-1].append(one)
+        used += len(one.codes)
+    return batches
+
+
+def _counted(keys: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct keys (all below `space`), ascending, and how often each occurs; a sort of 32-bit keys when
+    they fit, which is faster."""
+    keys = np.sort(keys.astype(np.int32) if space < 2**31 else keys)
+    if not len(keys):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    return keys[starts].astype(np.int64), np.diff(np.r_[starts, len(keys)])
+
+
+def _by_source(i: np.ndarray, j: np.ndarray, dice: np.ndarray, counts: list) -> list[dict]:
+    """Pooled pairs (ordered by i, then j) as one dict per pooled ShingleSets of `counts` texts, j numbered in it."""
+    starts = np.cumsum(counts) - np.array(counts, dtype=np.int64)
+    owner = np.searchsorted(starts, j, side="right") - 1
+    order = np.argsort(owner, kind="stable")
+    cuts = np.searchsorted(owner[order], np.arange(len(counts) + 1)).tolist()
+    i, j, dice = i[order].tolist(), (j - starts[owner])[order].tolist(), dice[order].tolist()
+    return [dict(zip(zip(i[a:b], j[a:b]), dice[a:b])) for a, b in zip(cuts[:-1], cuts[1:])]
 
 
 def submission_lookups(fp: Fingerprint, shingling: str) -> tuple[Membership, Membership]:
