@@ -123,8 +123,9 @@ class Vocabulary:
         width = len(chars) + 1  # ranks of the characters, then one for "a character the left side lacks"
         if (width + 1) * width > _DENSE_LIMIT:
             return None
-        rank = np.full(1 << _CHAR_BITS, len(chars), dtype=np.int32)
-        rank[chars.astype(np.int64)] = np.arange(len(chars), dtype=np.int32)
+        small = np.int16 if width + 1 <= np.iinfo(np.int16).max else np.int32  # a smaller table to fill per submission
+        rank = np.full(1 << _CHAR_BITS, len(chars), dtype=small)
+        rank[chars.astype(np.int64)] = np.arange(len(chars), dtype=small)
         rank[0] = width  # the "first character" of a one-character shingle: a row of its own
         table = np.full((width + 1) * width, -1, dtype=np.int64)
         table[self._cells(rank, width, self.codes)] = np.arange(len(self.codes))
