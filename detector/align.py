@@ -215,7 +215,8 @@ def _partners(chain: list, pairs: dict, src: Fingerprint) -> list[tuple]:
     """(submission segment, source segment) pairs of a chain, with the clauses of a source sentence that
     matched a chain segment as a whole sentence (same score) beside the one clause the chain chose."""
     members = src.sentence_members()
-    return [(i, k) for i, j, d in chain for k in members[int(src.sentences[j])] if k == j or pairs.get((i, k)) == d]
+    sentence_of = _sentence_list(src)
+    return [(i, k) for i, j, d in chain for k in members[sentence_of[j]] if k == j or pairs.get((i, k)) == d]
 
 
 def _join_neighbours(alignments: list[Alignment], sub: Fingerprint, src: Fingerprint, settings: Settings) -> list[Alignment]:
@@ -272,7 +273,7 @@ def _chain(rows, cols, scores, sub: Fingerprint, src: Fingerprint, settings: Set
     by_sub: dict[int, list] = {}
     for i, j, d in zip(rows.tolist(), cols.tolist(), scores.tolist()):
         by_sub.setdefault(i, []).append((j, d))
-    bounds = src.bounds.tolist()
+    bounds = _spans(src)
     chains, current, reach = [], [], (0, 0)  # reach: the source stretch the current chain covers
     for i in sorted(by_sub):
         options = by_sub[i]
@@ -290,7 +291,6 @@ def _chain(rows, cols, scores, sub: Fingerprint, src: Fingerprint, settings: Set
         current, reach = [(i, j, d)], tuple(bounds[j])
     if current:
         chains.append(current)
-    bounds = src.bounds.tolist()
     return [piece for chain in chains for piece in _stray_edges_apart(chain, sub, bounds, settings)]
 
 
@@ -313,7 +313,8 @@ def _strays(edge: tuple, rest: list, sub_gap: int, bounds: list, settings: Setti
 
 
 def _sub_gap(fp: Fingerprint, last: int, nxt: int) -> int:
-    return int(fp.bounds[nxt][0] - fp.bounds[last][1])
+    spans = _spans(fp)
+    return spans[nxt][0] - spans[last][1]
 
 
 def _distance(reach: tuple, span: list) -> int:
@@ -327,17 +328,19 @@ def _distance(reach: tuple, span: list) -> int:
 def _refine(chain: list, partners: list, sub: Fingerprint, src: Fingerprint, doc_id: int, settings: Settings) -> Alignment:
     """Trim a chain's outer segments to the characters that really match, and measure it."""
     sub_start, sub_end, src_start, src_end = _trimmed(chain, partners, sub, src)
-    lengths = np.array([sub.bounds[i][1] - sub.bounds[i][0] for i, _, _ in chain], dtype=float)
+    spans = _spans(sub)
+    lengths = np.array([spans[i][1] - spans[i][0] for i, _, _ in chain], dtype=float)
     scores = np.array([d for _, _, d in chain])
+    weighted = float((lengths * scores).sum())
     # segment Dice survives reordering; the character alignment rewards matches that cross segment boundaries
     sub_text, src_text = sub.content[sub_start:sub_end], src.content[src_start:src_end]
     char_similarity, formula_free, numbers, matched = _text_measures(sub_text, src_text, settings.formulae_file)
-    evidence = min(max(float((lengths * scores).sum()), char_similarity * (sub_end - sub_start)), formula_free)
+    evidence = min(max(weighted, char_similarity * (sub_end - sub_start)), formula_free)
     return Alignment(
         doc_id=doc_id,
         sub_span=(sub_start, sub_end),
         src_span=(src_start, src_end),
-        similarity=max(float((lengths * scores).sum() / lengths.sum()), char_similarity),
+        similarity=max(float(weighted / lengths.sum()), char_similarity),
         # short matches whose figures differ are stock bulletins; a long passage with updated figures is still reuse
         evidence=evidence * (numbers if len(sub_text) < LONG_PASSAGE else 1.0),
         matched_chars=matched,
@@ -354,16 +357,17 @@ def _trimmed(chain: list, partners: list, sub: Fingerprint, src: Fingerprint) ->
     stand there: clause and sentence reordering inside the passage does not cut it short.
     """
     first, last = chain[0][:2], chain[-1][:2]
-    lowest = min(partners, key=lambda c: src.bounds[c[1]][0])
-    highest = max(partners, key=lambda c: src.bounds[c[1]][1])
+    sub_spans, src_spans = _spans(sub), _spans(src)
+    lowest = min(partners, key=lambda c: src_spans[c[1]][0])
+    highest = max(partners, key=lambda c: src_spans[c[1]][1])
     # each edge segment is trimmed against the whole matched region on the other side, not only its
     # own partner: a segment matched through its sentence may pair with any clause of the other sentence
-    sub_region = sub.content[sub.bounds[first[0]][0] : sub.bounds[last[0]][1]]
-    src_region = src.content[src.bounds[lowest[1]][0] : src.bounds[highest[1]][1]]
-    sub_start = int(sub.bounds[first[0]][0]) + _edges(_content(sub, first[0]), src_region)[0]
-    sub_end = int(sub.bounds[last[0]][1]) - _edges(_content(sub, last[0]), src_region)[1]
-    src_start = int(src.bounds[lowest[1]][0]) + _edges(_content(src, lowest[1]), sub_region)[0]
-    src_end = int(src.bounds[highest[1]][1]) - _edges(_content(src, highest[1]), sub_region)[1]
+    sub_region = sub.content[sub_spans[first[0]][0] : sub_spans[last[0]][1]]
+    src_region = src.content[src_spans[lowest[1]][0] : src_spans[highest[1]][1]]
+    sub_start = sub_spans[first[0]][0] + _edges(sub.segment_content(first[0]), src_region)[0]
+    sub_end = sub_spans[last[0]][1] - _edges(sub.segment_content(last[0]), src_region)[1]
+    src_start = src_spans[lowest[1]][0] + _edges(src.segment_content(lowest[1]), sub_region)[0]
+    src_end = src_spans[highest[1]][1] - _edges(src.segment_content(highest[1]), sub_region)[1]
     if highest[0] == last[0]:  # in-order ending: the match may run on past the segment boundary
         grow_sub, grow_src = _extension(sub.content[sub_end : sub_end + 80], src.content[src_end : src_end + 80])
         sub_end, src_end = sub_end + grow_sub, src_end + grow_src
@@ -410,11 +414,13 @@ def _longest_common_run(a: str, b: str) -> int:
 
 def _sentences_of(fp: Fingerprint, start: int, end: int) -> str:
     """The content of the whole sentences that content characters [start, end) touch (they are consecutive)."""
-    first = int(np.searchsorted(fp.bounds[:, 1], start, side="right"))
-    last = int(np.searchsorted(fp.bounds[:, 0], max(end, start + 1), side="left")) - 1
+    spans = _spans(fp)
+    first = bisect.bisect_right(spans, start, key=lambda span: span[1])
+    last = bisect.bisect_left(spans, max(end, start + 1), key=lambda span: span[0]) - 1
     if first > last:
         return ""
-    return "".join(fp.sentence_texts()[int(fp.sentences[first]) : int(fp.sentences[last]) + 1])
+    sentence_of = _sentence_list(fp)
+    return "".join(fp.sentence_texts()[sentence_of[first] : sentence_of[last] + 1])
 
 
 def _bigram_dice(a: str, b: str) -> float:
@@ -443,11 +449,6 @@ def _number_agreement(a: str, b: str) -> float:
     return sum((numbers_a & numbers_b).values()) / union if union else 1.0
 
 
-def _content(fp: Fingerprint, index: int) -> str:
-    start, end = fp.bounds[index]
-    return fp.content[start:end]
-
-
 def _shared_mask(a: str, b: str, run: int = 2) -> list[bool]:
     """True for characters of `a` inside a run of `run` consecutive bigrams that `b` also contains (anywhere).
 
@@ -463,6 +464,16 @@ def _shared_mask(a: str, b: str, run: int = 2) -> list[bool]:
         elif streak > run:
             mask[k + 1] = True
     return mask
+
+
+def _spans(fp: Fingerprint) -> list:
+    """Each segment's [start, end) in the content as Python ints (read one by one in the loops here); made once."""
+    return fp.remembered("segment_spans", lambda: fp.bounds.tolist())
+
+
+def _sentence_list(fp: Fingerprint) -> list:
+    """Each segment's sentence index as a Python int; made once."""
+    return fp.remembered("sentence_list", lambda: fp.sentences.tolist())
 
 
 def _share(mask: list) -> float:
@@ -517,8 +528,9 @@ def carrier_alignments(candidate: Candidate, sub: Fingerprint, settings: Setting
     chained across gaps of up to `merge_gap`, each run an alignment that can only count as a carrier of a
     passage (it has no source span). Evidence leaves curated formulae out, as a full alignment's does."""
     runs: list = []
+    spans = _spans(sub)
     for i in sorted(candidate.matched):
-        if runs and sub.bounds[i][0] - sub.bounds[runs[-1][-1]][1] <= settings.merge_gap:
+        if runs and spans[i][0] - spans[runs[-1][-1]][1] <= settings.merge_gap:
             runs[-1].append(i)
         else:
             runs.append([i])
@@ -526,13 +538,19 @@ def carrier_alignments(candidate: Candidate, sub: Fingerprint, settings: Setting
 
 
 def _stand_in(candidate: Candidate, run: list, sub: Fingerprint, settings: Settings) -> Alignment:
-    texts = [sub.segment_content(i) for i in run]
+    spans, formula_free = _spans(sub), _formula_free_lengths(sub, settings.formulae_file)
     dice = [candidate.matched[i] for i in run]
-    lengths = [len(t) for t in texts]
-    free = [len(without_formulae(t, settings.formulae_file)) for t in texts]
-    return Alignment(doc_id=candidate.doc_id, sub_span=(int(sub.bounds[run[0]][0]), int(sub.bounds[run[-1]][1])),
+    lengths = [spans[i][1] - spans[i][0] for i in run]
+    free = [formula_free[i] for i in run]
+    return Alignment(doc_id=candidate.doc_id, sub_span=(spans[run[0]][0], spans[run[-1]][1]),
                      src_span=(0, 0), similarity=sum(n * d for n, d in zip(lengths, dice)) / max(1, sum(lengths)),
                      evidence=sum(n * d for n, d in zip(free, dice)), matched_chars=sum(lengths), sub_segments=tuple(run))
+
+
+def _formula_free_lengths(fp: Fingerprint, formulae_file) -> list[int]:
+    """Each segment's length without curated formulae; made once (a segment stands in for many candidates)."""
+    return fp.remembered(("formula_free_lengths", formulae_file),
+                         lambda: [len(without_formulae(text, formulae_file)) for text in fp.segment_texts()])
 
 
 def with_carriers(kept: list[tuple[Alignment, list]], stand_ins: list[Alignment]) -> list[tuple[Alignment, list]]:
