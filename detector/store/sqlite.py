@@ -23,6 +23,7 @@ from detector.model import Document, DocumentMeta, SourceRef
 from detector.files import create_private_file
 from detector.paths import from_sql, shown, to_sql
 from detector.store.base import Postings
+from detector.store.sqlite_hot_keys import HotKeyCensus
 
 SCHEMA_VERSION = 4  # 3: documents.layout, hot_keys; content_segments gone (hashes come from the layouts);
 # 4: postings split into postings_main and postings_recent (the view `postings` reads both)
@@ -64,7 +65,7 @@ CREATE TRIGGER IF NOT EXISTS postings_delete INSTEAD OF DELETE ON postings BEGIN
     DELETE FROM postings_recent WHERE key = old.key AND segment = old.segment;
 END;
 CREATE INDEX IF NOT EXISTS documents_first_segment ON documents (first_segment);
-CREATE TABLE IF NOT EXISTS hot_keys (  -- band keys with more than HOT_KEY_POSTINGS postings, counted by the last recount
+CREATE TABLE IF NOT EXISTS hot_keys (  -- band keys with more than HOT_KEY_POSTINGS postings: the recount's, kept by adds
     key INTEGER PRIMARY KEY,
     postings INTEGER NOT NULL
 ) WITHOUT ROWID;
@@ -139,6 +140,8 @@ class SqliteStore:
             raise _open_error(self.path, err) from None
         self._segment_starts = None
         self._cached: dict = {}
+        self._postings_written = self._postings_removed = False  # by the current write transaction
+        self._census: HotKeyCensus | None = None  # its new postings' hot_keys bookkeeping, applied before COMMIT
 
     def _migrate(self) -> None:
         """Bring the tables of an index written by an older chachong to this schema (its documents then need
@@ -251,11 +254,24 @@ class SqliteStore:
 
     # --- consistency ---
     def transaction(self):
-        return _Transaction(self.conn)
+        return _Transaction(self.conn, self._began_writing, self._settle_hot_keys)
 
     def writing(self):
         """One SQLite write transaction: all of the block's changes or none."""
-        return _Transaction(self.conn)
+        return _Transaction(self.conn, self._began_writing, self._settle_hot_keys)
+
+    def _journal_mode(self) -> str:
+        return self.conn.execute("PRAGMA journal_mode").fetchone()[0].lower()
+
+    def _began_writing(self) -> None:
+        self._postings_written = self._postings_removed = False
+        self._census = None
+
+    def _settle_hot_keys(self) -> None:
+        """Before COMMIT: hot_keys brought up to date for the postings this transaction added."""
+        census, self._census = self._census, None
+        if census is not None:
+            census.apply(self.conn)
 
     def reading(self):
         """One read transaction (WAL): the block sees one committed index, even while a writer commits."""
@@ -277,30 +293,41 @@ class SqliteStore:
         Postings of the whole batch are written in key order into postings_recent, a table small enough that a
         batch rewrites few pages; once it is large it is merged into postings_main in key order (see
         _merge_postings_if_due). Segments are numbered contiguously inside this file (first_segment + index):
-        SQLite's own bookkeeping, translated to (document, segment index) pairs by postings().
+        SQLite's own bookkeeping, translated to (document, segment index) pairs by postings(). hot_keys stays exact
+        for the batch's keys (sqlite_hot_keys.py), unless postings were removed in this transaction (a recount follows).
         """
         first = self._next_segment_id()
-        ids, key_blocks, segment_blocks, hash_counts = [], [], [], {}
+        keys, segments = _batch_postings(entries, first)
+        self._gather_hot_keys(keys, segments)
+        ids, hash_counts = [], {}
         for entry in entries:
-            doc, keys, hashes = entry.document, entry.keys, entry.hashes
-            ids.append(self._insert_document_row(doc, encode_layout(entry.layout, doc.text), first, len(keys)))
-            key_blocks.append(keys.ravel())
-            segment_blocks.append(np.repeat(np.arange(first, first + len(keys), dtype=np.int64), keys.shape[1]))
-            for h in set(hashes):
+            doc = entry.document
+            ids.append(self._insert_document_row(doc, encode_layout(entry.layout, doc.text), first, len(entry.keys)))
+            for h in set(entry.hashes):
                 hash_counts[h] = hash_counts.get(h, 0) + 1
-            first += len(keys)
-        if key_blocks:
-            keys = np.concatenate(key_blocks)
-            segments = np.concatenate(segment_blocks)
-            order = np.lexsort((segments, keys))
-            rows = zip(keys[order].tolist(), segments[order].tolist())
+            first += len(entry.keys)
+        if len(keys):
             recent, before = self._recent_postings(), self.conn.total_changes
-            self.conn.executemany("INSERT OR IGNORE INTO postings_recent (key, segment) VALUES (?, ?)", rows)
+            self.conn.executemany("INSERT OR IGNORE INTO postings_recent (key, segment) VALUES (?, ?)",
+                                  zip(keys.tolist(), segments.tolist()))
             self._note_recent_postings(recent + self.conn.total_changes - before)
             self._merge_postings_if_due()
+        self._postings_written = True
         self._count_segments(hash_counts, +1)
         self._forget()
         return ids
+
+    def _gather_hot_keys(self, keys: np.ndarray, segments: np.ndarray) -> None:
+        """Note a batch's postings for hot_keys (settled before COMMIT). The first batch of a transaction that has not
+        changed postings yet is probed at once, on a snapshot, in a thread; none after a removal (a recount follows)."""
+        if self._postings_removed or not len(keys):
+            return
+        first = self._census is None
+        if first:
+            self._census = HotKeyCensus(HOT_KEY_POSTINGS)
+        self._census.add(keys, segments)
+        if first and not self._postings_written and self.path != ":memory:" and self._journal_mode() == "wal":
+            self._census.start_on_snapshot(self.path, BUSY_WAIT_MS / 1000)  # a WAL reader is never blocked by this writer
 
     # --- postings: a large table in key order and a small one of recent postings, merged when it grows ---
     def _recent_postings(self) -> int:
@@ -550,6 +577,8 @@ class SqliteStore:
         self._note_recent_postings(self.conn.execute("SELECT count(*) FROM postings_recent").fetchone()[0])
         for _ in self._batched("DELETE FROM documents WHERE id IN ({})", doc_ids):
             pass
+        self._postings_written = self._postings_removed = True  # hot_keys over-counts their keys until a recount
+        self._census = None
         self._forget()
 
     def clear_index(self) -> None:
@@ -557,6 +586,8 @@ class SqliteStore:
         for table in ("postings_main", "postings_recent", "segment_df", "documents", "hot_keys"):
             self.conn.execute(f"DELETE FROM {table}")
         self._note_recent_postings(0)
+        self._postings_written = self._postings_removed = True  # the rebuild that clears the index recounts it
+        self._census = None
         self._forget()
 
     def recount_segment_df(self) -> int:
@@ -573,6 +604,7 @@ class SqliteStore:
         self.merge_postings()  # all postings in one table, whose key order lets SQLite count them without sorting
         self.conn.execute("INSERT INTO hot_keys (key, postings) SELECT key, count(*) FROM postings_main GROUP BY key"
                           " HAVING count(*) > ?", (HOT_KEY_POSTINGS,))
+        self._postings_written, self._postings_removed, self._census = True, False, None  # hot_keys exact again
         self._forget()
         return len(hashes)
 
@@ -813,18 +845,23 @@ def _decoded(keys, row) -> dict:
 class _Transaction:
     """BEGIN IMMEDIATE … COMMIT, rolled back on any exception: nothing is ever half-written."""
 
-    def __init__(self, conn):
+    def __init__(self, conn, on_begin=None, before_commit=None):
         self.conn = conn
+        self.on_begin, self.before_commit = on_begin, before_commit
 
     def __enter__(self):
         self.conn.execute("BEGIN IMMEDIATE")
+        if self.on_begin:
+            self.on_begin()
         return self
 
     def __exit__(self, exc_type, exc, tb):
         if exc_type is None:
             try:
+                if self.before_commit:
+                    self.before_commit()
                 self.conn.execute("COMMIT")
-            except sqlite3.Error:  # disk full or I/O error at the commit: nothing of the transaction stays
+            except BaseException:  # disk full or I/O error at the commit: nothing of the transaction stays
                 self._rollback()
                 raise
         else:
@@ -945,6 +982,19 @@ def _capped_runs(keys: np.ndarray, per_key: np.ndarray, segments: np.ndarray, ca
     taken = np.minimum(per_key[runs], cap)
     rows = np.repeat(first[runs], taken) + np.arange(taken.sum()) - np.repeat(np.cumsum(taken) - taken, taken)
     return np.stack([np.repeat(keys[runs], taken), segments[rows]], axis=1)
+
+
+def _batch_postings(entries: list, first_segment: int) -> tuple[np.ndarray, np.ndarray]:
+    """(keys, segments) of a batch's postings, ordered by key then segment; segments numbered from first_segment."""
+    if not entries:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    counts = [len(entry.keys) for entry in entries]
+    keys = np.concatenate([entry.keys.ravel() for entry in entries]).astype(np.int64)
+    per_segment = [entry.keys.shape[1] if entry.keys.ndim == 2 else 0 for entry in entries]
+    segments = np.concatenate([np.repeat(np.arange(start, start + n, dtype=np.int64), width) for start, n, width
+                               in zip(np.cumsum([first_segment] + counts[:-1]).tolist(), counts, per_segment)])
+    order = np.lexsort((segments, keys))
+    return keys[order], segments[order]
 
 
 def _capped_rows(keys: np.ndarray, segments: np.ndarray, cap: int, hot: list) -> np.ndarray:

@@ -1,0 +1,92 @@
+"""hot_keys after adds: exactly what a recount gives, so a scan right after an add counts no postings."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from detector import api
+from detector.index import index_entries
+from detector.model import DocumentMeta
+from detector.settings import DEFAULT
+from detector.store.sqlite import HOT_KEY_POSTINGS, SqliteStore
+
+BOILERPLATE = "坚持以人民为中心的发展思想，切实增强“四个意识”、坚定“四个自信”、做到“两个维护”。"
+
+
+def _report(n: int, boilerplate: bool = True) -> tuple:
+    """A short report of its own, carrying the boilerplate sentence when asked (its band keys get hot)."""
+    own = f"第{n}号检查材料：本人在{n}年度的工作中，对第{n * 7 % 13}项任务抓得不够实，第{n * 3 % 11}次会议准备不足。"
+    text = own + (BOILERPLATE if boilerplate else "") + f"今后要在第{n}个方面加强学习，改进作风编号{n * 31}。"
+    return f"report-{n}.txt", text, DocumentMeta()
+
+
+def _hot_keys(store) -> dict:
+    return dict(store.conn.execute("SELECT key, postings FROM hot_keys"))
+
+
+def _recounted(path, tmp_path) -> dict:
+    copy = tmp_path / "recounted.db"
+    shutil.copy(path, copy)
+    store = SqliteStore(copy)
+    with store.writing():
+        store.recount_segment_df()
+    return _hot_keys(store)
+
+
+def _exact(store, key: int) -> int:
+    return store.conn.execute("SELECT count(*) FROM postings WHERE key = ?", (key,)).fetchone()[0]
+
+
+def _truth(store) -> dict:
+    return dict(store.conn.execute("SELECT key, count(*) FROM postings GROUP BY key HAVING count(*) > ?",
+                                   (HOT_KEY_POSTINGS,)))
+
+
+def test_an_add_that_makes_keys_hot_lists_them_with_their_exact_counts(tmp_path):
+    path = tmp_path / "corpus.db"
+    with api.open_corpus(path, create=True) as corpus:
+        api.add_texts(corpus, [_report(n) for n in range(HOT_KEY_POSTINGS - 1)])
+        api.add_text(corpus, *reversed(_report(500)[:2]))  # the boilerplate's keys have HOT_KEY_POSTINGS postings now
+        assert _hot_keys(corpus.store) == _truth(corpus.store) and HOT_KEY_POSTINGS + 1 not in _hot_keys(corpus.store).values()
+        api.add_text(corpus, *reversed(_report(501)[:2]))  # ... and now one more: hot
+        hot = _hot_keys(corpus.store)
+        assert hot == _truth(corpus.store) and len([n for n in hot.values() if n == HOT_KEY_POSTINGS + 1]) >= 10
+        api.add_texts(corpus, [_report(n) for n in range(100, 110)] + [_report(n, False) for n in range(200, 203)])
+        assert _hot_keys(corpus.store) == _truth(corpus.store)
+    assert _hot_keys(SqliteStore(path)) == _recounted(path, tmp_path)
+
+
+def _documents(numbers, boilerplate: bool = True) -> list:
+    return [api.document_from_text(t, p, m) for p, t, m in (_report(n, boilerplate) for n in numbers)]
+
+
+@pytest.mark.parametrize("target", ["file", ":memory:"])
+def test_several_batches_in_one_transaction_are_counted_on_the_writer_connection(tmp_path, target):
+    store = SqliteStore(tmp_path / "c.db" if target == "file" else ":memory:", create=True)
+    transactions = [[_documents(range(30))],
+                    [_documents(range(100, 120)), _documents(range(200, 214))],  # 64 carriers of the boilerplate
+                    [_documents([300]), _documents([301], boilerplate=False)]]  # 65: hot
+    for batches in transactions:
+        with store.writing():
+            for batch in batches:
+                store.insert_documents(index_entries(batch, DEFAULT, workers=1))
+        assert _hot_keys(store) == _truth(store)
+    assert len([n for n in _hot_keys(store).values() if n == HOT_KEY_POSTINGS + 1]) >= 10
+
+
+def test_a_scan_after_an_add_counts_no_postings(tmp_path, monkeypatch):
+    path = tmp_path / "corpus.db"
+    carriers = DEFAULT.hot_key_postings + 20  # more than a scan reads of one key: the scan meets hot keys
+    with api.open_corpus(path, create=True) as corpus:
+        api.add_texts(corpus, [_report(n) for n in range(carriers)])
+    asked = []
+    counted = SqliteStore._hot_counts
+    monkeypatch.setattr(SqliteStore, "_hot_counts", lambda self, keys: asked.extend(keys) or counted(self, keys))
+    with api.open_corpus(path) as corpus:
+        statements = []
+        corpus.store.conn.set_trace_callback(statements.append)
+        api.scan_text(corpus, _report(9999)[1])
+    assert asked  # hot keys were met ...
+    assert not [s for s in statements if "count(*)" in s and "postings" in s]  # ... and none was counted
