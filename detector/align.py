@@ -19,6 +19,7 @@ from detector.sorting import dense_ranks, stable_order
 
 
 LONG_PASSAGE = 60  # content characters
+_OVERLAPS_AT_ONCE = 1_000_000  # (stand-in, kept passage) overlaps worked out together in with_carriers
 _NUMBER = re.compile(r"[0-9]+|[零〇一二三四五六七八九十百千万亿两]{2,}")
 
 
@@ -554,17 +555,23 @@ def _formula_free_lengths(fp: Fingerprint, formulae_file) -> list[int]:
 
 
 def with_carriers(kept: list[tuple[Alignment, list]], stand_ins: list[Alignment]) -> list[tuple[Alignment, list]]:
-    """Add each stand-in to the others of the kept passage it overlaps most, when that covers half of it."""
+    """Add each stand-in to the others of the kept passage it overlaps most (the first such), when that covers
+    half of it. The overlaps of a block of stand-ins with every kept passage are one array."""
     if not kept:
         return kept
-    starts, ends = (np.array([k.sub_span[n] for k, _ in kept]) for n in (0, 1))
-    docs = np.array([k.doc_id for k, _ in kept])
-    for stand_in in stand_ins:
-        start, end = stand_in.sub_span
-        overlap = np.maximum(0, np.minimum(ends, end) - np.maximum(starts, start)) * (docs != stand_in.doc_id)
-        best = int(overlap.argmax())
-        if overlap[best] >= 0.5 * max(1, end - start):
-            kept[best][1].append(stand_in)
+    starts, ends = (np.array([k.sub_span[n] for k, _ in kept], dtype=np.int64) for n in (0, 1))
+    docs = np.array([k.doc_id for k, _ in kept], dtype=np.int64)
+    block = max(1, _OVERLAPS_AT_ONCE // len(kept))
+    for lo in range(0, len(stand_ins), block):
+        part = stand_ins[lo : lo + block]
+        start, end, doc = (np.array(column, dtype=np.int64)[:, None]
+                           for column in zip(*[(*a.sub_span, a.doc_id) for a in part]))
+        overlap = np.maximum(0, np.minimum(ends, end) - np.maximum(starts, start)) * (docs != doc)
+        best = overlap.argmax(axis=1)
+        covers = overlap[np.arange(len(part)), best] >= 0.5 * np.maximum(1, end - start)[:, 0]
+        for stand_in, owner in zip(part, np.where(covers, best, -1).tolist()):
+            if owner >= 0:
+                kept[owner][1].append(stand_in)
     return kept
 
 
