@@ -535,11 +535,11 @@ def carrier_alignments(candidate: Candidate, sub: Fingerprint, settings: Setting
             runs[-1].append(i)
         else:
             runs.append([i])
-    return [_stand_in(candidate, run, sub, settings) for run in runs]
+    formula_free = _formula_free_lengths(sub, settings.formulae_file)
+    return [_stand_in(candidate, run, spans, formula_free) for run in runs]
 
 
-def _stand_in(candidate: Candidate, run: list, sub: Fingerprint, settings: Settings) -> Alignment:
-    spans, formula_free = _spans(sub), _formula_free_lengths(sub, settings.formulae_file)
+def _stand_in(candidate: Candidate, run: list, spans: list, formula_free: list) -> Alignment:
     dice = [candidate.matched[i] for i in run]
     lengths = [spans[i][1] - spans[i][0] for i in run]
     free = [formula_free[i] for i in run]
