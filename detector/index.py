@@ -6,6 +6,7 @@ import os
 
 from detector.fingerprint import fingerprint
 from detector.settings import Settings
+from detector.shingles import bigram_set_sizes
 from detector.store.base import IndexEntry
 
 PARALLEL_MIN_CHARS = 200_000  # below this much text, starting worker processes costs more than it saves
@@ -27,4 +28,6 @@ def index_entries(docs: list, settings: Settings, workers: int | None = None) ->
 def _signed(text: str, settings: Settings) -> tuple:
     """(layout, band keys, segment hashes) of one text: the work a worker process does."""
     fp = fingerprint(text, settings)
+    if settings.shingling == "char2":  # stored with the layout, so that no scan has to count them
+        fp.layout.set_sizes = bigram_set_sizes(fp)
     return fp.layout, fp.keys, fp.hashes

@@ -16,6 +16,13 @@ time, so a scan never normalises or segments a corpus document again. Stored for
     exceptions      positions k where content[k] is not the original character at starts[k] (folded width,
                     case, traditional forms, tokens), then those content characters as UTF-32 code points
 
+An optional trailing section, written when the indexer worked them out, holds the bigram-set size of each
+segment and of each sentence's whole text (what verification compares), so a scan need not count them:
+
+    set sizes       b"S" | width (1 byte: 2 or 4) | one size per segment | one size per sentence
+
+Readers that predate it stop at the exceptions and never see it; layouts without it read as before.
+
 The four integer arrays share one width (uint8, uint16 or uint32: the smallest that holds them all,
 given by the width code). The content itself is not stored: it is the original characters at `starts`,
 with the exceptions patched in — about 0.3 bytes per character in all, where storing the content
@@ -32,6 +39,7 @@ from detector.compression import compress, decompress
 from detector.errors import DatabaseError
 
 _MAGIC = b"L1"
+_SET_SIZES = b"S"  # starts the optional set-sizes section
 _WIDTHS = {1: np.uint8, 2: np.uint16, 4: np.uint32}
 
 
@@ -45,6 +53,7 @@ class Layout:
     lengths: np.ndarray  # content characters of each segment
     sentences: np.ndarray  # sentence index of each segment (clauses of one sentence share it)
     codes: np.ndarray | None = dataclasses.field(default=None, compare=False, repr=False)  # content's code points, when at hand
+    set_sizes: tuple | None = dataclasses.field(default=None, compare=False, repr=False)  # (per segment, per sentence), if stored
 
     @property
     def bounds(self) -> np.ndarray:
@@ -68,7 +77,27 @@ def encode(layout: Layout, text: str) -> bytes:
     dtype = np.dtype(_WIDTHS[width]).newbyteorder("<")
     header = np.array([len(content), len(layout.lengths), len(positions), width], dtype="<u4")
     body = b"".join(a.astype(dtype).tobytes() for a in arrays)
-    return _MAGIC + compress(header.tobytes() + body + content[positions].astype("<u4").tobytes())
+    tail = _set_sizes_section(layout.set_sizes) if layout.set_sizes is not None else b""
+    return _MAGIC + compress(header.tobytes() + body + content[positions].astype("<u4").tobytes() + tail)
+
+
+def _set_sizes_section(sizes: tuple) -> bytes:
+    segments, sentences = (np.asarray(a, dtype=np.int64) for a in sizes)
+    width = 2 if max(segments.max(initial=0), sentences.max(initial=0)) < 1 << 16 else 4
+    dtype = np.dtype(_WIDTHS[width]).newbyteorder("<")
+    return _SET_SIZES + bytes([width]) + segments.astype(dtype).tobytes() + sentences.astype(dtype).tobytes()
+
+
+def _read_set_sizes(raw: bytes, offset: int, segments: int, sentences: int) -> tuple | None:
+    """The stored set sizes after the exceptions, if the layout has them."""
+    if raw[offset : offset + 1] != _SET_SIZES or len(raw) < offset + 2:
+        return None
+    width = raw[offset + 1]
+    if width not in (2, 4) or len(raw) != offset + 2 + width * (segments + sentences):
+        return None  # not as written: the sizes are counted again at scan time
+    dtype = np.dtype(_WIDTHS[width]).newbyteorder("<")
+    found = np.frombuffer(raw, dtype=dtype, count=segments + sentences, offset=offset + 2).astype(np.int32)
+    return found[:segments], found[segments:]
 
 
 def decode(blob: bytes, text: str) -> Layout:
@@ -85,12 +114,14 @@ def decode(blob: bytes, text: str) -> Layout:
         offset += size * width
     deltas, spans, lengths, steps, positions = arrays
     replacements = np.frombuffer(raw, dtype="<u4", count=exceptions, offset=offset)
+    sentence_numbers = np.cumsum(steps)
+    set_sizes = _read_set_sizes(raw, offset + 4 * exceptions, segments, int(sentence_numbers[-1]) + 1 if segments else 0)
     starts = np.cumsum(deltas)
     content = _code_points(text)[starts] if chars else np.zeros(0, dtype="<u4")
     content[positions] = replacements  # fancy indexing made a copy: the text's buffer is not touched
     content = content.astype("<u4", copy=False)
     return Layout(content=content.tobytes().decode("utf-32-le"), starts=starts, ends=starts + spans,
-                  lengths=lengths, sentences=np.cumsum(steps), codes=content)
+                  lengths=lengths, sentences=sentence_numbers, codes=content, set_sizes=set_sizes)
 
 
 def _code_points(text: str) -> np.ndarray:

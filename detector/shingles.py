@@ -448,6 +448,14 @@ def bigram_codes(firsts: np.ndarray, seconds: np.ndarray) -> np.ndarray:
     return (firsts.astype(np.uint64) << np.uint64(_CHAR_BITS)) | seconds
 
 
+def bigram_set_sizes(fp: Fingerprint) -> tuple[np.ndarray, np.ndarray]:
+    """How many distinct bigrams each segment has, and each sentence's whole text ([first clause's start, last
+    clause's end) of the content): what verification divides by, worked out once at index time."""
+    codes = codes_of(fp)
+    return (ShingleSets.of(Texts(codes, fp.bounds), "char2").sizes.astype(np.int32),
+            ShingleSets.of(Texts(codes, sentence_bounds(fp)), "char2").sizes.astype(np.int32))
+
+
 def sentence_bounds(fp: Fingerprint) -> np.ndarray:
     """[start, end) in the content of each sentence, by sentence index (empty for an index no segment has); made once."""
     return fp.remembered("sentence_bounds",

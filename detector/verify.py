@@ -24,8 +24,8 @@ def verify(found: list, sub: Fingerprint, sources: dict, settings: Settings) -> 
     fps = [sources[c.doc_id][1] for _, c in usable]
     pool = Pool(fps)
     pooled_sentences = Texts(pool.codes, pool.sentence_ranges())
-    segment_sizes = KnownSizes(fps, ("segment set sizes", settings.shingling), pool.segment_counts)
-    sentence_sizes = KnownSizes(fps, ("sentence set sizes", settings.shingling), pool.sentence_counts)
+    segment_sizes = KnownSizes(fps, ("segment set sizes", settings.shingling), pool.segment_counts, settings.shingling, 0)
+    sentence_sizes = KnownSizes(fps, ("sentence set sizes", settings.shingling), pool.sentence_counts, settings.shingling, 1)
     clauses = np.bincount(pool.sentence_of, minlength=len(pooled_sentences.bounds))[pool.sentence_of]  # per segment's sentence
     owners, rows, columns, segments = _colliding_pairs(usable, pool)
     by_segment, by_sentence = submission_lookups(sub, settings.shingling)
@@ -46,11 +46,13 @@ def verify(found: list, sub: Fingerprint, sources: dict, settings: Settings) -> 
 
 
 class KnownSizes:
-    """The shingle-set sizes of a pool's texts already worked out by earlier scans (-1: not yet), kept with each
-    source's fingerprint: a source met again needs only the shingles it shares with the submission de-duplicated."""
+    """The shingle-set sizes of a pool's texts as far as they are known (-1: not yet), kept with each source's
+    fingerprint: stored at index time (bigrams), or worked out by an earlier scan. Where a size is known, only the
+    shingles a text shares with the submission are de-duplicated."""
 
-    def __init__(self, fps: list, key, counts: np.ndarray):
-        self._parts = [fp.remembered(key, lambda n=int(n): np.full(n, -1, dtype=np.int32)) for fp, n in zip(fps, counts.tolist())]
+    def __init__(self, fps: list, key, counts: np.ndarray, shingling: str, stored: int):
+        self._parts = [fp.remembered(key, lambda fp=fp, n=int(n): _starting_sizes(fp, n, shingling, stored))
+                       for fp, n in zip(fps, counts.tolist())]
         self.pooled = np.concatenate(self._parts) if self._parts else np.zeros(0, np.int32)
         self._bases = (np.cumsum(counts) - counts).tolist()
 
@@ -58,6 +60,14 @@ class KnownSizes:
         """Write the sizes found during this scan back to the sources' fingerprints."""
         for part, base in zip(self._parts, self._bases):
             part[:] = self.pooled[base : base + len(part)]
+
+
+def _starting_sizes(fp: Fingerprint, count: int, shingling: str, stored: int) -> np.ndarray:
+    """A source's set sizes as its stored layout gives them (bigrams only), else all unknown."""
+    kept = fp.layout.set_sizes
+    if shingling == "char2" and kept is not None and len(kept[stored]) == count:
+        return kept[stored].astype(np.int32)  # a copy: scans fill in what they count
+    return np.full(count, -1, dtype=np.int32)
 
 
 def _colliding_pairs(usable: list, pool: Pool) -> tuple:

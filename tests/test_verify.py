@@ -9,7 +9,7 @@ import pytest
 
 from detector import verify
 from detector.align import Candidate
-from detector.fingerprint import fingerprint
+from detector.fingerprint import Fingerprint, fingerprint
 from detector.settings import DEFAULT
 from detector.shingles import prepare_text_sets, submission_lookups, text_sets
 from detector.sign import shingles
@@ -156,3 +156,41 @@ def test_bigram_characters_give_the_shingle_codes():
     expected_units, expected_codes = _range_shingles(codes, bounds, 2)
     assert np.array_equal(units, expected_units) and np.array_equal(bigram_codes(firsts, seconds), expected_codes)
     assert len(units) == 2 + 1 + 0 + 4 + 1 + 3 + 1
+
+
+def test_set_sizes_stored_at_index_time_are_those_verification_counts(seeds):
+    """The indexer stores each segment's and each whole sentence's bigram-set size with the layout; a scan that
+    reads them verifies exactly as one that counts them, and a layout without them (older index) still reads."""
+    from detector.index import index_entries
+    from detector.layout import decode, encode
+    from detector.model import Document
+    from detector.shingles import Pool, Texts, ShingleSets
+
+    settings = DEFAULT
+    texts = [p.read_text(encoding="utf-8") for p in seeds[:3]]
+    docs = [Document(path=f"d{i}.txt", text=t, sha256=str(i), encoding="utf-8") for i, t in enumerate(texts)]
+    entries = index_entries(docs, settings, workers=1)
+    stored = {}
+    for doc_id, (doc, entry) in enumerate(zip(docs, entries), start=1):
+        layout = decode(encode(entry.layout, doc.text), doc.text)
+        src = fingerprint(doc.text, settings, signed=False)
+        pool = Pool([src])
+        counted = (ShingleSets.of(Texts(pool.codes, pool.segments), "char2").sizes,
+                   ShingleSets.of(Texts(pool.codes, pool.sentence_ranges()), "char2").sizes)
+        assert layout.set_sizes is not None
+        assert all(np.array_equal(a, b) for a, b in zip(layout.set_sizes, counted))
+        entry.layout.set_sizes = None
+        assert decode(encode(entry.layout, doc.text), doc.text).set_sizes is None  # as an older index wrote it
+        stored[doc_id] = (None, Fingerprint.of_layout(layout, settings))
+    sub = fingerprint(_edited(texts[0], random.Random(2)), settings)
+    plain = {doc_id: (None, fingerprint(t, settings, signed=False)) for doc_id, t in enumerate(texts, start=1)}
+    results = []
+    for sources in (stored, plain):
+        found = []
+        for doc_id, (_, src) in sources.items():
+            rows = np.arange(sub.segment_count).repeat(2)
+            cols = (rows * 3 + np.tile([0, 1], sub.segment_count)) % src.segment_count
+            found.append(Candidate(doc_id, 1.0, rows, cols))
+        verify.verify(found, sub, sources, settings)
+        results.append([(c.matched, c.matched_sources) for c in found])
+    assert results[0] == results[1] and any(m for m, _ in results[0])
