@@ -311,6 +311,7 @@ class _Rebuild:
     def _apply(self, plan: _Plan, entries: list) -> None:
         relabels = self._relabels(plan)
         with self.store.writing():
+            self.store.recount_follows()
             self._clear_or_remove(plan)
             for doc_id, _, new in plan.move:
                 self.store.move_document(doc_id, new)

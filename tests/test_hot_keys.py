@@ -90,3 +90,18 @@ def test_a_scan_after_an_add_counts_no_postings(tmp_path, monkeypatch):
         api.scan_text(corpus, _report(9999)[1])
     assert asked  # hot keys were met ...
     assert not [s for s in statements if "count(*)" in s and "postings" in s]  # ... and none was counted
+
+
+def test_a_rebuild_recounts_instead_of_keeping_counts_batch_by_batch(tmp_path, monkeypatch):
+    from detector.store import sqlite_hot_keys
+
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    for n in range(HOT_KEY_POSTINGS + 10):
+        path, text, _ = _report(n)
+        (archive / path).write_text(text, encoding="utf-8")
+    made, making = [], sqlite_hot_keys.HotKeyCensus.__init__
+    monkeypatch.setattr(sqlite_hot_keys.HotKeyCensus, "__init__", lambda self, *a: made.append(self) or making(self, *a))
+    api.rebuild(tmp_path / "corpus.db", archive)
+    store = SqliteStore(tmp_path / "corpus.db")
+    assert not made and _hot_keys(store) == _truth(store) and len(_hot_keys(store)) >= 10

@@ -136,6 +136,7 @@ class Store(Protocol):
     def replace_file_states(self, states: dict) -> None: ...  # inside writing()
     def clear_index(self) -> None: ...  # inside writing(): a full rebuild starts here
     def recount_segment_df(self) -> int: ...  # inside writing(): from the stored layouts; returns the rows
+    def recount_follows(self) -> None: ...  # inside writing(): the transaction recounts, so inserts may skip upkeep
     def compact(self) -> dict: ...
     def stats(self) -> dict: ...
     def index_problems(self) -> list[str]: ...  # empty when the index is intact

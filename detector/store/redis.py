@@ -805,6 +805,9 @@ class RedisStore:
         raw = self.link.read(self.link.client.hgetall, self.keys.of(gen, "meta"))
         return {k.decode(): json.loads(v) for k, v in raw.items()}
 
+    def recount_follows(self) -> None:
+        """Nothing to skip: inserts keep no counts that a recount redoes."""
+
     def recount_segment_df(self) -> int:
         """Segment document frequencies and totals recounted from the stored documents (this block's included), under a new epoch."""
         write = self._writer()

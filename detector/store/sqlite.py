@@ -140,7 +140,7 @@ class SqliteStore:
             raise _open_error(self.path, err) from None
         self._segment_starts = None
         self._cached: dict = {}
-        self._postings_written = self._postings_removed = False  # by the current write transaction
+        self._postings_written = self._postings_removed = self._recount_follows = False  # in the current write transaction
         self._census: HotKeyCensus | None = None  # its new postings' hot_keys bookkeeping, applied before COMMIT
 
     def _migrate(self) -> None:
@@ -264,7 +264,7 @@ class SqliteStore:
         return self.conn.execute("PRAGMA journal_mode").fetchone()[0].lower()
 
     def _began_writing(self) -> None:
-        self._postings_written = self._postings_removed = False
+        self._postings_written = self._postings_removed = self._recount_follows = False
         self._census = None
 
     def _settle_hot_keys(self) -> None:
@@ -318,16 +318,19 @@ class SqliteStore:
         return ids
 
     def _gather_hot_keys(self, keys: np.ndarray, segments: np.ndarray) -> None:
-        """Note a batch's postings for hot_keys (settled before COMMIT). The first batch of a transaction that has not
-        changed postings yet is probed at once, on a snapshot, in a thread; none after a removal (a recount follows)."""
-        if self._postings_removed or not len(keys):
+        """Make a batch's hot_keys bookkeeping, applied after its postings are in (before the next batch's, or at COMMIT).
+        The first batch of a transaction that has not changed postings yet is probed at once, on a snapshot, in a
+        thread. Nothing when the transaction removed postings or will recount them (rebuild)."""
+        self._settle_hot_keys()
+        if self._postings_removed or self._recount_follows or not len(keys):
             return
-        first = self._census is None
-        if first:
-            self._census = HotKeyCensus(HOT_KEY_POSTINGS)
-        self._census.add(keys, segments)
-        if first and not self._postings_written and self.path != ":memory:" and self._journal_mode() == "wal":
+        self._census = HotKeyCensus(keys, segments, HOT_KEY_POSTINGS)
+        if not self._postings_written and self.path != ":memory:" and self._journal_mode() == "wal":
             self._census.start_on_snapshot(self.path, BUSY_WAIT_MS / 1000)  # a WAL reader is never blocked by this writer
+
+    def recount_follows(self) -> None:
+        """This transaction recounts segment frequencies and hot keys before COMMIT: adds skip their upkeep of hot_keys."""
+        self._recount_follows, self._census = True, None
 
     # --- postings: a large table in key order and a small one of recent postings, merged when it grows ---
     def _recent_postings(self) -> int:
@@ -604,7 +607,8 @@ class SqliteStore:
         self.merge_postings()  # all postings in one table, whose key order lets SQLite count them without sorting
         self.conn.execute("INSERT INTO hot_keys (key, postings) SELECT key, count(*) FROM postings_main GROUP BY key"
                           " HAVING count(*) > ?", (HOT_KEY_POSTINGS,))
-        self._postings_written, self._postings_removed, self._census = True, False, None  # hot_keys exact again
+        self._postings_written, self._census = True, None
+        self._postings_removed = self._recount_follows = False  # hot_keys exact again
         self._forget()
         return len(hashes)
 

@@ -9,10 +9,11 @@ of postings keeps the list exact for its own keys:
   that row (no counting), then a full count of the few that have it.
 
 The probe reads every key of the batch once (~1 µs a key at 10^4 documents, ~1 s of CPU for 500 reports). For the
-first batch of a write transaction that has not changed postings before, it runs on a second connection, which sees
-the index as it was before the batch (the writer holds the write lock, so nothing else commits meanwhile), in a
-thread while the writer inserts the batch: the core the writer leaves idle does it. After more batches it runs on
-the writer's connection before COMMIT. A transaction that removes postings or recounts (rebuild) needs none of it.
+first batch of a write transaction that has not changed postings before (an `add`), it runs on a second connection,
+which sees the index as it was before the batch (the writer holds the write lock, so nothing else commits
+meanwhile), in a thread while the writer inserts the batch: the core the writer leaves idle does it. A later batch
+of the same transaction is probed on the writer's connection, before the next batch goes in or at COMMIT. A
+transaction that removes postings or recounts them (rebuild) needs none of it.
 """
 
 from __future__ import annotations
@@ -25,29 +26,18 @@ import numpy as np
 
 
 class HotKeyCensus:
-    """The hot_keys bookkeeping of a write transaction's new postings: gathered batch by batch, applied before COMMIT."""
+    """The hot_keys bookkeeping of one batch of new postings: made before they are inserted, applied after."""
 
-    def __init__(self, threshold: int):
+    def __init__(self, keys: np.ndarray, segments: np.ndarray, threshold: int):
+        """keys, segments: the batch's (key, segment) rows, ordered by key then segment (a repeated row counts once)."""
+        fresh = np.r_[True, (keys[1:] != keys[:-1]) | (segments[1:] != segments[:-1])] if len(keys) else np.zeros(0, bool)
+        self.keys, self.added = np.unique(keys[fresh], return_counts=True)  # distinct keys, new rows of each
         self.threshold = threshold
-        self.keys = np.zeros(0, np.int64)  # distinct keys of the new postings
-        self.added = np.zeros(0, np.int64)  # new (key, segment) rows of each
-        self.batches = 0
         self._found: tuple | None = None
         self._thread: threading.Thread | None = None
 
-    def add(self, keys: np.ndarray, segments: np.ndarray) -> None:
-        """A batch's (key, segment) rows, ordered by key then segment (a row repeated in the batch counts once)."""
-        fresh = np.r_[True, (keys[1:] != keys[:-1]) | (segments[1:] != segments[:-1])] if len(keys) else np.zeros(0, bool)
-        batch_keys, batch_added = np.unique(keys[fresh], return_counts=True)
-        if self.batches:
-            self.keys, where = np.unique(np.concatenate([self.keys, batch_keys]), return_inverse=True)
-            self.added = np.bincount(where, weights=np.concatenate([self.added, batch_added]), minlength=len(self.keys)).astype(np.int64)
-        else:
-            self.keys, self.added = batch_keys, batch_added
-        self.batches += 1
-
     def start_on_snapshot(self, path: str, busy_seconds: float) -> None:
-        """Probe the index as committed (before the first batch) on a connection of its own, in a thread."""
+        """Probe the index as committed (without this batch) on a connection of its own, in a thread."""
         def probe():
             try:
                 conn = sqlite3.connect(path, timeout=busy_seconds, isolation_level=None, check_same_thread=False)
@@ -63,11 +53,10 @@ class HotKeyCensus:
         self._thread.start()
 
     def apply(self, conn: sqlite3.Connection) -> None:
-        """Update hot_keys on the writer's connection, once every batch's postings are inserted."""
+        """Update hot_keys on the writer's connection, after the batch's postings are inserted (and no others)."""
         if self._thread is not None:
             self._thread.join()
-        found = self._found if self.batches == 1 else None  # the snapshot probe saw the first batch's keys only
-        listed, crossed = found if found is not None else self._probe_after(conn)
+        listed, crossed = self._found if self._found is not None else self._probe_after(conn)
         conn.executemany("UPDATE hot_keys SET postings = postings + ? WHERE key = ?",
                          zip(self.added[listed].tolist(), self.keys[listed].tolist()))
         conn.executemany("INSERT INTO hot_keys (key, postings) SELECT ?1, (SELECT count(*) FROM postings_main"
@@ -89,7 +78,7 @@ class HotKeyCensus:
         return listed, crossed
 
     def _probe_after(self, conn) -> tuple:
-        """The same from the index with the batches inserted: a key not listed crossed when it has a posting past the threshold."""
+        """The same from the index with the batch inserted: a key not listed crossed when it has a posting past the threshold."""
         listed = self._listed(conn)
         return listed, self._having_row(conn, self.keys[~listed].tolist(), self.threshold)
 
