@@ -95,15 +95,7 @@ def pair_dice(left: Membership, left_ids: np.ndarray, right: Texts, right_ids: n
     de-duplicated and looked up for each pair. `right_sizes`: the right texts' set sizes where known (-1 where
     not); the missing ones are counted and filled in."""
     used, local = dense_ranks(right_ids)
-    texts = Texts(right.codes, right.bounds[used])
-    if shingling == "char2":
-        units, firsts, seconds = bigram_chars(texts.codes, texts.bounds)
-        ids = left.vocabulary.pair_ids(firsts, seconds)
-        codes_where = lambda rows: bigram_codes(firsts[rows], seconds[rows])
-    else:
-        units, codes = shingles_of(texts, shingling)
-        ids = left.vocabulary.ids(codes)
-        codes_where = lambda rows: codes[rows]
+    units, ids, codes_where = _cut(Texts(right.codes, right.bounds[used]), left, shingling)
     sizes = _set_sizes(units, codes_where, len(used), None if right_sizes is None else right_sizes[used])
     if right_sizes is not None:
         right_sizes[used] = sizes
@@ -118,9 +110,19 @@ def pair_dice(left: Membership, left_ids: np.ndarray, right: Texts, right_ids: n
     return np.where(total > 0, 2.0 * inter / np.maximum(total, 1), 0.0)
 
 
+def _cut(texts: Texts, left: Membership, shingling: str) -> tuple:
+    """(text, the left side's number or -1) of every shingle of the texts, and a function giving the codes of some
+    of those shingles (bigrams are looked up straight from their two characters; their codes are made only if asked)."""
+    if shingling == "char2":
+        units, firsts, seconds = bigram_chars(texts.codes, texts.bounds)
+        return units, left.vocabulary.pair_ids(firsts, seconds), lambda rows: bigram_codes(firsts[rows], seconds[rows])
+    units, codes = shingles_of(texts, shingling)
+    return units, left.vocabulary.ids(codes), lambda rows: codes[rows]
+
+
 def _distinct_shared(units: np.ndarray, ids: np.ndarray, count: int, id_count: int) -> tuple:
     """(units, ids, first, sizes) of the distinct (text, vocabulary number) pairs, sorted by text then number,
-    by a radix order of the packed pairs (units arrive ascending, as the shingles are cut)."""
+    by a radix order of the packed pairs."""
     keys = units.astype(np.int64) * max(id_count, 1) + ids
     keys = keys[stable_order(keys)]
     keys = keys[np.r_[True, keys[1:] != keys[:-1]]] if len(keys) else keys
