@@ -14,7 +14,8 @@ from rapidfuzz.distance import Indel
 from detector.fingerprint import Fingerprint
 from detector.formulae import without_formulae
 from detector.settings import Settings
-from detector.shingles import prepare_text_sets, submission_lookups, text_sets
+from detector.shingles import (prepare_text_sets, segment_and_long_sentence_lookup, sentence_bounds, submission_lookups,
+                               text_sets)
 from detector.sorting import dense_ranks, stable_order
 
 
@@ -143,12 +144,38 @@ def segment_similarities(sub: Fingerprint, src: Fingerprint, settings: Settings,
 
 def source_similarities(sub: Fingerprint, srcs: list, settings: Settings) -> list[tuple[dict, dict]]:
     """For each source, its (segment, sentence) pairs with the submission's that reach `verify_dice`, each → its
-    Dice: one join for all the sources, whose text sets are made together first."""
-    prepare_text_sets(srcs, settings.shingling)
-    by_segment, by_sentence = submission_lookups(sub, settings.shingling)
-    segments, sentences = zip(*[text_sets(src, settings.shingling) for src in srcs]) if srcs else ((), ())
-    return list(zip(by_segment.similar_each(list(segments), settings.verify_dice),
-                    by_sentence.similar_each(list(sentences), settings.verify_dice)))
+    Dice: one join for all the sources, whose text sets are made together first.
+
+    Only the sentence pairs _merge_sentence_scores uses are made — those with a sentence of two clauses or more on
+    either side (a few in a hundred): a longer source sentence with any submission sentence; a one-clause source
+    sentence (whose set is its clause's) with a longer submission sentence, in the join of the source's segments."""
+    shingling, bar = settings.shingling, settings.verify_dice
+    prepare_text_sets(srcs, shingling)
+    by_segment, by_sentence = submission_lookups(sub, shingling)
+    segments, sentences = (list(sets) for sets in zip(*[text_sets(src, shingling) for src in srcs])) if srcs else ([], [])
+    clauses = [_clause_counts(src) for src in srcs]
+    with_longer = by_sentence.similar_each(sentences, bar, [count > 1 for count in clauses])
+    both = segment_and_long_sentence_lookup(sub, shingling).similar_each(segments, bar)
+    return [_segment_pairs_apart(found, by_segment.count, count, src, pairs)
+            for found, count, src, pairs in zip(both, clauses, srcs, with_longer)]
+
+
+def _segment_pairs_apart(found: dict, segment_count: int, clauses: np.ndarray, src: Fingerprint, sentence_pairs: dict):
+    """(segment pairs, sentence pairs): the pairs of a source's segments with the submission's segments, and with
+    its longer sentences (`segment_count` on) where the source segment is a whole sentence, added to `sentence_pairs`."""
+    segment_pairs: dict = {}
+    sentence_of, alone = _sentence_list(src), (clauses == 1).tolist()
+    for (i, k), dice in found.items():
+        if i < segment_count:
+            segment_pairs[(i, k)] = dice
+        elif alone[sentence_of[k]]:
+            sentence_pairs[(i - segment_count, sentence_of[k])] = dice
+    return segment_pairs, sentence_pairs
+
+
+def _clause_counts(fp: Fingerprint) -> np.ndarray:
+    """How many clauses (segments) each sentence has; made once."""
+    return fp.remembered("clause_counts", lambda: np.bincount(fp.sentences, minlength=len(sentence_bounds(fp))))
 
 
 def _merge_sentence_scores(clause: dict, sentence: dict, sub: Fingerprint, src: Fingerprint) -> dict:

@@ -180,13 +180,16 @@ class Membership:
         """(text here, text of `other`) → Dice of their shingle sets, for every pair at or above `bar`."""
         return self.similar_each([other], bar)[0]
 
-    def similar_each(self, others: list, bar: float) -> list[dict]:
+    def similar_each(self, others: list, bar: float, compared: list | None = None) -> list[dict]:
         """`similar` for each of `others`, joined together (pooled in batches): a scan aligns tens of sources, and
-        per-source numpy calls cost more than their work."""
+        per-source numpy calls cost more than their work. `compared`: for each of `others`, the texts to compare
+        (a boolean array by text); the others' pairs are left out."""
         found: list = []
-        for batch in _batches(others, self._codes_at_once(bar)):
-            pooled = ShingleSets.pooled(batch)
-            found += _by_source(*self._similar_pairs(pooled, bar), [len(sets.sizes) for sets in batch])
+        for lo, hi in _batches(others, self._codes_at_once(bar)):
+            pooled = ShingleSets.pooled(others[lo:hi])
+            if compared is not None:
+                pooled = pooled.only(np.concatenate(compared[lo:hi])[pooled.units])
+            found += _by_source(*self._similar_pairs(pooled, bar), [len(sets.sizes) for sets in others[lo:hi]])
         return found
 
     def _similar_pairs(self, other: ShingleSets, bar: float) -> tuple:
@@ -275,17 +278,16 @@ def least_overlap(sizes: np.ndarray, bar: float) -> np.ndarray:
     return np.maximum(1, np.ceil(slack * sizes / (2 - slack) - 1e-9)).astype(np.int64)
 
 
-def _batches(sets: list, codes_at_once: int) -> list[list]:
-    """Consecutive runs of `sets` of up to `codes_at_once` codes (at least one set each)."""
-    batches: list = []
+def _batches(sets: list, codes_at_once: int) -> list[tuple[int, int]]:
+    """[lo, hi) of consecutive runs of `sets` of up to `codes_at_once` codes (at least one set each)."""
+    cuts: list = []
     used = 0
-    for one in sets:
-        if not batches or used + len(one.codes) > codes_at_once:
-            batches.append([])
+    for k, one in enumerate(sets):
+        if not cuts or used + len(one.codes) > codes_at_once:
+            cuts.append(k)
             used = 0
-        batches[-1].append(one)
         used += len(one.codes)
-    return batches
+    return list(zip(cuts, cuts[1:] + [len(sets)]))
 
 
 def _counted(keys: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
@@ -315,6 +317,17 @@ def submission_lookups(fp: Fingerprint, shingling: str) -> tuple[Membership, Mem
         vocabulary = Vocabulary(segments.codes, exact_bigrams=shingling == "char2")
         return Membership(vocabulary, segments), Membership(vocabulary, sentences)
     return fp.remembered(("lookups", shingling), make)
+
+
+def segment_and_long_sentence_lookup(fp: Fingerprint, shingling: str) -> Membership:
+    """Lookup of a submission's segments, then of its sentences (numbered on after the segments) of which only those
+    of more than one clause have shingles in it: one join of other segments with it compares them to both; made once."""
+    def make():
+        by_segment, _ = submission_lookups(fp, shingling)
+        segments, sentences = text_sets(fp, shingling)
+        longer = np.bincount(fp.sentences, minlength=len(sentences.sizes)) > 1
+        return Membership(by_segment.vocabulary, ShingleSets.pooled([segments, sentences.only(longer[sentences.units])]))
+    return fp.remembered(("segment_and_long_sentence_lookup", shingling), make)
 
 
 def text_sets(fp: Fingerprint, shingling: str) -> tuple[ShingleSets, ShingleSets]:

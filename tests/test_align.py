@@ -1,13 +1,18 @@
-"""Parts of the aligner checked against plain reference loops: stand-ins joining the kept passages they overlap."""
+"""Parts of the aligner checked against plain reference computations: the segment and sentence pairs of a source
+that reach the bar, and stand-ins joining the kept passages they overlap."""
 
 from __future__ import annotations
 
 import random
 
+import numpy as np
 import pytest
 
 from detector import align
 from detector.align import Alignment
+from detector.fingerprint import fingerprint
+from detector.settings import DEFAULT
+from detector.sign import shingles
 
 
 def _alignment(rng: random.Random, doc_id: int) -> Alignment:
@@ -39,3 +44,35 @@ def test_stand_ins_join_the_passages_a_plain_loop_gives(monkeypatch, block):
         expected = _reference([(k, []) for k in kept], stand_ins)
         assert [[id(s) for s in others] for _, others in found] == [[id(s) for s in others] for _, others in expected]
     assert align.with_carriers([], stand_ins) == []
+
+
+def _set_dice(a: set, b: set) -> float:
+    return 2.0 * len(a & b) / (len(a) + len(b)) if a and b else 0.0
+
+
+def _units(fp, by_sentence: bool) -> dict:
+    found: dict = {}
+    for i, text in enumerate(fp.segment_texts()):
+        found.setdefault(int(fp.sentences[i]) if by_sentence else i, set()).update(shingles(text, "char2"))
+    return found
+
+
+def test_source_similarities_are_every_segment_pair_and_the_sentence_pairs_with_a_longer_sentence(seeds):
+    """Segment pairs at the bar, all of them; sentence pairs at the bar where either sentence has several clauses."""
+    texts = [p.read_text(encoding="utf-8") for p in seeds[:3]]
+    pieces = [s for s in texts[0].split("。") if len(s) >= 24]
+    # sentences of two clauses in the submission, of one in a source: longer sentences meet whole sentences
+    sub_text = "".join(p[:12] + "，" + p[12:24] + "。" for p in pieces) + texts[1]
+    sub = fingerprint(sub_text, DEFAULT)
+    sources = ["".join(p[:24] + "。" for p in pieces), texts[1], texts[2], sub_text[-800:], ""]
+    srcs = [fingerprint(t, DEFAULT, signed=False) for t in sources]
+    kinds: set = set()
+    for src, (segment_pairs, sentence_pairs) in zip(srcs, align.source_similarities(sub, srcs, DEFAULT)):
+        clauses_a, clauses_b = np.bincount(sub.sentences), np.bincount(src.sentences, minlength=1)
+        for pairs, by_sentence in ((segment_pairs, False), (sentence_pairs, True)):
+            expected = {(i, j): _set_dice(a, b) for i, a in _units(sub, by_sentence).items()
+                        for j, b in _units(src, by_sentence).items() if _set_dice(a, b) >= DEFAULT.verify_dice
+                        and (not by_sentence or clauses_a[i] > 1 or clauses_b[j] > 1)}
+            assert pairs == expected
+        kinds |= {(bool(clauses_a[i] > 1), bool(clauses_b[j] > 1)) for i, j in sentence_pairs}
+    assert kinds == {(True, True), (True, False), (False, True)}  # every kind of sentence pair was compared

@@ -124,3 +124,17 @@ def test_join_in_small_batches_finds_the_same(seeds, monkeypatch):
     whole = by_segment.similar_each(sets, DEFAULT.verify_dice)
     monkeypatch.setattr(shingles, "_JOIN_AT_ONCE", 1)
     assert by_segment.similar_each(sets, DEFAULT.verify_dice) == whole and whole[0]
+
+
+def test_join_of_chosen_texts_leaves_out_only_the_others():
+    rng = random.Random(9)
+    left = _random_groups(rng, 50, 200)
+    others = [_random_groups(rng, 40, 200) for _ in range(3)]
+    here = _sets_of(left)
+    membership = Membership(Vocabulary(here.codes, exact_bigrams=False), here)
+    chosen = [np.array([rng.random() < 0.4 for _ in groups]) for groups in others]
+    found = membership.similar_each([_sets_of(groups) for groups in others], 0.3, chosen)
+    for groups, marks, pairs in zip(others, chosen, found):
+        expected = {(i, j): d for (i, j), d in _brute_force(left, groups, 0.3).items() if marks[j]}
+        assert list(pairs.items()) == sorted(expected.items())
+    assert sum(len(pairs) for pairs in found) > 20
