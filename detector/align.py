@@ -442,13 +442,15 @@ def _longest_common_run(a: str, b: str) -> int:
 
 def _sentences_of(fp: Fingerprint, start: int, end: int) -> str:
     """The content of the whole sentences that content characters [start, end) touch (they are consecutive)."""
-    spans = _spans(fp)
-    first = bisect.bisect_right(spans, start, key=lambda span: span[1])
-    last = bisect.bisect_left(spans, max(end, start + 1), key=lambda span: span[0]) - 1
+    starts, ends = fp.remembered("segment_starts_ends", lambda: (fp.bounds[:, 0].tolist(), fp.bounds[:, 1].tolist()))
+    first = bisect.bisect_right(ends, start)
+    last = bisect.bisect_left(starts, max(end, start + 1)) - 1
     if first > last:
         return ""
-    sentence_of = _sentence_list(fp)
-    return "".join(fp.sentence_texts()[sentence_of[first] : sentence_of[last] + 1])
+    sentence_of, texts = _sentence_list(fp), fp.sentence_texts()
+    if sentence_of[first] == sentence_of[last]:
+        return texts[sentence_of[first]]  # the same string each time: its hash is kept, and its bigrams remembered
+    return "".join(texts[sentence_of[first] : sentence_of[last] + 1])
 
 
 def _bigram_dice(a: str, b: str) -> float:
