@@ -496,9 +496,10 @@ def _shared_mask(a: str, b: str, run: int = 2) -> list[bool]:
     return mask
 
 
-def _spans(fp: Fingerprint) -> list:
-    """Each segment's [start, end) in the content as Python ints (read one by one in the loops here); made once."""
-    return fp.remembered("segment_spans", lambda: fp.bounds.tolist())
+def _spans(fp: Fingerprint) -> list[tuple[int, int]]:
+    """Each segment's (start, end) in the content as Python ints (read one by one in the loops here); made once.
+    Tuples, not lists: the garbage collector stops tracking tuples of ints, and sources stay cached by the thousand."""
+    return fp.remembered("segment_spans", lambda: list(map(tuple, fp.bounds.tolist())))
 
 
 def _sentence_list(fp: Fingerprint) -> list:
