@@ -301,28 +301,30 @@ def _chain(rows, cols, scores, sub: Fingerprint, src: Fingerprint, settings: Set
     by_sub: dict[int, list] = {}
     for i, j, d in zip(rows.tolist(), cols.tolist(), scores.tolist()):
         by_sub.setdefault(i, []).append((j, d))
-    bounds = _spans(src)
+    bounds = _starts_and_ends(src)
+    starts, ends = bounds
     chains, current, reach = [], [], (0, 0)  # reach: the source stretch the current chain covers
     for i in sorted(by_sub):
         options = by_sub[i]
         if current and _sub_gap(sub, current[-1][0], i) <= settings.merge_gap:
             used = {c[1] for c in current}
-            near = [o for o in options if o[0] not in used and _distance(reach, bounds[o[0]]) <= settings.source_window]
+            near = [o for o in options
+                    if o[0] not in used and _distance(reach, starts[o[0]], ends[o[0]]) <= settings.source_window]
             if near:
                 j, d = max(near, key=lambda o: o[1])
                 current.append((i, j, d))
-                reach = (min(reach[0], bounds[j][0]), max(reach[1], bounds[j][1]))
+                reach = (min(reach[0], starts[j]), max(reach[1], ends[j]))
                 continue
         if current:
             chains.append(current)
         j, d = max(options, key=lambda o: o[1])
-        current, reach = [(i, j, d)], tuple(bounds[j])
+        current, reach = [(i, j, d)], (starts[j], ends[j])
     if current:
         chains.append(current)
     return [piece for chain in chains for piece in _stray_edges_apart(chain, sub, bounds, settings)]
 
 
-def _stray_edges_apart(chain: list, sub: Fingerprint, bounds: list, settings: Settings) -> list[list]:
+def _stray_edges_apart(chain: list, sub: Fingerprint, bounds: tuple, settings: Settings) -> list[list]:
     """The chain, with a first or last match that the source has far from the rest (across more unmatched source
     text than the submission has there, `source_skip`) made a passage of its own: reuse ends where it ends."""
     before, after = [], []
@@ -335,19 +337,20 @@ def _stray_edges_apart(chain: list, sub: Fingerprint, bounds: list, settings: Se
     return before + [chain] + after
 
 
-def _strays(edge: tuple, rest: list, sub_gap: int, bounds: list, settings: Settings) -> bool:
-    reach = (min(bounds[j][0] for _, j, _ in rest), max(bounds[j][1] for _, j, _ in rest))
-    return _distance(reach, bounds[edge[1]]) - max(0, sub_gap) > settings.source_skip
+def _strays(edge: tuple, rest: list, sub_gap: int, bounds: tuple, settings: Settings) -> bool:
+    starts, ends = bounds
+    reach = (min(starts[j] for _, j, _ in rest), max(ends[j] for _, j, _ in rest))
+    return _distance(reach, starts[edge[1]], ends[edge[1]]) - max(0, sub_gap) > settings.source_skip
 
 
 def _sub_gap(fp: Fingerprint, last: int, nxt: int) -> int:
-    spans = _spans(fp)
-    return spans[nxt][0] - spans[last][1]
+    starts, ends = _starts_and_ends(fp)
+    return starts[nxt] - ends[last]
 
 
-def _distance(reach: tuple, span: list) -> int:
-    """Characters between a source stretch and a segment's span (0 when they overlap)."""
-    return max(0, reach[0] - span[1], span[0] - reach[1])
+def _distance(reach: tuple, start: int, end: int) -> int:
+    """Characters between a source stretch and a segment's [start, end) (0 when they overlap)."""
+    return max(0, reach[0] - end, start - reach[1])
 
 
 # ---------------------------------------------------------------- refinement
@@ -356,8 +359,8 @@ def _distance(reach: tuple, span: list) -> int:
 def _refine(chain: list, partners: list, sub: Fingerprint, src: Fingerprint, doc_id: int, settings: Settings) -> Alignment:
     """Trim a chain's outer segments to the characters that really match, and measure it."""
     sub_start, sub_end, src_start, src_end = _trimmed(chain, partners, sub, src)
-    spans = _spans(sub)
-    lengths = np.array([spans[i][1] - spans[i][0] for i, _, _ in chain], dtype=float)
+    starts, ends = _starts_and_ends(sub)
+    lengths = np.array([ends[i] - starts[i] for i, _, _ in chain], dtype=float)
     scores = np.array([d for _, _, d in chain])
     weighted = float((lengths * scores).sum())
     # segment Dice survives reordering; the character alignment rewards matches that cross segment boundaries
@@ -385,17 +388,17 @@ def _trimmed(chain: list, partners: list, sub: Fingerprint, src: Fingerprint) ->
     stand there: clause and sentence reordering inside the passage does not cut it short.
     """
     first, last = chain[0][:2], chain[-1][:2]
-    sub_spans, src_spans = _spans(sub), _spans(src)
-    lowest = min(partners, key=lambda c: src_spans[c[1]][0])
-    highest = max(partners, key=lambda c: src_spans[c[1]][1])
+    (sub_starts, sub_ends), (src_starts, src_ends) = _starts_and_ends(sub), _starts_and_ends(src)
+    lowest = min(partners, key=lambda c: src_starts[c[1]])
+    highest = max(partners, key=lambda c: src_ends[c[1]])
     # each edge segment is trimmed against the whole matched region on the other side, not only its
     # own partner: a segment matched through its sentence may pair with any clause of the other sentence
-    sub_region = sub.content[sub_spans[first[0]][0] : sub_spans[last[0]][1]]
-    src_region = src.content[src_spans[lowest[1]][0] : src_spans[highest[1]][1]]
-    sub_start = sub_spans[first[0]][0] + _edges(sub.segment_content(first[0]), src_region)[0]
-    sub_end = sub_spans[last[0]][1] - _edges(sub.segment_content(last[0]), src_region)[1]
-    src_start = src_spans[lowest[1]][0] + _edges(src.segment_content(lowest[1]), sub_region)[0]
-    src_end = src_spans[highest[1]][1] - _edges(src.segment_content(highest[1]), sub_region)[1]
+    sub_region = sub.content[sub_starts[first[0]] : sub_ends[last[0]]]
+    src_region = src.content[src_starts[lowest[1]] : src_ends[highest[1]]]
+    sub_start = sub_starts[first[0]] + _edges(sub.segment_content(first[0]), src_region)[0]
+    sub_end = sub_ends[last[0]] - _edges(sub.segment_content(last[0]), src_region)[1]
+    src_start = src_starts[lowest[1]] + _edges(src.segment_content(lowest[1]), sub_region)[0]
+    src_end = src_ends[highest[1]] - _edges(src.segment_content(highest[1]), sub_region)[1]
     if highest[0] == last[0]:  # in-order ending: the match may run on past the segment boundary
         grow_sub, grow_src = _extension(sub.content[sub_end : sub_end + 80], src.content[src_end : src_end + 80])
         sub_end, src_end = sub_end + grow_sub, src_end + grow_src
@@ -442,7 +445,7 @@ def _longest_common_run(a: str, b: str) -> int:
 
 def _sentences_of(fp: Fingerprint, start: int, end: int) -> str:
     """The content of the whole sentences that content characters [start, end) touch (they are consecutive)."""
-    starts, ends = fp.remembered("segment_starts_ends", lambda: (fp.bounds[:, 0].tolist(), fp.bounds[:, 1].tolist()))
+    starts, ends = _starts_and_ends(fp)
     first = bisect.bisect_right(ends, start)
     last = bisect.bisect_left(starts, max(end, start + 1)) - 1
     if first > last:
@@ -496,10 +499,11 @@ def _shared_mask(a: str, b: str, run: int = 2) -> list[bool]:
     return mask
 
 
-def _spans(fp: Fingerprint) -> list[tuple[int, int]]:
-    """Each segment's (start, end) in the content as Python ints (read one by one in the loops here); made once.
-    Tuples, not lists: the garbage collector stops tracking tuples of ints, and sources stay cached by the thousand."""
-    return fp.remembered("segment_spans", lambda: list(map(tuple, fp.bounds.tolist())))
+def _starts_and_ends(fp: Fingerprint) -> tuple[list, list]:
+    """Each segment's start, and each one's end, in the content: two lists of Python ints, read one by one in the
+    loops here (numpy scalars cost more than the work); made once. Flat lists, not one per segment: a scan meets
+    hundreds of sources, and tuples made by the hundred set the garbage collector off."""
+    return fp.remembered("segment_starts_ends", lambda: (fp.bounds[:, 0].tolist(), fp.bounds[:, 1].tolist()))
 
 
 def _sentence_list(fp: Fingerprint) -> list:
@@ -559,21 +563,21 @@ def carrier_alignments(candidate: Candidate, sub: Fingerprint, settings: Setting
     chained across gaps of up to `merge_gap`, each run an alignment that can only count as a carrier of a
     passage (it has no source span). Evidence leaves curated formulae out, as a full alignment's does."""
     runs: list = []
-    spans = _spans(sub)
+    starts, ends = _starts_and_ends(sub)
     for i in sorted(candidate.matched):
-        if runs and spans[i][0] - spans[runs[-1][-1]][1] <= settings.merge_gap:
+        if runs and starts[i] - ends[runs[-1][-1]] <= settings.merge_gap:
             runs[-1].append(i)
         else:
             runs.append([i])
     formula_free = _formula_free_lengths(sub, settings.formulae_file)
-    return [_stand_in(candidate, run, spans, formula_free) for run in runs]
+    return [_stand_in(candidate, run, starts, ends, formula_free) for run in runs]
 
 
-def _stand_in(candidate: Candidate, run: list, spans: list, formula_free: list) -> Alignment:
+def _stand_in(candidate: Candidate, run: list, starts: list, ends: list, formula_free: list) -> Alignment:
     dice = [candidate.matched[i] for i in run]
-    lengths = [spans[i][1] - spans[i][0] for i in run]
+    lengths = [ends[i] - starts[i] for i in run]
     free = [formula_free[i] for i in run]
-    return Alignment(doc_id=candidate.doc_id, sub_span=(spans[run[0]][0], spans[run[-1]][1]),
+    return Alignment(doc_id=candidate.doc_id, sub_span=(starts[run[0]], ends[run[-1]]),
                      src_span=(0, 0), similarity=sum(n * d for n, d in zip(lengths, dice)) / max(1, sum(lengths)),
                      evidence=sum(n * d for n, d in zip(free, dice)), matched_chars=sum(lengths), sub_segments=tuple(run))
 
