@@ -181,14 +181,21 @@ def _clause_counts(fp: Fingerprint) -> np.ndarray:
 def _merge_sentence_scores(clause: dict, sentence: dict, sub: Fingerprint, src: Fingerprint) -> dict:
     """Clause scores, raised to their sentences' score where whole sentences match better than the clauses."""
     scores = dict(clause)
-    sub_members, src_members = sub.sentence_members(), src.sentence_members()
     for (s, t), d in sentence.items():
-        if len(sub_members[s]) == 1 and len(src_members[t]) == 1:
+        sub_clauses, src_clauses = _clauses_of(sub, s), _clauses_of(src, t)
+        if len(sub_clauses) == 1 and len(src_clauses) == 1:
             continue  # one clause each: the clause score is the sentence score
-        for i in sub_members[s]:
-            for j in src_members[t]:
+        for i in sub_clauses:
+            for j in src_clauses:
                 scores[(i, j)] = max(scores.get((i, j), 0.0), d)
     return scores
+
+
+def _clauses_of(fp: Fingerprint, sentence: int) -> range:
+    """The segments of a sentence: consecutive, as sentence numbers rise through a text (found by bisection, so that
+    a source met for the first time needs no table of every sentence's segments)."""
+    sentence_of = _sentence_list(fp)
+    return range(bisect.bisect_left(sentence_of, sentence), bisect.bisect_right(sentence_of, sentence))
 
 
 # ---------------------------------------------------------------- chaining
@@ -242,9 +249,8 @@ def align_pair(sub: Fingerprint, src: Fingerprint, doc_id: int, settings: Settin
 def _partners(chain: list, pairs: dict, src: Fingerprint) -> list[tuple]:
     """(submission segment, source segment) pairs of a chain, with the clauses of a source sentence that
     matched a chain segment as a whole sentence (same score) beside the one clause the chain chose."""
-    members = src.sentence_members()
     sentence_of = _sentence_list(src)
-    return [(i, k) for i, j, d in chain for k in members[sentence_of[j]] if k == j or pairs.get((i, k)) == d]
+    return [(i, k) for i, j, d in chain for k in _clauses_of(src, sentence_of[j]) if k == j or pairs.get((i, k)) == d]
 
 
 def _join_neighbours(alignments: list[Alignment], sub: Fingerprint, src: Fingerprint, settings: Settings) -> list[Alignment]:
