@@ -105,14 +105,6 @@ class Fingerprint:
             return anchor, anchor
         return int(starts[start]), int(ends[end - 1])
 
-    def sentence_members(self) -> dict:
-        """Sentence index → indices of its segments; computed once."""
-        if "members" not in self._tables:
-            members: dict = {}
-            for index, sentence in enumerate(self.sentences.tolist()):
-                members.setdefault(sentence, []).append(index)
-            self._tables["members"] = members
-        return self._tables["members"]
 
 def distinct(values: np.ndarray) -> np.ndarray:
     """The sorted distinct values of an integer array: np.unique by sorting, which numpy 2.4's hash-based
