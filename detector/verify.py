@@ -95,12 +95,12 @@ def pair_dice(left: Membership, left_ids: np.ndarray, right: Texts, right_ids: n
     de-duplicated and looked up for each pair. `right_sizes`: the right texts' set sizes where known (-1 where
     not); the missing ones are counted and filled in."""
     used, local = dense_ranks(right_ids)
-    units, ids, codes_where = _cut(Texts(right.codes, right.bounds[used]), left, shingling)
-    sizes = _set_sizes(units, codes_where, len(used), None if right_sizes is None else right_sizes[used])
+    cut = _Cut(Texts(right.codes, right.bounds[used]), left, shingling)
+    known = np.full(len(used), -1, dtype=np.int32) if right_sizes is None else right_sizes[used]
+    sizes, units, ids = _sizes_and_shared(left, cut, known)
     if right_sizes is not None:
         right_sizes[used] = sizes
-    shared = ids >= 0
-    units, ids, first, held = _distinct_shared(units[shared], ids[shared], len(used), len(left.vocabulary.codes))
+    units, ids, first, held = _grouped(units, ids, len(used))
     per_pair = held[local]
     pair = np.repeat(np.arange(len(local)), per_pair)
     rows = np.repeat(first[local], per_pair) + ramps(per_pair)
@@ -110,35 +110,75 @@ def pair_dice(left: Membership, left_ids: np.ndarray, right: Texts, right_ids: n
     return np.where(total > 0, 2.0 * inter / np.maximum(total, 1), 0.0)
 
 
-def _cut(texts: Texts, left: Membership, shingling: str) -> tuple:
-    """(text, the left side's number or -1) of every shingle of the texts, and a function giving the codes of some
-    of those shingles (bigrams are looked up straight from their two characters; their codes are made only if asked)."""
-    if shingling == "char2":
-        units, firsts, seconds = bigram_chars(texts.codes, texts.bounds)
-        return units, left.vocabulary.pair_ids(firsts, seconds), lambda rows: bigram_codes(firsts[rows], seconds[rows])
-    units, codes = shingles_of(texts, shingling)
-    return units, left.vocabulary.ids(codes), lambda rows: codes[rows]
+class _Cut:
+    """The shingles of some texts: `units` (each shingle's text), and their codes or the left side's numbers for
+    them (-1: absent), made only for the rows asked (bigrams stay character pairs until then)."""
+
+    def __init__(self, texts: Texts, left: Membership, shingling: str):
+        self._vocabulary = left.vocabulary
+        if shingling == "char2":
+            self.units, self._firsts, self._seconds = bigram_chars(texts.codes, texts.bounds)
+            self._codes = None
+        else:
+            self.units, self._codes = shingles_of(texts, shingling)
+
+    def codes(self, rows=slice(None)) -> np.ndarray:
+        if self._codes is not None:
+            return self._codes[rows]
+        return bigram_codes(self._firsts[rows], self._seconds[rows])
+
+    def ids(self, rows=slice(None)) -> np.ndarray:
+        if self._codes is not None:
+            return self._vocabulary.ids(self._codes[rows])
+        return self._vocabulary.pair_ids(self._firsts[rows], self._seconds[rows])
 
 
-def _distinct_shared(units: np.ndarray, ids: np.ndarray, count: int, id_count: int) -> tuple:
-    """(units, ids, first, sizes) of the distinct (text, vocabulary number) pairs, sorted by text then number,
-    by a radix order of the packed pairs."""
+def _sizes_and_shared(left: Membership, cut: _Cut, known: np.ndarray) -> tuple:
+    """(every text's set size, then the text and number of each distinct shingle a text shares with the left side).
+
+    A text whose size is known has only its shared shingles de-duplicated (by a radix order of (text, number)
+    pairs); one whose size is not has all its shingles de-duplicated once — giving the size — and the distinct
+    ones looked up, as they are fewer than the raw ones."""
+    missing = known < 0
+    if not missing.any():
+        return known, *_shared_pairs(cut.units, cut.ids(), len(left.vocabulary.codes))
+    if missing.all():
+        return _counted(left, cut.units, cut.codes(), len(known))
+    counted = missing[cut.units]
+    rows = np.flatnonzero(~counted)
+    found_units, found_ids = _shared_pairs(cut.units[rows], cut.ids(rows), len(left.vocabulary.codes))
+    rows = np.flatnonzero(counted)
+    sizes, new_units, new_ids = _counted(left, cut.units[rows], cut.codes(rows), len(known))
+    return (np.where(missing, sizes, known).astype(np.int32), np.concatenate([found_units, new_units]),
+            np.concatenate([found_ids, new_ids]))
+
+
+def _counted(left: Membership, units: np.ndarray, codes: np.ndarray, count: int) -> tuple:
+    """(set sizes, text and number of each distinct shared shingle) of texts counted from all their shingles."""
+    units, codes, _, sizes = distinct_by_text(units, codes, count)
+    ids = left.vocabulary.ids(codes)
+    kept = ids >= 0
+    return sizes.astype(np.int32), units[kept], ids[kept]
+
+
+def _shared_pairs(units: np.ndarray, ids: np.ndarray, id_count: int) -> tuple:
+    """The distinct (text, number) pairs of the shingles the left side has (ids ≥ 0)."""
+    shared = ids >= 0
+    return _distinct_pairs(units[shared], ids[shared], id_count)
+
+
+def _distinct_pairs(units: np.ndarray, ids: np.ndarray, id_count: int) -> tuple:
+    """The distinct (text, vocabulary number) pairs, sorted by text then number, by a radix order of the packed pairs."""
     keys = units.astype(np.int64) * max(id_count, 1) + ids
     keys = keys[stable_order(keys)]
     keys = keys[np.r_[True, keys[1:] != keys[:-1]]] if len(keys) else keys
-    units, ids = keys // max(id_count, 1), keys % max(id_count, 1)
+    return keys // max(id_count, 1), keys % max(id_count, 1)
+
+
+def _grouped(units: np.ndarray, ids: np.ndarray, count: int) -> tuple:
+    """(units, ids, first, sizes): the pairs with each text's run together (runs already together stay in order)."""
+    if len(units) > 1 and (units[1:] < units[:-1]).any():
+        order = stable_order(units)
+        units, ids = units[order], ids[order]
     held = np.bincount(units, minlength=count)
     return units, ids, np.cumsum(held) - held, held
-
-
-def _set_sizes(units: np.ndarray, codes_where, count: int, known: np.ndarray | None) -> np.ndarray:
-    """How many distinct shingles each of `count` texts has, counting only the texts whose size is not `known`
-    (`codes_where(rows)`: the codes of those rows of the shingles)."""
-    if known is None:
-        known = np.full(count, -1, dtype=np.int32)
-    missing = known < 0
-    if not missing.any():
-        return known
-    take = np.flatnonzero(missing[units])
-    counted = distinct_by_text(units[take], codes_where(take), count)[3]
-    return np.where(missing, counted, known).astype(np.int32)
