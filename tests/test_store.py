@@ -75,3 +75,23 @@ def test_a_text_stored_by_an_older_chachong_still_reads():
     from detector.store.sqlite import _unpack_text
 
     assert _unpack_text(zlib.compress("旧版本存的文本".encode("utf-8"), 6)) == "旧版本存的文本"
+
+
+def test_segment_owners_from_the_table_equal_the_search(tmp_path, seeds):
+    """From its second lookup the store maps segments to documents through a table; with a removed document's gap
+    in the numbering, every segment still maps to what the binary search gives."""
+    import numpy as np
+
+    with api.open_corpus(tmp_path / "c.db", create=True) as corpus:
+        api.add_paths(corpus, seeds[:4])
+        api.remove_document(corpus, corpus.store.documents()[1][0])
+        store = corpus.store
+        total = store.conn.execute("SELECT max(first_segment + segment_count) FROM documents").fetchone()[0]
+        segments = np.arange(int(total), dtype=np.int64)
+        searched = store.segment_owner(segments)
+        assert store._owner_table is None  # one lookup: no table yet
+        tabled = store.segment_owner(segments)
+        first = store.conn.execute("SELECT min(first_segment) FROM documents").fetchone()[0]
+        assert store._owner_table is not None and len(store._owner_table) == total - first
+        assert all(np.array_equal(a, b) for a, b in zip(searched, tabled))
+        assert len(set(searched[0].tolist())) == 3

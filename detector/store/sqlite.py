@@ -121,6 +121,7 @@ CREATE TABLE IF NOT EXISTS scan_reports (
 
 _META_COLUMNS = ("author", "unit", "year", "meeting", "team")
 HOT_KEY_POSTINGS = 64  # the recount lists keys with more postings than this (their counts weigh them by rarity)
+SEGMENT_OWNER_TABLE_MAX = 1 << 25  # segments mapped to their document by a table (int32: 128 MB at most); beyond, a binary search
 HOT_KEY_COUNT_CAP = 5000  # a hot key the recount has not listed yet is counted up to this many postings
 
 
@@ -505,13 +506,33 @@ class SqliteStore:
             yield from self.conn.execute(sql.format(",".join("?" * len(batch))), batch)
 
     def segment_owner(self, segment_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """For global segment ids: (document id, segment index inside that document)."""
+        """For global segment ids: (document id, segment index inside that document).
+
+        A binary search over every document's first segment; from the second lookup of a committed state on (a
+        batch, a service), a table of segment → document instead (SEGMENT_OWNER_TABLE_MAX)."""
         if self._segment_starts is None:
             rows = self.conn.execute("SELECT first_segment, id FROM documents ORDER BY first_segment").fetchall()
             self._segment_starts = (np.array([r[0] for r in rows], dtype=np.int64), np.array([r[1] for r in rows], dtype=np.int64))
+            self._owner_lookups, self._owner_table = 0, None
         starts, ids = self._segment_starts
-        where = np.searchsorted(starts, segment_ids, side="right") - 1
+        self._owner_lookups += 1
+        if self._owner_lookups == 2 and len(starts):  # one lookup alone does not pay for the table
+            self._owner_table = self._segment_owner_table(starts, ids)
+        table = self._owner_table
+        offsets = segment_ids - starts[0] if len(starts) else segment_ids
+        if table is not None and len(offsets) and offsets.min() >= 0 and offsets.max() < len(table):
+            where = table[offsets]
+        else:
+            where = np.searchsorted(starts, segment_ids, side="right") - 1
         return ids[where], segment_ids - starts[where]
+
+    def _segment_owner_table(self, starts: np.ndarray, ids: np.ndarray):
+        """Segment (from the first document's first) → position of its document in `starts`; None when too many."""
+        end = self.conn.execute("SELECT first_segment + segment_count FROM documents WHERE id = ?", (int(ids[-1]),)).fetchone()[0]
+        if end - starts[0] > SEGMENT_OWNER_TABLE_MAX:
+            return None
+        ends = np.r_[starts[1:], end]  # a gap left by a removed document goes to the one before, as the search has it
+        return np.repeat(np.arange(len(starts), dtype=np.int32), ends - starts)
 
     def segment_document_frequency(self, hashes) -> dict:
         """content hash → number of corpus documents with a segment of that content."""
