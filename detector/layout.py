@@ -1,7 +1,7 @@
 """A text's segment layout — content characters, their original offsets, segment bounds and sentences — and its compact stored form.
 
 The layout is what the aligner needs of a document besides its original text. It is written at index
-time, so a scan never normalises or segments a corpus document again. Stored form (`encode`), version 1:
+time, so a scan never normalises, segments or counts a corpus document again. Stored form (`encode`), version 1:
 
     b"L1" | zstd( header | start deltas | span lengths | segment lengths | sentence steps | exceptions )
 
@@ -16,17 +16,17 @@ time, so a scan never normalises or segments a corpus document again. Stored for
     exceptions      positions k where content[k] is not the original character at starts[k] (folded width,
                     case, traditional forms, tokens), then those content characters as UTF-32 code points
 
+The four integer arrays share one width (uint8, uint16 or uint32: the smallest that holds them all,
+given by the width code). The content itself is not stored: it is the original characters at `starts`,
+with the exceptions patched in — about 0.3 bytes per character in all, where storing the content
+again would cost ~1.4.
+
 An optional trailing section, written when the indexer worked them out, holds the bigram-set size of each
 segment and of each sentence's whole text (what verification compares), so a scan need not count them:
 
     set sizes       b"S" | width (1 byte: 2 or 4) | one size per segment | one size per sentence
 
 Readers that predate it stop at the exceptions and never see it; layouts without it read as before.
-
-The four integer arrays share one width (uint8, uint16 or uint32: the smallest that holds them all,
-given by the width code). The content itself is not stored: it is the original characters at `starts`,
-with the exceptions patched in — about 0.3 bytes per character in all, where storing the content
-again would cost ~1.4.
 """
 
 from __future__ import annotations
