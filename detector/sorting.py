@@ -32,7 +32,7 @@ def dense_ranks(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if not len(values):
         return values, values
     if values.min() < 0 or values.max() >= _DENSE_MAX:
-        ordered = values[stable_order(values)] if values.min() >= 0 else np.sort(values)
+        ordered = values[stable_order(values)]
         distinct = ordered[np.r_[True, ordered[1:] != ordered[:-1]]]
         return distinct, np.searchsorted(distinct, values)
     present = np.zeros(int(values.max()) + 1, dtype=bool)

@@ -24,8 +24,8 @@ def verify(found: list, sub: Fingerprint, sources: dict, settings: Settings) -> 
     fps = [sources[c.doc_id][1] for _, c in usable]
     pool = Pool(fps)
     pooled_sentences = Texts(pool.codes, pool.sentence_ranges())
-    segment_sizes = KnownSizes(fps, ("segment set sizes", settings.shingling), pool.segment_counts, settings.shingling, 0)
-    sentence_sizes = KnownSizes(fps, ("sentence set sizes", settings.shingling), pool.sentence_counts, settings.shingling, 1)
+    segment_sizes = KnownSizes(fps, "segment", pool.segment_counts, settings.shingling)
+    sentence_sizes = KnownSizes(fps, "sentence", pool.sentence_counts, settings.shingling)
     clauses = np.bincount(pool.sentence_of, minlength=len(pooled_sentences.bounds))[pool.sentence_of]  # per segment's sentence
     owners, rows, columns, segments = _colliding_pairs(usable, pool)
     by_segment, by_sentence = submission_lookups(sub, settings.shingling)
@@ -50,7 +50,9 @@ class KnownSizes:
     fingerprint: stored at index time (bigrams), or worked out by an earlier scan. Where a size is known, only the
     shingles a text shares with the submission are de-duplicated."""
 
-    def __init__(self, fps: list, key, counts: np.ndarray, shingling: str, stored: int):
+    def __init__(self, fps: list, kind: str, counts: np.ndarray, shingling: str):
+        """`kind`: "segment" or "sentence" (texts of each fingerprint, `counts` of them)."""
+        key, stored = (f"{kind} set sizes", shingling), ("segment", "sentence").index(kind)
         self._parts = [fp.remembered(key, lambda fp=fp, n=int(n): _starting_sizes(fp, n, shingling, stored))
                        for fp, n in zip(fps, counts.tolist())]
         self.pooled = np.concatenate(self._parts) if self._parts else np.zeros(0, np.int32)
@@ -63,7 +65,8 @@ class KnownSizes:
 
 
 def _starting_sizes(fp: Fingerprint, count: int, shingling: str, stored: int) -> np.ndarray:
-    """A source's set sizes as its stored layout gives them (bigrams only), else all unknown."""
+    """A source's set sizes as its stored layout gives them (`stored`: 0 segments, 1 sentences; bigrams only), else
+    all unknown."""
     kept = fp.layout.set_sizes
     if shingling == "char2" and kept is not None and len(kept[stored]) == count:
         return kept[stored].astype(np.int32)  # a copy: scans fill in what they count
@@ -143,17 +146,17 @@ def _sizes_and_shared(left: Membership, cut: _Cut, known: np.ndarray) -> tuple:
     if not missing.any():
         return known, *_shared_pairs(cut.units, cut.ids(), len(left.vocabulary.codes))
     if missing.all():
-        return _counted(left, cut.units, cut.codes(), len(known))
+        return _counted_sizes(left, cut.units, cut.codes(), len(known))
     counted = missing[cut.units]
     rows = np.flatnonzero(~counted)
     found_units, found_ids = _shared_pairs(cut.units[rows], cut.ids(rows), len(left.vocabulary.codes))
     rows = np.flatnonzero(counted)
-    sizes, new_units, new_ids = _counted(left, cut.units[rows], cut.codes(rows), len(known))
+    sizes, new_units, new_ids = _counted_sizes(left, cut.units[rows], cut.codes(rows), len(known))
     return (np.where(missing, sizes, known).astype(np.int32), np.concatenate([found_units, new_units]),
             np.concatenate([found_ids, new_ids]))
 
 
-def _counted(left: Membership, units: np.ndarray, codes: np.ndarray, count: int) -> tuple:
+def _counted_sizes(left: Membership, units: np.ndarray, codes: np.ndarray, count: int) -> tuple:
     """(set sizes, text and number of each distinct shared shingle) of texts counted from all their shingles."""
     units, codes, _, sizes = distinct_by_text(units, codes, count)
     ids = left.vocabulary.ids(codes)
@@ -164,10 +167,10 @@ def _counted(left: Membership, units: np.ndarray, codes: np.ndarray, count: int)
 def _shared_pairs(units: np.ndarray, ids: np.ndarray, id_count: int) -> tuple:
     """The distinct (text, number) pairs of the shingles the left side has (ids ≥ 0)."""
     shared = ids >= 0
-    return _distinct_pairs(units[shared], ids[shared], id_count)
+    return _distinct_numbered(units[shared], ids[shared], id_count)
 
 
-def _distinct_pairs(units: np.ndarray, ids: np.ndarray, id_count: int) -> tuple:
+def _distinct_numbered(units: np.ndarray, ids: np.ndarray, id_count: int) -> tuple:
     """The distinct (text, vocabulary number) pairs, sorted by text then number, by a radix order of the packed pairs."""
     keys = units.astype(np.int64) * max(id_count, 1) + ids
     keys = keys[stable_order(keys)]
