@@ -3,24 +3,29 @@
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections import OrderedDict
 
 from detector.errors import SettingsMismatch
 from detector.fingerprint import Fingerprint
-from detector.settings import DEFAULT, NORMALISER_VERSION, Settings, remember_bands_rows
+from detector.settings import DEFAULT, NORMALISER_VERSION, SOURCE_CACHE_BYTES, Settings, remember_bands_rows
 from detector.store import Store, open_store
 
 _INDEX_FIELDS = ("num_perm", "seed", "shingling", "max_segment_chars", "min_segment_chars", "lsh_threshold")
 
 
 class Corpus:
-    """An open corpus with the settings it was built with and an LRU cache of source fingerprints."""
+    """An open corpus with the settings it was built with and an LRU cache of source fingerprints, bounded by the
+    memory they take (a batch against 10^4 reports meets several thousand sources, and each read costs a scan more
+    than keeping it)."""
 
-    def __init__(self, store: Store, settings: Settings, cache_size: int = 1024):
+    def __init__(self, store: Store, settings: Settings, cache_bytes: int = SOURCE_CACHE_BYTES):
         self.store = store
         self.settings = settings
-        self._sources: OrderedDict = OrderedDict()
-        self._cache_size = cache_size
+        self._sources: OrderedDict = OrderedDict()  # id → (Document, Fingerprint)
+        self._sizes: dict = {}  # id → bytes its cached entry takes
+        self._cache_bytes = cache_bytes
+        self._cached_bytes = 0
 
     def close(self) -> None:
         self.store.close()
@@ -36,15 +41,21 @@ class Corpus:
         wanted = list(dict.fromkeys(doc_ids))
         missing = [d for d in wanted if d not in self._sources]
         for doc_id, (doc, layout) in self.store.layouts(missing).items():
-            self._sources[doc_id] = (doc, Fingerprint.of_layout(layout, self.settings))
+            self._keep(doc_id, (doc, Fingerprint.of_layout(layout, self.settings)))
         found = {}
         for doc_id in wanted:
             if doc_id in self._sources:
                 self._sources.move_to_end(doc_id)
                 found[doc_id] = self._sources[doc_id]
-        while len(self._sources) > self._cache_size:
-            self._sources.popitem(last=False)
+        while self._cached_bytes > self._cache_bytes and self._sources:
+            self.forget(next(iter(self._sources)))  # the least recently used (this call's are still in `found`)
         return found
+
+    def _keep(self, doc_id: int, entry: tuple) -> None:
+        self.forget(doc_id)
+        self._sources[doc_id] = entry
+        self._sizes[doc_id] = source_bytes(*entry)
+        self._cached_bytes += self._sizes[doc_id]
 
     def source_fingerprint(self, doc_id: int) -> tuple:
         """(Document, Fingerprint) of one stored document."""
@@ -52,15 +63,35 @@ class Corpus:
 
     def forget(self, doc_id: int) -> None:
         """Drop a cached source (its metadata changed, or it was removed)."""
-        self._sources.pop(doc_id, None)
+        if self._sources.pop(doc_id, None) is not None:
+            self._cached_bytes -= self._sizes.pop(doc_id)
+
+    def forget_sources(self) -> None:
+        """Drop every cached source."""
+        self._sources.clear()
+        self._sizes.clear()
+        self._cached_bytes = 0
+
+    @property
+    def cached_sources(self) -> tuple[int, int]:
+        """(sources cached, bytes they take)."""
+        return len(self._sources), self._cached_bytes
 
     @contextlib.contextmanager
     def reading(self):
         """One committed state of the index for the block; cached sources go when another process changed it."""
         with self.store.reading() as state:
             if state.changed:
-                self._sources.clear()  # a rebuild may have given the ids to other documents
+                self.forget_sources()  # a rebuild may have given the ids to other documents
             yield
+
+
+def source_bytes(doc, fp: Fingerprint) -> int:
+    """About what a cached source takes in memory: its text, its content and its layout's arrays (the tables scans
+    derive from it and keep with it add some tens of percent)."""
+    layout = fp.layout
+    arrays = (layout.starts, layout.ends, layout.lengths, layout.sentences, layout.codes, *(layout.set_sizes or ()))
+    return sys.getsizeof(doc.text) + sys.getsizeof(layout.content) + sum(a.nbytes for a in arrays if a is not None)
 
 
 def open_corpus(target, settings: Settings | None = None, create: bool = False) -> Corpus:

@@ -120,8 +120,10 @@ def decode(blob: bytes, text: str) -> Layout:
     content = _code_points(text)[starts] if chars else np.zeros(0, dtype="<u4")
     content[positions] = replacements  # fancy indexing made a copy: the text's buffer is not touched
     content = content.astype("<u4", copy=False)
-    return Layout(content=content.tobytes().decode("utf-32-le"), starts=starts, ends=starts + spans,
-                  lengths=lengths, sentences=sentence_numbers, codes=content, set_sizes=set_sizes)
+    offsets = np.int32 if len(text) < 2**31 else np.int64  # half the memory of a cached source's offsets
+    return Layout(content=content.tobytes().decode("utf-32-le"), starts=starts.astype(offsets),
+                  ends=(starts + spans).astype(offsets), lengths=lengths, sentences=sentence_numbers, codes=content,
+                  set_sizes=set_sizes)
 
 
 def _code_points(text: str) -> np.ndarray:

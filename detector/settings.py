@@ -24,6 +24,10 @@ MIN_YEAR, MAX_YEAR = 1949, 2100  # years a report can be for (manifest rows and 
 RECENT_POSTINGS_MERGE_ROWS = 16_000_000  # recent postings are merged into the main table once there are this many
 FIRST_POSTINGS_MERGE_ROWS = 1_000_000  # …or this many while the main table is empty (it is then written sequentially)
 
+# Sources read for scans are kept in memory (detector/corpus.py), up to this many bytes (~60–100 KB a report):
+# a batch against 10^4 reports meets a few thousand of them, and reading one again costs more than keeping it
+SOURCE_CACHE_BYTES = 1 << 30
+
 # Stored texts and layouts (detector/compression.py): zstd frames; indexes written before hold zlib streams, still read
 STORED_ZSTD_LEVEL = 9  # measured on 400 reports: decompresses 3× faster than zlib at zlib's size; higher levels slow indexing
 STORED_BLOB_MAX_BYTES = 2**31  # a stored frame that claims to unpack to more is damaged (no text or layout is that large)

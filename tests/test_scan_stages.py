@@ -5,6 +5,7 @@ from __future__ import annotations
 from click.testing import CliRunner
 
 from detector import api
+from detector.corpus import Corpus, source_bytes
 from detector.cli import cli
 from detector.scan import STAGES, Timings
 
@@ -33,7 +34,7 @@ def test_a_long_source_aligned_in_windows_gives_the_passages_of_the_whole(corpus
     with api.open_corpus(corpus_without_base) as corpus:
         whole = api.scan_text(corpus, text, "submission.txt")
         corpus.settings = corpus.settings.replace(max_source_segments=60, source_window_segments=4)
-        corpus._sources.clear()
+        corpus.forget_sources()
         windowed = api.scan_text(corpus, text, "submission.txt")
     planted_source = [p for p in whole.passages if p.source.path == str(source_path)]
     assert len(planted_source) == 3
@@ -50,3 +51,23 @@ def test_a_candidate_whose_colliding_segments_do_not_match_is_not_aligned(tmp_pa
             "深入学习贯彻党的二十大精神，加强党的政治建设。今天我们去公园。", "s.txt"), timings=timings)
     assert timings.counts["aligned"] <= timings.counts["verified"] <= timings.counts["candidates"]
     assert all(p.source.path == "near.txt" for p in report.passages)
+
+
+def test_the_source_cache_keeps_within_its_byte_budget_and_drops_the_least_recently_used(tmp_path):
+    texts = [(f"r{n}.txt", f"第{n}份材料。" + "坚持以人民为中心的发展思想，深入学习贯彻党的二十大精神。" * (n + 1), None)
+             for n in range(6)]
+    with api.open_corpus(tmp_path / "c.db", create=True) as corpus:
+        ids = api.add_texts(corpus, texts)
+        one = source_bytes(*corpus.source_fingerprint(ids[-1]))
+        corpus.forget_sources()
+        small = Corpus(corpus.store, corpus.settings, cache_bytes=2 * one)
+        small.sources(ids[:3])
+        small.source_fingerprint(ids[0])  # used again: the most recent
+        small.sources(ids[3:5])
+        count, taken = small.cached_sources
+        assert taken <= 2 * one and count >= 2
+        assert ids[4] in small._sources and ids[1] not in small._sources
+        small.forget(ids[4])
+        assert small.cached_sources[1] == taken - source_bytes(*corpus.source_fingerprint(ids[4]))
+        small.forget_sources()
+        assert small.cached_sources == (0, 0)

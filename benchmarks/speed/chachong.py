@@ -81,7 +81,7 @@ class Chachong:
 
     def forget_sources(self) -> None:
         """Empty the corpus's cache of source fingerprints (a scan then pays for every source it aligns)."""
-        self.corpus._sources.clear()
+        self.corpus.forget_sources()
 
     def close(self) -> None:
         if self.corpus is not None:
