@@ -1,4 +1,9 @@
-"""Compressed stored bytes (texts, layouts): written as zstd frames, read as zstd or as zlib (indexes written before)."""
+"""Compressed stored bytes (texts, layouts): written as zstd frames, read as zstd or as zlib (indexes written before).
+
+Texts can be compressed with a dictionary trained on a corpus's first large batch of texts: reports share their
+formulae and their frame, which a dictionary holds once instead of once per document (measured on the benchmark
+reports: 1.23 → 0.90 bytes per character). A frame names its dictionary by id; a store registers the dictionaries
+it holds (`register_dictionary`) before anything reads its texts."""
 
 from __future__ import annotations
 
@@ -8,10 +13,11 @@ import zlib
 import zstandard
 
 from detector.errors import DatabaseError
-from detector.settings import STORED_BLOB_MAX_BYTES, STORED_ZSTD_LEVEL
+from detector.settings import STORED_BLOB_MAX_BYTES, STORED_ZSTD_LEVEL, TEXT_DICTIONARY_BYTES
 
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"  # every zstd frame starts with it; no zlib stream can (0x28b5 is no valid zlib header)
 _contexts = threading.local()  # zstandard's compressor and decompressor must not be shared between threads (the web server)
+_dictionaries: dict = {}  # dictionary id → zstandard.ZstdCompressionDict, as stores registered them
 
 
 class DamagedBlob(DatabaseError):
@@ -22,11 +28,32 @@ class DamagedBlob(DatabaseError):
         super().__init__(f"a stored text or layout cannot be read ({reason}); restore a backup or rebuild the index")
 
 
-def compress(data: bytes) -> bytes:
-    """A zstd frame of `data`, with its size and a checksum (damage is detected, as zlib's Adler-32 detects it)."""
-    if not hasattr(_contexts, "compressor"):
-        _contexts.compressor = zstandard.ZstdCompressor(level=STORED_ZSTD_LEVEL, write_checksum=True)
-    return _contexts.compressor.compress(data)
+def compress(data: bytes, dictionary: int | None = None) -> bytes:
+    """A zstd frame of `data`, with its size and a checksum (damage is detected, as zlib's Adler-32 detects it);
+    with `dictionary` (a registered dictionary's id), compressed with that dictionary."""
+    compressors = _thread_local("compressors")
+    if dictionary not in compressors:
+        compressors[dictionary] = zstandard.ZstdCompressor(
+            level=STORED_ZSTD_LEVEL, write_checksum=True, dict_data=_dictionaries[dictionary] if dictionary else None)
+    return compressors[dictionary].compress(data)
+
+
+def train_dictionary(samples: list[bytes]) -> bytes:
+    """A zstd dictionary trained on `samples` (the bytes of some hundreds of texts, as they will be compressed)."""
+    return zstandard.train_dictionary(TEXT_DICTIONARY_BYTES, samples, level=STORED_ZSTD_LEVEL).as_bytes()
+
+
+def register_dictionary(raw: bytes) -> int:
+    """Make a dictionary (as train_dictionary made it) known to compress and decompress; returns its id."""
+    dictionary = zstandard.ZstdCompressionDict(raw)
+    _dictionaries.setdefault(dictionary.dict_id(), dictionary)
+    return dictionary.dict_id()
+
+
+def _thread_local(name: str) -> dict:
+    if not hasattr(_contexts, name):
+        setattr(_contexts, name, {})
+    return getattr(_contexts, name)
 
 
 def decompress(blob: bytes) -> bytes:
@@ -45,6 +72,10 @@ def decompress(blob: bytes) -> bytes:
 def _unzstd(blob: bytes) -> bytes:
     if zstandard.frame_content_size(blob) > STORED_BLOB_MAX_BYTES:  # a damaged header: allocate nothing
         raise zstandard.ZstdError("the frame claims an impossible size")
-    if not hasattr(_contexts, "decompressor"):
-        _contexts.decompressor = zstandard.ZstdDecompressor()
-    return _contexts.decompressor.decompress(blob)
+    dictionary = zstandard.get_frame_parameters(blob).dict_id or None
+    if dictionary is not None and dictionary not in _dictionaries:
+        raise zstandard.ZstdError(f"it was compressed with dictionary {dictionary}, which the database does not hold")
+    decompressors = _thread_local("decompressors")
+    if dictionary not in decompressors:
+        decompressors[dictionary] = zstandard.ZstdDecompressor(dict_data=_dictionaries[dictionary] if dictionary else None)
+    return decompressors[dictionary].decompress(blob)

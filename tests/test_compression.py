@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import json
+import random
 import shutil
 import sqlite3
 import zlib
 
 import numpy as np
 import pytest
+import zstandard
 from click.testing import CliRunner
 
-from detector import api
+from detector import api, compression, settings
 from detector.cli import ExitCode, cli
 from detector.compression import ZSTD_MAGIC, DamagedBlob, compress, decompress
 from detector.errors import DatabaseError
@@ -137,3 +139,58 @@ def test_a_scan_of_damaged_stored_bytes_says_which_document_in_one_line(indexes,
     assert len(said) == 1 and f"damaged {fmt}" in said[0] and "document " in said[0], result.output
     problems = api.check(db)
     assert len([p for p in problems if f"cannot be read (damaged {fmt}" in p]) == len(SEEDS), problems
+
+
+def _reports(count: int, seed: int) -> list:
+    """`count` report-like texts made of the sample reports' paragraphs, shuffled (they share formulae and frames)."""
+    paragraphs = [p for path in SEEDS for p in path.read_text(encoding="utf-8").splitlines() if p.strip()]
+    rng = random.Random(seed)
+    return [(f"r{seed}_{n}.txt", "\n".join(rng.sample(paragraphs, 12)), None) for n in range(count)]
+
+
+def _dictionaries(db) -> list:
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        return conn.execute("SELECT id, trained_on FROM text_dictionaries").fetchall()
+
+
+def _frame_dictionaries(db) -> set:
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        blobs = [t[1:] if t[:1] == b"\x16" else t for (t,) in conn.execute("SELECT text FROM documents")]
+    return {zstandard.get_frame_parameters(b).dict_id for b in blobs}
+
+
+def test_a_large_first_batch_trains_a_text_dictionary_that_later_texts_share(tmp_path, monkeypatch):
+    monkeypatch.setattr(settings, "TEXT_DICTIONARY_MIN_DOCS", 30)
+    small, large, later = _reports(5, 1), _reports(40, 2), _reports(5, 3)
+    db = tmp_path / "c.db"
+    with api.open_corpus(db, create=True) as corpus:
+        api.add_texts(corpus, small)  # too few to learn from: stored without a dictionary
+        assert _dictionaries(db) == [] and _frame_dictionaries(db) == {0}
+        api.add_texts(corpus, large)
+        api.add_texts(corpus, later)
+    [(dictionary, trained_on)] = _dictionaries(db)
+    assert trained_on == len(large) and _frame_dictionaries(db) == {0, dictionary}
+    compression._dictionaries.clear()  # as in a fresh process: the store registers what the index holds
+    with api.open_corpus(db) as corpus:
+        stored = {doc.path: doc.text for doc, _ in corpus.store.layouts(range(1, 51)).values()}
+    assert stored == {path: text for path, text, _ in small + large + later}
+    without = sum(len(_pack_text(text)) for _, text, _ in later)
+    assert sum(len(_pack_text(text, dictionary)) for _, text, _ in later) < 0.8 * without
+
+
+def test_texts_whose_dictionary_is_missing_are_a_clear_error_naming_the_document(tmp_path, monkeypatch):
+    monkeypatch.setattr(settings, "TEXT_DICTIONARY_MIN_DOCS", 30)
+    db = tmp_path / "c.db"
+    texts = _reports(40, 4)
+    with api.open_corpus(db, create=True) as corpus:
+        api.add_texts(corpus, texts)
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        conn.execute("DELETE FROM text_dictionaries")
+        conn.commit()
+    compression._dictionaries.clear()
+    submission = tmp_path / "submission.txt"
+    submission.write_text(texts[0][1], encoding="utf-8")
+    result = CliRunner().invoke(cli, ["scan", str(submission), "--db", str(db)])
+    said = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert result.exit_code == ExitCode.ERROR and "Traceback" not in result.output
+    assert len(said) == 1 and "document " in said[0] and "which the database does not hold" in said[0], result.output

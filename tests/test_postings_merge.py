@@ -15,6 +15,7 @@ from detector.model import DocumentMeta
 from detector.report.json_report import report_dict
 from detector.settings import DEFAULT
 from detector.store import open_store
+from detector.store.sqlite import SCHEMA_VERSION
 from test_storage_errors import read_only  # noqa: F401 (a fixture: a read-only disk)
 
 
@@ -150,7 +151,7 @@ def test_an_index_with_one_postings_table_is_migrated(tmp_path, seeds, planted, 
     store = open_store(path)
     kinds = dict(store.conn.execute("SELECT name, type FROM sqlite_master WHERE name LIKE 'postings%'"))
     assert kinds == {"postings": "view", "postings_main": "table", "postings_recent": "table", "postings_delete": "trigger"}
-    assert _rows(store, "postings_main") == postings and store.meta()["schema_version"] == 4
+    assert _rows(store, "postings_main") == postings and store.meta()["schema_version"] == SCHEMA_VERSION
     assert report_dict(api.scan_text(Corpus(store, DEFAULT), text, "submission.txt")) == expected
     with store.writing():
         store.delete_documents([store.documents()[-1][0]])

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import numpy as np
 import sqlite_utils
+import zstandard
 
-from detector.compression import DamagedBlob, compress, decompress
+from detector.compression import DamagedBlob, compress, decompress, register_dictionary, train_dictionary
 from detector.errors import DatabaseError, SettingsMismatch, storage_error
 from detector.fingerprint import segment_hashes
 from detector.layout import decode as decode_layout
@@ -25,8 +26,8 @@ from detector.paths import from_sql, shown, to_sql
 from detector.store.base import Postings
 from detector.store.sqlite_hot_keys import HotKeyCensus
 
-SCHEMA_VERSION = 4  # 3: documents.layout, hot_keys; content_segments gone (hashes come from the layouts);
-# 4: postings split into postings_main and postings_recent (the view `postings` reads both)
+SCHEMA_VERSION = 5  # 3: documents.layout, hot_keys; content_segments gone (hashes come from the layouts);
+# 4: postings split into postings_main and postings_recent (the view `postings` reads both); 5: text_dictionaries
 BUSY_WAIT_MS = 60_000  # how long a write waits for another writer's transaction before it gives up
 WAL_KEPT_BYTES = 64 * 2**20  # a checkpointed WAL is cut back to this (a merge of postings makes it gigabytes)
 APPLICATION_ID = 0x43484348  # "CHCH": marks a file as a chachong database
@@ -69,6 +70,12 @@ CREATE TABLE IF NOT EXISTS hot_keys (  -- band keys with more than HOT_KEY_POSTI
     key INTEGER PRIMARY KEY,
     postings INTEGER NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS text_dictionaries (  -- zstd dictionaries the stored texts are compressed with (compression.py)
+    id INTEGER PRIMARY KEY,  -- the dictionary's own id, which each frame compressed with it names
+    dictionary BLOB NOT NULL,
+    trained_on INTEGER NOT NULL,  -- how many texts it was trained on
+    trained_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS segment_df (
     hash INTEGER PRIMARY KEY,
     docs INTEGER NOT NULL
@@ -163,6 +170,7 @@ class SqliteStore:
             self.db = sqlite_utils.Database(self.conn)
             self._migrate()
             self._keep_older_corrections()
+            self._register_dictionaries()
         except sqlite3.OperationalError as err:
             self.conn.close()
             if create or self.path == ":memory:" or not _read_only_trouble(err):
@@ -180,6 +188,31 @@ class SqliteStore:
             if self._is_table("postings"):  # another process may have renamed it meanwhile
                 self.conn.execute("ALTER TABLE postings RENAME TO postings_main")
                 self._set_meta("schema_version", SCHEMA_VERSION)
+
+    def _register_dictionaries(self) -> None:
+        """Make the dictionaries this index's texts are compressed with known to the decompressor."""
+        if self._is_table("text_dictionaries"):
+            for (raw,) in self.conn.execute("SELECT dictionary FROM text_dictionaries"):
+                register_dictionary(raw)
+
+    def _text_dictionary(self, texts: list) -> int | None:
+        """The dictionary new texts are compressed with: the latest trained, else one trained on `texts` when they
+        are enough (TEXT_DICTIONARY_MIN_DOCS); None: none yet. Call inside writing() (a new one is stored with the batch)."""
+        from detector.settings import TEXT_DICTIONARY_MIN_DOCS
+
+        row = self.conn.execute("SELECT dictionary FROM text_dictionaries ORDER BY rowid DESC LIMIT 1").fetchone()
+        if row is not None:
+            return register_dictionary(row[0])
+        if len(texts) < TEXT_DICTIONARY_MIN_DOCS:
+            return None
+        try:
+            raw = train_dictionary([_text_bytes(text)[1] for text in texts])
+        except zstandard.ZstdError:
+            return None  # texts zstd cannot learn from (too short, too few): stored without a dictionary
+        dictionary = register_dictionary(raw)
+        self.conn.execute("INSERT OR IGNORE INTO text_dictionaries (id, dictionary, trained_on, trained_at) VALUES (?, ?, ?, ?)",
+                          (dictionary, raw, len(texts), _now()))
+        return dictionary
 
     def _is_table(self, name: str) -> bool:
         return self.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
@@ -200,6 +233,7 @@ class SqliteStore:
                     raise
         self.read_only = True
         self.db = sqlite_utils.Database(self.conn)
+        self._register_dictionaries()
 
     @contextlib.contextmanager
     def waiting(self, seconds: float):
@@ -300,10 +334,12 @@ class SqliteStore:
         first = self._next_segment_id()
         keys, segments = _batch_postings(entries, first)
         self._gather_hot_keys(keys, segments)
+        dictionary = self._text_dictionary([entry.document.text for entry in entries])
         ids, hash_counts = [], {}
         for entry in entries:
             doc = entry.document
-            ids.append(self._insert_document_row(doc, encode_layout(entry.layout, doc.text), first, len(entry.keys)))
+            ids.append(self._insert_document_row(doc, encode_layout(entry.layout, doc.text), first, len(entry.keys),
+                                                 dictionary))
             for h in set(entry.hashes):
                 hash_counts[h] = hash_counts.get(h, 0) + 1
             first += len(entry.keys)
@@ -371,12 +407,13 @@ class SqliteStore:
         self.conn.execute("DROP TABLE temp.merging_postings")
         self._note_recent_postings(0)
 
-    def _insert_document_row(self, doc: Document, layout: bytes, first_segment: int, segment_count: int) -> int:
+    def _insert_document_row(self, doc: Document, layout: bytes, first_segment: int, segment_count: int,
+                             dictionary: int | None = None) -> int:
         meta = doc.meta
         cursor = self.conn.execute(
             "INSERT INTO documents (path, sha256, encoding, format, text, layout, chars, author, unit, year, meeting, team,"
             " inferred, first_segment, segment_count, added_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (to_sql(doc.path), doc.sha256, doc.encoding, doc.format, _pack_text(doc.text), layout, doc.chars, meta.author, meta.unit, meta.year,
+            (to_sql(doc.path), doc.sha256, doc.encoding, doc.format, _pack_text(doc.text, dictionary), layout, doc.chars, meta.author, meta.unit, meta.year,
              meta.meeting, None if meta.team is None else int(meta.team), json.dumps(list(meta.inferred)),
              first_segment, segment_count, _now()),
         )
@@ -405,7 +442,10 @@ class SqliteStore:
         ).fetchone()
         if row is None:
             raise DatabaseError(f"{self.path}: no document with id {doc_id}")
-        return _row_to_document(row)
+        try:
+            return _row_to_document(row)
+        except (DamagedBlob, UnicodeDecodeError) as err:
+            raise self._unreadable(row, err) from None
 
     def source_ref(self, doc_id: int) -> SourceRef:
         row = self.conn.execute("SELECT path, author, unit, year, meeting, team FROM documents WHERE id = ?", (doc_id,)).fetchone()
@@ -494,9 +534,13 @@ class SqliteStore:
             doc = _row_to_document(row[:12])
             return doc, decode_layout(row[12], doc.text)
         except (DamagedBlob, UnicodeDecodeError) as err:
-            raise DatabaseError(f"{self.path}: document {row[0]} ({shown(from_sql(row[1]))}): its stored text or layout "
-                                f"cannot be read ({_damage(err)}); restore a backup or rebuild the index "
-                                "(`chachong rebuild --full`)") from None
+            raise self._unreadable(row, err) from None
+
+    def _unreadable(self, row, err: Exception) -> DatabaseError:
+        """The one-line error for a document row (id, path, …) whose stored text or layout does not decode."""
+        return DatabaseError(f"{self.path}: document {row[0]} ({shown(from_sql(row[1]))}): its stored text or layout "
+                             f"cannot be read ({_damage(err)}); restore a backup or rebuild the index "
+                             "(`chachong rebuild --full`)")
 
     def _batched(self, sql: str, values):
         """Run `sql` with its IN (…) list filled by `values`, 900 at a time; yields the rows."""
@@ -936,13 +980,20 @@ def _row_to_document(row) -> Document:
 _UTF16_TEXT = b"\x16"  # first byte of a text stored as compressed UTF-16-LE (a zstd frame starts with 0x28, zlib with 0x78)
 
 
-def _pack_text(text: str) -> bytes:
-    """Original texts are stored compressed (zstd; older indexes: zlib), as UTF-16 when most characters are not
-    ASCII: Chinese text then takes ~1.19 bytes per character (as UTF-8: ~1.27; uncompressed: 3)."""
+def _pack_text(text: str, dictionary: int | None = None) -> bytes:
+    """Original texts are stored compressed (zstd, with the index's text dictionary when it has one; older indexes:
+    zlib), as UTF-16 when most characters are not ASCII: Chinese text then takes ~1.19 bytes per character without
+    a dictionary (as UTF-8: ~1.27; uncompressed: 3), ~0.9 with one."""
+    prefix, data = _text_bytes(text)
+    return prefix + compress(data, dictionary)
+
+
+def _text_bytes(text: str) -> tuple[bytes, bytes]:
+    """(marker, bytes) of a text as it is compressed: UTF-16-LE when most characters are not ASCII, else UTF-8."""
     utf8 = text.encode("utf-8")
     if len(utf8) > 2 * len(text):
-        return _UTF16_TEXT + compress(text.encode("utf-16-le"))
-    return compress(utf8)
+        return _UTF16_TEXT, text.encode("utf-16-le")
+    return b"", utf8
 
 
 def _unpack_text(packed) -> str:
