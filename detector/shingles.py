@@ -127,7 +127,8 @@ class Vocabulary:
         rank = np.full(1 << _CHAR_BITS, len(chars), dtype=small)
         rank[chars.astype(np.int64)] = np.arange(len(chars), dtype=small)
         rank[0] = width  # the "first character" of a one-character shingle: a row of its own
-        table = np.full((width + 1) * width, -1, dtype=np.int64)
+        number = np.int16 if len(self.codes) < np.iinfo(np.int16).max else np.int32  # a smaller table to fill
+        table = np.full((width + 1) * width, -1, dtype=number)
         table[self._cells(rank, width, self.codes)] = np.arange(len(self.codes))
         return rank, table, width
 
@@ -141,7 +142,19 @@ class Vocabulary:
         if self._table is None:
             return self.ids(bigram_codes(firsts, seconds))
         rank, table, width = self._table
-        return table[rank[firsts].astype(np.int64) * width + rank[seconds]]
+        return table[rank[firsts].astype(np.int64) * width + rank[seconds]].astype(np.int64)
+
+    def chain_ids(self, chars: np.ndarray) -> np.ndarray:
+        """The numbers of the exact bigrams (chars[k], chars[k + 1]) of a run of code points, as small integers (-1
+        where absent; the last, which has no following character, gets a number of no use): each character's
+        rank is read once."""
+        if self._table is None or not len(chars):
+            return self.ids(bigram_codes(chars, np.r_[chars[1:], chars[:1]]))
+        rank, table, width = self._table
+        ranks = rank[chars]
+        cells = ranks.astype(np.int32) * np.int32(width)  # below (width + 1) * width, at most _DENSE_LIMIT
+        cells[:-1] += ranks[1:]
+        return table[cells]
 
     def ids(self, codes: np.ndarray) -> np.ndarray:
         if self._table is None:
@@ -150,21 +163,23 @@ class Vocabulary:
             where = np.minimum(np.searchsorted(self.codes, codes), len(self.codes) - 1)
             return np.where(self.codes[where] == codes, where, -1)
         rank, table, width = self._table
-        return table[self._cells(rank, width, codes)]
+        return table[self._cells(rank, width, codes)].astype(np.int64)
 
 
 class Membership:
     """Which of the submission's texts (segments, or sentences) hold which vocabulary shingle: sorted (shingle, text)
-    keys, with a dense table of flags beside them when it is small."""
+    keys, with a dense table of flags beside them when it is small (`flat_flags`: text t holds shingle n at
+    n * count + t; the number len(vocabulary.codes) stands for no shingle, held by no text)."""
 
     def __init__(self, vocabulary: Vocabulary, sets: ShingleSets):
         self.vocabulary, self.sizes, self.count = vocabulary, sets.sizes, len(sets.sizes)
         ids = vocabulary.ids(sets.codes)
         self._keys = np.sort(ids * self.count + sets.units)
-        self._flags = None
+        self._flags = self.flat_flags = None
         if len(vocabulary.codes) * self.count <= _DENSE_LIMIT:
-            self._flags = np.zeros((len(vocabulary.codes), self.count), dtype=bool)
+            self._flags = np.zeros((len(vocabulary.codes) + 1, self.count), dtype=bool)
             self._flags[ids, sets.units] = True
+            self.flat_flags = self._flags.ravel()
         self._holders = np.bincount(self._keys // max(self.count, 1), minlength=len(vocabulary.codes))
         self._prefix_cache: dict = {}
 

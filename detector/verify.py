@@ -32,17 +32,127 @@ def verify(found: list, sub: Fingerprint, sources: dict, settings: Settings) -> 
     clauses_of_sub = np.bincount(sub.sentences)[sub.sentences]
     for lo in range(0, len(rows), PAIRS_AT_ONCE):
         part = slice(lo, lo + PAIRS_AT_ONCE)
-        dice = pair_dice(by_segment, rows[part], Texts(pool.codes, pool.segments), segments[part], settings.shingling,
-                         segment_sizes.pooled)
         # a sentence that is one clause on both sides scores as its clause: only the others are compared whole
         longer = np.flatnonzero((clauses_of_sub[rows[part]] > 1) | (clauses[segments[part]] > 1))
-        dice[longer] = np.maximum(dice[longer], pair_dice(
-            by_sentence, sub.sentences[rows[part][longer]], pooled_sentences,
-            pool.sentence_of[segments[part][longer]], settings.shingling, sentence_sizes.pooled))
+        sub_sentences, src_sentences = sub.sentences[rows[part][longer]], pool.sentence_of[segments[part][longer]]
+        found_both = None
+        if settings.shingling == "char2":
+            found_both = _bigram_dice((by_segment, by_sentence), (rows[part], segments[part]),
+                                      (sub_sentences, src_sentences), pool, (segment_sizes.pooled, sentence_sizes.pooled))
+        if found_both is None:
+            found_both = (pair_dice(by_segment, rows[part], Texts(pool.codes, pool.segments), segments[part],
+                                    settings.shingling, segment_sizes.pooled),
+                          pair_dice(by_sentence, sub_sentences, pooled_sentences, src_sentences, settings.shingling,
+                                    sentence_sizes.pooled))
+        dice, whole = found_both
+        dice[longer] = np.maximum(dice[longer], whole)
         passed = np.flatnonzero(dice >= settings.verify_dice)
         _record(found, owners[part][passed], rows[part][passed], columns[part][passed], dice[passed])
     segment_sizes.keep()
     sentence_sizes.keep()
+
+
+def _bigram_dice(lookups: tuple, segment_pairs: tuple, sentence_pairs: tuple, pool: Pool, sizes: tuple):
+    """The bigram Dice of each (submission segment, source segment) pair and of each (submission sentence, source
+    sentence) pair, or None when a source text's set size is not known yet (pair_dice counts it).
+
+    The source sentences holding the pairs' segments are cut into bigrams once, for both kinds of text (a
+    segment's bigrams are those of its sentence that lie inside it, bar a one-character segment's own); only
+    the texts that repeat a bigram (their set is smaller than their bigram count) are de-duplicated."""
+    (sub_segments, segments), (sub_sentences, sentences) = segment_pairs, sentence_pairs
+    segment_used, segment_local = dense_ranks(segments)
+    sentence_used, sentence_local = dense_ranks(sentences)
+    segment_sizes, sentence_sizes = sizes[0][segment_used], sizes[1][sentence_used]
+    if (segment_sizes < 0).any() or (sentence_sizes < 0).any():
+        return None
+    cut = _SentenceCut(pool, segment_used, sentence_used, lookups[0].vocabulary)
+    whole = _texts_dice(lookups[1], sub_sentences, sentence_local, sentence_sizes, cut.ids, *cut.sentences)
+    cut.to_segments()
+    return _texts_dice(lookups[0], sub_segments, segment_local, segment_sizes, cut.ids, *cut.segments), whole
+
+
+class _SentenceCut:
+    """Some pooled source sentences — those holding the segments wanted — as one run of their characters, with the
+    vocabulary number of the bigram starting at each position (`ids`: first as the sentences have them, then,
+    after `to_segments`, as their segments have them), and where the wanted texts of each kind lie in the run."""
+
+    def __init__(self, pool: Pool, segment_used: np.ndarray, sentence_used: np.ndarray, vocabulary):
+        wanted = np.zeros(int(pool.sentence_counts.sum()), dtype=bool)
+        wanted[pool.sentence_of[segment_used]] = True
+        parts = np.flatnonzero(wanted[pool.sentence_of])  # every segment of those sentences, in order
+        bounds, sentence_of = pool.segments[parts], pool.sentence_of[parts]
+        lengths = (bounds[:, 1] - bounds[:, 0]).astype(np.int32)
+        offsets = np.cumsum(lengths, dtype=np.int32) - lengths
+        self._chars = pool.codes[np.arange(int(lengths.sum()), dtype=np.int32) + np.repeat(
+            (bounds[:, 0] - offsets).astype(np.int32), lengths)]
+        firsts = np.flatnonzero(np.r_[True, sentence_of[1:] != sentence_of[:-1]])  # each sentence's first segment
+        sentence_lengths = np.add.reduceat(lengths, firsts) if len(parts) else lengths
+        self._vocabulary, self._parts = vocabulary, (offsets, lengths)
+        self.ids = _ended(vocabulary.chain_ids(self._chars), offsets[firsts], sentence_lengths, self._chars, vocabulary)
+        at = np.searchsorted(parts, segment_used)
+        self.segments = offsets[at], lengths[at], _bigram_counts(lengths[at])
+        at = np.searchsorted(sentence_of[firsts], sentence_used)
+        self.sentences = offsets[firsts][at], sentence_lengths[at], _bigram_counts(sentence_lengths[at])
+
+    def to_segments(self) -> None:
+        """Make `ids` the segments' (the sentences' run on across their clauses' ends)."""
+        self.ids = _ended(self.ids, *self._parts, self._chars, self._vocabulary)
+
+
+def _ended(ids: np.ndarray, offsets: np.ndarray, lengths: np.ndarray, chars: np.ndarray, vocabulary) -> np.ndarray:
+    """The numbers of a run's bigrams (changed in place) as texts at `offsets` of `lengths` in it have them: none
+    starting at a text's last character, and a one-character text's own shingle (0, its character)."""
+    ids[(offsets + lengths - 1)[lengths > 1]] = -1
+    single = offsets[lengths == 1]
+    if len(single):
+        ids[single] = vocabulary.pair_ids(np.zeros(len(single), dtype=chars.dtype), chars[single])
+    return ids
+
+
+def _bigram_counts(lengths: np.ndarray) -> np.ndarray:
+    """How many bigrams texts of `lengths` characters have (a one-character text: one, its own)."""
+    return np.where(lengths > 1, lengths - 1, lengths)
+
+
+def _texts_dice(left: Membership, left_ids: np.ndarray, local: np.ndarray, sizes: np.ndarray, ids: np.ndarray,
+                offsets: np.ndarray, lengths: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Dice of each (left text, right text `local`) pair, the right texts lying at `offsets` of `lengths` in a run
+    of bigram numbers `ids` (-1: none the left side has, or no bigram), with their set sizes and bigram counts."""
+    shared = ids >= 0
+    before = np.zeros(len(ids) + 1, dtype=np.int32)  # shared bigrams before each position
+    np.cumsum(shared, out=before[1:])
+    shared_ids, first = ids[shared], before[offsets]
+    held = before[offsets + lengths] - first
+    repeats = np.flatnonzero(sizes < counts)
+    if len(repeats):
+        shared_ids[_repeated_rows(shared_ids, first[repeats], held[repeats])] = len(left.vocabulary.codes)  # none
+    per_pair = held[local]
+    ends = np.cumsum(per_pair)
+    starts = ends - per_pair
+    rows = np.arange(int(ends[-1]) if len(ends) else 0, dtype=np.int32) + np.repeat(
+        (first[local] - starts).astype(np.int32), per_pair)
+    hit = _holds(left, shared_ids[rows], np.repeat(left_ids, per_pair))
+    inter = np.where(per_pair > 0, np.add.reduceat(hit, np.minimum(starts, max(len(hit) - 1, 0)), dtype=np.int64)
+                     if len(hit) else 0, 0)
+    total = left.sizes[left_ids] + sizes[local]
+    return np.where(total > 0, 2.0 * inter / np.maximum(total, 1), 0.0)
+
+
+def _repeated_rows(ids: np.ndarray, first: np.ndarray, held: np.ndarray) -> np.ndarray:
+    """The rows of texts (`held` rows from `first` each) whose number an earlier row of the same text has."""
+    rows = np.arange(int(held.sum()), dtype=np.int32) + np.repeat((first - (np.cumsum(held) - held)).astype(np.int32), held)
+    texts = np.repeat(np.arange(len(held), dtype=np.int32), held)
+    numbers = ids[rows]
+    order = np.argsort(numbers, kind="stable") if numbers.dtype.itemsize <= 2 else stable_order(numbers)
+    numbers, texts = numbers[order], texts[order]
+    again = np.flatnonzero((numbers[1:] == numbers[:-1]) & (texts[1:] == texts[:-1])) + 1
+    return rows[order[again]]
+
+
+def _holds(left: Membership, ids: np.ndarray, units: np.ndarray) -> np.ndarray:
+    if left.flat_flags is not None:
+        return left.flat_flags[ids.astype(np.int32) * np.int32(left.count) + units]
+    return left.holds(ids.astype(np.int64), units)
 
 
 class KnownSizes:
@@ -103,7 +213,15 @@ def pair_dice(left: Membership, left_ids: np.ndarray, right: Texts, right_ids: n
     sizes, units, ids = _sizes_and_shared(left, cut, known)
     if right_sizes is not None:
         right_sizes[used] = sizes
-    units, ids, first, held = _grouped(units, ids, len(used))
+    return _grouped_dice(left, left_ids, local, sizes, *_grouped(units, ids))
+
+
+def _grouped_dice(left: Membership, left_ids: np.ndarray, local: np.ndarray, sizes: np.ndarray, units: np.ndarray,
+                  ids: np.ndarray) -> np.ndarray:
+    """Dice of each (left text, right text `local`) pair, from the distinct shared (text, number) pairs of the right
+    texts (`units` in order) and their set sizes."""
+    held = np.bincount(units, minlength=len(sizes))
+    first = np.cumsum(held) - held
     per_pair = held[local]
     pair = np.repeat(np.arange(len(local)), per_pair)
     rows = np.repeat(first[local], per_pair) + ramps(per_pair)
@@ -178,10 +296,9 @@ def _distinct_numbered(units: np.ndarray, ids: np.ndarray, id_count: int) -> tup
     return keys // max(id_count, 1), keys % max(id_count, 1)
 
 
-def _grouped(units: np.ndarray, ids: np.ndarray, count: int) -> tuple:
-    """(units, ids, first, sizes): the pairs with each text's run together (runs already together stay in order)."""
+def _grouped(units: np.ndarray, ids: np.ndarray) -> tuple:
+    """(units, ids): the pairs ordered by text (runs already in order stay as they are)."""
     if len(units) > 1 and (units[1:] < units[:-1]).any():
         order = stable_order(units)
         units, ids = units[order], ids[order]
-    held = np.bincount(units, minlength=count)
-    return units, ids, np.cumsum(held) - held, held
+    return units, ids

@@ -194,3 +194,48 @@ def test_set_sizes_stored_at_index_time_are_those_verification_counts(seeds):
         verify.verify(found, sub, sources, settings)
         results.append([(c.matched, c.matched_sources) for c in found])
     assert results[0] == results[1] and any(m for m, _ in results[0])
+
+
+def _synthetic(rng: random.Random, alphabet: str, lengths: list, like: str = "") -> Fingerprint:
+    """A text of random characters from `alphabet` — or `like` with about one character in eight changed — cut into
+    segments of `lengths` (empty and one-character ones too), grouped into sentences at random: shapes the
+    segmenter seldom makes."""
+    from detector.layout import Layout
+
+    content = "".join(c if rng.random() > 0.125 else rng.choice(alphabet) for c in like[: sum(lengths)])
+    content += "".join(rng.choice(alphabet) for _ in range(sum(lengths) - len(content)))
+    sentences = np.cumsum([0] + [rng.random() < 0.4 for _ in lengths[1:]])
+    at = np.arange(len(content))
+    return Fingerprint.of_layout(Layout(content=content, starts=at, ends=at + 1, lengths=np.array(lengths, dtype=np.int64),
+                                        sentences=sentences.astype(np.int64)), DEFAULT)
+
+
+@pytest.mark.parametrize("alphabet_size, length_choices, segments", [
+    (5, [0, 1, 1, 2, 3, 4, 7, 12], 120),  # few characters: most texts repeat a bigram; empty and one-character texts
+    (400, [300, 500], 60),  # tens of thousands of distinct bigrams: wider bigram numbers
+    (4000, [5, 20, 60], 150),  # too many distinct characters for the bigram table: looked up by binary search
+    (30, [1, 2, 3, 6, 10], 3000),  # too many submission texts for a table of flags: looked up by search
+])
+def test_one_cut_of_the_source_sentences_verifies_as_cutting_each_text(alphabet_size, length_choices, segments,
+                                                                        monkeypatch):
+    """With the sources' set sizes known, each source sentence is cut once for its segments and itself, and only
+    texts repeating a bigram are de-duplicated: the Dice found are exactly those of cutting and de-duplicating
+    every text on its own (which the first verification, counting the sizes, does), whatever the segments' shapes."""
+    rng = random.Random(alphabet_size)
+    alphabet = "".join(chr(0x4E00 + k) for k in range(alphabet_size))
+    sub = _synthetic(rng, alphabet, [rng.choice(length_choices) for _ in range(segments)])
+    sources, found = {}, []
+    for doc_id in (1, 2):
+        src = _synthetic(rng, alphabet, [rng.choice(length_choices) for _ in range(segments)], like=sub.content)
+        sources[doc_id] = (None, src)
+        found.append((doc_id, sorted({(rng.randrange(sub.segment_count), rng.randrange(src.segment_count))
+                                      for _ in range(3 * segments)} | {(i, i) for i in range(segments)})))
+    cuts = []
+    monkeypatch.setattr(verify, "_SentenceCut", lambda *args, made=verify._SentenceCut: cuts.append(1) or made(*args))
+    results = []
+    for attempt in ("sizes counted", "sizes known"):
+        candidates = [Candidate(doc_id, 1.0, *(np.array(column) for column in zip(*pairs))) for doc_id, pairs in found]
+        verify.verify(candidates, sub, sources, DEFAULT)
+        results.append([(c.matched, c.matched_sources) for c in candidates])
+        assert len(cuts) == (attempt == "sizes known")
+    assert results[0] == results[1] and sum(len(matched) for matched, _ in results[0]) > 20
