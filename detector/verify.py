@@ -4,6 +4,8 @@ sources' stored content (no source text is cut into Python strings or hashed per
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from detector.fingerprint import Fingerprint
@@ -23,80 +25,152 @@ def verify(found: list, sub: Fingerprint, sources: dict, settings: Settings) -> 
         return
     fps = [sources[c.doc_id][1] for _, c in usable]
     pool = Pool(fps)
-    pooled_sentences = Texts(pool.codes, pool.sentence_ranges())
-    segment_sizes = KnownSizes(fps, "segment", pool.segment_counts, settings.shingling)
-    sentence_sizes = KnownSizes(fps, "sentence", pool.sentence_counts, settings.shingling)
-    clauses = np.bincount(pool.sentence_of, minlength=len(pooled_sentences.bounds))[pool.sentence_of]  # per segment's sentence
+    sizes = (KnownSizes(fps, "segment", pool.segment_counts, settings.shingling),
+             KnownSizes(fps, "sentence", pool.sentence_counts, settings.shingling))
+    clauses = np.bincount(pool.sentence_of)[pool.sentence_of]  # per segment's sentence
     owners, rows, columns, segments = _colliding_pairs(usable, pool)
-    by_segment, by_sentence = submission_lookups(sub, settings.shingling)
+    lookups = submission_lookups(sub, settings.shingling)
     clauses_of_sub = np.bincount(sub.sentences)[sub.sentences]
     for lo in range(0, len(rows), PAIRS_AT_ONCE):
         part = slice(lo, lo + PAIRS_AT_ONCE)
         # a sentence that is one clause on both sides scores as its clause: only the others are compared whole
         longer = np.flatnonzero((clauses_of_sub[rows[part]] > 1) | (clauses[segments[part]] > 1))
-        sub_sentences, src_sentences = sub.sentences[rows[part][longer]], pool.sentence_of[segments[part][longer]]
-        found_both = None
+        pairs = _Pairs(rows[part], segments[part], longer, sub.sentences[rows[part][longer]],
+                       pool.sentence_of[segments[part][longer]])
+        dice = None
         if settings.shingling == "char2":
-            found_both = _bigram_dice((by_segment, by_sentence), (rows[part], segments[part]),
-                                      (sub_sentences, src_sentences), pool, (segment_sizes.pooled, sentence_sizes.pooled))
-        if found_both is None:
-            found_both = (pair_dice(by_segment, rows[part], Texts(pool.codes, pool.segments), segments[part],
-                                    settings.shingling, segment_sizes.pooled),
-                          pair_dice(by_sentence, sub_sentences, pooled_sentences, src_sentences, settings.shingling,
-                                    sentence_sizes.pooled))
-        dice, whole = found_both
-        dice[longer] = np.maximum(dice[longer], whole)
+            dice = _bigram_dice(lookups, pairs, pool, (sizes[0].pooled, sizes[1].pooled), settings.verify_dice)
+        if dice is None:
+            dice = _counted_dice(lookups, pairs, pool, (sizes[0].pooled, sizes[1].pooled), settings.shingling)
         passed = np.flatnonzero(dice >= settings.verify_dice)
         _record(found, owners[part][passed], rows[part][passed], columns[part][passed], dice[passed])
-    segment_sizes.keep()
-    sentence_sizes.keep()
+    for known in sizes:
+        known.keep()
 
 
-def _bigram_dice(lookups: tuple, segment_pairs: tuple, sentence_pairs: tuple, pool: Pool, sizes: tuple):
-    """The bigram Dice of each (submission segment, source segment) pair and of each (submission sentence, source
-    sentence) pair, or None when a source text's set size is not known yet (pair_dice counts it).
+@dataclasses.dataclass
+class _Pairs:
+    """Colliding (submission segment, pooled source segment) pairs, and for those of them (`longer`) where either
+    side's sentence has more than one clause, the (submission sentence, pooled source sentence) pairs."""
 
-    The source sentences holding the pairs' segments are cut into bigrams once, for both kinds of text (a
-    segment's bigrams are those of its sentence that lie inside it, bar a one-character segment's own); only
-    the texts that repeat a bigram (their set is smaller than their bigram count) are de-duplicated."""
-    (sub_segments, segments), (sub_sentences, sentences) = segment_pairs, sentence_pairs
-    segment_used, segment_local = dense_ranks(segments)
-    sentence_used, sentence_local = dense_ranks(sentences)
+    sub_segments: np.ndarray
+    segments: np.ndarray
+    longer: np.ndarray
+    sub_sentences: np.ndarray
+    sentences: np.ndarray
+
+
+def _counted_dice(lookups: tuple, pairs: _Pairs, pool: Pool, sizes: tuple, shingling: str) -> np.ndarray:
+    """Each pair's Dice, the higher of its segments' and (where longer) its sentences', every text cut on its own
+    (set sizes not yet known are counted and filled in)."""
+    dice = pair_dice(lookups[0], pairs.sub_segments, Texts(pool.codes, pool.segments), pairs.segments, shingling,
+                     sizes[0])
+    whole = pair_dice(lookups[1], pairs.sub_sentences, Texts(pool.codes, pool.sentence_ranges()), pairs.sentences,
+                      shingling, sizes[1])
+    dice[pairs.longer] = np.maximum(dice[pairs.longer], whole)
+    return dice
+
+
+def _bigram_dice(lookups: tuple, pairs: _Pairs, pool: Pool, sizes: tuple, bar: float):
+    """Each pair's bigram Dice where it reaches `bar` — the higher of its segments' and (where longer) its
+    sentences' — and a lower value where it does not; None when a source text's set size is not known yet.
+
+    The source sentences holding the pairs' segments are cut into bigrams once, for both kinds of text (see
+    _SentenceCut). A pair's intersection is counted only where its Dice could reach the bar, and beat its
+    segments' for sentences: the texts' sizes and the shared bigrams the source text holds bound it."""
+    segment_used, segment_local = dense_ranks(pairs.segments)
+    sentence_used, sentence_local = dense_ranks(pairs.sentences)
     segment_sizes, sentence_sizes = sizes[0][segment_used], sizes[1][sentence_used]
     if (segment_sizes < 0).any() or (sentence_sizes < 0).any():
         return None
-    cut = _SentenceCut(pool, segment_used, sentence_used, lookups[0].vocabulary)
-    whole = _texts_dice(lookups[1], sub_sentences, sentence_local, sentence_sizes, cut.ids, *cut.sentences)
-    cut.to_segments()
-    return _texts_dice(lookups[0], sub_segments, segment_local, segment_sizes, cut.ids, *cut.segments), whole
+    cut = _SentenceCut(pool, segment_used, segment_sizes, sentence_used, sentence_sizes, lookups[0].vocabulary)
+    dice = _texts_dice(lookups[0], pairs.sub_segments, segment_local, segment_sizes, cut.segment_ids,
+                       cut.segments, bar)
+    floor = np.maximum(dice[pairs.longer], bar)
+    whole = _texts_dice(lookups[1], pairs.sub_sentences, sentence_local, sentence_sizes, cut.sentence_ids,
+                        cut.sentences, floor)
+    dice[pairs.longer] = np.maximum(dice[pairs.longer], whole)
+    return dice
 
 
 class _SentenceCut:
-    """Some pooled source sentences — those holding the segments wanted — as one run of their characters, with the
-    vocabulary number of the bigram starting at each position (`ids`: first as the sentences have them, then,
-    after `to_segments`, as their segments have them), and where the wanted texts of each kind lie in the run."""
+    """The shared bigrams of some pooled source sentences — those holding the segments wanted — cut once for the
+    sentences and their segments: a segment's bigrams are its sentence's that lie inside it, bar the one that
+    runs on into the next clause and a one-character segment's own.
 
-    def __init__(self, pool: Pool, segment_used: np.ndarray, sentence_used: np.ndarray, vocabulary):
+    The bigrams the submission has (and each one-character segment's position) are kept in text order, as
+    vocabulary numbers as the sentences have them (`sentence_ids`) and as the segments do (`segment_ids`); the
+    number len(vocabulary) stands for none (the next clause's, and the repeats of a bigram in a text).
+    `segments`, `sentences`: (first row, rows) of each wanted text."""
+
+    def __init__(self, pool: Pool, segment_used: np.ndarray, segment_sizes: np.ndarray, sentence_used: np.ndarray,
+                 sentence_sizes: np.ndarray, vocabulary):
         wanted = np.zeros(int(pool.sentence_counts.sum()), dtype=bool)
         wanted[pool.sentence_of[segment_used]] = True
         parts = np.flatnonzero(wanted[pool.sentence_of])  # every segment of those sentences, in order
-        bounds, sentence_of = pool.segments[parts], pool.sentence_of[parts]
+        bounds, of_part = pool.segments[parts], pool.sentence_of[parts]
         lengths = (bounds[:, 1] - bounds[:, 0]).astype(np.int32)
         offsets = np.cumsum(lengths, dtype=np.int32) - lengths
-        self._chars = pool.codes[np.arange(int(lengths.sum()), dtype=np.int32) + np.repeat(
+        chars = pool.codes[np.arange(int(lengths.sum()), dtype=np.int32) + np.repeat(
             (bounds[:, 0] - offsets).astype(np.int32), lengths)]
-        firsts = np.flatnonzero(np.r_[True, sentence_of[1:] != sentence_of[:-1]])  # each sentence's first segment
+        firsts = np.flatnonzero(np.r_[True, of_part[1:] != of_part[:-1]])  # each sentence's first segment
         sentence_lengths = np.add.reduceat(lengths, firsts) if len(parts) else lengths
-        self._vocabulary, self._parts = vocabulary, (offsets, lengths)
-        self.ids = _ended(vocabulary.chain_ids(self._chars), offsets[firsts], sentence_lengths, self._chars, vocabulary)
-        at = np.searchsorted(parts, segment_used)
-        self.segments = offsets[at], lengths[at], _bigram_counts(lengths[at])
-        at = np.searchsorted(sentence_of[firsts], sentence_used)
-        self.sentences = offsets[firsts][at], sentence_lengths[at], _bigram_counts(sentence_lengths[at])
+        ids = _ended(vocabulary.chain_ids(chars), offsets[firsts], sentence_lengths, chars, vocabulary)
+        singles = offsets[lengths == 1]
+        kept = ids >= 0
+        kept[singles] = True
+        before = np.zeros(len(kept) + 1, dtype=np.int32)  # rows before each position
+        np.cumsum(kept, out=before[1:])
+        none = len(vocabulary.codes)
+        self.sentence_ids = ids[kept]
+        self.sentence_ids[self.sentence_ids < 0] = none
+        self.segment_ids = self.sentence_ids.copy()
+        ends = (offsets + lengths - 1)[lengths > 1]
+        self.segment_ids[before[ends[kept[ends]]]] = none
+        if len(singles):
+            own = vocabulary.pair_ids(np.zeros(len(singles), dtype=chars.dtype), chars[singles])
+            self.segment_ids[before[singles]] = np.where(own >= 0, own, none)
+        rows = before[offsets], before[offsets + lengths] - before[offsets]  # of each part
+        self.segments = _rows_of(rows, np.searchsorted(parts, segment_used))
+        self.sentences = _rows_of(_sentence_rows(rows, firsts), np.searchsorted(of_part[firsts], sentence_used))
+        self._drop_repeats(rows, of_part, (segment_used, parts, segment_sizes, lengths),
+                           (sentence_used, of_part[firsts], sentence_sizes, sentence_lengths), none)
 
-    def to_segments(self) -> None:
-        """Make `ids` the segments' (the sentences' run on across their clauses' ends)."""
-        self.ids = _ended(self.ids, *self._parts, self._chars, self._vocabulary)
+    def _drop_repeats(self, rows: tuple, of_part: np.ndarray, segments: tuple, sentences: tuple, none: int) -> None:
+        """Number all but the first of each bigram in a segment, and in a sentence, as none; only the wanted texts
+        whose set is smaller than their bigram count (some bigram repeats) are looked at."""
+        checked = np.zeros(len(rows[0]), dtype=bool)  # by part
+        checked[_repeating(*segments)] = True
+        repeating = np.zeros(int(of_part[-1]) + 1 if len(of_part) else 0, dtype=bool)
+        repeating[sentences[1][_repeating(*sentences)]] = True
+        checked |= repeating[of_part]
+        parts = np.flatnonzero(checked)
+        if not len(parts):
+            return
+        first, held = rows[0][parts], rows[1][parts]
+        at = np.arange(int(held.sum()), dtype=np.int32) + np.repeat(first - (np.cumsum(held, dtype=np.int32) - held), held)
+        part = np.repeat(parts.astype(np.int32), held)
+        order = np.argsort(self.sentence_ids[at], kind="stable")  # by number, then position
+        at, part, numbers = at[order], part[order], self.sentence_ids[at[order]]
+        again = numbers[1:] == numbers[:-1]
+        self.segment_ids[at[1:][again & (part[1:] == part[:-1])]] = none
+        self.sentence_ids[at[1:][again & (of_part[part[1:]] == of_part[part[:-1]])]] = none
+
+
+def _repeating(used: np.ndarray, listed: np.ndarray, sizes: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Where in `listed` lie the `used` texts (both sorted) whose set size is below their bigram count."""
+    at = np.searchsorted(listed, used)
+    counts = np.where(lengths[at] > 1, lengths[at] - 1, lengths[at])
+    return at[sizes < counts]
+
+
+def _rows_of(rows: tuple, at: np.ndarray) -> tuple:
+    return rows[0][at], rows[1][at]
+
+
+def _sentence_rows(rows: tuple, firsts: np.ndarray) -> tuple:
+    """(first row, rows) of each sentence, from its segments' (`firsts`: each sentence's first segment)."""
+    return rows[0][firsts], np.add.reduceat(rows[1], firsts) if len(firsts) else rows[1]
 
 
 def _ended(ids: np.ndarray, offsets: np.ndarray, lengths: np.ndarray, chars: np.ndarray, vocabulary) -> np.ndarray:
@@ -109,47 +183,27 @@ def _ended(ids: np.ndarray, offsets: np.ndarray, lengths: np.ndarray, chars: np.
     return ids
 
 
-def _bigram_counts(lengths: np.ndarray) -> np.ndarray:
-    """How many bigrams texts of `lengths` characters have (a one-character text: one, its own)."""
-    return np.where(lengths > 1, lengths - 1, lengths)
-
-
 def _texts_dice(left: Membership, left_ids: np.ndarray, local: np.ndarray, sizes: np.ndarray, ids: np.ndarray,
-                offsets: np.ndarray, lengths: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Dice of each (left text, right text `local`) pair, the right texts lying at `offsets` of `lengths` in a run
-    of bigram numbers `ids` (-1: none the left side has, or no bigram), with their set sizes and bigram counts."""
-    shared = ids >= 0
-    before = np.zeros(len(ids) + 1, dtype=np.int32)  # shared bigrams before each position
-    np.cumsum(shared, out=before[1:])
-    shared_ids, first = ids[shared], before[offsets]
-    held = before[offsets + lengths] - first
-    repeats = np.flatnonzero(sizes < counts)
-    if len(repeats):
-        shared_ids[_repeated_rows(shared_ids, first[repeats], held[repeats])] = len(left.vocabulary.codes)  # none
-    per_pair = held[local]
-    ends = np.cumsum(per_pair)
-    starts = ends - per_pair
-    rows = np.arange(int(ends[-1]) if len(ends) else 0, dtype=np.int32) + np.repeat(
-        (first[local] - starts).astype(np.int32), per_pair)
-    hit = _holds(left, shared_ids[rows], np.repeat(left_ids, per_pair))
-    inter = np.where(per_pair > 0, np.add.reduceat(hit, np.minimum(starts, max(len(hit) - 1, 0)), dtype=np.int64)
-                     if len(hit) else 0, 0)
-    total = left.sizes[left_ids] + sizes[local]
-    return np.where(total > 0, 2.0 * inter / np.maximum(total, 1), 0.0)
-
-
-def _repeated_rows(ids: np.ndarray, first: np.ndarray, held: np.ndarray) -> np.ndarray:
-    """The rows of texts (`held` rows from `first` each) whose number an earlier row of the same text has."""
-    rows = np.arange(int(held.sum()), dtype=np.int32) + np.repeat((first - (np.cumsum(held) - held)).astype(np.int32), held)
-    texts = np.repeat(np.arange(len(held), dtype=np.int32), held)
-    numbers = ids[rows]
-    order = np.argsort(numbers, kind="stable") if numbers.dtype.itemsize <= 2 else stable_order(numbers)
-    numbers, texts = numbers[order], texts[order]
-    again = np.flatnonzero((numbers[1:] == numbers[:-1]) & (texts[1:] == texts[:-1])) + 1
-    return rows[order[again]]
+                rows: tuple, floor) -> np.ndarray:
+    """Dice of each (left text, right text `local`) pair where it can reach `floor`, else 0: the right texts' set
+    sizes, and their bigram numbers `ids` (`rows`: first and count of each text's; none: len(vocabulary))."""
+    first, held = rows[0][local], rows[1][local]
+    left_sizes = left.sizes[left_ids]
+    total = left_sizes + sizes[local]
+    # the intersection is at most the shared bigrams either side has: the Dice it gives bounds the pair's
+    some = np.flatnonzero(2.0 * np.minimum(held, left_sizes) / np.maximum(total, 1) >= floor)
+    first, held, left_ids, total = first[some], held[some], left_ids[some], total[some]
+    ends = np.cumsum(held, dtype=np.int64)
+    at = np.arange(int(ends[-1]) if len(ends) else 0, dtype=np.int32) + np.repeat((first - (ends - held)).astype(np.int32), held)
+    hit = _holds(left, ids[at], np.repeat(left_ids.astype(np.int32), held))
+    inter = np.add.reduceat(hit, np.minimum(ends - held, max(len(hit) - 1, 0)), dtype=np.int64) if len(hit) else held
+    dice = np.zeros(len(local))
+    dice[some] = np.where(total > 0, 2.0 * np.where(held > 0, inter, 0) / np.maximum(total, 1), 0.0)
+    return dice
 
 
 def _holds(left: Membership, ids: np.ndarray, units: np.ndarray) -> np.ndarray:
+    """Whether left text units[k] holds bigram number ids[k] (none: len(vocabulary), held by no text)."""
     if left.flat_flags is not None:
         return left.flat_flags[ids.astype(np.int32) * np.int32(left.count) + units]
     return left.holds(ids.astype(np.int64), units)
@@ -166,12 +220,14 @@ class KnownSizes:
         self._parts = [fp.remembered(key, lambda fp=fp, n=int(n): _starting_sizes(fp, n, shingling, stored))
                        for fp, n in zip(fps, counts.tolist())]
         self.pooled = np.concatenate(self._parts) if self._parts else np.zeros(0, np.int32)
-        self._bases = (np.cumsum(counts) - counts).tolist()
+        bases = np.cumsum(counts) - counts
+        unknown = np.searchsorted(bases, np.flatnonzero(self.pooled < 0), side="right") - 1
+        self._unfinished = [(k, int(bases[k])) for k in np.flatnonzero(np.bincount(unknown, minlength=len(counts)))]
 
     def keep(self) -> None:
-        """Write the sizes found during this scan back to the sources' fingerprints."""
-        for part, base in zip(self._parts, self._bases):
-            part[:] = self.pooled[base : base + len(part)]
+        """Write the sizes found during this scan back to the fingerprints that lacked some."""
+        for k, base in self._unfinished:
+            self._parts[k][:] = self.pooled[base : base + len(self._parts[k])]
 
 
 def _starting_sizes(fp: Fingerprint, count: int, shingling: str, stored: int) -> np.ndarray:
