@@ -151,10 +151,10 @@ class Vocabulary:
         if self._table is None or not len(chars):
             return self.ids(bigram_codes(chars, np.r_[chars[1:], chars[:1]]))
         rank, table, width = self._table
-        ranks = rank[chars]
+        ranks = np.take(rank, chars)  # np.take: a gather numpy does faster than indexing
         cells = ranks.astype(np.int32) * np.int32(width)  # below (width + 1) * width, at most _DENSE_LIMIT
         cells[:-1] += ranks[1:]
-        return table[cells]
+        return np.take(table, cells)
 
     def ids(self, codes: np.ndarray) -> np.ndarray:
         if self._table is None:

@@ -83,9 +83,8 @@ def _bigram_dice(lookups: tuple, pairs: _Pairs, pool: Pool, sizes: tuple, bar: f
     segment_sizes, sentence_sizes = sizes[0][segment_used], sizes[1][sentence_used]
     if (segment_sizes < 0).any() or (sentence_sizes < 0).any():
         return None
-    cut = _SentenceCut(pool, segment_used, segment_sizes, sentence_used, sentence_sizes, lookups[0].vocabulary)
-    dice = _texts_dice(lookups[0], pairs.sub_segments, segment_local, segment_sizes, cut.segment_ids,
-                       cut.segments, bar)
+    cut = _SentenceCut(pool, segment_used, sentence_used, lookups[0].vocabulary)
+    dice = _texts_dice(lookups[0], pairs.sub_segments, segment_local, segment_sizes, cut.segment_ids, cut.segments, bar)
     floor = np.maximum(dice[pairs.longer], bar)
     whole = _texts_dice(lookups[1], pairs.sub_sentences, sentence_local, sentence_sizes, cut.sentence_ids,
                         cut.sentences, floor)
@@ -100,19 +99,18 @@ class _SentenceCut:
 
     The bigrams the submission has (and each one-character segment's position) are kept in text order, as
     vocabulary numbers as the sentences have them (`sentence_ids`) and as the segments do (`segment_ids`); the
-    number len(vocabulary) stands for none (the next clause's, and the repeats of a bigram in a text).
-    `segments`, `sentences`: (first row, rows) of each wanted text."""
+    number len(vocabulary) stands for none (the bigram running on into the next clause, for a segment).
+    `segments`, `sentences`: (first row, rows, bigram count) of each wanted text."""
 
-    def __init__(self, pool: Pool, segment_used: np.ndarray, segment_sizes: np.ndarray, sentence_used: np.ndarray,
-                 sentence_sizes: np.ndarray, vocabulary):
+    def __init__(self, pool: Pool, segment_used: np.ndarray, sentence_used: np.ndarray, vocabulary):
         wanted = np.zeros(int(pool.sentence_counts.sum()), dtype=bool)
         wanted[pool.sentence_of[segment_used]] = True
         parts = np.flatnonzero(wanted[pool.sentence_of])  # every segment of those sentences, in order
         bounds, of_part = pool.segments[parts], pool.sentence_of[parts]
         lengths = (bounds[:, 1] - bounds[:, 0]).astype(np.int32)
         offsets = np.cumsum(lengths, dtype=np.int32) - lengths
-        chars = pool.codes[np.arange(int(lengths.sum()), dtype=np.int32) + np.repeat(
-            (bounds[:, 0] - offsets).astype(np.int32), lengths)]
+        chars = np.take(pool.codes, np.arange(int(lengths.sum()), dtype=np.int32) + np.repeat(
+            (bounds[:, 0] - offsets).astype(np.int32), lengths))
         firsts = np.flatnonzero(np.r_[True, of_part[1:] != of_part[:-1]])  # each sentence's first segment
         sentence_lengths = np.add.reduceat(lengths, firsts) if len(parts) else lengths
         ids = _ended(vocabulary.chain_ids(chars), offsets[firsts], sentence_lengths, chars, vocabulary)
@@ -122,7 +120,7 @@ class _SentenceCut:
         before = np.zeros(len(kept) + 1, dtype=np.int32)  # rows before each position
         np.cumsum(kept, out=before[1:])
         none = len(vocabulary.codes)
-        self.sentence_ids = ids[kept]
+        self.sentence_ids = np.compress(kept, ids)
         self.sentence_ids[self.sentence_ids < 0] = none
         self.segment_ids = self.sentence_ids.copy()
         ends = (offsets + lengths - 1)[lengths > 1]
@@ -130,47 +128,12 @@ class _SentenceCut:
         if len(singles):
             own = vocabulary.pair_ids(np.zeros(len(singles), dtype=chars.dtype), chars[singles])
             self.segment_ids[before[singles]] = np.where(own >= 0, own, none)
-        rows = before[offsets], before[offsets + lengths] - before[offsets]  # of each part
-        self.segments = _rows_of(rows, np.searchsorted(parts, segment_used))
-        self.sentences = _rows_of(_sentence_rows(rows, firsts), np.searchsorted(of_part[firsts], sentence_used))
-        self._drop_repeats(rows, of_part, (segment_used, parts, segment_sizes, lengths),
-                           (sentence_used, of_part[firsts], sentence_sizes, sentence_lengths), none)
-
-    def _drop_repeats(self, rows: tuple, of_part: np.ndarray, segments: tuple, sentences: tuple, none: int) -> None:
-        """Number all but the first of each bigram in a segment, and in a sentence, as none; only the wanted texts
-        whose set is smaller than their bigram count (some bigram repeats) are looked at."""
-        checked = np.zeros(len(rows[0]), dtype=bool)  # by part
-        checked[_repeating(*segments)] = True
-        repeating = np.zeros(int(of_part[-1]) + 1 if len(of_part) else 0, dtype=bool)
-        repeating[sentences[1][_repeating(*sentences)]] = True
-        checked |= repeating[of_part]
-        parts = np.flatnonzero(checked)
-        if not len(parts):
-            return
-        first, held = rows[0][parts], rows[1][parts]
-        at = np.arange(int(held.sum()), dtype=np.int32) + np.repeat(first - (np.cumsum(held, dtype=np.int32) - held), held)
-        part = np.repeat(parts.astype(np.int32), held)
-        order = np.argsort(self.sentence_ids[at], kind="stable")  # by number, then position
-        at, part, numbers = at[order], part[order], self.sentence_ids[at[order]]
-        again = numbers[1:] == numbers[:-1]
-        self.segment_ids[at[1:][again & (part[1:] == part[:-1])]] = none
-        self.sentence_ids[at[1:][again & (of_part[part[1:]] == of_part[part[:-1]])]] = none
-
-
-def _repeating(used: np.ndarray, listed: np.ndarray, sizes: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Where in `listed` lie the `used` texts (both sorted) whose set size is below their bigram count."""
-    at = np.searchsorted(listed, used)
-    counts = np.where(lengths[at] > 1, lengths[at] - 1, lengths[at])
-    return at[sizes < counts]
-
-
-def _rows_of(rows: tuple, at: np.ndarray) -> tuple:
-    return rows[0][at], rows[1][at]
-
-
-def _sentence_rows(rows: tuple, firsts: np.ndarray) -> tuple:
-    """(first row, rows) of each sentence, from its segments' (`firsts`: each sentence's first segment)."""
-    return rows[0][firsts], np.add.reduceat(rows[1], firsts) if len(firsts) else rows[1]
+        first, held = before[offsets], before[offsets + lengths] - before[offsets]  # of each part
+        at = np.searchsorted(parts, segment_used)
+        self.segments = first[at], held[at], _bigram_counts(lengths[at])
+        at = np.searchsorted(of_part[firsts], sentence_used)
+        held = np.add.reduceat(held, firsts) if len(firsts) else held
+        self.sentences = first[firsts][at], held[at], _bigram_counts(sentence_lengths[at])
 
 
 def _ended(ids: np.ndarray, offsets: np.ndarray, lengths: np.ndarray, chars: np.ndarray, vocabulary) -> np.ndarray:
@@ -183,29 +146,52 @@ def _ended(ids: np.ndarray, offsets: np.ndarray, lengths: np.ndarray, chars: np.
     return ids
 
 
+def _bigram_counts(lengths: np.ndarray) -> np.ndarray:
+    """How many bigrams texts of `lengths` characters have (a one-character text: one, its own)."""
+    return np.where(lengths > 1, lengths - 1, lengths)
+
+
 def _texts_dice(left: Membership, left_ids: np.ndarray, local: np.ndarray, sizes: np.ndarray, ids: np.ndarray,
-                rows: tuple, floor) -> np.ndarray:
-    """Dice of each (left text, right text `local`) pair where it can reach `floor`, else 0: the right texts' set
-    sizes, and their bigram numbers `ids` (`rows`: first and count of each text's; none: len(vocabulary))."""
-    first, held = rows[0][local], rows[1][local]
+                texts: tuple, floor) -> np.ndarray:
+    """Dice of each (left text, right text `local`) pair where it can reach `floor`, else 0, from the right texts'
+    set sizes and bigram numbers `ids` (`texts`: first row, rows and bigram count of each; none: len(vocabulary)).
+    A bigram held more than once by a text whose set is smaller than its bigram count is counted once."""
+    first, held, counts = (column[local] for column in texts)
     left_sizes = left.sizes[left_ids]
     total = left_sizes + sizes[local]
     # the intersection is at most the shared bigrams either side has: the Dice it gives bounds the pair's
     some = np.flatnonzero(2.0 * np.minimum(held, left_sizes) / np.maximum(total, 1) >= floor)
     first, held, left_ids, total = first[some], held[some], left_ids[some], total[some]
     ends = np.cumsum(held, dtype=np.int64)
-    at = np.arange(int(ends[-1]) if len(ends) else 0, dtype=np.int32) + np.repeat((first - (ends - held)).astype(np.int32), held)
-    hit = _holds(left, ids[at], np.repeat(left_ids.astype(np.int32), held))
-    inter = np.add.reduceat(hit, np.minimum(ends - held, max(len(hit) - 1, 0)), dtype=np.int64) if len(hit) else held
+    starts = ends - held
+    numbers = np.take(ids, np.arange(int(ends[-1]) if len(ends) else 0, dtype=np.int32) + np.repeat(
+        (first - starts).astype(np.int32), held))
+    hit = _holds(left, numbers, np.repeat(left_ids.astype(np.int32), held))
+    inter = np.add.reduceat(hit, np.minimum(starts, max(len(hit) - 1, 0)), dtype=np.int64) if len(hit) else held
+    inter = np.where(held > 0, inter, 0)
+    repeating = (sizes[local] < counts)[some]
+    if repeating.any():
+        inter -= _repeated_hits(hit & np.repeat(repeating, held), numbers, starts)
     dice = np.zeros(len(local))
-    dice[some] = np.where(total > 0, 2.0 * np.where(held > 0, inter, 0) / np.maximum(total, 1), 0.0)
+    dice[some] = np.where(total > 0, 2.0 * inter / np.maximum(total, 1), 0.0)
     return dice
+
+
+def _repeated_hits(hit: np.ndarray, numbers: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """For each pair (its rows from `starts`), how many of its hits repeat the bigram number of an earlier one."""
+    found = np.flatnonzero(hit)
+    numbers = np.take(numbers, found)
+    order = np.argsort(numbers, kind="stable")  # by number, then row: a pair's hits of one number lie together
+    pair = np.take(np.searchsorted(starts, found, side="right") - 1, order)
+    numbers = np.take(numbers, order)
+    again = (numbers[1:] == numbers[:-1]) & (pair[1:] == pair[:-1])
+    return np.bincount(pair[1:][again], minlength=len(starts))
 
 
 def _holds(left: Membership, ids: np.ndarray, units: np.ndarray) -> np.ndarray:
     """Whether left text units[k] holds bigram number ids[k] (none: len(vocabulary), held by no text)."""
     if left.flat_flags is not None:
-        return left.flat_flags[ids.astype(np.int32) * np.int32(left.count) + units]
+        return np.take(left.flat_flags, ids.astype(np.int32) * np.int32(left.count) + units)
     return left.holds(ids.astype(np.int64), units)
 
 
