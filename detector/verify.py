@@ -171,21 +171,21 @@ def _texts_dice(left: Membership, left_ids: np.ndarray, local: np.ndarray, sizes
     inter = np.where(held > 0, inter, 0)
     repeating = (sizes[local] < counts)[some]
     if repeating.any():
-        inter -= _repeated_hits(hit & np.repeat(repeating, held), numbers, starts)
+        inter -= _repeated_hits(hit & np.repeat(repeating, held), numbers, held)
     dice = np.zeros(len(local))
     dice[some] = np.where(total > 0, 2.0 * inter / np.maximum(total, 1), 0.0)
     return dice
 
 
-def _repeated_hits(hit: np.ndarray, numbers: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """For each pair (its rows from `starts`), how many of its hits repeat the bigram number of an earlier one."""
+def _repeated_hits(hit: np.ndarray, numbers: np.ndarray, held: np.ndarray) -> np.ndarray:
+    """For each pair (`held` rows each, in order), how many of its hits repeat the bigram number of an earlier one."""
     found = np.flatnonzero(hit)
     numbers = np.take(numbers, found)
     order = np.argsort(numbers, kind="stable")  # by number, then row: a pair's hits of one number lie together
-    pair = np.take(np.searchsorted(starts, found, side="right") - 1, order)
+    pair = np.take(np.repeat(np.arange(len(held), dtype=np.int32), held), np.take(found, order))
     numbers = np.take(numbers, order)
     again = (numbers[1:] == numbers[:-1]) & (pair[1:] == pair[:-1])
-    return np.bincount(pair[1:][again], minlength=len(starts))
+    return np.bincount(pair[1:][again], minlength=len(held))
 
 
 def _holds(left: Membership, ids: np.ndarray, units: np.ndarray) -> np.ndarray:
