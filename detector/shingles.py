@@ -9,6 +9,7 @@ Bigram codes are exact (two 21-bit code points); trigrams and words (jieba) are 
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import numpy as np
 
@@ -356,21 +357,38 @@ def text_sets(fp: Fingerprint, shingling: str) -> tuple[ShingleSets, ShingleSets
 
 class Pool:
     """Fingerprints side by side, built with a few array operations over all of them (a scan meets hundreds of
-    sources, and per-source numpy calls cost more than the work): one code-point array, each segment's [start,
-    end) in it, and sentences numbered across the pool."""
+    sources, and per-source numpy calls cost more than the work): one code-point array (`codes`, made when first
+    asked; `codes_at` reads some of it without making it), each segment's [start, end) in it, and sentences
+    numbered across the pool."""
 
     def __init__(self, fps: list):
-        self.segment_counts = np.array([fp.segment_count for fp in fps], dtype=np.int64)
+        layouts = [fp.layout for fp in fps]
+        each = [layout.lengths for layout in layouts]
+        self.segment_counts = np.fromiter(map(len, each), dtype=np.int64, count=len(each))
         self.segment_base = np.cumsum(self.segment_counts) - self.segment_counts
-        self.codes = np.concatenate([codes_of(fp) for fp in fps]) if fps else np.zeros(0, dtype="<u4")
-        lengths = np.concatenate([fp.layout.lengths for fp in fps]).astype(np.int64)
+        self._fps = fps
+        lengths = np.concatenate(each).astype(np.int64, copy=False)
         ends = np.cumsum(lengths)  # each content is its segments' characters, so the pooled contents line up
         self.segments = np.stack([ends - lengths, ends], axis=1)
-        local = np.concatenate([fp.sentences for fp in fps]).astype(np.int64)
+        local = np.concatenate([layout.sentences for layout in layouts]).astype(np.int64, copy=False)
         last = np.maximum(self.segment_base + self.segment_counts - 1, 0)  # sentence numbers rise through a document
         self.sentence_counts = (np.where(self.segment_counts > 0, local[last] + 1, 0) if len(local)
                                 else self.segment_counts * 0)
         self.sentence_of = local + np.repeat(np.cumsum(self.sentence_counts) - self.sentence_counts, self.segment_counts)
+
+    @functools.cached_property
+    def codes(self) -> np.ndarray:
+        return np.concatenate([codes_of(fp) for fp in self._fps]) if self._fps else np.zeros(0, dtype="<u4")
+
+    def codes_at(self, positions: np.ndarray) -> np.ndarray:
+        """The pooled code points at `positions` (ascending), read from each content without pooling them all:
+        a scan reads a small part of its candidates' contents."""
+        if "codes" in self.__dict__ or not len(positions):
+            return np.take(self.codes, positions)
+        firsts = np.r_[0, self.segments[:, 1]][self.segment_base]  # where each content starts (an empty one too)
+        cuts = np.searchsorted(positions, firsts).tolist() + [len(positions)]
+        return np.concatenate([np.take(codes_of(fp), positions[a:b] - first) for fp, first, a, b
+                               in zip(self._fps, firsts.tolist(), cuts[:-1], cuts[1:]) if b > a])
 
     def sentence_ranges(self) -> np.ndarray:
         """[start, end) in the pooled codes of each pooled sentence."""

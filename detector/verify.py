@@ -109,7 +109,7 @@ class _SentenceCut:
         bounds, of_part = pool.segments[parts], pool.sentence_of[parts]
         lengths = (bounds[:, 1] - bounds[:, 0]).astype(np.int32)
         offsets = np.cumsum(lengths, dtype=np.int32) - lengths
-        chars = np.take(pool.codes, np.arange(int(lengths.sum()), dtype=np.int32) + np.repeat(
+        chars = pool.codes_at(np.arange(int(lengths.sum()), dtype=np.int32) + np.repeat(
             (bounds[:, 0] - offsets).astype(np.int32), lengths))
         firsts = np.flatnonzero(np.r_[True, of_part[1:] != of_part[:-1]])  # each sentence's first segment
         sentence_lengths = np.add.reduceat(lengths, firsts) if len(parts) else lengths

@@ -239,3 +239,15 @@ def test_one_cut_of_the_source_sentences_verifies_as_cutting_each_text(alphabet_
         results.append([(c.matched, c.matched_sources) for c in candidates])
         assert len(cuts) == (attempt == "sizes known")
     assert results[0] == results[1] and sum(len(matched) for matched, _ in results[0]) > 20
+
+
+def test_pooled_code_points_read_in_place_are_those_of_the_pooled_array():
+    from detector.shingles import Pool
+
+    texts = ["一二三四，五六。", "", "七八九十甲乙丙丁。", "戊", "己庚辛壬癸子丑寅卯。"]
+    fps = [fingerprint(text, DEFAULT, signed=False) for text in texts]
+    reading, pooled = Pool(fps), Pool(fps)
+    positions = np.flatnonzero(np.random.default_rng(1).random(len(pooled.codes)) < 0.5).astype(np.int32)
+    assert np.array_equal(reading.codes_at(positions), pooled.codes[positions]) and len(positions) > 5
+    assert "codes" not in reading.__dict__  # read without pooling every content
+    assert np.array_equal(pooled.codes_at(positions), pooled.codes[positions])
