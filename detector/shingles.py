@@ -125,7 +125,9 @@ class Vocabulary:
         if (width + 1) * width > _DENSE_LIMIT:
             return None
         small = np.int16 if width + 1 <= np.iinfo(np.int16).max else np.int32  # a smaller table to fill per submission
-        rank = np.full(1 << _CHAR_BITS, len(chars), dtype=small)
+        # one entry per character up to the left side's highest, then "lacking" for all above (read clipped): a
+        # table of every code point (4 MB) costs more to fill per submission than the rest of the lookups
+        rank = np.full(int(chars[-1]) + 2 if len(chars) else 2, len(chars), dtype=small)
         rank[chars.astype(np.int64)] = np.arange(len(chars), dtype=small)
         rank[0] = width  # the "first character" of a one-character shingle: a row of its own
         number = np.int16 if len(self.codes) < np.iinfo(np.int16).max else np.int32  # a smaller table to fill
@@ -135,15 +137,16 @@ class Vocabulary:
 
     @staticmethod
     def _cells(rank: np.ndarray, width: int, codes: np.ndarray) -> np.ndarray:
-        first = rank[(codes >> np.uint64(_CHAR_BITS)).astype(np.int64)].astype(np.int64)
-        return first * width + rank[(codes & np.uint64((1 << _CHAR_BITS) - 1)).astype(np.int64)]
+        first = np.take(rank, (codes >> np.uint64(_CHAR_BITS)).astype(np.int64), mode="clip").astype(np.int64)
+        return first * width + np.take(rank, (codes & np.uint64((1 << _CHAR_BITS) - 1)).astype(np.int64), mode="clip")
 
     def pair_ids(self, firsts: np.ndarray, seconds: np.ndarray) -> np.ndarray:
         """The numbers of the exact bigrams (firsts[k], seconds[k]) (see bigram_chars), -1 where absent."""
         if self._table is None:
             return self.ids(bigram_codes(firsts, seconds))
         rank, table, width = self._table
-        return table[rank[firsts].astype(np.int64) * width + rank[seconds]].astype(np.int64)
+        ranks = np.take(rank, firsts, mode="clip").astype(np.int64) * width + np.take(rank, seconds, mode="clip")
+        return table[ranks].astype(np.int64)
 
     def chain_ids(self, chars: np.ndarray) -> np.ndarray:
         """The numbers of the exact bigrams (chars[k], chars[k + 1]) of a run of code points, as small integers (-1
@@ -152,7 +155,7 @@ class Vocabulary:
         if self._table is None or not len(chars):
             return self.ids(bigram_codes(chars, np.r_[chars[1:], chars[:1]]))
         rank, table, width = self._table
-        ranks = np.take(rank, chars)  # np.take: a gather numpy does faster than indexing
+        ranks = np.take(rank, chars, mode="clip")  # np.take: a gather numpy does faster than indexing
         cells = ranks.astype(np.int32) * np.int32(width)  # below (width + 1) * width, at most _DENSE_LIMIT
         cells[:-1] += ranks[1:]
         return np.take(table, cells)

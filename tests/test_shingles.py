@@ -138,3 +138,28 @@ def test_join_of_chosen_texts_leaves_out_only_the_others():
         expected = {(i, j): d for (i, j), d in _brute_force(left, groups, 0.3).items() if marks[j]}
         assert list(pairs.items()) == sorted(expected.items())
     assert sum(len(pairs) for pairs in found) > 20
+
+
+@pytest.mark.parametrize("highest", [0x9FA5, 0x2A6D6])  # CJK only; with a character beyond the basic plane
+def test_bigram_table_numbers_any_code_point_as_a_binary_search_does(highest):
+    """The exact-bigram table numbers bigrams of characters above, between and below the left side's — one-character
+    shingles, astral characters — as the plain lookup does, in each of its ways of reading them (content never
+    holds NUL, which stands for "no first character": the normaliser drops control characters)."""
+    rng = np.random.default_rng(highest)
+    own = np.r_[rng.integers(0x4E00, 0x4F00, 300), highest].astype(np.uint32)
+    own_codes = shingles.bigram_codes(own[:-1], own[1:])
+    own_codes = np.r_[own_codes, shingles.bigram_codes(np.zeros(3, np.uint32), own[:3])]  # one-character shingles
+    table, plain = Vocabulary(own_codes, exact_bigrams=True), Vocabulary(own_codes, exact_bigrams=False)
+    others = np.r_[rng.integers(1, 0x10FFFF, 200), [1, 0x4DFF, 0x9FA6, 0xFFFF, 0x10000, 0x2A6D6, 0x10FFFF]]
+    # above the highest, after a character whose bigram with the highest, or with the character that much lower,
+    # the left side has (what a table read clipped to the highest, or modulo its size, would mistake)
+    above = np.c_[own[:-2], highest + 2 + own[1:-1]].ravel()
+    chars = np.r_[own, others[rng.permutation(len(others))], own[::-1], above, own[-2], highest + 1].astype(np.uint32)
+    firsts, seconds = chars[:-1], chars[1:]
+    expected = plain.ids(shingles.bigram_codes(firsts, seconds))
+    assert (expected >= 0).sum() > 100
+    assert np.array_equal(table.ids(shingles.bigram_codes(firsts, seconds)), expected)
+    assert np.array_equal(table.pair_ids(firsts, seconds), expected)
+    assert np.array_equal(table.chain_ids(chars)[:-1], expected)
+    singles = np.zeros(len(chars), np.uint32)
+    assert np.array_equal(table.pair_ids(singles, chars), plain.ids(shingles.bigram_codes(singles, chars)))
