@@ -13,7 +13,8 @@ import zlib
 import zstandard
 
 from detector.errors import DatabaseError
-from detector.settings import STORED_BLOB_MAX_BYTES, STORED_ZSTD_LEVEL, TEXT_DICTIONARY_BYTES
+from detector.settings import (STORED_BLOB_MAX_BYTES, STORED_ZSTD_LEVEL, TEXT_DICTIONARY_BYTES, TEXT_DICTIONARY_MIN_SAMPLES,
+                               TEXT_DICTIONARY_MIN_SAVING)
 
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"  # every zstd frame starts with it; no zlib stream can (0x28b5 is no valid zlib header)
 _contexts = threading.local()  # zstandard's compressor and decompressor must not be shared between threads (the web server)
@@ -38,9 +39,23 @@ def compress(data: bytes, dictionary: int | None = None) -> bytes:
     return compressors[dictionary].compress(data)
 
 
-def train_dictionary(samples: list[bytes]) -> bytes:
-    """A zstd dictionary trained on `samples` (the bytes of some hundreds of texts, as they will be compressed)."""
-    return zstandard.train_dictionary(TEXT_DICTIONARY_BYTES, samples, level=STORED_ZSTD_LEVEL).as_bytes()
+def train_dictionary(samples: list[bytes]) -> bytes | None:
+    """A zstd dictionary trained on `samples` (the bytes of some hundreds of texts, as they will be compressed), or
+    None when they are too little to learn from or it would not save TEXT_DICTIONARY_MIN_SAVING of their size:
+    the first dictionary an index trains compresses every text it takes after, so a poor one is not kept."""
+    if sum(len(sample) for sample in samples) < TEXT_DICTIONARY_MIN_SAMPLES * TEXT_DICTIONARY_BYTES:
+        return None
+    held_out = samples[::4]  # the dictionary must help texts it was not trained on
+    try:
+        trained = zstandard.train_dictionary(TEXT_DICTIONARY_BYTES, [s for k, s in enumerate(samples) if k % 4],
+                                             level=STORED_ZSTD_LEVEL)
+    except zstandard.ZstdError:
+        return None
+    plain = zstandard.ZstdCompressor(level=STORED_ZSTD_LEVEL)
+    with_it = zstandard.ZstdCompressor(level=STORED_ZSTD_LEVEL, dict_data=trained)
+    tried = held_out[:: max(1, len(held_out) // 50)]  # ~50 of them tell
+    saved = 1 - sum(len(with_it.compress(s)) for s in tried) / max(1, sum(len(plain.compress(s)) for s in tried))
+    return trained.as_bytes() if saved >= TEXT_DICTIONARY_MIN_SAVING else None
 
 
 def register_dictionary(raw: bytes) -> int:

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import sqlite_utils
-import zstandard
 
 from detector.compression import DamagedBlob, compress, decompress, register_dictionary, train_dictionary
 from detector.errors import DatabaseError, SettingsMismatch, storage_error
@@ -197,7 +196,8 @@ class SqliteStore:
 
     def _text_dictionary(self, texts: list) -> int | None:
         """The dictionary new texts are compressed with: the latest trained, else one trained on `texts` when they
-        are enough (TEXT_DICTIONARY_MIN_DOCS); None: none yet. Call inside writing() (a new one is stored with the batch)."""
+        are enough and it helps (TEXT_DICTIONARY_MIN_DOCS, compression.train_dictionary); None: none yet. Call
+        inside writing() (a new one is stored with the batch)."""
         from detector.settings import TEXT_DICTIONARY_MIN_DOCS
 
         row = self.conn.execute("SELECT dictionary FROM text_dictionaries ORDER BY rowid DESC LIMIT 1").fetchone()
@@ -205,10 +205,9 @@ class SqliteStore:
             return register_dictionary(row[0])
         if len(texts) < TEXT_DICTIONARY_MIN_DOCS:
             return None
-        try:
-            raw = train_dictionary([_text_bytes(text)[1] for text in texts])
-        except zstandard.ZstdError:
-            return None  # texts zstd cannot learn from (too short, too few): stored without a dictionary
+        raw = train_dictionary([_text_bytes(text)[1] for text in texts])
+        if raw is None:
+            return None  # texts a dictionary would not help (too short, too few, nothing shared): stored without one
         dictionary = register_dictionary(raw)
         self.conn.execute("INSERT OR IGNORE INTO text_dictionaries (id, dictionary, trained_on, trained_at) VALUES (?, ?, ?, ?)",
                           (dictionary, raw, len(texts), _now()))
