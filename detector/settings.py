@@ -33,7 +33,8 @@ STORED_ZSTD_LEVEL = 9  # measured on 400 reports: decompresses 3× faster than z
 TEXT_DICTIONARY_BYTES = 112_640  # a dictionary for the texts (zstd's default size; 64 KiB compressed worse, 256 KiB no better)
 TEXT_DICTIONARY_MIN_DOCS = 200  # the first batch of at least this many texts trains it (~0.25 s for 500 reports) ...
 TEXT_DICTIONARY_MIN_SAMPLES = 8  # ... when they hold this many times the dictionary's size (zstd learns little from less)
-TEXT_DICTIONARY_MIN_SAVING = 0.05  # ... and it makes them this much smaller (else none is kept, and a later batch tries)
+TEXT_DICTIONARY_MIN_SAVING = 0.05  # ... and it makes them this much smaller (else none is kept, and a later batch tries,
+TEXT_DICTIONARY_ATTEMPTS = 3  # ... up to this many times: a corpus that shares nothing is not trained on at every add)
 STORED_BLOB_MAX_BYTES = 2**31  # a stored frame that claims to unpack to more is damaged (no text or layout is that large)
 
 # Redis Cluster backend (detector/store/redis.py)

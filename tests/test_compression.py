@@ -22,6 +22,7 @@ from detector.fingerprint import layout_of
 from detector.layout import decode as decode_layout
 from detector.layout import encode as encode_layout
 from detector.settings import DEFAULT
+from detector.store import sqlite as sqlite_store
 from detector.store.sqlite import _pack_text, _unpack_text
 from planting import SAMPLE, planted_submission
 
@@ -148,6 +149,21 @@ def _reports(count: int, seed: int) -> list:
     return [(f"r{seed}_{n}.txt", "\n".join(rng.sample(paragraphs, 12)), None) for n in range(count)]
 
 
+def _few_texts_train_a_dictionary(monkeypatch) -> None:
+    """Dictionaries trained from 30+ texts of any size (as an index's first large batch of reports would)."""
+    monkeypatch.setattr(settings, "TEXT_DICTIONARY_MIN_DOCS", 30)
+    monkeypatch.setattr(compression, "TEXT_DICTIONARY_MIN_SAMPLES", 0)
+
+
+def test_a_dictionary_is_kept_only_when_it_helps_texts_it_was_not_trained_on():
+    rng = random.Random(5)
+    noise = [bytes(rng.getrandbits(8) for _ in range(6000)) for _ in range(200)]
+    reports = [text.encode("utf-16-le") for _, text, _ in _reports(400, 6)]
+    assert compression.train_dictionary(noise) is None
+    assert compression.train_dictionary(reports[:20]) is None  # too little to learn from
+    assert compression.train_dictionary(reports) is not None
+
+
 def _dictionaries(db) -> list:
     with contextlib.closing(sqlite3.connect(db)) as conn:
         return conn.execute("SELECT id, trained_on FROM text_dictionaries").fetchall()
@@ -160,7 +176,7 @@ def _frame_dictionaries(db) -> set:
 
 
 def test_a_large_first_batch_trains_a_text_dictionary_that_later_texts_share(tmp_path, monkeypatch):
-    monkeypatch.setattr(settings, "TEXT_DICTIONARY_MIN_DOCS", 30)
+    _few_texts_train_a_dictionary(monkeypatch)
     small, large, later = _reports(5, 1), _reports(40, 2), _reports(5, 3)
     db = tmp_path / "c.db"
     with api.open_corpus(db, create=True) as corpus:
@@ -179,7 +195,7 @@ def test_a_large_first_batch_trains_a_text_dictionary_that_later_texts_share(tmp
 
 
 def test_texts_whose_dictionary_is_missing_are_a_clear_error_naming_the_document(tmp_path, monkeypatch):
-    monkeypatch.setattr(settings, "TEXT_DICTIONARY_MIN_DOCS", 30)
+    _few_texts_train_a_dictionary(monkeypatch)
     db = tmp_path / "c.db"
     texts = _reports(40, 4)
     with api.open_corpus(db, create=True) as corpus:
@@ -194,3 +210,13 @@ def test_texts_whose_dictionary_is_missing_are_a_clear_error_naming_the_document
     said = [line for line in result.output.splitlines() if line.startswith("error:")]
     assert result.exit_code == ExitCode.ERROR and "Traceback" not in result.output
     assert len(said) == 1 and "document " in said[0] and "which the database does not hold" in said[0], result.output
+
+
+def test_an_index_whose_texts_a_dictionary_does_not_help_stops_training_after_a_few_tries(tmp_path, monkeypatch):
+    _few_texts_train_a_dictionary(monkeypatch)
+    trained = []
+    monkeypatch.setattr(sqlite_store, "train_dictionary", lambda samples: trained.append(len(samples)))  # never helps
+    with api.open_corpus(tmp_path / "c.db", create=True) as corpus:
+        for seed in range(settings.TEXT_DICTIONARY_ATTEMPTS + 2):
+            api.add_texts(corpus, _reports(30, 10 + seed))
+    assert trained == [30] * settings.TEXT_DICTIONARY_ATTEMPTS and _dictionaries(tmp_path / "c.db") == []

@@ -198,16 +198,18 @@ class SqliteStore:
         """The dictionary new texts are compressed with: the latest trained, else one trained on `texts` when they
         are enough and it helps (TEXT_DICTIONARY_MIN_DOCS, compression.train_dictionary); None: none yet. Call
         inside writing() (a new one is stored with the batch)."""
-        from detector.settings import TEXT_DICTIONARY_MIN_DOCS
+        from detector.settings import TEXT_DICTIONARY_ATTEMPTS, TEXT_DICTIONARY_MIN_DOCS
 
         row = self.conn.execute("SELECT dictionary FROM text_dictionaries ORDER BY rowid DESC LIMIT 1").fetchone()
         if row is not None:
             return register_dictionary(row[0])
-        if len(texts) < TEXT_DICTIONARY_MIN_DOCS:
+        tried = self.meta().get("text_dictionary_attempts", 0)
+        if len(texts) < TEXT_DICTIONARY_MIN_DOCS or tried >= TEXT_DICTIONARY_ATTEMPTS:
             return None
         raw = train_dictionary([_text_bytes(text)[1] for text in texts])
-        if raw is None:
-            return None  # texts a dictionary would not help (too short, too few, nothing shared): stored without one
+        if raw is None:  # texts a dictionary would not help (too short, nothing shared): stored without one
+            self._set_meta("text_dictionary_attempts", tried + 1)
+            return None
         dictionary = register_dictionary(raw)
         self.conn.execute("INSERT OR IGNORE INTO text_dictionaries (id, dictionary, trained_on, trained_at) VALUES (?, ?, ?, ?)",
                           (dictionary, raw, len(texts), _now()))
