@@ -211,7 +211,8 @@ class KnownSizes:
         self._unfinished = [(k, int(bases[k])) for k in np.flatnonzero(np.bincount(unknown, minlength=len(counts)))]
 
     def keep(self) -> None:
-        """Write the sizes found during this scan back to the fingerprints that lacked some."""
+        """Write the sizes found during this scan back to the fingerprints that lacked some (only to those: a
+        fingerprint's stored sizes are its layout's own array)."""
         for k, base in self._unfinished:
             self._parts[k][:] = self.pooled[base : base + len(self._parts[k])]
 
@@ -221,7 +222,7 @@ def _starting_sizes(fp: Fingerprint, count: int, shingling: str, stored: int) ->
     all unknown."""
     kept = fp.layout.set_sizes
     if shingling == "char2" and kept is not None and len(kept[stored]) == count:
-        return kept[stored].astype(np.int32)  # a copy: scans fill in what they count
+        return kept[stored].astype(np.int32, copy=False)  # complete: never written to (see keep)
     return np.full(count, -1, dtype=np.int32)
 
 
