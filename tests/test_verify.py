@@ -212,7 +212,7 @@ def _synthetic(rng: random.Random, alphabet: str, lengths: list, like: str = "")
 
 @pytest.mark.parametrize("alphabet_size, length_choices, segments", [
     (5, [0, 1, 1, 2, 3, 4, 7, 12], 120),  # few characters: most texts repeat a bigram; empty and one-character texts
-    (400, [300, 500], 60),  # tens of thousands of distinct bigrams: wider bigram numbers
+    (400, [400, 600], 100),  # over 32767 distinct bigrams: numbers wider than 16 bits
     (4000, [5, 20, 60], 150),  # too many distinct characters for the bigram table: looked up by binary search
     (30, [1, 2, 3, 6, 10], 3000),  # too many submission texts for a table of flags: looked up by search
 ])
