@@ -103,21 +103,29 @@ class _SentenceCut:
     `segments`, `sentences`: (first row, rows, bigram count) of each wanted text."""
 
     def __init__(self, pool: Pool, segment_used: np.ndarray, sentence_used: np.ndarray, vocabulary):
-        wanted = np.zeros(int(pool.sentence_counts.sum()), dtype=bool)
-        wanted[pool.sentence_of[segment_used]] = True
-        parts = np.flatnonzero(wanted[pool.sentence_of])  # every segment of those sentences, in order
-        bounds, of_part = pool.segments[parts], pool.sentence_of[parts]
-        lengths = (bounds[:, 1] - bounds[:, 0]).astype(np.int32)
+        parts, chars = _sentence_characters(pool, segment_used)
+        lengths = (pool.segments[parts, 1] - pool.segments[parts, 0]).astype(np.int32)
         offsets = np.cumsum(lengths, dtype=np.int32) - lengths
-        chars = pool.codes_at(np.arange(int(lengths.sum()), dtype=np.int32) + np.repeat(
-            (bounds[:, 0] - offsets).astype(np.int32), lengths))
+        of_part = pool.sentence_of[parts]
         firsts = np.flatnonzero(np.r_[True, of_part[1:] != of_part[:-1]])  # each sentence's first segment
         sentence_lengths = np.add.reduceat(lengths, firsts) if len(parts) else lengths
         ids = _ended(vocabulary.chain_ids(chars), offsets[firsts], sentence_lengths, chars, vocabulary)
+        before = self._keep_shared(ids, offsets, lengths, chars, vocabulary)
+        first, held = before[offsets], before[offsets + lengths] - before[offsets]  # of each segment
+        at = np.searchsorted(parts, segment_used)
+        self.segments = first[at], held[at], _bigram_counts(lengths[at])
+        at = np.searchsorted(of_part[firsts], sentence_used)
+        held = np.add.reduceat(held, firsts) if len(firsts) else held
+        self.sentences = first[firsts][at], held[at], _bigram_counts(sentence_lengths[at])
+
+    def _keep_shared(self, ids: np.ndarray, offsets: np.ndarray, lengths: np.ndarray, chars: np.ndarray,
+                     vocabulary) -> np.ndarray:
+        """Keep the numbers of the bigrams the submission has (the sentences' `ids`) and of each one-character
+        segment's position, as the sentences and as the segments have them; how many are kept before each position."""
         singles = offsets[lengths == 1]
         kept = ids >= 0
         kept[singles] = True
-        before = np.zeros(len(kept) + 1, dtype=np.int32)  # rows before each position
+        before = np.zeros(len(kept) + 1, dtype=np.int32)
         np.cumsum(kept, out=before[1:])
         none = len(vocabulary.codes)
         self.sentence_ids = np.compress(kept, ids)
@@ -128,12 +136,19 @@ class _SentenceCut:
         if len(singles):
             own = vocabulary.pair_ids(np.zeros(len(singles), dtype=chars.dtype), chars[singles])
             self.segment_ids[before[singles]] = np.where(own >= 0, own, none)
-        first, held = before[offsets], before[offsets + lengths] - before[offsets]  # of each part
-        at = np.searchsorted(parts, segment_used)
-        self.segments = first[at], held[at], _bigram_counts(lengths[at])
-        at = np.searchsorted(of_part[firsts], sentence_used)
-        held = np.add.reduceat(held, firsts) if len(firsts) else held
-        self.sentences = first[firsts][at], held[at], _bigram_counts(sentence_lengths[at])
+        return before
+
+
+def _sentence_characters(pool: Pool, segment_used: np.ndarray) -> tuple:
+    """(every pooled segment of the sentences holding the segments used, in order; their characters, one after another)."""
+    wanted = np.zeros(int(pool.sentence_counts.sum()), dtype=bool)
+    wanted[pool.sentence_of[segment_used]] = True
+    parts = np.flatnonzero(wanted[pool.sentence_of])
+    bounds = pool.segments[parts]
+    lengths = (bounds[:, 1] - bounds[:, 0]).astype(np.int32)
+    offsets = np.cumsum(lengths, dtype=np.int32) - lengths
+    return parts, pool.codes_at(np.arange(int(lengths.sum()), dtype=np.int32) + np.repeat(
+        (bounds[:, 0] - offsets).astype(np.int32), lengths))
 
 
 def _ended(ids: np.ndarray, offsets: np.ndarray, lengths: np.ndarray, chars: np.ndarray, vocabulary) -> np.ndarray:
