@@ -578,5 +578,8 @@ def _progress():
 def main():
     for stream in (sys.stdout, sys.stderr):  # a name that is not UTF-8 can never crash the output
         stream.reconfigure(errors="backslashreplace")
+    from detector.allocator import keep_freed_memory
+
+    keep_freed_memory()  # before any work: numpy arrays then reuse the heap
     cli(prog_name="chachong")
 

@@ -201,7 +201,7 @@ def markdown(facts: dict, results: list, command: str, budgets: dict) -> str:
         SPEED_HEADING, "",
         f"Machine: {facts['cpu']}, {facts['cores']} cores, {facts['ram_gib']} GiB RAM, Python {facts['python']}; "
         f"date {facts['date']}; code {facts['code']}; load average at start {facts['load_average_at_start']}, at end {facts.get('load_average_at_end', '?')} (other engineers' work "
-        "shares these cores). Corpora: " + sizes + f". Command: `{command}`.", "",
+        f"shares these cores); allocator: {facts.get('allocator', 'default')}. Corpora: " + sizes + f". Command: `{command}`.", "",
         "Latencies are per ~5,000-character submission (medians/95th percentiles over the submissions, warm "
         "process); `× brute` is the brute-force matcher's p50 divided by the engine's; recall is on the verbatim "
         "copies planted in the submissions (3 per submission: one sentence, a paragraph, several paragraphs).", "",

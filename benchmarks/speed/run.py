@@ -5,7 +5,8 @@
     python -m benchmarks.speed.run --large               # adds 2×10^4 and 10^5 (reports) — long
     python -m benchmarks.speed.run --write               # also rewrites the Speed section of benchmarks/RESULTS.md
 
-Databases and scratch files go to benchmarks/work/speed/ (git-ignored).
+Databases and scratch files go to benchmarks/work/speed/ (git-ignored). The process's allocator is set as the
+`chachong` command sets it (detector/allocator.py), for every engine alike; the machine facts record whether it took.
 """
 
 from __future__ import annotations
@@ -265,7 +266,10 @@ def main(argv=None) -> int:
         print(f"speed benchmark skipped: {reason}")
         return 0
     WORK.mkdir(parents=True, exist_ok=True)
+    from detector.allocator import keep_freed_memory
+
     facts = machine(corpora.REPO)
+    facts["allocator"] = "glibc thresholds raised, as the chachong command does" if keep_freed_memory() else "default"
     command = ("python -m benchmarks.speed.run " + " ".join(argv if argv is not None else sys.argv[1:])).strip()
     results = []
     for kind, n in plan(args):

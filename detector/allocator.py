@@ -1,0 +1,25 @@
+"""One process-wide setting the command line makes: glibc's malloc keeps freed memory for reuse instead of handing it back to the system at once."""
+
+from __future__ import annotations
+
+import ctypes
+import sys
+
+from detector.settings import MALLOC_MMAP_THRESHOLD_BYTES, MALLOC_TRIM_THRESHOLD_BYTES
+
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters (malloc.h)
+
+
+def keep_freed_memory() -> bool:
+    """Raise glibc's mmap and trim thresholds, so a scan's short-lived numpy arrays (a few MB each, thousands per
+    batch) reuse the heap instead of mapping fresh pages that the kernel must fault in and zero. The process's
+    peak is unchanged; it hands memory back later. False where the C library has no mallopt (not glibc)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
+    return bool(mallopt(_M_MMAP_THRESHOLD, MALLOC_MMAP_THRESHOLD_BYTES)) and bool(
+        mallopt(_M_TRIM_THRESHOLD, MALLOC_TRIM_THRESHOLD_BYTES))
