@@ -52,7 +52,7 @@ class Corpus:
         return found
 
     def _keep(self, doc_id: int, entry: tuple) -> None:
-        self.forget(doc_id)
+        """Cache a source read just now (sources() reads only those not cached)."""
         self._sources[doc_id] = entry
         self._sizes[doc_id] = source_bytes(*entry)
         self._cached_bytes += self._sizes[doc_id]

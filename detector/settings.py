@@ -36,7 +36,7 @@ MALLOC_TRIM_THRESHOLD_BYTES = 256 * 2**20
 # Stored texts and layouts (detector/compression.py): zstd frames; indexes written before hold zlib streams, still read
 STORED_ZSTD_LEVEL = 9  # measured on 400 reports: decompresses 3× faster than zlib at zlib's size; higher levels slow indexing
 TEXT_DICTIONARY_BYTES = 112_640  # a dictionary for the texts (zstd's default size; 64 KiB compressed worse, 256 KiB no better)
-TEXT_DICTIONARY_MIN_DOCS = 200  # the first batch of at least this many texts trains it (~0.25 s for 500 reports) ...
+TEXT_DICTIONARY_MIN_DOCS = 200  # the first batch of at least this many texts trains it (~0.6 s for 500 reports) ...
 TEXT_DICTIONARY_MIN_SAMPLES = 8  # ... when they hold this many times the dictionary's size (zstd learns little from less)
 TEXT_DICTIONARY_MIN_SAVING = 0.05  # ... and it makes them this much smaller (else none is kept, and a later batch tries,
 TEXT_DICTIONARY_ATTEMPTS = 3  # ... up to this many times: a corpus that shares nothing is not trained on at every add)
