@@ -154,7 +154,7 @@ def _looked_up(table: np.ndarray, codes: np.ndarray, entry) -> np.ndarray:
     them for every code point cost ~0.3 s at the start of every process.
     """
     found = table[codes]
-    for code in np.unique(codes[found == _UNKNOWN]).tolist():
+    for code in sorted(set(codes[found == _UNKNOWN].tolist())):  # not np.unique: it imports numpy.ma (~7 ms)
         table[code] = entry(chr(code))
     return table[codes] if (found == _UNKNOWN).any() else found
 

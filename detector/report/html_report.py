@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-import jinja2
 from markupsafe import Markup, escape
 
 from detector.labels import KINDS, MEASURES, RANKING_MEASURES, RATIO_OF_KIND, kind_label, kind_name, measure_name
@@ -20,8 +19,10 @@ RANKING_COLUMNS = ("copy_ratio", "copy_ratio_excluding_self", "other_authors_rat
 
 
 @functools.lru_cache(maxsize=1)
-def environment() -> jinja2.Environment:
+def environment() -> "jinja2.Environment":
     """The packaged templates, autoescaped: submission text is untrusted and must show as text."""
+    import jinja2  # here, not at the top: commands that write no HTML (compare, --help) skip its ~15 ms import
+
     env = jinja2.Environment(loader=jinja2.PackageLoader("detector.report", "templates"), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(pct=_pct, who=who, kind_label=kind_label, kind_name=kind_name, measure_name=measure_name, text=_text,
