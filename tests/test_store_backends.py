@@ -206,6 +206,25 @@ def test_postings_are_exactly_the_pairs_inserted_and_a_sample_is_the_first_ones(
     assert len(expected[hot]) > 2 and list(map(tuple, sample.of_key(hot).tolist())) == expected[hot][:2]
 
 
+def test_postings_read_between_writes_follow_every_write(store, entries):
+    """A store that keeps its postings in a lookup form between reads must drop it on every change."""
+    first = _write(store, entries[:2])
+    keys = list(_expected_postings(entries, range(len(entries))))
+    assert store.postings(keys, 10_000).counts == {k: len(v) for k, v in _expected_postings(entries[:2], first).items() if k in keys}
+    more = _write(store, entries[2:])
+    expected = _expected_postings(entries, first + more)
+    found = store.postings(keys, 10_000)
+    assert {k: sorted(map(tuple, found.of_key(k).tolist())) for k in keys} == {k: expected[k] for k in keys}
+    with pytest.raises(RuntimeError), store.writing():
+        store.delete_documents(more)
+        raise RuntimeError("a write that fails halfway")
+    assert store.postings(keys, 10_000).counts == found.counts
+    with store.writing():
+        store.delete_documents(first)
+    left = _expected_postings(entries[2:], more)
+    assert store.postings(keys, 10_000).counts == {k: len(v) for k, v in left.items() if k in keys}
+
+
 def test_segment_frequencies_and_totals(store, entries):
     _write(store, entries)
     wanted: dict = {}

@@ -7,6 +7,7 @@ import copy
 import dataclasses
 from collections import Counter
 
+import numpy as np
 
 from detector.errors import DatabaseError, SettingsMismatch
 from detector.model import Document, DocumentMeta, SourceRef
@@ -29,6 +30,7 @@ class MemoryStore:
         self._keys: dict = {}  # id → band keys (segments, bands)
         self._hashes: dict = {}  # id → segment content hashes
         self._postings: dict = {}  # band key → list of (id, segment index)
+        self._runs: tuple | None = None  # the postings as key-sorted arrays (see _posting_runs); None after a change
         self._df: Counter = Counter()
         self._files: dict = {}
         self._given: list = []  # (sha256, path, field, value, seq)
@@ -80,6 +82,7 @@ class MemoryStore:
             doc_id, self._next_id = self._next_id, self._next_id + 1
             self._docs[doc_id] = (dataclasses.replace(entry.document, id=doc_id), entry.layout)
             self._keys[doc_id], self._hashes[doc_id] = entry.keys, list(entry.hashes)
+            self._runs = None
             for segment, row in enumerate(entry.keys.tolist()):
                 for key in dict.fromkeys(row):
                     self._postings.setdefault(key, []).append((doc_id, segment))
@@ -89,6 +92,7 @@ class MemoryStore:
 
     def delete_documents(self, doc_ids) -> None:
         doomed = set(doc_ids) & self._docs.keys()
+        self._runs = None
         for doc_id in doomed:
             for key in set(self._keys.pop(doc_id).ravel().tolist()):
                 self._postings[key] = [p for p in self._postings[key] if p[0] != doc_id]
@@ -152,8 +156,37 @@ class MemoryStore:
 
     # --- the index ---
     def postings(self, keys, cap: int) -> Postings:
-        found = {key: self._postings[key][:cap] for key in keys if self._postings.get(key)}
-        return Postings.of(found, {key: len(self._postings[key]) for key in found})
+        """Each key's first `cap` postings, in key order: binary searches in the key-sorted arrays, no per-key Python."""
+        run_keys, run_starts, run_lengths, pairs = self._posting_runs()
+        wanted = np.asarray(list(keys), dtype=np.int64)
+        if len(wanted) > 1 and not (wanted[1:] > wanted[:-1]).all():
+            wanted = np.unique(wanted)
+        at = np.minimum(np.searchsorted(run_keys, wanted), max(len(run_keys) - 1, 0))
+        runs = at[run_keys[at] == wanted] if len(run_keys) else at[:0]
+        taken = np.minimum(run_lengths[runs], cap)
+        runs, taken = runs[taken > 0], taken[taken > 0]
+        rows = np.repeat(run_starts[runs], taken) + np.arange(taken.sum()) - np.repeat(np.cumsum(taken) - taken, taken)
+        counts = dict(zip(run_keys[runs].tolist(), run_lengths[runs].tolist()))
+        return Postings(np.repeat(run_keys[runs], taken), pairs[rows], counts)
+
+    def _posting_runs(self) -> tuple:
+        """(keys, first row, rows) of every key with postings, ascending, and its (document, segment) rows in the
+        order they were added: made from the documents' key arrays once after a change."""
+        if self._runs is None:
+            keys, docs, segments = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+            for doc_id, band_keys in self._keys.items():
+                rows, bands = band_keys.shape if band_keys.ndim == 2 else (0, 0)
+                keys.append(band_keys.ravel().astype(np.int64))
+                docs.append(np.full(rows * bands, doc_id, dtype=np.int64))
+                segments.append(np.repeat(np.arange(rows, dtype=np.int64), bands))
+            keys, docs, segments = np.concatenate(keys), np.concatenate(docs), np.concatenate(segments)
+            order = np.lexsort((segments, docs, keys))
+            keys, docs, segments = keys[order], docs[order], segments[order]
+            distinct = np.r_[True, (keys[1:] != keys[:-1]) | (docs[1:] != docs[:-1]) | (segments[1:] != segments[:-1])][:len(keys)]
+            keys, pairs = keys[distinct], np.stack([docs[distinct], segments[distinct]], axis=1)
+            starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.zeros(0, np.int64)
+            self._runs = (keys[starts], starts, np.diff(np.r_[starts, len(keys)]), pairs)
+        return self._runs
 
     def segment_total(self) -> int:
         return sum(len(keys) for keys in self._keys.values())
