@@ -5,11 +5,12 @@ from __future__ import annotations
 import dataclasses
 import sqlite3
 from pathlib import Path
+from typing import Iterator
 
 from detector import metadata
 from detector.corpus import Corpus, open_corpus
 from detector.errors import DetectorError, InputError, storage_error, StorageError
-from detector.index import index_entries
+from detector.index import indexed_batches
 from detector.ingest import InputFiles, find_input_files, read_document
 from detector.ingest.manifest import as_manifest
 from detector.model import Document, DocumentMeta, Report
@@ -19,7 +20,7 @@ from detector.scan import Timings, failed_report, scan_document
 from detector.settings import DEFAULT, Settings
 from detector.store import memory_store, open_store
 
-__all__ = ["Corpus", "open_corpus", "add_paths", "add_texts", "scan_paths", "scan_batch", "scan_text", "scan_document",
+__all__ = ["Corpus", "open_corpus", "add_paths", "add_batches", "add_texts", "scan_paths", "scan_batch", "scan_text", "scan_document",
            "compare_paths", "compare_documents", "remove_paths", "rebuild", "update_metadata", "list_documents", "stats",
            "failed_report", "Timings"]
 
@@ -44,29 +45,56 @@ def add_document(corpus: Corpus, doc: Document) -> tuple[str, int]:
 
 def add_documents(corpus: Corpus, docs: list) -> list[tuple[str, int]]:
     """Index documents in one transaction (all or nothing); a document whose content is stored already is skipped."""
-    outcomes, fresh, seen = [], [], {}
+    ((_, outcomes),) = add_batches(corpus, [docs])
+    return outcomes
+
+
+def add_batches(corpus: Corpus, batches) -> Iterator[tuple[list, list[tuple[str, int]]]]:
+    """Index batches of documents, one transaction each, in order; yields (documents, outcomes) of each batch once it
+    is stored, an outcome per document:
+    ('added', id), or ('duplicate', id) when the same content is stored already or came earlier in these batches.
+
+    Fingerprinting runs in worker processes outside the write transactions, one batch ahead: while a batch is
+    written, the next is fingerprinted (indexed_batches). Stop early (an error) and nothing after that batch is stored.
+    """
+    seen: dict = {}  # sha256 → the first document of these batches carrying it (its id is set once it is stored)
+    plans = (_plan(corpus, docs, seen) for docs in batches)
+    for plan, entries in indexed_batches(plans, corpus.settings, documents=lambda p: p.fresh):
+        with corpus.store.writing():
+            _given_meta(corpus.store, plan.fresh)
+            ids = corpus.store.insert_documents(entries)
+        for doc, doc_id in zip(plan.fresh, ids):
+            doc.id = doc_id
+        yield plan.docs, [_outcome(doc, existing, seen) for doc, existing in zip(plan.docs, plan.existing)]
+
+
+@dataclasses.dataclass
+class _Plan:
+    """One batch to add: its documents, the stored id of each one's content (or None), those to fingerprint and store."""
+
+    docs: list
+    existing: list
+    fresh: list
+
+
+def _plan(corpus: Corpus, docs: list, seen: dict) -> _Plan:
+    existing, fresh = [], []
     for doc in docs:
-        existing = corpus.store.document_id_by_sha(doc.sha256)
-        if existing is None and doc.sha256 not in seen:
+        stored = corpus.store.document_id_by_sha(doc.sha256)
+        if stored is None and doc.sha256 not in seen:
             seen[doc.sha256] = doc
             fresh.append(doc)
         else:
             doc.meta = metadata.complete(doc.meta, doc.text, doc.path)
-        outcomes.append(existing)
-    entries = index_entries(fresh, corpus.settings)  # fingerprinted on every core, outside the write transaction
-    with corpus.store.writing():
-        _given_meta(corpus.store, fresh)
-        ids = corpus.store.insert_documents(entries)
-    for doc, doc_id in zip(fresh, ids):
-        doc.id = doc_id
-    results = []
-    for doc, existing in zip(docs, outcomes):
-        if existing is not None:
-            results.append(("duplicate", existing))
-        else:  # new content: the first document carrying it was added, later copies in the batch are duplicates
-            first = seen[doc.sha256]
-            results.append(("added" if first is doc else "duplicate", first.id))
-    return results
+        existing.append(stored)
+    return _Plan(docs, existing, fresh)
+
+
+def _outcome(doc: Document, existing, seen: dict) -> tuple[str, int]:
+    if existing is not None:
+        return "duplicate", existing
+    first = seen[doc.sha256]  # new content: the first document carrying it was added, later copies are duplicates
+    return ("added" if first is doc else "duplicate"), first.id
 
 
 def _given_meta(store, docs: list) -> None:
@@ -94,11 +122,31 @@ def add_texts(corpus: Corpus, items) -> list[int]:
 
 def add_paths(corpus: Corpus, paths, meta: DocumentMeta | None = None, manifest=None, encoding=None, progress=None,
               batch_size: int = 100) -> AddSummary:
-    """Index files and folders; a file that cannot be read is listed in `failed` and the others go on."""
+    """Index files and folders, `batch_size` files a transaction; a file that cannot be read is listed in `failed` and
+    the others go on. Files are read and stored here while worker processes fingerprint the next batch."""
     manifest_meta = as_manifest(manifest)
     found = find_input_files(paths) if paths else InputFiles(files=sorted(manifest_meta))
-    summary, batch = AddSummary(failed=list(found.failed), skipped=list(found.skipped)), []
-    for path in progress_bar(found.files, progress, "adding"):
+    summary = AddSummary(failed=list(found.failed), skipped=list(found.skipped))
+    readable = _read_batches(corpus, found.files, manifest_meta, meta, encoding, progress, batch_size, summary)
+    try:
+        for docs, outcomes in add_batches(corpus, readable):
+            for doc, (status, _) in zip(docs, outcomes):
+                (summary.added if status == "added" else summary.duplicates).append(doc.path)
+    except (sqlite3.Error, OSError) as err:  # a disk or database error says how many files earlier batches added
+        if not summary.added:
+            raise
+        problem = str(storage_error(err, getattr(corpus.store, "path", None)))
+        raise StorageError(f"{problem.replace('nothing was changed', 'this batch was not written')} (the "
+                           f"{len(summary.added)} files added before it stay added; the same `chachong add` again adds the rest)") from None
+    return summary
+
+
+def _read_batches(corpus: Corpus, files: list, manifest_meta: dict, meta, encoding, progress, batch_size: int,
+                  summary: AddSummary):
+    """The readable files as batches of `batch_size` documents (the last one shorter, perhaps empty); a file that
+    cannot be read goes to `summary.failed`."""
+    batch = []
+    for path in progress_bar(files, progress, "adding"):
         file_meta = manifest_meta.get(resolved(path), meta)
         try:
             doc = read_document(path, encoding=encoding, settings=corpus.settings,
@@ -107,24 +155,9 @@ def add_paths(corpus: Corpus, paths, meta: DocumentMeta | None = None, manifest=
         except InputError as err:
             summary.failed.append((str(path), err.reason))
         if len(batch) >= batch_size:
-            _add_batch(corpus, batch, summary)
+            yield batch
             batch = []
-    _add_batch(corpus, batch, summary)
-    return summary
-
-
-def _add_batch(corpus: Corpus, docs: list, summary: AddSummary) -> None:
-    """Index one batch (one transaction); a disk or database error says how many files earlier batches added."""
-    try:
-        outcomes = add_documents(corpus, docs)
-    except (sqlite3.Error, OSError) as err:
-        if not summary.added:
-            raise
-        problem = str(storage_error(err, getattr(corpus.store, "path", None)))
-        raise StorageError(f"{problem.replace('nothing was changed', 'this batch was not written')} (the "
-                           f"{len(summary.added)} files added before it stay added; the same `chachong add` again adds the rest)") from None
-    for doc, (status, _) in zip(docs, outcomes):
-        (summary.added if status == "added" else summary.duplicates).append(doc.path)
+    yield batch
 
 
 def remove_document(corpus: Corpus, doc_id: int) -> None:

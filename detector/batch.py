@@ -166,7 +166,7 @@ class BatchStore:
         """Scan batch document n against the corpus and every other batch document."""
         entry = self.entries[n]
         self._own_hashes = set(entry.hashes)
-        signed = Fingerprint(layout=entry.layout, signatures=np.zeros((0, 0), dtype=np.uint32), keys=entry.keys,
+        signed = Fingerprint(layout=entry.full_layout(), signatures=np.zeros((0, 0), dtype=np.uint32), keys=entry.keys,
                              _hashes=list(entry.hashes))  # fingerprinted once, when the batch was indexed
         try:
             return scan_document(corpus, doc, exclude_ids={BATCH_IDS + n}, timings=timings, fingerprinted=signed)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import collections
+import itertools
 import os
 
 from detector.fingerprint import fingerprint
+from detector.layout import encode as encode_layout
 from detector.settings import Settings
 from detector.shingles import bigram_set_sizes
 from detector.store.base import IndexEntry
@@ -12,8 +15,9 @@ from detector.store.base import IndexEntry
 PARALLEL_MIN_CHARS = 200_000  # below this much text, starting worker processes costs more than it saves
 
 
-def index_entries(docs: list, settings: Settings, workers: int | None = None) -> list[IndexEntry]:
-    """The IndexEntry of each document, in order; large batches are fingerprinted by one worker process per core."""
+def index_entries(docs: list, settings: Settings, workers: int | None = None, to_store: bool = False) -> list[IndexEntry]:
+    """The IndexEntry of each document, in order; large batches are fingerprinted by one worker process per core.
+    `to_store`: entries only to be written, whose layouts workers may send back in their stored form only."""
     workers = workers or os.cpu_count() or 1
     if workers < 2 or sum(len(doc.text) for doc in docs) < PARALLEL_MIN_CHARS:
         return [IndexEntry(doc, *_signed(doc.text, settings)) for doc in docs]
@@ -21,8 +25,53 @@ def index_entries(docs: list, settings: Settings, workers: int | None = None) ->
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        results = pool.map(_signed, [doc.text for doc in docs], [settings] * len(docs), chunksize=4)
+        work = _signed_for_storage if to_store else _signed
+        results = pool.map(work, [doc.text for doc in docs], [settings] * len(docs), chunksize=4)
         return [IndexEntry(doc, *result) for doc, result in zip(docs, results)]
+
+
+def indexed_batches(batches, settings: Settings, documents=lambda batch: batch, workers: int | None = None):
+    """(batch, IndexEntry of each of its documents) for each batch, in order, while the next batch is already being
+    fingerprinted: the caller stores one batch (SQLite writes, one core) while worker processes fingerprint the next.
+
+    `documents(batch)` gives a batch's documents to fingerprint. One pool of workers serves every batch, forked
+    before the first is handed out (so before the caller's write transaction or any thread of it). A single batch
+    of little text is fingerprinted here: starting workers would cost more than it saves.
+    """
+    batches = iter(batches)
+    ahead = list(itertools.islice(batches, 2))
+    workers = workers or os.cpu_count() or 1
+    small = len(ahead) < 2 and sum(len(doc.text) for batch in ahead for doc in documents(batch)) < PARALLEL_MIN_CHARS
+    if workers < 2 or small:
+        for batch in itertools.chain(ahead, batches):
+            yield batch, [IndexEntry(doc, *_signed(doc.text, settings)) for doc in documents(batch)]
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    try:
+        in_flight = collections.deque()
+        for batch in itertools.chain(ahead, batches):
+            texts = [doc.text for doc in documents(batch)]
+            in_flight.append((batch, pool.map(_signed_for_storage, texts, [settings] * len(texts), chunksize=4)))
+            if len(in_flight) > 1:  # keep one batch submitted beyond the one handed out
+                yield _entries(documents, *in_flight.popleft())
+        while in_flight:
+            yield _entries(documents, *in_flight.popleft())
+    finally:  # the caller stopped early (an error storing a batch): what is still queued is not fingerprinted
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _entries(documents, batch, results) -> tuple:
+    return batch, [IndexEntry(doc, *result) for doc, result in zip(documents(batch), results)]
+
+
+def _signed_for_storage(text: str, settings: Settings) -> tuple:
+    """(None, band keys, segment hashes, the layout's stored form): what a store writes, a twentieth of the bytes the
+    layout's arrays take to send back (the process storing batches, the pipeline's slowest stage, unpickles less)."""
+    layout, keys, hashes = _signed(text, settings)
+    return None, keys, hashes, encode_layout(layout, text)
 
 
 def _signed(text: str, settings: Settings) -> tuple:

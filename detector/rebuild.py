@@ -289,7 +289,7 @@ class _Rebuild:
         so that it stays short (scans recording their results wait for it)."""
         kept = [self.store.document(doc_id) for doc_id, _ in plan.keep] if self.summary.full else []
         docs = [doc for doc in map(self._read, self._bar(plan.index)) if doc is not None] + kept
-        entries = index_entries(docs, self.settings)
+        entries = index_entries(docs, self.settings, to_store=True)
         self._prepared = len(entries)
         return entries
 

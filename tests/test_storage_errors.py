@@ -277,16 +277,16 @@ def test_a_database_on_a_full_disk_still_scans_and_says_the_history_is_skipped(s
 def test_a_failure_in_a_later_batch_of_add_says_what_was_added_before(tmp_path, monkeypatch):
     from detector.errors import StorageError
 
-    real, calls = api.add_documents, []
-
-    def failing_second_time(corpus, docs):
-        calls.append(len(docs))
-        if len(calls) == 2:
-            raise sqlite3.OperationalError("database or disk is full")
-        return real(corpus, docs)
-
-    monkeypatch.setattr(api, "add_documents", failing_second_time)
     with api.open_corpus(tmp_path / "c.db", create=True) as corpus:
+        real, calls = corpus.store.insert_documents, []
+
+        def failing_second_time(entries):
+            calls.append(len(entries))
+            if len(calls) == 2:
+                raise sqlite3.OperationalError("database or disk is full")
+            return real(entries)
+
+        monkeypatch.setattr(corpus.store, "insert_documents", failing_second_time)
         with pytest.raises(StorageError) as caught:
             api.add_paths(corpus, SEEDS, batch_size=2)
         assert corpus.store.document_count() == 2

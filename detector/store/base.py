@@ -25,12 +25,31 @@ from detector.model import Document, DocumentMeta, SourceRef
 
 @dataclasses.dataclass
 class IndexEntry:
-    """One document ready to store: the document, its layout, the band keys of each segment, its segment content hashes."""
+    """One document ready to store: the document, its layout, the band keys of each segment, its segment content hashes.
+
+    A worker process of `add` sends back the layout's stored form only (`encoded`, a twentieth of the arrays' bytes):
+    `full_layout()` decodes it for a store that keeps the arrays, `stored_layout()` encodes one made here.
+    """
 
     document: Document
-    layout: object  # detector.layout.Layout
+    layout: object  # detector.layout.Layout, or None when only its stored form is at hand
     keys: np.ndarray  # (segments, bands) int64 band keys
     hashes: list  # content hash of each segment (for segment document frequencies)
+    encoded: bytes | None = None  # detector.layout.encode(layout, document.text), when made already
+
+    def stored_layout(self) -> bytes:
+        from detector.layout import encode
+
+        if self.encoded is None:
+            self.encoded = encode(self.layout, self.document.text)
+        return self.encoded
+
+    def full_layout(self):
+        from detector.layout import decode
+
+        if self.layout is None:
+            self.layout = decode(self.encoded, self.document.text)
+        return self.layout
 
 
 @dataclasses.dataclass

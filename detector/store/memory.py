@@ -80,7 +80,7 @@ class MemoryStore:
         ids = []
         for entry in entries:
             doc_id, self._next_id = self._next_id, self._next_id + 1
-            self._docs[doc_id] = (dataclasses.replace(entry.document, id=doc_id), entry.layout)
+            self._docs[doc_id] = (dataclasses.replace(entry.document, id=doc_id), entry.full_layout())
             self._keys[doc_id], self._hashes[doc_id] = entry.keys, list(entry.hashes)
             self._runs = None
             for segment, row in enumerate(entry.keys.tolist()):

@@ -452,10 +452,8 @@ class RedisStore:
         return ids
 
     def _write_documents(self, gen: int, batch: list) -> None:
-        from detector.layout import encode as encode_layout
-
         self.link.client.hset(self.keys.of(gen, "pending"), mapping={doc_id: "add" for doc_id, _ in batch})
-        self.link.run([(("HSET", self.keys.document(gen, doc_id), *_flat(_document_fields(entry, encode_layout))), None)
+        self.link.run([(("HSET", self.keys.document(gen, doc_id), *_flat(_document_fields(entry))), None)
                        for doc_id, entry in batch])
         self._append_postings(gen, batch)
 
@@ -969,10 +967,10 @@ class _WriterLock:
 
 
 # ---------------------------------------------------------------------- records
-def _document_fields(entry: IndexEntry, encode_layout) -> dict:
+def _document_fields(entry: IndexEntry) -> dict:
     doc = entry.document
     keys = np.asarray(entry.keys, dtype=np.int64)
-    return {"text": _pack_text(doc.text), "layout": encode_layout(entry.layout, doc.text),
+    return {"text": _pack_text(doc.text), "layout": entry.stored_layout(),
             "hashes": np.asarray(list(entry.hashes), dtype="<i8").tobytes(),
             "bands": keys.astype(">u4").tobytes(), "band_width": keys.shape[1] if keys.ndim == 2 else 0,
             "chars": doc.chars}

@@ -18,7 +18,6 @@ from detector.compression import DamagedBlob, compress, decompress, register_dic
 from detector.errors import DatabaseError, SettingsMismatch, storage_error
 from detector.fingerprint import segment_hashes
 from detector.layout import decode as decode_layout
-from detector.layout import encode as encode_layout
 from detector.model import Document, DocumentMeta, SourceRef
 from detector.files import create_private_file
 from detector.paths import from_sql, shown, to_sql
@@ -339,7 +338,7 @@ class SqliteStore:
         ids, hash_counts = [], {}
         for entry in entries:
             doc = entry.document
-            ids.append(self._insert_document_row(doc, encode_layout(entry.layout, doc.text), first, len(entry.keys),
+            ids.append(self._insert_document_row(doc, entry.stored_layout(), first, len(entry.keys),
                                                  dictionary))
             for h in set(entry.hashes):
                 hash_counts[h] = hash_counts.get(h, 0) + 1

@@ -1,0 +1,87 @@
+"""Adding in batches while worker processes fingerprint the next one: the same index as one batch at a time, duplicates
+found across batches, and a failed batch stops the rest."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import numpy as np
+import pytest
+
+from detector import api
+from detector.index import index_entries, indexed_batches
+from detector.ingest import read_document
+from detector.settings import DEFAULT
+
+
+@pytest.fixture(scope="module")
+def documents(seeds):
+    return [read_document(path) for path in seeds]
+
+
+def test_batches_come_out_in_order_with_the_entries_made_one_by_one(documents):
+    batches = [documents[:2], documents[2:3], [], documents[3:]]
+    got = list(indexed_batches(iter(batches), DEFAULT, workers=2))
+    assert [batch for batch, _ in got] == batches
+    for batch, entries in got:
+        alone = index_entries(batch, DEFAULT, workers=1)
+        assert [e.document for e in entries] == batch
+        assert all(np.array_equal(a.keys, b.keys) and a.hashes == b.hashes
+                   and a.stored_layout() == b.stored_layout() for a, b in zip(entries, alone))
+
+
+def test_the_next_batch_is_read_before_this_one_is_handed_out(documents):
+    """One batch ahead: its fingerprinting runs while the caller stores this one (what makes adding use both cores)."""
+    read = []
+
+    def batches():
+        for n in range(3):
+            read.append(n)
+            yield documents[n : n + 1]
+
+    handed = []
+    for batch, _ in indexed_batches(batches(), DEFAULT, workers=2):
+        handed.append(batch)
+        assert len(read) == min(len(handed) + 1, 3)
+
+
+def test_a_copy_in_a_later_batch_is_a_duplicate_of_the_first(tmp_path, documents):
+    copy = documents[0].__class__(**{**documents[0].__dict__, "path": "elsewhere/copy.txt", "id": None})
+    with api.open_corpus(tmp_path / "c.db", create=True) as corpus:
+        stored = list(api.add_batches(corpus, [documents[:2], [copy, documents[2]]]))
+        assert corpus.store.document_count() == 3
+    first_id = stored[0][1][0][1]
+    assert [status for _, outcomes in stored for status, _ in outcomes] == ["added", "added", "duplicate", "added"]
+    assert stored[1][1][0] == ("duplicate", first_id)
+
+
+def test_a_batch_that_fails_keeps_the_earlier_ones_and_stores_no_later_one(tmp_path, documents, monkeypatch):
+    with api.open_corpus(tmp_path / "c.db", create=True) as corpus:
+        real, calls = corpus.store.insert_documents, []
+
+        def failing_second_time(entries):
+            calls.append(len(entries))
+            if len(calls) == 2:
+                raise sqlite3.OperationalError("database or disk is full")
+            return real(entries)
+
+        monkeypatch.setattr(corpus.store, "insert_documents", failing_second_time)
+        batches = [documents[:1], documents[1:2], documents[2:3], documents[3:]]
+        with pytest.raises(sqlite3.OperationalError):
+            for _ in api.add_batches(corpus, batches):
+                pass
+        assert calls == [1, 1] and corpus.store.document_count() == 1
+        assert corpus.store.document_id_by_sha(documents[0].sha256) is not None
+
+
+def test_entries_sent_back_in_their_stored_form_store_the_same_bytes(documents, monkeypatch):
+    from detector import index
+
+    monkeypatch.setattr(index, "PARALLEL_MIN_CHARS", 0)  # workers even for a few reports
+    sent = index_entries(documents, DEFAULT, workers=2, to_store=True)
+    made_here = index_entries(documents, DEFAULT, workers=1)
+    assert all(entry.layout is None for entry in sent)
+    assert [e.stored_layout() for e in sent] == [e.stored_layout() for e in made_here]
+    decoded, original = sent[0].full_layout(), made_here[0].layout
+    assert decoded.content == original.content and np.array_equal(decoded.starts, original.starts)
+    assert np.array_equal(decoded.ends, original.ends) and np.array_equal(decoded.lengths, original.lengths)
