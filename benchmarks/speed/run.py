@@ -90,8 +90,8 @@ def index_chachong(kind: str, n: int, wanted: list, sources: list, args) -> tupl
 
 
 def _trend_note(trend: dict, indexed: int, wanted: int) -> str:
-    note = (f"indexing {trend['first_chars_per_s'] / 1e3:.0f}k chars/s in the first batch, "
-            f"{trend['last_chars_per_s'] / 1e3:.0f}k in the last") if trend.get("batches", 0) > 1 else ""
+    note = (f"indexing {trend['first_chars_per_s'] / 1e3:.0f}k chars/s in the first {trend['quarter']} of "
+            f"{trend['batches']} batches, {trend['last_chars_per_s'] / 1e3:.0f}k in the last {trend['quarter']}") if trend.get("batches", 0) > 1 else ""
     if indexed < wanted:
         note += f"; STOPPED by --index-limit after {indexed:,} of {wanted:,} documents (scans ran on those)"
     return note
