@@ -21,10 +21,7 @@ def index_entries(docs: list, settings: Settings, workers: int | None = None, to
     workers = workers or os.cpu_count() or 1
     if workers < 2 or sum(len(doc.text) for doc in docs) < PARALLEL_MIN_CHARS:
         return [IndexEntry(doc, *_signed(doc.text, settings)) for doc in docs]
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+    with _worker_pool(workers) as pool:
         work = _signed_for_storage if to_store else _signed
         results = pool.map(work, [doc.text for doc in docs], [settings] * len(docs), chunksize=4)
         return [IndexEntry(doc, *result) for doc, result in zip(docs, results)]
@@ -46,10 +43,7 @@ def indexed_batches(batches, settings: Settings, documents=lambda batch: batch, 
         for batch in itertools.chain(ahead, batches):
             yield batch, [IndexEntry(doc, *_signed(doc.text, settings)) for doc in documents(batch)]
         return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    pool = _worker_pool(workers)
     try:
         in_flight = collections.deque()
         for batch in itertools.chain(ahead, batches):
@@ -61,6 +55,31 @@ def indexed_batches(batches, settings: Settings, documents=lambda batch: batch, 
             yield _entries(documents, *in_flight.popleft())
     finally:  # the caller stopped early (an error storing a batch): what is still queued is not fingerprinted
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _worker_pool(workers: int):
+    """Forked worker processes that end with the process that made them (see _end_with_parent)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_end_with_parent,
+                               initargs=(os.getpid(),))
+
+
+def _end_with_parent(parent: int) -> None:
+    """In a worker: be killed when the adding process ends, however it ends (`kill`, the out-of-memory killer).
+    Otherwise the worker waits forever for work and keeps the writer lock's file it inherited open, so that every
+    later add says the index is being written (Linux's parent-death signal; elsewhere nothing is asked)."""
+    import ctypes
+    import signal
+
+    try:
+        set_parent_death_signal = ctypes.CDLL(None).prctl
+    except (OSError, AttributeError):
+        return
+    set_parent_death_signal(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the adding process ended before the signal was asked for
+        os._exit(1)
 
 
 def _entries(documents, batch, results) -> tuple:

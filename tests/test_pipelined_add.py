@@ -85,3 +85,55 @@ def test_entries_sent_back_in_their_stored_form_store_the_same_bytes(documents, 
     decoded, original = sent[0].full_layout(), made_here[0].layout
     assert decoded.content == original.content and np.array_equal(decoded.starts, original.starts)
     assert np.array_equal(decoded.ends, original.ends) and np.array_equal(decoded.lengths, original.lengths)
+
+
+ADDING_THEN_KILLED = """
+import multiprocessing
+import sys
+from detector import api
+from detector.ingest import read_document
+
+paths = sys.argv[2:]
+docs = [read_document(path) for path in paths]
+with api.open_corpus(sys.argv[1], create=True) as corpus, corpus.store.writer_lock("add"):
+    adding = api.add_batches(corpus, [docs[:1], docs[1:3], docs[3:]])
+    next(adding)  # the worker processes are forked and one batch is stored
+    print(*(worker.pid for worker in multiprocessing.active_children()), flush=True)
+    sys.stdin.read()  # killed here, as `kill PID` or the out-of-memory killer ends an add
+"""
+
+
+def test_an_add_killed_midway_leaves_no_workers_holding_the_writer_lock(tmp_path, seeds):
+    """The worker processes end with the add that forked them: an orphan would keep the index's writer lock (it
+    inherited the lock's open file), and every later add would stop with "another `chachong add` is writing"."""
+    import contextlib
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from detector.errors import IndexLocked
+
+    db = tmp_path / "c.db"
+    adding = subprocess.Popen([sys.executable, "-c", ADDING_THEN_KILLED, str(db), *map(str, seeds)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    workers = [int(pid) for pid in adding.stdout.readline().split()]
+    adding.kill()
+    adding.wait()
+    try:
+        assert len(workers) == 2
+        deadline = time.monotonic() + 10
+        with api.open_corpus(db) as corpus:
+            while True:
+                try:
+                    with corpus.store.writer_lock("add"):
+                        break
+                except IndexLocked:
+                    assert time.monotonic() < deadline, "the killed add's worker processes still hold the writer lock"
+                    time.sleep(0.1)
+            assert corpus.store.document_count() == 1
+    finally:  # what a failure left behind
+        for pid in workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
