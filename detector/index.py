@@ -77,7 +77,7 @@ def _end_with_parent(parent: int) -> None:
         set_parent_death_signal = ctypes.CDLL(None).prctl
     except (OSError, AttributeError):
         return
-    set_parent_death_signal(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+    set_parent_death_signal(1, ctypes.c_ulong(signal.SIGKILL))  # 1: PR_SET_PDEATHSIG
     if os.getppid() != parent:  # the adding process ended before the signal was asked for
         os._exit(1)
 
