@@ -89,12 +89,14 @@ def test_entries_sent_back_in_their_stored_form_store_the_same_bytes(documents, 
 
 ADDING_THEN_KILLED = """
 import multiprocessing
+import os
 import sys
 from detector import api
 from detector.ingest import read_document
 
 paths = sys.argv[2:]
 docs = [read_document(path) for path in paths]
+os.cpu_count = lambda: 2  # two worker processes on any machine
 with api.open_corpus(sys.argv[1], create=True) as corpus, corpus.store.writer_lock("add"):
     adding = api.add_batches(corpus, [docs[:1], docs[1:3], docs[3:]])
     next(adding)  # the worker processes are forked and one batch is stored
