@@ -9,7 +9,7 @@ from typing import Iterator
 
 from detector import metadata
 from detector.corpus import Corpus, open_corpus
-from detector.errors import DetectorError, InputError, storage_error, StorageError
+from detector.errors import DetectorError, InputError, storage_error, StorageError, WorkerLost
 from detector.index import indexed_batches
 from detector.ingest import InputFiles, find_input_files, read_document
 from detector.ingest.manifest import as_manifest
@@ -132,9 +132,12 @@ def add_paths(corpus: Corpus, paths, meta: DocumentMeta | None = None, manifest=
         for docs, outcomes in add_batches(corpus, readable):
             for doc, (status, _) in zip(docs, outcomes):
                 (summary.added if status == "added" else summary.duplicates).append(doc.path)
-    except (sqlite3.Error, OSError) as err:  # a disk or database error says how many files earlier batches added
+    except (sqlite3.Error, OSError, WorkerLost) as err:  # such an error says how many files earlier batches added
         if not summary.added:
             raise
+        if isinstance(err, WorkerLost):
+            raise WorkerLost(f"{err} (the {len(summary.added)} files added before stay added; the same `chachong add` "
+                             "again adds the rest)") from None
         problem = str(storage_error(err, getattr(corpus.store, "path", None)))
         raise StorageError(f"{problem.replace('nothing was changed', 'this batch was not written')} (the "
                            f"{len(summary.added)} files added before it stay added; the same `chachong add` again adds the rest)") from None

@@ -54,6 +54,10 @@ class ManifestError(DetectorError):
     """The manifest CSV is malformed."""
 
 
+class WorkerLost(DetectorError):
+    """A worker process fingerprinting documents ended before it answered (out of memory, or killed)."""
+
+
 class WrongFileType(UnsupportedFormat):
     """The file's content is of another type than its name says (a PDF named .docx, a .docx named .txt)."""
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import collections
+import contextlib
 import itertools
 import os
 
+from detector.errors import WorkerLost
 from detector.fingerprint import fingerprint
 from detector.layout import encode as encode_layout
 from detector.settings import Settings
@@ -21,7 +23,7 @@ def index_entries(docs: list, settings: Settings, workers: int | None = None, to
     workers = workers or os.cpu_count() or 1
     if workers < 2 or sum(len(doc.text) for doc in docs) < PARALLEL_MIN_CHARS:
         return [IndexEntry(doc, *_signed(doc.text, settings)) for doc in docs]
-    with _worker_pool(workers) as pool:
+    with _worker_pool(workers) as pool, _lost_workers():
         work = _signed_for_storage if to_store else _signed
         results = pool.map(work, [doc.text for doc in docs], [settings] * len(docs), chunksize=4)
         return [IndexEntry(doc, *result) for doc, result in zip(docs, results)]
@@ -37,8 +39,10 @@ def indexed_batches(batches, settings: Settings, documents=lambda batch: batch, 
     """
     batches = iter(batches)
     ahead = list(itertools.islice(batches, 2))
+    if _chars(ahead, documents) < PARALLEL_MIN_CHARS:  # perhaps all there is: look one batch further
+        ahead += itertools.islice(batches, 1)
     workers = workers or os.cpu_count() or 1
-    small = len(ahead) < 2 and sum(len(doc.text) for batch in ahead for doc in documents(batch)) < PARALLEL_MIN_CHARS
+    small = len(ahead) <= 2 and _chars(ahead, documents) < PARALLEL_MIN_CHARS
     if workers < 2 or small:
         for batch in itertools.chain(ahead, batches):
             yield batch, [IndexEntry(doc, *_signed(doc.text, settings)) for doc in documents(batch)]
@@ -83,7 +87,25 @@ def _end_with_parent(parent: int) -> None:
 
 
 def _entries(documents, batch, results) -> tuple:
-    return batch, [IndexEntry(doc, *result) for doc, result in zip(documents(batch), results)]
+    with _lost_workers():
+        return batch, [IndexEntry(doc, *result) for doc, result in zip(documents(batch), results)]
+
+
+def _chars(batches: list, documents) -> int:
+    return sum(len(doc.text) for batch in batches for doc in documents(batch))
+
+
+@contextlib.contextmanager
+def _lost_workers():
+    """A worker that died (the out-of-memory killer, `kill`) is one line saying what happened, not a traceback."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        yield
+    except BrokenProcessPool:
+        raise WorkerLost("a worker process fingerprinting documents ended before it answered (out of memory, or "
+                         "killed): nothing of the documents it had was written; run the same command again, with "
+                         "fewer files at a time if memory is short") from None
 
 
 def _signed_for_storage(text: str, settings: Settings) -> tuple:

@@ -3,12 +3,14 @@ found across batches, and a failed batch stops the rest."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 
 import numpy as np
 import pytest
 
-from detector import api
+from detector import api, index
+from detector.errors import WorkerLost
 from detector.index import index_entries, indexed_batches
 from detector.ingest import read_document
 from detector.settings import DEFAULT
@@ -42,7 +44,37 @@ def test_the_next_batch_is_read_before_this_one_is_handed_out(documents):
     handed = []
     for batch, _ in indexed_batches(batches(), DEFAULT, workers=2):
         handed.append(batch)
-        assert len(read) == min(len(handed) + 1, 3)
+        assert len(read) >= min(len(handed) + 1, 3)
+
+
+def test_a_little_text_in_two_batches_starts_no_workers(documents, monkeypatch):
+    def no_pool(workers):
+        raise AssertionError("workers started for a few reports")
+
+    monkeypatch.setattr(index, "_worker_pool", no_pool)
+    got = list(indexed_batches([documents[:3], []], DEFAULT, workers=2))  # 100 small files: a batch, then an empty one
+    assert [len(entries) for _, entries in got] == [3, 0]
+    monkeypatch.setattr(index, "PARALLEL_MIN_CHARS", 0)
+    with pytest.raises(AssertionError, match="workers started"):
+        list(indexed_batches([documents[:3], []], DEFAULT, workers=2))
+
+
+def _signer_dying_on_marked_text(text, settings):
+    if "【DIE】" in text:
+        os._exit(3)  # as the out-of-memory killer ends a worker
+    return index._signed(text, settings)[:3] + (None,)
+
+
+def test_a_worker_that_dies_is_one_line_and_the_earlier_batches_stay(tmp_path, documents, monkeypatch):
+    monkeypatch.setattr(index, "_signed_for_storage", _signer_dying_on_marked_text)
+    doomed = documents[4].__class__(**{**documents[4].__dict__, "text": documents[4].text + "【DIE】", "sha256": "f" * 64})
+    with api.open_corpus(tmp_path / "c.db", create=True) as corpus:
+        stored = []
+        with pytest.raises(WorkerLost) as caught:
+            for docs, _ in api.add_batches(corpus, [documents[:2], documents[2:4], [doomed]]):
+                stored.append(len(docs))
+        assert corpus.store.document_count() == sum(stored) and stored
+    assert "\n" not in str(caught.value) and "run the same command again" in str(caught.value)
 
 
 def test_a_copy_in_a_later_batch_is_a_duplicate_of_the_first(tmp_path, documents):
@@ -139,3 +171,17 @@ def test_an_add_killed_midway_leaves_no_workers_holding_the_writer_lock(tmp_path
         for pid in workers:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+
+
+def test_add_says_what_stayed_added_when_a_worker_dies(tmp_path, documents, monkeypatch):
+    monkeypatch.setattr(index, "_signed_for_storage", _signer_dying_on_marked_text)
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    for n in range(230):  # three batches of 100 files; the last file's worker dies
+        text = documents[n % len(documents)].text + f"\n第{n}号。" + ("【DIE】" if n == 229 else "")
+        (folder / f"{n:03d}.txt").write_text(text, encoding="utf-8")
+    with api.open_corpus(tmp_path / "c.db", create=True) as corpus:
+        with pytest.raises(WorkerLost) as caught:
+            api.add_paths(corpus, [folder])
+        kept = corpus.store.document_count()
+    assert kept in (100, 200) and f"the {kept} files added before stay added" in str(caught.value)
