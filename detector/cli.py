@@ -112,10 +112,31 @@ class _Commands(click.Group):
         try:
             return super().invoke(ctx)
         except Exception as err:  # noqa: BLE001 - only the storage drivers' and the OS's errors are caught
+            if isinstance(err, BrokenPipeError) and _output_gone():  # `chachong scans | head`: the reader has gone
+                _discard_output()
+                sys.exit(ExitCode.ERROR)
             if not isinstance(err, _storage_errors()):
                 raise
             click.echo(messages.say("error", message=storage_error(err, ctx.meta.get("chachong.db"))), err=True)
             sys.exit(ExitCode.ERROR)
+
+
+def _output_gone() -> bool:
+    """Whether standard output is a pipe nobody reads any more (its reader exited): nothing is wrong with the disk."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+def _discard_output() -> None:
+    """Send what is left of standard output nowhere, so that the exit's own flush meets no closed pipe either."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def _storage_errors() -> tuple:
@@ -581,5 +602,11 @@ def main():
     from detector.allocator import keep_freed_memory
 
     keep_freed_memory()  # before any work: numpy arrays then reuse the heap
-    cli(prog_name="chachong")
+    try:
+        cli(prog_name="chachong")
+    finally:
+        try:
+            sys.stdout.flush()  # what is still buffered goes now, while a closed pipe can be told from a disk error
+        except BrokenPipeError:
+            _discard_output()
 

@@ -150,3 +150,14 @@ def test_ocr_option_reaches_the_pdf_reader(runner, tmp_path, db, monkeypatch):
     assert runner.invoke(cli, ["scan", str(tmp_path / "scan.pdf"), "--db", str(db), "--ocr"]).exit_code == 0
     assert runner.invoke(cli, ["scan", str(tmp_path / "scan.pdf"), "--db", str(db)]).exit_code == 0
     assert seen == [True, False]
+
+
+@pytest.mark.parametrize("command", [["stats"], ["meta"]])
+def test_output_read_by_a_reader_that_left_is_no_disk_error(seed_corpus, command):
+    """`chachong stats | head -1`: once the reader has gone, nothing blames the disk or the database."""
+    run = subprocess.Popen([sys.executable, "-m", "detector", *command, "--db", str(seed_corpus)],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    run.stdout.close()  # the reader leaves before a line is written
+    complaint = run.stderr.read().decode("utf-8")
+    assert run.wait() in (ExitCode.OK, ExitCode.ERROR)
+    assert complaint == ""
