@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import sqlite3
 from pathlib import Path
 from typing import Iterator
 
@@ -18,7 +17,7 @@ from detector.paths import canonical_path, resolved
 from detector.progress import progress_bar
 from detector.scan import Timings, failed_report, scan_document
 from detector.settings import DEFAULT, Settings
-from detector.store import memory_store, open_store
+from detector.store import driver_errors, memory_store, open_store
 
 __all__ = ["Corpus", "open_corpus", "add_paths", "add_batches", "add_texts", "scan_paths", "scan_batch", "scan_text", "scan_document",
            "compare_paths", "compare_documents", "remove_paths", "rebuild", "update_metadata", "list_documents", "stats",
@@ -132,7 +131,7 @@ def add_paths(corpus: Corpus, paths, meta: DocumentMeta | None = None, manifest=
         for docs, outcomes in add_batches(corpus, readable):
             for doc, (status, _) in zip(docs, outcomes):
                 (summary.added if status == "added" else summary.duplicates).append(doc.path)
-    except (sqlite3.Error, OSError, WorkerLost) as err:  # such an error says how many files earlier batches added
+    except (*driver_errors(), OSError, WorkerLost) as err:  # such an error says how many files earlier batches added
         if not summary.added:
             raise
         if isinstance(err, WorkerLost):

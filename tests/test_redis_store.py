@@ -292,3 +292,25 @@ def test_a_node_that_stays_down_is_named_in_one_line(tmp_path, monkeypatch):
     finally:
         store.close()
         node.stop()
+
+
+def test_a_redis_failure_in_a_later_batch_of_add_says_what_was_added_before(redis_server, monkeypatch):
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from detector import api
+    from detector.errors import StorageError
+
+    with api.open_corpus(f"redis://{redis_server.address}/later-batch-{uuid.uuid4().hex[:8]}", create=True) as corpus:
+        real, calls = corpus.store.insert_documents, []
+
+        def failing_second_time(entries):
+            calls.append(len(entries))
+            if len(calls) == 2:
+                raise RedisConnectionError("Connection closed by server.")
+            return real(entries)
+
+        monkeypatch.setattr(corpus.store, "insert_documents", failing_second_time)
+        with pytest.raises(StorageError) as caught:
+            api.add_paths(corpus, [BASE, SAMPLE], batch_size=1)
+        assert corpus.store.document_count() == 1
+    assert "the 1 files added before it stay added" in str(caught.value) and "\n" not in str(caught.value)
