@@ -1069,6 +1069,9 @@ def _batch_postings(entries: list, first_segment: int) -> tuple[np.ndarray, np.n
     per_segment = [entry.keys.shape[1] if entry.keys.ndim == 2 else 0 for entry in entries]
     segments = np.concatenate([np.repeat(np.arange(start, start + n, dtype=np.int64), width) for start, n, width
                                in zip(np.cumsum([first_segment] + counts[:-1]).tolist(), counts, per_segment)])
+    if len(keys) and keys.min() >= 0 and keys.max() < 1 << 31 and segments.max() < 1 << 32:
+        both = np.sort((keys << 32) | segments)  # one sort of 64-bit values: about half a lexsort's time
+        return both >> 32, both & 0xFFFFFFFF
     order = np.lexsort((segments, keys))
     return keys[order], segments[order]
 
