@@ -20,6 +20,8 @@ import sys
 import time
 from pathlib import Path
 
+from benchmarks.speed.measure import installed_environment
+
 REPO = Path(__file__).resolve().parent.parent
 SUBMISSION = REPO / "corpus" / "demo" / "submission.txt"
 SOURCE = REPO / "corpus" / "sample" / "003_42e09aa36b9c46a6.txt"
@@ -30,7 +32,7 @@ COMMANDS = {
 }
 
 
-ENVIRONMENT = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+ENVIRONMENT = installed_environment()
 
 
 def timed(command: list) -> float:
