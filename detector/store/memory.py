@@ -29,8 +29,7 @@ class MemoryStore:
         self._docs: dict = {}  # id → (Document, layout)
         self._keys: dict = {}  # id → band keys (segments, bands)
         self._hashes: dict = {}  # id → segment content hashes
-        self._postings: dict = {}  # band key → list of (id, segment index)
-        self._runs: tuple | None = None  # the postings as key-sorted arrays (see _posting_runs); None after a change
+        self._runs: tuple | None = None  # the postings, made from _keys as key-sorted arrays (_posting_runs); None after a change
         self._df: Counter = Counter()
         self._files: dict = {}
         self._given: list = []  # (sha256, path, field, value, seq)
@@ -83,9 +82,6 @@ class MemoryStore:
             self._docs[doc_id] = (dataclasses.replace(entry.document, id=doc_id), entry.full_layout())
             self._keys[doc_id], self._hashes[doc_id] = entry.keys, list(entry.hashes)
             self._runs = None
-            for segment, row in enumerate(entry.keys.tolist()):
-                for key in dict.fromkeys(row):
-                    self._postings.setdefault(key, []).append((doc_id, segment))
             self._df.update(set(entry.hashes))
             ids.append(doc_id)
         return ids
@@ -94,8 +90,7 @@ class MemoryStore:
         doomed = set(doc_ids) & self._docs.keys()
         self._runs = None
         for doc_id in doomed:
-            for key in set(self._keys.pop(doc_id).ravel().tolist()):
-                self._postings[key] = [p for p in self._postings[key] if p[0] != doc_id]
+            del self._keys[doc_id]
             self._df.subtract(set(self._hashes.pop(doc_id)))
             del self._docs[doc_id]
         self._df = +self._df
@@ -219,7 +214,7 @@ class MemoryStore:
 
     def stats(self) -> dict:
         return {"documents": len(self._docs), "characters": sum(doc.chars for doc, _ in self._docs.values()),
-                "segments": self.segment_total(), "postings": sum(map(len, self._postings.values())),
+                "segments": self.segment_total(), "postings": len(self._posting_runs()[3]),
                 "database_bytes": 0, "settings": self._meta.get("index")}
 
     def index_problems(self) -> list[str]:
