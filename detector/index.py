@@ -23,10 +23,8 @@ def index_entries(docs: list, settings: Settings, workers: int | None = None, to
     workers = workers or os.cpu_count() or 1
     if workers < 2 or sum(len(doc.text) for doc in docs) < PARALLEL_MIN_CHARS:
         return [IndexEntry(doc, *_signed(doc.text, settings)) for doc in docs]
-    with _worker_pool(workers) as pool, _lost_workers():
-        work = _signed_for_storage if to_store else _signed
-        results = pool.map(work, [doc.text for doc in docs], [settings] * len(docs), chunksize=4)
-        return [IndexEntry(doc, *result) for doc, result in zip(docs, results)]
+    with _worker_pool(workers) as pool:
+        return _entries(docs, _submitted(pool, _signed_for_storage if to_store else _signed, docs, settings))
 
 
 def indexed_batches(batches, settings: Settings, documents=lambda batch: batch, workers: int | None = None):
@@ -39,24 +37,26 @@ def indexed_batches(batches, settings: Settings, documents=lambda batch: batch, 
     """
     batches = iter(batches)
     ahead = list(itertools.islice(batches, 2))
-    if _chars(ahead, documents) < PARALLEL_MIN_CHARS:  # perhaps all there is: look one batch further
+    small = sum(len(doc.text) for batch in ahead for doc in documents(batch)) < PARALLEL_MIN_CHARS
+    if small:  # perhaps all there is: look one batch further
         ahead += itertools.islice(batches, 1)
+        small = len(ahead) <= 2
     workers = workers or os.cpu_count() or 1
-    small = len(ahead) <= 2 and _chars(ahead, documents) < PARALLEL_MIN_CHARS
     if workers < 2 or small:
         for batch in itertools.chain(ahead, batches):
-            yield batch, [IndexEntry(doc, *_signed(doc.text, settings)) for doc in documents(batch)]
+            yield batch, index_entries(documents(batch), settings, workers=1)
         return
     pool = _worker_pool(workers)
     try:
         in_flight = collections.deque()
         for batch in itertools.chain(ahead, batches):
-            texts = [doc.text for doc in documents(batch)]
-            in_flight.append((batch, pool.map(_signed_for_storage, texts, [settings] * len(texts), chunksize=4)))
+            in_flight.append((batch, _submitted(pool, _signed_for_storage, documents(batch), settings)))
             if len(in_flight) > 1:  # keep one batch submitted beyond the one handed out
-                yield _entries(documents, *in_flight.popleft())
+                done, results = in_flight.popleft()
+                yield done, _entries(documents(done), results)
         while in_flight:
-            yield _entries(documents, *in_flight.popleft())
+            done, results = in_flight.popleft()
+            yield done, _entries(documents(done), results)
     finally:  # the caller stopped early (an error storing a batch): what is still queued is not fingerprinted
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -86,13 +86,15 @@ def _end_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _entries(documents, batch, results) -> tuple:
+def _submitted(pool, work, docs: list, settings: Settings):
+    """The results of `work` for each document, as the pool's workers make them (in order)."""
+    return pool.map(work, [doc.text for doc in docs], [settings] * len(docs), chunksize=4)
+
+
+def _entries(docs: list, results) -> list[IndexEntry]:
+    """The IndexEntry of each document from its worker's result; a worker that died is one line (WorkerLost)."""
     with _lost_workers():
-        return batch, [IndexEntry(doc, *result) for doc, result in zip(documents(batch), results)]
-
-
-def _chars(batches: list, documents) -> int:
-    return sum(len(doc.text) for batch in batches for doc in documents(batch))
+        return [IndexEntry(doc, *result) for doc, result in zip(docs, results)]
 
 
 @contextlib.contextmanager
