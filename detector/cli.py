@@ -137,6 +137,7 @@ def _discard_output() -> None:
     """Send what is left of standard output nowhere, so that the exit's own flush meets no closed pipe either."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _storage_errors() -> tuple:
