@@ -14,6 +14,7 @@ from detector.errors import WorkerLost
 from detector.index import index_entries, indexed_batches
 from detector.ingest import read_document
 from detector.settings import DEFAULT
+from store_faults import fail_second_insert
 
 
 @pytest.fixture(scope="module")
@@ -89,15 +90,7 @@ def test_a_copy_in_a_later_batch_is_a_duplicate_of_the_first(tmp_path, documents
 
 def test_a_batch_that_fails_keeps_the_earlier_ones_and_stores_no_later_one(tmp_path, documents, monkeypatch):
     with api.open_corpus(tmp_path / "c.db", create=True) as corpus:
-        real, calls = corpus.store.insert_documents, []
-
-        def failing_second_time(entries):
-            calls.append(len(entries))
-            if len(calls) == 2:
-                raise sqlite3.OperationalError("database or disk is full")
-            return real(entries)
-
-        monkeypatch.setattr(corpus.store, "insert_documents", failing_second_time)
+        calls = fail_second_insert(monkeypatch, corpus.store, sqlite3.OperationalError("database or disk is full"))
         batches = [documents[:1], documents[1:2], documents[2:3], documents[3:]]
         with pytest.raises(sqlite3.OperationalError):
             for _ in api.add_batches(corpus, batches):

@@ -23,6 +23,7 @@ from detector.errors import DatabaseError
 from detector.store import open_store
 from planting import BASE, SAMPLE
 from redis_cluster import RedisNode, free_ports
+from store_faults import fail_second_insert
 
 DEMO = SAMPLE.parent / "demo" / "submission.txt"
 REPO = SAMPLE.parent.parent
@@ -301,15 +302,7 @@ def test_a_redis_failure_in_a_later_batch_of_add_says_what_was_added_before(redi
     from detector.errors import StorageError
 
     with api.open_corpus(f"redis://{redis_server.address}/later-batch-{uuid.uuid4().hex[:8]}", create=True) as corpus:
-        real, calls = corpus.store.insert_documents, []
-
-        def failing_second_time(entries):
-            calls.append(len(entries))
-            if len(calls) == 2:
-                raise RedisConnectionError("Connection closed by server.")
-            return real(entries)
-
-        monkeypatch.setattr(corpus.store, "insert_documents", failing_second_time)
+        fail_second_insert(monkeypatch, corpus.store, RedisConnectionError("Connection closed by server."))
         with pytest.raises(StorageError) as caught:
             api.add_paths(corpus, [BASE, SAMPLE], batch_size=1)
         assert corpus.store.document_count() == 1

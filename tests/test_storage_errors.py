@@ -25,6 +25,7 @@ from detector import api
 from detector.cli import ExitCode, cli
 from detector.errors import storage_error
 from planting import SAMPLE
+from store_faults import fail_second_insert
 
 SEEDS = sorted(SAMPLE.glob("*.txt"))
 IS_ROOT = os.geteuid() == 0
@@ -278,15 +279,7 @@ def test_a_failure_in_a_later_batch_of_add_says_what_was_added_before(tmp_path, 
     from detector.errors import StorageError
 
     with api.open_corpus(tmp_path / "c.db", create=True) as corpus:
-        real, calls = corpus.store.insert_documents, []
-
-        def failing_second_time(entries):
-            calls.append(len(entries))
-            if len(calls) == 2:
-                raise sqlite3.OperationalError("database or disk is full")
-            return real(entries)
-
-        monkeypatch.setattr(corpus.store, "insert_documents", failing_second_time)
+        fail_second_insert(monkeypatch, corpus.store, sqlite3.OperationalError("database or disk is full"))
         with pytest.raises(StorageError) as caught:
             api.add_paths(corpus, SEEDS, batch_size=2)
         assert corpus.store.document_count() == 2
