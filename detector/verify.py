@@ -103,9 +103,7 @@ class _SentenceCut:
     `segments`, `sentences`: (first row, rows, bigram count) of each wanted text."""
 
     def __init__(self, pool: Pool, segment_used: np.ndarray, sentence_used: np.ndarray, vocabulary):
-        parts, chars = _sentence_characters(pool, segment_used)
-        lengths = (pool.segments[parts, 1] - pool.segments[parts, 0]).astype(np.int32)
-        offsets = np.cumsum(lengths, dtype=np.int32) - lengths
+        parts, lengths, offsets, chars = _sentence_characters(pool, segment_used)
         of_part = pool.sentence_of[parts]
         firsts = np.flatnonzero(np.r_[True, of_part[1:] != of_part[:-1]])  # each sentence's first segment
         sentence_lengths = np.add.reduceat(lengths, firsts) if len(parts) else lengths
@@ -140,14 +138,15 @@ class _SentenceCut:
 
 
 def _sentence_characters(pool: Pool, segment_used: np.ndarray) -> tuple:
-    """(every pooled segment of the sentences holding the segments used, in order; their characters, one after another)."""
+    """(every pooled segment of the sentences holding the segments used, in order; each one's length and offset in the
+    characters; their characters, one after another)."""
     wanted = np.zeros(int(pool.sentence_counts.sum()), dtype=bool)
     wanted[pool.sentence_of[segment_used]] = True
     parts = np.flatnonzero(wanted[pool.sentence_of])
     bounds = pool.segments[parts]
     lengths = (bounds[:, 1] - bounds[:, 0]).astype(np.int32)
     offsets = np.cumsum(lengths, dtype=np.int32) - lengths
-    return parts, pool.codes_at(np.arange(int(lengths.sum()), dtype=np.int32) + np.repeat(
+    return parts, lengths, offsets, pool.codes_at(np.arange(int(lengths.sum()), dtype=np.int32) + np.repeat(
         (bounds[:, 0] - offsets).astype(np.int32), lengths))
 
 
