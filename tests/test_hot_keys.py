@@ -105,3 +105,28 @@ def test_a_rebuild_recounts_instead_of_keeping_counts_batch_by_batch(tmp_path, m
     api.rebuild(tmp_path / "corpus.db", archive)
     store = SqliteStore(tmp_path / "corpus.db")
     assert not made and _hot_keys(store) == _truth(store) and len(_hot_keys(store)) >= 10
+
+
+def _same_postings(a, b) -> bool:
+    return a.keys.tolist() == b.keys.tolist() and a.pairs.tolist() == b.pairs.tolist() and a.counts == b.counts
+
+
+def test_a_remembered_hot_sample_reads_as_the_index_and_goes_when_the_index_changes(tmp_path):
+    path = tmp_path / "corpus.db"
+    with api.open_corpus(path, create=True) as corpus:
+        ids = api.add_texts(corpus, [_report(n) for n in range(30)])
+    store = SqliteStore(path)
+    keys = sorted(set(index_entries([api.document_from_text(_report(1)[1], "r.txt")], DEFAULT, workers=1)[0].keys.ravel().tolist()))
+    with store.reading():
+        first = store.postings(keys, cap=10)  # the boilerplate's keys have 30 postings: hot at a cap of 10
+        hot = [k for k, n in first.counts.items() if n > 10]
+        assert hot and all(len(first.of_key(k)) == 10 for k in hot)
+        assert _same_postings(store.postings(keys, cap=10), first)  # samples from memory the second time
+        assert _same_postings(SqliteStore(path).postings(keys, cap=10), first)
+    other = SqliteStore(path)
+    with other.writing():
+        other.delete_documents([ids[0]])  # in every hot key's sample (the lowest segments come first)
+    with store.reading():
+        after = store.postings(keys, cap=10)
+    assert ids[0] in first.pairs[:, 0] and ids[0] not in after.pairs[:, 0]
+    assert _same_postings(after, SqliteStore(path).postings(keys, cap=10))

@@ -128,6 +128,7 @@ _META_COLUMNS = ("author", "unit", "year", "meeting", "team")
 HOT_KEY_POSTINGS = 64  # the recount lists keys with more postings than this (their counts weigh them by rarity)
 SEGMENT_OWNER_TABLE_MAX = 1 << 25  # segments mapped to their document by a table (int32: 128 MB at most); beyond, a binary search
 HOT_KEY_COUNT_CAP = 5000  # a hot key the recount has not listed yet is counted up to this many postings
+HOT_SAMPLE_CACHE_KEYS = 16384  # hot keys whose samples a connection remembers (~3.2 KB each at a cap of 200)
 
 
 class SqliteStore:
@@ -482,22 +483,56 @@ class SqliteStore:
 
         No counting over the postings: one statement reads each key's first cap + 1 rows (one index probe per
         key). A key that has more is hot: it keeps its first `cap`, and its count comes from hot_keys (the last
-        recount) or a count capped at HOT_KEY_COUNT_CAP rows.
+        recount) or a count capped at HOT_KEY_COUNT_CAP rows. A hot key's sample is remembered for the committed
+        state (HOT_SAMPLE_CACHE_KEYS): the submissions of a batch share their boilerplate keys, which are most of
+        the rows read.
         """
+        keys = sorted({int(k) for k in keys})
+        samples = self._hot_samples(cap)
+        found_keys, per_key, segments = self._listed([k for k in keys if k not in samples], cap)
+        table = _capped_runs(found_keys, per_key, segments, cap)  # cold runs, then the hot ones
+        cold = int(per_key[per_key <= cap].sum())
+        counts = dict(zip(found_keys[per_key <= cap].tolist(), per_key[per_key <= cap].tolist()))
+        owners, indices = self.segment_owner(table[:, 1])
+        pairs = np.stack([owners, indices], axis=1)
+        self._remember_samples(samples, table[cold:, 0], pairs[cold:])
+        hot = [k for k in keys if k in samples]
+        counts.update(self._hot_counts(hot))
+        hot_pairs = [samples[k] for k in hot]
+        hot_keys = np.repeat(np.array(hot, dtype=np.int64), [len(p) for p in hot_pairs])
+        return Postings(np.concatenate([table[:cold, 0], hot_keys]),
+                        np.concatenate([pairs[:cold]] + hot_pairs).reshape(-1, 2), counts)
+
+    def _listed(self, keys: list, cap: int) -> tuple:
+        """(keys found, postings listed per key, their segments in key order): the first cap + 1 of each key's
+        postings, lowest segment first, by one statement."""
         rows = self.conn.execute(
             "SELECT q.value, (SELECT group_concat(segment) FROM (SELECT segment FROM postings WHERE key = q.value"
             " ORDER BY segment LIMIT ?))"
-            " FROM json_each(?) AS q", (int(cap) + 1, json.dumps([int(k) for k in keys]))).fetchall()
+            " FROM json_each(?) AS q", (int(cap) + 1, json.dumps(keys))).fetchall()
         found = [(key, listed) for key, listed in rows if listed is not None]
-        keys = np.array([key for key, _ in found], dtype=np.int64)
-        segments = np.fromstring(",".join(listed for _, listed in found), dtype=np.int64, sep=",") if found else np.zeros(0, np.int64)
+        if not found:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+        segments = np.fromstring(",".join(listed for _, listed in found), dtype=np.int64, sep=",")
         per_key = np.array([listed.count(",") + 1 for _, listed in found], dtype=np.int64)
-        counts = dict(zip(keys.tolist(), per_key.tolist()))
-        hot = [key for key, n in counts.items() if n > cap]
-        table = _capped_runs(keys, per_key, segments, cap)
-        counts.update(self._hot_counts(hot))
-        owners, indices = self.segment_owner(table[:, 1])
-        return Postings(table[:, 0], np.stack([owners, indices], axis=1), counts)
+        return np.array([key for key, _ in found], dtype=np.int64), per_key, segments
+
+    def _hot_samples(self, cap: int) -> dict:
+        """Hot key → its sample's (document, segment) pairs, for the committed state; emptied when it holds
+        HOT_SAMPLE_CACHE_KEYS keys (a service scanning for months meets many)."""
+        samples = self._cached.setdefault(("hot_samples", cap), {})
+        if len(samples) > HOT_SAMPLE_CACHE_KEYS:
+            samples.clear()
+        return samples
+
+    @staticmethod
+    def _remember_samples(samples: dict, keys: np.ndarray, pairs: np.ndarray) -> None:
+        """Keep the samples of hot keys just read (`keys`: one per row, each key's rows together)."""
+        if not len(keys):
+            return
+        starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+        for key, a, b in zip(keys[starts].tolist(), starts.tolist(), np.r_[starts[1:], len(keys)].tolist()):
+            samples[key] = pairs[a:b].copy()
 
     def _hot_counts(self, keys: list) -> dict:
         """Postings of hot keys: from hot_keys, else counted up to HOT_KEY_COUNT_CAP — once per committed state
