@@ -71,16 +71,46 @@ def candidates(sub: Fingerprint, postings, segment_total: int, exclude=(), limit
         if not keep.any():
             return []
         segment, posting_row, weight = segment[keep], posting_row[keep], weight[keep]
-    pairs, weights = _summed_by_pair(segment, postings.pairs[posting_row], weight)
-    new_doc = np.r_[True, np.diff(pairs[:, 1]) != 0]
-    new_group = new_doc | np.r_[True, np.diff(pairs[:, 0]) != 0]
-    best = np.maximum.reduceat(weights, np.flatnonzero(new_group))  # per (document, submission segment)
-    scores = np.add.reduceat(best, np.flatnonzero(new_doc[new_group]))  # per document
+    sources = postings.pairs[posting_row]
+    if limit is not None:
+        segment, sources, weight = _contenders(segment, sources, weight, limit)
+    pairs, weights = _summed_by_pair(segment, sources, weight)
+    new_doc, scores = _document_scores(pairs, weights)
     starts = np.flatnonzero(new_doc)
     ends = np.r_[starts[1:], len(pairs)]
     best_first = np.lexsort((pairs[starts, 1], -scores))[:limit]  # score down, then document id up
     return [Candidate(int(pairs[a, 1]), float(score), pairs[a:b, 0], pairs[a:b, 2])
             for a, b, score in zip(starts[best_first].tolist(), ends[best_first].tolist(), scores[best_first].tolist())]
+
+
+def _document_scores(pairs: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(where each document's rows start, each document's score) of _summed_by_pair's rows: for each submission
+    segment, the weight of the document's best segment for it, summed."""
+    new_doc = np.r_[True, np.diff(pairs[:, 1]) != 0]
+    new_group = new_doc | np.r_[True, np.diff(pairs[:, 0]) != 0]
+    best = np.maximum.reduceat(weights, np.flatnonzero(new_group))  # per (document, submission segment)
+    return new_doc, np.add.reduceat(best, np.flatnonzero(new_doc[new_group]))  # per document
+
+
+def _contenders(segments: np.ndarray, sources: np.ndarray, weights: np.ndarray, limit: int) -> tuple:
+    """The collisions of the documents that can be among the `limit` best, the others left out before the costly
+    grouping. A document scores at most the sum of its collisions' weights (its bound); the limit-th best score is
+    at least the lowest score of the `limit` documents with the highest bounds; a document whose bound is below
+    that cannot make the cut. Each kept document's rows keep their order, so its score is the same to the bit. (Worth
+    it in a large corpus, where most documents share only a boilerplate key or two with the submission.)"""
+    doc_ids, rank = dense_ranks(sources[:, 0])
+    if len(doc_ids) <= limit or not len(weights) or weights.min() < 0:
+        return segments, sources, weights
+    bound = np.bincount(rank, weights=weights.astype(np.float64))
+    likely = np.zeros(len(doc_ids), dtype=bool)
+    likely[np.argpartition(-bound, limit - 1)[:limit]] = True
+    rows = likely[rank]
+    if rows.sum() * 4 > len(rows):  # the likely documents hold a good part of the collisions: too little to save
+        return segments, sources, weights
+    _, scores = _document_scores(*_summed_by_pair(segments[rows], sources[rows], weights[rows]))
+    floor = float(scores.min())
+    rows = (bound >= floor - 1e-9 * max(floor, 1.0))[rank]  # a bound is summed in another order: allow for rounding
+    return segments[rows], sources[rows], weights[rows]
 
 
 def _summed_by_pair(segments: np.ndarray, sources: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
