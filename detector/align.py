@@ -99,7 +99,7 @@ def _contenders(segments: np.ndarray, sources: np.ndarray, weights: np.ndarray, 
     that cannot make the cut. Each kept document's rows keep their order, so its score is the same to the bit. (Worth
     it in a large corpus, where most documents share only a boilerplate key or two with the submission.)"""
     doc_ids, rank = dense_ranks(sources[:, 0])
-    if len(doc_ids) <= limit or not len(weights) or weights.min() < 0:
+    if len(doc_ids) <= limit or limit < 1 or not len(weights) or weights.min() < 0:
         return segments, sources, weights
     bound = np.bincount(rank, weights=weights.astype(np.float64))
     likely = np.zeros(len(doc_ids), dtype=bool)
@@ -109,6 +109,8 @@ def _contenders(segments: np.ndarray, sources: np.ndarray, weights: np.ndarray, 
         return segments, sources, weights
     _, scores = _document_scores(*_summed_by_pair(segments[rows], sources[rows], weights[rows]))
     floor = float(scores.min())
+    if not np.isfinite(floor):  # a weight that is not finite (a key counted 0): no allowance for rounding to make
+        return segments, sources, weights
     rows = (bound >= floor - 1e-9 * max(floor, 1.0))[rank]  # a bound is summed in another order: allow for rounding
     return segments[rows], sources[rows], weights[rows]
 

@@ -47,3 +47,19 @@ def test_documents_that_cannot_make_the_cut_are_left_out_before_grouping():
     kept = align._contenders(segment, sources, weight, 10)[1]
     assert len(np.unique(kept[:, 0])) < len(np.unique(sources[:, 0])) / 4  # most documents share a key or two
     assert set(c.doc_id for c in align.candidates(sub, postings, 200_000, limit=10)) <= set(kept[:, 0].tolist())
+
+
+def test_a_limit_of_zero_gives_no_candidates():
+    sub, postings = _collisions(5)
+    assert align.candidates(sub, postings, segment_total=200_000, limit=0) == []
+
+
+def test_a_key_of_infinite_weight_ranks_as_without_a_limit():
+    """A key counted 0 weighs log(total / 0) = inf: the documents carrying it come first, with or without a limit."""
+    sub, postings = _collisions(6)
+    rare = int(sub.keys[0, 0])
+    postings.counts[rare] = 0
+    with np.errstate(divide="ignore"):
+        ranked = align.candidates(sub, postings, segment_total=200_000)
+        assert ranked[0].score == np.inf
+        assert _listed(align.candidates(sub, postings, segment_total=200_000, limit=1)) == _listed(ranked[:1])
