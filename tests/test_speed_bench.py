@@ -64,3 +64,23 @@ def test_planted_spans_point_at_the_copied_text():
         for plant in sub.plants:
             source = by_label[plant.source_label]
             assert sub.text[plant.start:plant.end] == source.text[plant.source_start:plant.source_end]
+
+
+def test_interleaved_rounds_give_each_ratio_and_their_medians():
+    from benchmarks.speed import interleaved
+
+    rounds = []
+    for small, large, peer, batch in [(80, 160, 100, 40), (100, 150, 90, 60), (90, 171, 95, 50)]:
+        found = {"chachong 10^3": small, "chachong 10^4": large, "copydetect 10^3": peer, "batch 10^3": batch}
+        rounds.append((found, interleaved.ratios(found)))
+    assert rounds[0][1] == {"growth 10^3 → 10^4": 2.0, "chachong ÷ copydetect": 0.8, "batch ÷ copydetect": 0.4}
+    median = interleaved.table(rounds).splitlines()[-1]
+    assert median.startswith("| median | 90.0 | 160.0 | 95.0 | 50.0 |")  # each column's own median
+    assert "**1.90×**" in median and "**0.95×**" in median and "**0.53×**" in median
+
+
+def test_interleaved_says_what_to_run_first_without_databases(tmp_path, monkeypatch):
+    from benchmarks.speed import interleaved
+
+    monkeypatch.setattr(interleaved, "WORK", tmp_path)
+    assert "python -m benchmarks.speed.run --sizes 1000,10000 --kinds reports" in interleaved.missing()

@@ -1,0 +1,134 @@
+"""The issue's ratios measured interleaved: chachong at 10^3 and 10^4, copydetect at 10^3 and a batch on every core, pass after pass in one process.
+
+    python -m benchmarks.speed.run --sizes 1000,10000 --kinds reports     # builds the databases and the submissions
+    python -m benchmarks.speed.interleaved [--rounds 3]
+
+The speed run measures each corpus once, one after the other, so a ratio of two of its figures also holds the
+machine's drift between them (±10–20% here). This takes the databases and submission folders that run left in
+benchmarks/work/speed/ and, in every round, times the same passes back to back: chachong's scans at 10^3 and at
+10^4 (a fresh connection each pass, one warm-up scan, then each submission once, as the run's warm pass), copydetect's
+at 10^3 (built once, in this process) and `api.scan_batch` on every core at 10^3. Each round gives the three ratios
+the targets name; the table ends with their medians. Writes benchmarks/work/speed/interleaved.md too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from benchmarks.speed import baselines, corpora
+from benchmarks.speed.chachong import Chachong
+from benchmarks.speed.measure import load_average, machine, percentiles, timed
+from benchmarks.speed.run import WORK
+
+SMALL, LARGE = 1_000, 10_000
+
+
+def _folder(size: int) -> Path:
+    return WORK / f"subs-reports-{size}"
+
+
+def _texts(size: int) -> list:
+    return [path.read_text(encoding="utf-8") for path in sorted(_folder(size).glob("*.txt"))]
+
+
+def missing() -> str | None:
+    """Why this cannot run (what to run first), or None."""
+    for size in (SMALL, LARGE):
+        if not (WORK / f"reports-{size}.db").exists() or not _folder(size).is_dir():
+            return (f"no database or submissions for reports {size:,} in {WORK}: run "
+                    "`python -m benchmarks.speed.run --sizes 1000,10000 --kinds reports` first")
+    return None
+
+
+def scan_pass(engine, texts: list) -> float:
+    """p50 ms of one pass: a warm-up scan of the first text, then each of the others once."""
+    engine.scan(texts[0])
+    return percentiles([timed(engine.scan, text)[1] for text in texts[1:]])["p50_ms"]
+
+
+def chachong_pass(size: int, texts: list) -> float:
+    engine = Chachong(WORK / f"reports-{size}.db")
+    engine.open()
+    try:
+        return scan_pass(engine, texts)
+    finally:
+        engine.close()
+
+
+def batch_pass(size: int) -> float:
+    """ms per submission of `api.scan_batch` on every core (the `chachong scan FOLDER` path), a fresh connection."""
+    from detector import api
+
+    with api.open_corpus(str(WORK / f"reports-{size}.db")) as corpus:
+        started = time.perf_counter()
+        result = api.scan_batch(corpus, [str(_folder(size))], workers=os.cpu_count() or 1)
+        return (time.perf_counter() - started) * 1000 / len(result.reports)
+
+
+def one_round(small: list, large: list, copydetect) -> dict:
+    found = {"chachong 10^3": chachong_pass(SMALL, small), "chachong 10^4": chachong_pass(LARGE, large)}
+    if copydetect is not None:
+        found["copydetect 10^3"] = scan_pass(copydetect, small)
+    found["batch 10^3"] = batch_pass(SMALL)
+    return found
+
+
+def ratios(found: dict) -> dict:
+    out = {"growth 10^3 → 10^4": found["chachong 10^4"] / found["chachong 10^3"]}
+    if "copydetect 10^3" in found:
+        out["chachong ÷ copydetect"] = found["chachong 10^3"] / found["copydetect 10^3"]
+        out["batch ÷ copydetect"] = found["batch 10^3"] / found["copydetect 10^3"]
+    return out
+
+
+def table(rounds: list) -> str:
+    timings, shares = list(rounds[0][0]), list(rounds[0][1])
+    lines = ["| round | " + " | ".join(f"{name} ms" for name in timings) + " | " + " | ".join(shares) + " |",
+             "| --- " * (1 + len(timings) + len(shares)) + "|"]
+    for n, (found, ratio) in enumerate(rounds, 1):
+        lines.append(f"| {n} | " + " | ".join(f"{found[k]:.1f}" for k in timings) + " | "
+                     + " | ".join(f"{ratio[k]:.2f}×" for k in shares) + " |")
+    lines.append("| median | " + " | ".join(f"{statistics.median(r[0][k] for r in rounds):.1f}" for k in timings) + " | "
+                 + " | ".join(f"**{statistics.median(r[1][k] for r in rounds):.2f}×**" for k in shares) + " |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.speed.interleaved", description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3, help="passes of every engine, interleaved")
+    args = parser.parse_args(argv)
+    reason = corpora.skip_reason() or missing()
+    if reason:
+        print(f"interleaved benchmark skipped: {reason}")
+        return 0
+    from detector.allocator import keep_freed_memory
+
+    facts = machine(corpora.REPO)
+    facts["allocator"] = "glibc thresholds raised" if keep_freed_memory() else "default"
+    copydetect = None
+    if importlib.util.find_spec("copydetect"):  # optional: `pip install copydetect`
+        copydetect = baselines.Copydetect()
+        copydetect.build(corpora.corpus_docs("reports", SMALL))
+    small, large = _texts(SMALL), _texts(LARGE)
+    rounds = []
+    for n in range(args.rounds):
+        found = one_round(small, large, copydetect)
+        rounds.append((found, ratios(found)))
+        print(f"round {n + 1}: " + ", ".join(f"{k} {v:.1f} ms" for k, v in found.items()), file=sys.stderr, flush=True)
+    facts["load_average_at_end"] = load_average()
+    text = "\n".join([f"Command: `python -m benchmarks.speed.interleaved --rounds {args.rounds}`; "
+                      f"{len(small) - 1} and {len(large) - 1} timed submissions per pass (reports {SMALL:,} / {LARGE:,}).",
+                      "Machine: " + ", ".join(f"{k} {v}" for k, v in facts.items()), "", table(rounds)])
+    (WORK / "interleaved.md").write_text(text + "\n", encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
