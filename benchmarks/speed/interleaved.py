@@ -1,13 +1,14 @@
-"""The issue's ratios measured interleaved: chachong at 10^3 and 10^4, copydetect at 10^3 and a batch on every core, pass after pass in one process.
+"""The issue's ratios measured interleaved: chachong at 10^3 and 10^4 and copydetect at 10^3 taking turns scan by scan, and a batch on every core, in one process.
 
     python -m benchmarks.speed.run --sizes 1000,10000 --kinds reports     # builds the databases and the submissions
     python -m benchmarks.speed.interleaved [--rounds 3]
 
 The speed run measures each corpus once, one after the other, so a ratio of two of its figures also holds the
 machine's drift between them (±10–20% here). This takes the databases and submission folders that run left in
-benchmarks/work/speed/ and, in every round, times the same passes back to back: chachong's scans at 10^3 and at
-10^4 (a fresh connection each pass, one warm-up scan, then each submission once, as the run's warm pass), copydetect's
-at 10^3 (built once, in this process) and `api.scan_batch` on every core at 10^3. Each round gives the three ratios
+benchmarks/work/speed/ and, in every round, scans with chachong at 10^3 and at 10^4 and with copydetect at 10^3 (built
+once, in this process) taking turns submission by submission, so that all three meet the same machine (chachong on
+fresh connections, one warm-up scan each, then each submission once, as the run's warm pass); then a batch of the
+10^3 submissions through `api.scan_batch` on every core, on a fresh connection. Each round gives the three ratios
 the targets name; the table ends with their medians. Writes benchmarks/work/speed/interleaved.md too.
 """
 
@@ -46,19 +47,30 @@ def missing() -> str | None:
     return None
 
 
-def scan_pass(engine, texts: list) -> float:
-    """p50 ms of one pass: a warm-up scan of the first text, then each of the others once."""
-    engine.scan(texts[0])
-    return percentiles([timed(engine.scan, text)[1] for text in texts[1:]])["p50_ms"]
-
-
-def chachong_pass(size: int, texts: list) -> float:
+def opened(size: int) -> Chachong:
     engine = Chachong(WORK / f"reports-{size}.db")
     engine.open()
+    return engine
+
+
+def scan_passes(small: list, large: list, copydetect) -> dict:
+    """p50 ms of each engine over one pass, the engines taking turns submission by submission (chachong on fresh
+    connections, one warm-up scan each, then every other submission once, as the run's warm pass)."""
+    engines = [("chachong 10^3", opened(SMALL), small), ("chachong 10^4", opened(LARGE), large)]
+    if copydetect is not None:
+        engines.insert(1, ("copydetect 10^3", copydetect, small))
     try:
-        return scan_pass(engine, texts)
+        for _, engine, texts in engines:
+            engine.scan(texts[0])
+        seconds = {name: [] for name, _, _ in engines}
+        for n in range(1, min(len(small), len(large))):
+            for name, engine, texts in engines:
+                seconds[name].append(timed(engine.scan, texts[n])[1])
+        return {name: percentiles(values)["p50_ms"] for name, values in seconds.items()}
     finally:
-        engine.close()
+        for name, engine, _ in engines:
+            if name.startswith("chachong"):
+                engine.close()
 
 
 def batch_pass(size: int) -> float:
@@ -72,9 +84,7 @@ def batch_pass(size: int) -> float:
 
 
 def one_round(small: list, large: list, copydetect) -> dict:
-    found = {"chachong 10^3": chachong_pass(SMALL, small), "chachong 10^4": chachong_pass(LARGE, large)}
-    if copydetect is not None:
-        found["copydetect 10^3"] = scan_pass(copydetect, small)
+    found = scan_passes(small, large, copydetect)
     found["batch 10^3"] = batch_pass(SMALL)
     return found
 
