@@ -95,6 +95,9 @@ PHRASES = tuple((re.compile(english), chinese) for english, chinese in (
     (r"looks like a binary file \(control characters\), not text", "像是二进制文件（含控制字符），不是文本"),
     (r"contains NUL bytes: this is a binary file, not text", "含 NUL 字节：这是二进制文件，不是文本"),
     (r"unsupported file type '([^']*)'", r"不支持的文件类型“\1”"),
+    (r"(\d+) files? not read \((.*?)(?: and (\d+) more)?\): ?", lambda m: f"{m.group(1)} 个文件未读取（{m.group(2)}"
+     + (f" 等，另有 {m.group(3)} 个" if m.group(3) else "") + "）："),
+    (r"\(no extension\)", "（无扩展名）"),
     (r"chachong reads (.+?) \(convert the file to one of them\)", r"chachong 可读取 \1（请转换为其中一种格式）"),
     (r"is not a readable \.docx: the zip container is damaged or truncated", "不是可读的 .docx：压缩容器已损坏或不完整"),
     (r"the \.docx is damaged", "该 .docx 已损坏"),

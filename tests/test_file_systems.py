@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from detector import api
+from detector import api, messages
 from detector.cli import ExitCode, cli
 from detector.ingest import find_input_files, read_document
 from detector.paths import shown
@@ -205,6 +205,47 @@ def test_symlink_loops_are_skipped_with_a_warning(tmp_path):
         result = runner.invoke(cli, args)
         assert result.exit_code == 0, result.output
         assert "loop1.txt: a symbolic link that loops or points nowhere; skipped" in result.output
+
+
+# ---------------------------------------------------------------- files of types chachong does not read
+
+
+def _folder_with_types_not_read(tmp_path) -> Path:
+    folder = tmp_path / "subs"
+    (folder / "inner").mkdir(parents=True)
+    shutil.copy(SEEDS[0], folder / "a.txt")
+    for name in ("b.wps", "inner/c.WPS", "noext", "scan.jpg", "evil\nerror: forged.wps",  # reports that go unread
+                 "manifest.csv", "results.json", ".hidden.wps", "~$a.docx"):  # beside reports: no warning
+        (folder / name).write_bytes(b"x")
+    for n in range(7):
+        (folder / f"p{n}.rtf").write_bytes(b"x")
+    return folder
+
+
+def test_a_folders_files_of_types_not_read_are_named_in_one_warning_per_type(tmp_path):
+    folder = _folder_with_types_not_read(tmp_path)
+    found = find_input_files([folder])
+    assert found.files == [folder / "a.txt"]
+    reasons = sorted(reason.split(":")[0] for path, reason in found.skipped if path == str(folder))
+    assert reasons == ["1 file not read (noext)", "1 file not read (scan.jpg)",
+                       "3 files not read (b.wps, evil\\nerror", "7 files not read (p0.rtf, p1.rtf, p2.rtf, p3.rtf, p4.rtf and 2 more)"]
+    assert any("c.WPS): unsupported file type '.wps'; chachong reads" in reason for _, reason in found.skipped)
+
+
+def test_add_and_scan_warn_of_a_submission_they_cannot_read_and_go_on(tmp_path):
+    folder = _folder_with_types_not_read(tmp_path)
+    runner = CliRunner()
+    for args in (["add", str(folder), "--db", str(tmp_path / "a.db")], ["scan", str(folder), "--db", str(tmp_path / "a.db")]):
+        result = runner.invoke(cli, args)
+        assert result.exit_code == 0, result.output
+        assert f"warning: {folder}: 3 files not read (b.wps, evil\\nerror: forged.wps, c.WPS)" in result.output
+        assert not any(line.startswith("error: forged") for line in result.output.splitlines())
+        assert "manifest.csv" not in result.output and "results.json" not in result.output
+    try:
+        chinese = runner.invoke(cli, ["--lang", "zh", "scan", str(folder), "--db", str(tmp_path / "a.db")])
+    finally:
+        messages.set_language(None)  # --lang holds for the process: the tests after this one read English
+    assert "7 个文件未读取（p0.rtf, p1.rtf, p2.rtf, p3.rtf, p4.rtf 等，另有 2 个）：不支持的文件类型“.rtf”" in chinese.output
 
 
 def test_a_symlink_loop_named_directly_is_a_one_line_error(tmp_path):

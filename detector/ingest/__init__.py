@@ -11,6 +11,7 @@ from detector.errors import DocumentTooLong, EmptyDocument, EncryptedFile, FileT
 from detector.ingest.sniff import KIND_NAMES, SUFFIX_FOR_KIND, sniff_kind
 from detector.ingest.text import decode_text
 from detector.model import Document, DocumentMeta
+from detector.paths import shown
 from detector.settings import DEFAULT, Settings
 
 TEXT_SUFFIXES = {".txt", ".text", ".md", ""}
@@ -38,6 +39,9 @@ def _read_doc(path, data, ocr, settings=DEFAULT):
 BINARY_READERS = {".docx": ("zip", _read_docx), ".pdf": ("pdf", _read_pdf), ".doc": ("ole", _read_doc)}
 SUPPORTED_SUFFIXES = sorted((TEXT_SUFFIXES - {""}) | set(BINARY_READERS))
 _NO_TEXT = "the file holds no text (empty or whitespace only); nothing to compare"
+NOT_READ_NAMED = 5  # files of a type not read that a warning names (the others are counted)
+# files that sit beside reports without being one (manifests, chachong's own outputs, databases, logs): not read, not warned of
+COMPANION_SUFFIXES = {".csv", ".json", ".html", ".htm", ".db", ".db-wal", ".db-shm", ".sqlite", ".log"}
 
 
 def read_document(
@@ -150,7 +154,7 @@ class InputFiles:
 
     files: list = dataclasses.field(default_factory=list)
     failed: list = dataclasses.field(default_factory=list)  # (folder, reason): could not be listed
-    skipped: list = dataclasses.field(default_factory=list)  # (path, reason): links that loop or point nowhere
+    skipped: list = dataclasses.field(default_factory=list)  # (path, reason): broken links; files of types not read
 
     def failed_folders(self) -> list[str]:
         return [folder for folder, _ in self.failed]
@@ -160,7 +164,10 @@ def find_input_files(paths, suffixes=None) -> InputFiles:
     """Expand files and folders (walked recursively, sorted) into the files to read; hidden files are skipped.
 
     So are Word's '~$name.docx' owner files, which sit beside every document open in Word, and symbolic
-    links that loop or point nowhere (listed in `skipped`). A folder that cannot be listed is in `failed`.
+    links that loop or point nowhere (listed in `skipped`). A folder's files of a type chachong does not read
+    (.wps, .rtf, images, no extension …) are listed in `skipped` too, one entry per type and folder given: a
+    submission saved as .wps must not go unchecked without a word (manifests, outputs and databases beside the
+    reports are not: COMPANION_SUFFIXES). A folder that cannot be listed is in `failed`.
     """
     suffixes = suffixes or set(SUPPORTED_SUFFIXES)
     found = InputFiles()
@@ -178,11 +185,25 @@ def _walk(top: Path, suffixes: set, found: InputFiles) -> None:
         found.failed.append((str(err.filename or top), f"folder could not be read ({err.strerror or err}); "
                              "make it readable for this user (its documents are kept in the index meanwhile)"))
 
+    not_read: dict = {}  # suffix → files of that type, which are not read
     for root, dirs, files in os.walk(top, onerror=unreadable):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
-            if not name.startswith((".", "~$")) and Path(name).suffix.lower() in suffixes:
+            if name.startswith((".", "~$")):
+                continue
+            if Path(name).suffix.lower() in suffixes:
                 _add_file(Path(root) / name, found)
+            elif Path(name).suffix.lower() not in COMPANION_SUFFIXES:
+                not_read.setdefault(Path(name).suffix.lower(), []).append(Path(root) / name)
+    found.skipped += [(str(top), _not_read(suffix, paths)) for suffix, paths in sorted(not_read.items())]
+
+
+def _not_read(suffix: str, paths: list) -> str:
+    """Why a folder's files of one type were left out, naming the first few of them."""
+    names = ", ".join(shown(path.name) for path in paths[:NOT_READ_NAMED])
+    more = f" and {len(paths) - NOT_READ_NAMED} more" if len(paths) > NOT_READ_NAMED else ""
+    return (f"{len(paths)} file{'s' if len(paths) > 1 else ''} not read ({names}{more}): unsupported file type "
+            f"'{suffix or '(no extension)'}'; chachong reads {', '.join(SUPPORTED_SUFFIXES)} (convert the file to one of them)")
 
 
 def _add_file(path: Path, found: InputFiles) -> None:
