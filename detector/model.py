@@ -84,7 +84,7 @@ class Passage:
     source_span: tuple  # [start, end) in the source's original text
     similarity: float
     matched_chars: int = 0  # normalised characters of the submission that match the source
-    document_count: int = 1  # corpus documents that carry this passage
+    document_count: int = 1  # corpus documents found carrying this passage among those verified (a lower bound for boilerplate)
     other_sources: list = dataclasses.field(default_factory=list)  # SourceRef of other carriers
     submission_text: str = ""
     source_text: str = ""
