@@ -79,6 +79,7 @@ class Settings:
     formula_min_owners: int = 3  # ... when it is written by at least this many authors/units (one author's yearly
     # series repeating a sentence makes it that author's text, not a formula)
     hot_key_postings: int = 200  # a band key with more postings (boilerplate) gives only a sample of this many
+    # (the SQLite store's hot_keys table lists keys over HOT_KEY_POSTINGS = 64, so it holds every key over this)
     max_verified_candidates: int = 400  # documents sharing band keys whose colliding segments are verified ...
     segment_leaders: int = 2  # ... of those that really match, the best this many for each submission segment
     max_candidate_documents: int = 150  # ... (at most this many documents) are aligned in full; the others only carry

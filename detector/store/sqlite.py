@@ -126,6 +126,7 @@ CREATE TABLE IF NOT EXISTS scan_reports (
 
 _META_COLUMNS = ("author", "unit", "year", "meeting", "team")
 HOT_KEY_POSTINGS = 64  # the recount lists keys with more postings than this (their counts weigh them by rarity)
+# (not Settings.hot_key_postings, 200: the sample a scan reads of a key; hot_keys lists every key that may exceed it)
 SEGMENT_OWNER_TABLE_MAX = 1 << 25  # segments mapped to their document by a table (int32: 128 MB at most); beyond, a binary search
 HOT_KEY_COUNT_CAP = 5000  # a hot key the recount has not listed yet is counted up to this many postings
 HOT_SAMPLE_CACHE_KEYS = 16384  # hot keys whose samples a connection remembers (~3.2 KB each at a cap of 200)
