@@ -492,8 +492,9 @@ class SqliteStore:
         samples = self._hot_samples(cap)
         found_keys, per_key, segments = self._listed([k for k in keys if k not in samples], cap)
         table = _capped_runs(found_keys, per_key, segments, cap)  # cold runs, then the hot ones
-        cold = int(per_key[per_key <= cap].sum())
-        counts = dict(zip(found_keys[per_key <= cap].tolist(), per_key[per_key <= cap].tolist()))
+        cold_runs = per_key <= cap
+        cold = int(per_key[cold_runs].sum())
+        counts = dict(zip(found_keys[cold_runs].tolist(), per_key[cold_runs].tolist()))
         owners, indices = self.segment_owner(table[:, 1])
         pairs = np.stack([owners, indices], axis=1)
         self._remember_samples(samples, table[cold:, 0], pairs[cold:])
