@@ -97,7 +97,7 @@ PHRASES = tuple((re.compile(english), chinese) for english, chinese in (
     (r"unsupported file type '([^']*)'", r"不支持的文件类型“\1”"),
     (r"(\d+) files? not read \((.*?)(?: and (\d+) more)?\): ?", lambda m: f"{m.group(1)} 个文件未读取（{m.group(2)}"
      + (f" 等，另有 {m.group(3)} 个" if m.group(3) else "") + "）："),
-    (r"\(no extension\)", "（无扩展名）"),
+    (r"no file extension; a folder's files are read by theirs \((.+?)\): add one", r"没有扩展名；文件夹中的文件按扩展名读取（\1）：请加上扩展名"),
     (r"chachong reads (.+?) \(convert the file to one of them\)", r"chachong 可读取 \1（请转换为其中一种格式）"),
     (r"is not a readable \.docx: the zip container is damaged or truncated", "不是可读的 .docx：压缩容器已损坏或不完整"),
     (r"the \.docx is damaged", "该 .docx 已损坏"),

@@ -189,12 +189,13 @@ def _walk(top: Path, suffixes: set, found: InputFiles) -> None:
     for root, dirs, files in os.walk(top, onerror=unreadable):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
-            if name.startswith((".", "~$")):
+            suffix = Path(name).suffix.lower()
+            if name.startswith((".", "~$")) or suffix in COMPANION_SUFFIXES:
                 continue
-            if Path(name).suffix.lower() in suffixes:
+            if suffix in suffixes:
                 _add_file(Path(root) / name, found)
-            elif Path(name).suffix.lower() not in COMPANION_SUFFIXES:
-                not_read.setdefault(Path(name).suffix.lower(), []).append(Path(root) / name)
+            elif suffix not in SUPPORTED_SUFFIXES:  # a type the caller left out on purpose is not worth a warning
+                not_read.setdefault(suffix, []).append(Path(root) / name)
     found.skipped += [(str(top), _not_read(suffix, paths)) for suffix, paths in sorted(not_read.items())]
 
 
@@ -202,8 +203,11 @@ def _not_read(suffix: str, paths: list) -> str:
     """Why a folder's files of one type were left out, naming the first few of them."""
     names = ", ".join(shown(path.name) for path in paths[:NOT_READ_NAMED])
     more = f" and {len(paths) - NOT_READ_NAMED} more" if len(paths) > NOT_READ_NAMED else ""
-    return (f"{len(paths)} file{'s' if len(paths) > 1 else ''} not read ({names}{more}): unsupported file type "
-            f"'{suffix or '(no extension)'}'; chachong reads {', '.join(SUPPORTED_SUFFIXES)} (convert the file to one of them)")
+    head = f"{len(paths)} file{'s' if len(paths) > 1 else ''} not read ({names}{more}): "
+    if not suffix:  # read as text when named on its own, but in a folder a file is known by its extension
+        return head + f"no file extension; a folder's files are read by theirs ({', '.join(SUPPORTED_SUFFIXES)}): add one"
+    return head + (f"unsupported file type '{suffix}'; chachong reads {', '.join(SUPPORTED_SUFFIXES)} "
+                   "(convert the file to one of them)")
 
 
 def _add_file(path: Path, found: InputFiles) -> None:
