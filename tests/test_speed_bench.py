@@ -84,3 +84,14 @@ def test_interleaved_says_what_to_run_first_without_databases(tmp_path, monkeypa
 
     monkeypatch.setattr(interleaved, "WORK", tmp_path)
     assert "python -m benchmarks.speed.run --sizes 1000,10000 --kinds reports" in interleaved.missing()
+
+
+def test_batch_timed_in_a_process_of_its_own_scans_every_file(corpus_without_base, planted, tmp_path):
+    from benchmarks.speed.chachong import fresh_process_batch
+
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    (folder / "planted.txt").write_text(planted[0], encoding="utf-8")
+    (folder / "empty.txt").write_bytes(b"")
+    found = fresh_process_batch(corpus_without_base, folder, workers=1)
+    assert found["reports"] == 2 and found["errors"] == 1 and found["ms_per_doc"] > 0

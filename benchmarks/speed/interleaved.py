@@ -8,7 +8,7 @@ machine's drift between them (±10–20% here). This takes the databases and sub
 benchmarks/work/speed/ and, in every round, scans with chachong at 10^3 and at 10^4 and with copydetect at 10^3 (built
 once, in this process) taking turns submission by submission, so that all three meet the same machine (chachong on
 fresh connections, one warm-up scan each, then each submission once, as the run's warm pass); then a batch of the
-10^3 submissions through `api.scan_batch` on every core, on a fresh connection. Each round gives the three ratios
+10^3 submissions through `api.scan_batch` on every core, in a new process, as `chachong scan FOLDER` runs it. Each round gives the three ratios
 the targets name; the table ends with their medians. Writes benchmarks/work/speed/interleaved.md too.
 """
 
@@ -19,11 +19,10 @@ import importlib.util
 import os
 import statistics
 import sys
-import time
 from pathlib import Path
 
 from benchmarks.speed import baselines, corpora
-from benchmarks.speed.chachong import Chachong
+from benchmarks.speed.chachong import Chachong, fresh_process_batch
 from benchmarks.speed.measure import load_average, machine, percentiles, timed
 from benchmarks.speed.run import WORK
 
@@ -74,13 +73,10 @@ def scan_passes(small: list, large: list, copydetect) -> dict:
 
 
 def batch_pass(size: int) -> float:
-    """ms per submission of `api.scan_batch` on every core (the `chachong scan FOLDER` path), a fresh connection."""
-    from detector import api
-
-    with api.open_corpus(str(WORK / f"reports-{size}.db")) as corpus:
-        started = time.perf_counter()
-        result = api.scan_batch(corpus, [str(_folder(size))], workers=os.cpu_count() or 1)
-        return (time.perf_counter() - started) * 1000 / len(result.reports)
+    """ms per submission of `api.scan_batch` on every core (the `chachong scan FOLDER` path), in a new process as the
+    command runs (see fresh_process_batch)."""
+    found = fresh_process_batch(WORK / f"reports-{size}.db", _folder(size), os.cpu_count() or 1)
+    return found["ms_per_doc"]
 
 
 def one_round(small: list, large: list, copydetect) -> dict:

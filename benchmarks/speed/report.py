@@ -72,7 +72,7 @@ def chachong_rows(results: list) -> list:
 
 
 CHACHONG_HEADER = ["corpus", "warm p50 ms", "warm p95 ms", "no-cache p50 ms", "no-cache p95 ms", "fresh process p50 ms",
-                   "fresh peak MB", "batch docs/s", "batch on all cores ms/doc", "errors"]
+                   "fresh peak MB", "batch docs/s", "batch on all cores ms/doc (own process)", "errors"]
 
 
 def ratio_rows(results: list) -> list:
