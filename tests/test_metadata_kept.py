@@ -93,6 +93,29 @@ def test_a_correction_is_not_overruled_by_the_nightly_manifest(archive, tmp_path
     assert metas(db)[OTHER]["author"] == "王六"
 
 
+def test_a_correction_after_add_is_not_overruled_by_the_same_manifest_read_again_at_night(archive, tmp_path):
+    db = tmp_path / "corpus.db"
+    manifest = archive / "manifest.csv"
+    manifest.write_text(f"path,author\n{OTHER},王五\n", encoding="utf-8")
+    run("add", "--manifest", manifest, "--db", db)
+    run("meta", archive / OTHER, "--db", db, "--author", "王五一")
+    run("rebuild", "--db", db, "--from", archive, "--manifest", manifest)  # the manifest add read: no news
+    assert metas(db)[OTHER]["author"] == "王五一"
+
+
+def test_a_correction_said_again_after_a_manifest_change_is_news(archive, tmp_path):
+    db = tmp_path / "corpus.db"
+    manifest = archive / "manifest.csv"
+    manifest.write_text(f"path,author\n{OTHER},王五\n", encoding="utf-8")
+    run("rebuild", "--db", db, "--from", archive, "--manifest", manifest)
+    run("meta", archive / OTHER, "--db", db, "--author", "王五一")
+    manifest.write_text(f"path,author\n{OTHER},王六\n", encoding="utf-8")
+    run("rebuild", "--db", db, "--from", archive, "--manifest", manifest)
+    run("meta", archive / OTHER, "--db", db, "--author", "王五一")  # the person corrects it again
+    run("rebuild", "--db", db, "--from", archive, "--manifest", manifest)
+    assert metas(db)[OTHER]["author"] == "王五一"
+
+
 def test_rebuild_infers_what_add_infers(archive, tmp_path):
     run("add", archive, "--db", tmp_path / "added.db")
     run("rebuild", "--db", tmp_path / "rebuilt.db", "--from", archive)

@@ -17,6 +17,7 @@ from detector.corpus import Corpus
 from detector.fingerprint import layout_of
 from detector.index import index_entries
 from detector.errors import IndexLocked
+from detector.metadata import GivenMeta
 from detector.model import DocumentMeta
 from detector.report.json_report import report_dict
 from detector.settings import DEFAULT
@@ -318,6 +319,22 @@ def test_metadata_people_gave_is_kept_by_content_and_by_path(store):
     assert [(r[2], r[3]) for r in rows] == [("author", "张三"), ("year", 2021), ("author", "李四")]
     assert store.given_meta_rows(paths=["甲/报告.txt"]) == rows == store.given_meta_rows(shas=["sha-a"])
     assert store.given_meta_rows(shas=["sha-b"], paths=["乙.txt"]) == []
+
+
+def test_a_repeated_statement_keeps_its_place_and_a_correction_said_again_is_news(store):
+    def latest_author() -> str:
+        return GivenMeta(store.given_meta_rows()).fields("sha-a", "甲.txt")["author"]
+
+    def say(author: str, origin: str) -> int:
+        with store.writing():
+            return store.remember_given_meta([("sha-a", "甲.txt", DocumentMeta(author=author))], origin)
+
+    say("张三", "add")  # add read a manifest
+    assert say("李四", "meta") == 1  # a person corrects it
+    assert say("张三", "manifest") == 1 and latest_author() == "李四"  # the same manifest read at night: no news
+    assert say("王五", "manifest") == 1 and latest_author() == "王五"  # the manifest changed: news
+    assert say("李四", "meta") == 1 and latest_author() == "李四"  # the person says it again: news again
+    assert say("王五", "manifest") == 0 and latest_author() == "李四"
 
 
 def test_scan_history_keeps_the_reports_rows(store):

@@ -16,11 +16,48 @@ Words used below:
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import ContextManager, Iterable, Protocol
 
 import numpy as np
 
 from detector.model import Document, DocumentMeta, SourceRef
+
+
+# When a statement about a document's metadata (remember_given_meta) is news, i.e. takes the latest place in time:
+# a `meta` correction is news each time a person gives it, even with the value it had; any other origin (add, a
+# manifest, carried) is news when it says a new value; one that only repeats a value already said about the same
+# content or path (the manifest `add` read, read again by the nightly rebuild) keeps that statement's place, so it
+# does not overrule a later correction.
+RESTATED_ORIGINS = frozenset({"meta"})
+NEWS = "news"
+
+
+def place_in_time(origin: str, value, recorded, repeated_seqs) -> int | str | None:
+    """The seq a statement about one field takes, NEWS (the next one) or None (nothing to write).
+
+    `recorded` is the (value, seq) its origin said before or None; `repeated_seqs` the seqs of statements of the
+    same value about the same content or path, by any origin."""
+    if origin in RESTATED_ORIGINS or (recorded is not None and recorded[0] != value):
+        return NEWS
+    if recorded is not None:
+        return None
+    return max(repeated_seqs, default=NEWS)
+
+
+def repeated_seqs(rows, statements) -> dict:
+    """(sha256, path, field, value) of each statement → the seqs of `rows` (given_meta_rows) saying that value of
+    that field about the same content or the same path."""
+    said: dict = {}
+    for sha, path, field, value, seq in rows:
+        said.setdefault(("content", sha, field, _canonical(value)), []).append(seq)
+        said.setdefault(("path", path, field, _canonical(value)), []).append(seq)
+    return {(sha, path, field, value): said.get(("content", sha, field, _canonical(value)), [])
+            + said.get(("path", path, field, _canonical(value)), []) for sha, path, field, value, *_ in statements}
+
+
+def _canonical(value) -> str:
+    return json.dumps(value, ensure_ascii=False)
 
 
 @dataclasses.dataclass

@@ -11,7 +11,7 @@ import numpy as np
 
 from detector.errors import DatabaseError, SettingsMismatch
 from detector.model import Document, DocumentMeta, SourceRef
-from detector.store.base import IndexEntry, Postings
+from detector.store.base import NEWS, IndexEntry, Postings, place_in_time, repeated_seqs
 
 
 @dataclasses.dataclass
@@ -32,7 +32,8 @@ class MemoryStore:
         self._runs: tuple | None = None  # the postings, made from _keys as key-sorted arrays (_posting_runs); None after a change
         self._df: Counter = Counter()
         self._files: dict = {}
-        self._given: list = []  # (sha256, path, field, value, seq)
+        self._given: dict = {}  # (sha256, path, field, origin) → (value, seq)
+        self._given_seq = 0  # the latest seq given
         self._scans: list = []
 
     # --- settings and consistency ---
@@ -134,20 +135,30 @@ class MemoryStore:
 
     # --- metadata people gave ---
     def remember_given_meta(self, entries, origin: str) -> int:
-        fresh = [(sha, path, field, value) for sha, path, meta in entries for field, value in _known(meta)
-                 if (sha, path, field, value) not in {row[:4] for row in self._given}]
-        self._given += [(*row, len(self._given) + n + 1) for n, row in enumerate(fresh)]
-        return len(fresh)
+        statements = [(sha, path, field, value) for sha, path, meta in entries for field, value in _known(meta)]
+        repeats = repeated_seqs(self.given_meta_rows({st[0] for st in statements}, {st[1] for st in statements}), statements)
+        written = 0
+        for sha, path, field, value in statements:
+            place = place_in_time(origin, value, self._given.get((sha, path, field, origin)), repeats[(sha, path, field, value)])
+            if place == NEWS:
+                self._given_seq += 1
+                place = self._given_seq
+            if place is not None:
+                self._given[(sha, path, field, origin)] = (value, place)
+                written += 1
+        return written
 
     def given_meta_unchanged(self, entries, origin: str) -> bool:
-        known = {row[:4] for row in self._given}
-        return all((sha, path, field, value) in known for sha, path, meta in entries for field, value in _known(meta))
+        return all(self._given.get((sha, path, field, origin), (None,))[0] == value
+                   for sha, path, meta in entries for field, value in _known(meta))
 
     def given_meta_rows(self, shas=None, paths=None) -> list[tuple]:
+        rows = sorted(((sha, path, field, value, seq) for (sha, path, field, _), (value, seq) in self._given.items()),
+                      key=lambda row: row[4])
         if shas is None and paths is None:
-            return list(self._given)
+            return rows
         shas, paths = set(shas or ()), set(paths or ())
-        return [row for row in self._given if row[0] in shas or row[1] in paths]
+        return [row for row in rows if row[0] in shas or row[1] in paths]
 
     # --- the index ---
     def postings(self, keys, cap: int) -> Postings:

@@ -67,7 +67,7 @@ from detector.compression import compress, decompress
 from detector.errors import DatabaseError, IndexLocked, SettingsMismatch
 from detector.model import Document, DocumentMeta, SourceRef
 from detector.settings import REDIS_LOCK_SECONDS, REDIS_READER_GRACE_SECONDS, REDIS_WRITE_BATCH_KEYS
-from detector.store.base import IndexEntry, Postings
+from detector.store.base import NEWS, IndexEntry, Postings, place_in_time, repeated_seqs
 from detector.store.redis_link import Link, parse_target
 
 SCHEMA_VERSION = 1
@@ -591,22 +591,32 @@ class RedisStore:
 
     # ------------------------------------------------------------------ metadata people gave (outlives documents and generations)
     def remember_given_meta(self, entries, origin: str) -> int:
-        """Record the known fields of (sha256, path, DocumentMeta) entries as said by `origin`; returns how many were new or changed.
+        """Record the known fields of (sha256, path, DocumentMeta) entries as said by `origin`; returns how many were written
+        (when a statement is news: store/base.py RESTATED_ORIGINS).
 
         Written at once (not held for the commit): what people said is kept even when the command then fails."""
         statements = list(_statements(entries, origin))
-        changed = [st for st, old in zip(statements, self._said(statements)) if old is None or json.loads(old)[0] != st[3]]
-        if not changed:
+        written = [(st, place) for st, place in zip(statements, self._places(statements)) if place is not None]
+        if not written:
             return 0
-        last = int(self.link.write(self.link.client.incrby, self.keys.given_seq, len(changed)))
+        news = sum(place == NEWS for _, place in written)
+        last = int(self.link.write(self.link.client.incrby, self.keys.given_seq, news)) if news else 0
+        fresh = iter(range(last - news + 1, last + 1))
         commands = []
-        for seq, (sha, path, field, value, origin) in enumerate(changed, last - len(changed) + 1):
-            said = _json([value, seq])
+        for (sha, path, field, value, origin), place in written:
+            said = _json([value, next(fresh) if place == NEWS else place])
             commands += [(("HSET", self.keys.given_by_sha(sha), _json([path, field, origin]), said), None),
                          (("HSET", self.keys.given_by_path(path), _json([sha, field, origin]), said), None),
                          (("SADD", self.keys.given_index(_crc_shard(sha)), sha), None)]
         self.link.write(self.link.run, commands)
-        return len(changed)
+        return len(written)
+
+    def _places(self, statements: list) -> list:
+        """Each statement's place in time (store/base.py place_in_time): what its origin said, what was said before."""
+        recorded = [None if old is None else json.loads(old) for old in self._said(statements)]
+        unsaid = [st for st, old in zip(statements, recorded) if old is None]
+        repeats = repeated_seqs(self.given_meta_rows([st[0] for st in unsaid], [st[1] for st in unsaid]), unsaid) if unsaid else {}
+        return [place_in_time(st[4], st[3], old, repeats.get(st[:4], ())) for st, old in zip(statements, recorded)]
 
     def _said(self, statements: list) -> list:
         return self.link.read(self.link.run, [(("HGET", self.keys.given_by_sha(sha), _json([path, field, origin])), None)

@@ -21,7 +21,7 @@ from detector.layout import decode as decode_layout
 from detector.model import Document, DocumentMeta, SourceRef
 from detector.files import create_private_file
 from detector.paths import from_sql, shown, to_sql
-from detector.store.base import Postings
+from detector.store.base import RESTATED_ORIGINS, Postings
 from detector.store.sqlite_hot_keys import HotKeyCensus
 
 SCHEMA_VERSION = 5  # 3: documents.layout, hot_keys; content_segments gone (hashes come from the layouts);
@@ -846,17 +846,19 @@ class SqliteStore:
     def remember_given_meta(self, entries, origin: str) -> int:
         """Record the known fields of (sha256, path, DocumentMeta) entries as said by `origin`; call inside a transaction.
 
-        A field whose value from that origin is unchanged keeps its place in time (a manifest read every night
-        does not overrule a later correction). Returns how many fields were new or changed.
+        When a statement takes the latest place in time is said in store/base.py (RESTATED_ORIGINS): a field whose
+        value from that origin is unchanged, or that repeats what was said already, keeps its place (a manifest
+        read every night does not overrule a later correction). Returns how many fields were written.
         """
         rows = [(sha, to_sql(path), field, _json(value), origin) for sha, path, meta in entries
                 for field, value in _known_fields(meta)]
+        restated = origin in RESTATED_ORIGINS
         before = self.conn.total_changes
         self.conn.executemany(
-            "INSERT INTO given_meta (sha256, path, field, value, origin, seq) VALUES (?, ?, ?, ?, ?,"
-            " (SELECT coalesce(max(seq), 0) + 1 FROM given_meta))"
-            " ON CONFLICT (sha256, path, field, origin) DO UPDATE SET value = excluded.value, seq = excluded.seq"
-            " WHERE value IS NOT excluded.value", rows)
+            "INSERT INTO given_meta (sha256, path, field, value, origin, seq) VALUES (?1, ?2, ?3, ?4, ?5,"
+            f" {_NEXT_SEQ if restated else f'coalesce({_SAID_BEFORE}, {_NEXT_SEQ})'})"
+            f" ON CONFLICT (sha256, path, field, origin) DO UPDATE SET value = excluded.value, seq = {_NEXT_SEQ}"
+            f" WHERE {'1' if restated else 'value IS NOT excluded.value'}", rows)
         return self.conn.total_changes - before
 
     def given_meta_unchanged(self, entries, origin: str) -> bool:
@@ -930,6 +932,10 @@ _SCAN_COLUMNS = ("started_at", "seconds", "paths", "settings", "options", "files
                  "corpus_documents", "clusters", "rechecks")
 _REPORT_COLUMNS = ("position", "path", "sha256", "encoding", "format", "text", "copy_ratio", "error", "report", "peers")
 _JSON_COLUMNS = ("paths", "settings", "options", "clusters", "report", "peers")
+
+
+_NEXT_SEQ = "(SELECT coalesce(max(seq), 0) + 1 FROM given_meta)"
+_SAID_BEFORE = "(SELECT max(seq) FROM given_meta WHERE field = ?3 AND value = ?4 AND (sha256 = ?1 OR path = ?2))"
 
 
 def _json(value) -> str:
