@@ -73,6 +73,23 @@ CATALOGUE = {
     "web_removed": ("removed {docs}", "已删除 {docs}"),
 }
 
+# What a file's bytes say it is (detector/ingest/sniff.py KIND_NAMES), in Chinese
+KIND_NAMES_ZH = {
+    "pdf": "PDF 文件", "zip": "zip 压缩格式的文件（.docx、.xlsx、.pptx、.wps 等）", "encrypted-office": "设有密码的 Office 文档",
+    "ole": "旧版 Office 文件（.doc、.xls、.ppt，或设有密码的 Office 文件）", "rtf": "RTF 文件", "html": "网页（HTML）",
+    "png": "PNG 图片", "jpeg": "JPEG 图片", "gzip": "gzip 压缩包", "rar": "RAR 压缩包", "7z": "7-Zip 压缩包",
+}
+
+
+def _kind_not_suffix(found) -> str:
+    """'is a PDF file, not a .docx file' in Chinese (a kind without a Chinese name stays as it is)."""
+    from detector.ingest.sniff import KIND_NAMES  # only for such a message: `--help` does not load the readers
+
+    kinds = {english: KIND_NAMES_ZH.get(kind, english) for kind, english in KIND_NAMES.items()}
+    expected = "纯文本" if found.group(3) else f" {found.group(2)} 文件"
+    return f"是 {kinds.get(found.group(1), found.group(1))}，不是{expected}"
+
+
 # What the library says (English, in DetectorError messages and per-file reasons), phrase by phrase in Chinese: a
 # message is translated where its phrases are known and left as it is elsewhere (paths and details stay verbatim).
 PHRASES = tuple((re.compile(english), chinese) for english, chinese in (
@@ -99,6 +116,16 @@ PHRASES = tuple((re.compile(english), chinese) for english, chinese in (
      + (f" 等，另有 {m.group(3)} 个" if m.group(3) else "") + "）："),
     (r"no file extension; a folder's files are read by theirs \((.+?)\): add one", r"没有扩展名；文件夹中的文件按扩展名读取（\1）：请加上扩展名"),
     (r"chachong reads (.+?) \(convert the file to one of them\)", r"chachong 可读取 \1（请转换为其中一种格式）"),
+    (r"does not hold a (\.\w+) file inside \(damaged, or another kind of file renamed\)",
+     r"不是真正的 \1 文件（已损坏，或是别的文件改了扩展名）"),
+    (r"is (an? [^;]+?), not (?:a (\.\w+) file|(plain text))", _kind_not_suffix),
+    (r"rename it to (\.\w+) if it is a report, or leave it out", r"如是材料请把扩展名改为 \1，否则请略去该文件"),
+    (r"open it in Word/WPS and save it as \.docx \(or \.pdf, or UTF-8 \.txt\), or leave it out",
+     "请用 Word/WPS 打开并另存为 .docx（或 .pdf、UTF-8 .txt），否则请略去该文件"),
+    (r"is a zip archive but not a Word \.docx document", "是 zip 压缩包，不是 Word .docx 文档"),
+    (r"unpack it and give chachong the reports inside", "请解压后扫描其中的材料"),
+    (r"is an Office file but not a Word document \(\.docx\)", "是 Office 文件，但不是 Word 文档（.docx）"),
+    (r"open it in Word or WPS and save it as \.docx", "请用 Word 或 WPS 打开并另存为 .docx"),
     (r"is not a readable \.docx: the zip container is damaged or truncated", "不是可读的 .docx：压缩容器已损坏或不完整"),
     (r"the \.docx is damaged", "该 .docx 已损坏"),
     (r"open it in Word or WPS and save it (?:again )?as \.docx", "请用 Word 或 WPS 打开并另存为 .docx"),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import zipfile
 
 import pytest
 from click.testing import CliRunner
@@ -76,3 +78,20 @@ def test_every_known_phrase_is_translated_whole():
     text = messages.localized("x.txt: permission denied; make the file readable for this user")
     assert text == "x.txt: 没有读取权限；请让当前用户可以读取该文件"
     assert messages.localized("an unknown message") == "an unknown message"
+
+
+def test_a_file_of_the_wrong_kind_is_told_in_chinese_whole(db, tmp_path):
+    folder = tmp_path / "批次"
+    folder.mkdir()
+    (folder / "坏的.docx").write_bytes(b"not a zip at all")  # damaged, or another file renamed
+    (folder / "伪装.docx").write_bytes(b"%PDF-1.4\n%%EOF\n")  # a PDF under .docx
+    (folder / "rtf.txt").write_bytes(b"{\\rtf1 \\ansi hello}")  # an RTF file under .txt
+    with zipfile.ZipFile(folder / "压缩包.docx", "w") as archive:
+        archive.writestr("notes.txt", "not a report")
+    result = CliRunner().invoke(cli, ["--lang", "zh", "scan", str(folder), "--db", str(db)])
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 4 and all(line.startswith("错误：") for line in lines)
+    for line in lines:
+        reason = line.split(": ", 1)[1]
+        assert not re.search(r"[A-Za-z]{3,}[ ,;]+[A-Za-z]{2,}", reason.replace("Word/WPS", "")), line
+    assert "改为 .pdf" in result.stderr and "另存为 .docx" in result.stderr
