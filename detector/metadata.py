@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import unicodedata
 from pathlib import Path
 
 from detector.model import DocumentMeta
@@ -19,6 +20,7 @@ _ANY_YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 _TEAM_SUBJECT = re.compile(r"^\s*([^\s，。、：:“”\d]{0,20}?)(领导班子|党组|党委|党工委|党总支|党支部|支部委员会|班子)")
 _TEAM_WORDS = re.compile(r"班子成员|领导班子|党组|党委|我们|局班子")
 _PERSONAL_WORDS = re.compile(r"本人|我")
+_NAME_DOTS = re.compile(r"[.\u00b7\u2022\u2027\u2219\u22c5\u30fb\uff0e\uff65]")  # the dots written in 买买提·艾力
 _AUTHOR = re.compile(r"^\s*([\u4e00-\u9fff]{2,4}?)同志")  # a title such as 张三同志2023年度…对照检查材料
 
 
@@ -84,12 +86,21 @@ def meeting_name(value):
 
 
 def owner(meta):
-    """Whose report it is: the unit for a team (班子) report, else the author; None when unknown."""
-    if meta.team and meta.unit:
-        return ("unit", meta.unit)
-    if meta.author:
-        return ("author", meta.author)
+    """Whose report it is: the unit for a team (班子) report, else the author; None when unknown.
+
+    Names are compared as `name_key` folds them, so 张　三 from a padded name list is 张三."""
+    if meta.team and name_key(meta.unit):
+        return ("unit", name_key(meta.unit))
+    if name_key(meta.author):
+        return ("author", name_key(meta.author))
     return None
+
+
+def name_key(name) -> str:
+    """A name as compared: full/half width folded, spaces (also the full-width padding 张　三) dropped, the variants
+    of the middle dot of a transliterated name (买买提·艾力) made one; '' for None or blank."""
+    folded = "".join(unicodedata.normalize("NFKC", name or "").split())
+    return _NAME_DOTS.sub("·", folded)
 
 
 def same_owner(a, b) -> bool:

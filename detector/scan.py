@@ -9,7 +9,7 @@ from detector import align, metadata, quotes, verify
 from detector.classify import Context, judge
 from detector.corpus import Corpus
 from detector.fingerprint import Fingerprint, fingerprint
-from detector.metadata import same_owner
+from detector.metadata import name_key, same_owner
 from detector.measure import measure, rank_sources, section_measures
 from detector.model import Document, DocumentMeta, Passage, Report, TemplateTrace
 from detector.normalize import template_traces
@@ -184,7 +184,7 @@ def _passage(corpus: Corpus, doc: Document, sub: Fingerprint, verdict) -> Passag
         other_sources=carriers[1:],
         submission_text=doc.text[sub_span[0] : sub_span[1]],
         source_text=source_doc.text[src_span[0] : src_span[1]],
-        unit_count=len({c.unit for c in carriers if c.unit}),
+        unit_count=len({name_key(c.unit) for c in carriers} - {""}),
         year_count=len(years),
         earliest_year=min(years, default=None),
         years=verdict.years,

@@ -8,7 +8,7 @@ from reuse_planting import SEEDS, last_year_and_this_year, meta, seed_text
 
 from detector import api
 from detector.cli import ExitCode, cli
-from detector.metadata import complete, edited, infer
+from detector.metadata import complete, edited, infer, same_owner
 from detector.model import DocumentMeta
 from planting import SAMPLE
 
@@ -55,6 +55,23 @@ def test_scanning_a_stored_file_uses_its_stored_metadata(tmp_path):
         report = api.scan_paths(corpus, [sub])[0]
     assert report.submission.meta.author == "干部丙"
     assert {p.kind for p in report.passages if p.kind != "formula"} == {"self_reuse"}
+
+
+@pytest.mark.parametrize("archived, given", [("张　三", "张三"), ("张三 ", " 张三"), ("ＺＨＡＮＧ", "ZHANG"),
+                                              ("买买提·艾力", "买买提•艾力")])
+def test_a_name_written_with_padding_or_another_width_is_the_same_author(tmp_path, archived, given):
+    """Name lists pad two-character names with a full-width space (张　三); a cell keeps a stray space: still the
+    author's own earlier report, never 'copied' from another author."""
+    old, new, _ = last_year_and_this_year()
+    with api.open_corpus(tmp_path / "c.db", create=True) as corpus:
+        api.add_text(corpus, old, "2022.txt", meta(archived, "某镇", 2022))
+        report = api.scan_text(corpus, new, "2024.txt", meta(given, "某镇", 2024))
+    assert {p.kind for p in report.passages if p.kind != "formula"} == {"self_reuse"}
+
+
+def test_different_names_stay_different_owners():
+    assert not same_owner(DocumentMeta(author="张三"), DocumentMeta(author="张 四"))
+    assert not same_owner(DocumentMeta(author=" "), DocumentMeta(author="　"))  # blank is unknown, not one person
 
 
 # ---------------------------------------------------------------- the command line
