@@ -13,7 +13,7 @@ from detector.corpus import Corpus
 from detector.errors import InputError
 from detector.fingerprint import Fingerprint
 from detector.index import index_entries
-from detector.ingest.manifest import as_manifest
+from detector.ingest.manifest import as_manifest, not_listed
 from detector.ingest import find_input_files, read_document
 from detector.paths import resolved
 from detector.model import COUNTED_KINDS, Document, Report
@@ -37,7 +37,8 @@ class BatchScan:
     seconds: float
     paths: list = dataclasses.field(default_factory=list)
     corpus_documents: int = 0
-    skipped: list = dataclasses.field(default_factory=list)  # (path, reason): links that loop or point nowhere
+    skipped: list = dataclasses.field(default_factory=list)  # (path, reason): links that loop or point nowhere; files
+    # of a type not read; files the manifest does not list (warnings)
 
 
 # ---------------------------------------------------------------- scanning
@@ -57,7 +58,7 @@ def scan_batch(corpus: Corpus, paths, encoding=None, progress=None, meta=None, m
               for path in progress_bar(found.files, progress, "reading")]
     result = scan_documents(corpus, items, progress, timings, workers)
     result.paths = [str(p) for p in paths]
-    result.skipped = found.skipped
+    result.skipped = found.skipped + ([] if meta else not_listed(found.files, given))
     return result
 
 

@@ -114,6 +114,11 @@ PHRASES = tuple((re.compile(english), chinese) for english, chinese in (
     (r"unsupported file type '([^']*)'", r"不支持的文件类型“\1”"),
     (r"(\d+) files? not read \((.*?)(?: and (\d+) more)?\): ?", lambda m: f"{m.group(1)} 个文件未读取（{m.group(2)}"
      + (f" 等，另有 {m.group(3)} 个" if m.group(3) else "") + "）："),
+    (r"(\d+) files? not listed in the manifest \((.*?)(?: and (\d+) more)?\): ?", lambda m: f"{m.group(1)} 个文件不在清单中（{m.group(2)}"
+     + (f" 等，另有 {m.group(3)} 个" if m.group(3) else "") + "）："),
+    (r"authors inferred from the text, so reuse of one's own earlier report may read as copying",
+     "作者只能从正文推断，本人旧稿的复用可能被当作抄袭他人"),
+    (r"list them \(check the manifest's path column\)", "请把它们列入清单（检查清单的 path 列）"),
     (r"no file extension; a folder's files are read by theirs \((.+?)\): add one", r"没有扩展名；文件夹中的文件按扩展名读取（\1）：请加上扩展名"),
     (r"chachong reads (.+?) \(convert the file to one of them\)", r"chachong 可读取 \1（请转换为其中一种格式）"),
     (r"does not hold a (\.\w+) file inside \(damaged, or another kind of file renamed\)",

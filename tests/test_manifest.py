@@ -103,3 +103,26 @@ def test_a_good_manifest_still_reads(folder):
     found = read_manifest(manifest)
     assert found[(folder / SEEDS[0].name).resolve()].year == 2023
     assert found[(folder / SEEDS[1].name).resolve()].author is None
+
+
+def test_a_manifest_written_on_windows_names_its_files_with_backslashes(folder):
+    (folder / "2024").mkdir()
+    shutil.move(folder / SEEDS[0].name, folder / "2024" / SEEDS[0].name)
+    manifest = _manifest(folder, f"2024\\{SEEDS[0].name},张三,某局,2024")
+    assert read_manifest(manifest)[(folder / "2024" / SEEDS[0].name).resolve()].author == "张三"
+
+
+def test_a_scan_with_a_manifest_names_the_files_the_manifest_does_not_list(folder, tmp_path):
+    """A row that misses its file (a typo, a renamed file) leaves that author unknown: own reuse would read as copying."""
+    db = tmp_path / "corpus.db"
+    assert CliRunner().invoke(cli, ["add", str(SAMPLE / "004_53bd226f14dc173a.txt"), "--db", str(db)]).exit_code == 0
+    manifest = _manifest(folder, f"{SEEDS[0].name},张三,某局,2023", f"{SEEDS[1].name} ,李四,某局,2023")
+    result = CliRunner().invoke(cli, ["scan", str(folder), "--manifest", str(manifest), "--db", str(db)])
+    assert result.exit_code == ExitCode.OK, result.output
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and SEEDS[2].name in warnings[0] and SEEDS[0].name not in warnings[0]
+    assert "manifest" in warnings[0] and "inferred" in warnings[0]
+    listed = CliRunner().invoke(cli, ["scan", str(folder / SEEDS[0].name), "--manifest", str(manifest), "--db", str(db)])
+    assert "warning" not in listed.stderr  # a manifest may list more than is scanned
+    chinese = CliRunner().invoke(cli, ["--lang", "zh", "scan", str(folder), "--manifest", str(manifest), "--db", str(db)])
+    assert f"1 个文件不在清单中（{SEEDS[2].name}）：作者只能从正文推断" in chinese.stderr and "in the manifest" not in chinese.stderr

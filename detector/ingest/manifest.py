@@ -1,8 +1,9 @@
-"""Manifest CSV (UTF-8, header path,author,unit,year; paths relative to the CSV's folder) → metadata per file."""
+"""Manifest CSV (UTF-8, header path,author,unit,year; paths relative to the CSV's folder, / or \\) → metadata per file."""
 
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 from detector.errors import ManifestError
@@ -52,6 +53,20 @@ def as_manifest(manifest) -> dict[Path, DocumentMeta]:
     return manifest if isinstance(manifest, dict) else read_manifest(manifest)
 
 
+def not_listed(files: list, manifest: dict, named: int = 5) -> list[tuple[str, str]]:
+    """A (folder, warning) for the files a manifest was given for but that it does not list (a typo or a renamed file
+    in its path column): their authors are only inferred, so reuse of their own earlier reports would read as copying."""
+    missing = [Path(path) for path in files if resolved(path) not in manifest]
+    if not manifest or not missing:
+        return []
+    names = ", ".join(shown(path.name) for path in missing[:named])
+    more = f" and {len(missing) - named} more" if len(missing) > named else ""
+    folder = os.path.commonpath([str(path.parent) for path in missing])
+    return [(folder, f"{len(missing)} file{'s' if len(missing) > 1 else ''} not listed in the manifest ({names}{more}): "
+                     "authors inferred from the text, so reuse of one's own earlier report may read as copying; "
+                     "list them (check the manifest's path column)")]
+
+
 def _rows(csv_path: Path) -> tuple[list, list]:
     """(header, [(line number, row dict)]) of a UTF-8 CSV; blank lines are skipped."""
     try:
@@ -72,6 +87,8 @@ def _row_path(row: dict, csv_path: Path, allow_outside: bool) -> Path:
     name = (row.get("path") or "").strip()
     if not name:
         raise ValueError("no path")
+    if "\\" in name and not (csv_path.parent / name).exists():
+        name = name.replace("\\", "/")  # written on Windows (2024\张三.docx)
     path = resolved(csv_path.parent / name)
     folder = resolved(csv_path.parent)
     if not allow_outside and folder != path and folder not in path.parents:
