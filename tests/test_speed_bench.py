@@ -95,3 +95,13 @@ def test_batch_timed_in_a_process_of_its_own_scans_every_file(corpus_without_bas
     (folder / "empty.txt").write_bytes(b"")
     found = fresh_process_batch(corpus_without_base, folder, workers=1)
     assert found["reports"] == 2 and found["errors"] == 1 and found["ms_per_doc"] > 0
+
+
+def test_the_speed_table_shows_whether_the_true_source_was_named():
+    from benchmarks.speed import run
+
+    row = run.Row("reports", 1000, "chachong")
+    row.recall = {"char_recall": 0.9, "found": 0.8, "sourced": 0.7}
+    cells = report._cells({"rows": [row]}, row)
+    assert len(cells) == len(report.MAIN_HEADER)
+    assert cells[report.MAIN_HEADER.index("true source named")] == "0.700"

@@ -49,13 +49,13 @@ def _cells(result: dict, row) -> list:
         _num(row.index_bytes, 1, MB), _num(row.index_bytes / row.chars if row.chars and row.index_bytes else None, 2),
         _num(row.peak_bytes, 0, MB), _num(row.latency.get("p50_ms"), 1), _num(row.latency.get("p95_ms"), 1),
         _num(speedup(row, result["rows"]), 1), _num(rec.get("char_recall"), 3), _num(rec.get("found"), 3),
-        _num(agree.get("missed_vs_reference")), row.note,
+        _num(rec.get("sourced"), 3), _num(agree.get("missed_vs_reference")), row.note,
     ]
 
 
 MAIN_HEADER = ["corpus", "engine", "docs", "M chars", "build s", "docs/s", "k chars/s", "index MB", "bytes/char", "peak MB",
                "scan p50 ms", "scan p95 ms", "× brute (p50)", "verbatim char recall", "copies found",
-               "missed vs brute", "note"]
+               "true source named", "missed vs brute", "note"]
 
 
 def chachong_rows(results: list) -> list:
@@ -209,7 +209,9 @@ def markdown(facts: dict, results: list, command: str, budgets: dict) -> str:
         f"shares these cores); allocator: {facts.get('allocator', 'default')}. Corpora: " + sizes + f". Command: `{command}`.", "",
         "Latencies are per ~5,000-character submission (medians/95th percentiles over the submissions, warm "
         "process); `× brute` is the brute-force matcher's p50 divided by the engine's; recall is on the verbatim "
-        "copies planted in the submissions (3 per submission: one sentence, a paragraph, several paragraphs).", "",
+        "copies planted in the submissions (3 per submission: one sentence, a paragraph, several paragraphs); `copies "
+        "found`: at least half of a copy covered; `true source named`: a passage covering it names the document it "
+        "was copied from (the composed corpora repeat sentences, so another carrier can be right too).", "",
         "Baselines keep their index in memory and scan it linearly, so each runs only up to a corpus size: "
         + ", ".join(f"{name} ≤ {chars / 1e6:.0f} M characters" for name, chars in budgets.items())
         + "; the literal `in` matcher is timed on a prefix and extrapolated. `index MB` is the SQLite file for "
