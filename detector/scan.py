@@ -65,7 +65,7 @@ def scan_document(corpus: Corpus, doc: Document, exclude_ids=(), timings: Timing
 def _scan(corpus: Corpus, doc: Document, exclude: set, timings: Timings, fingerprinted: Fingerprint | None) -> Report:
     settings = corpus.settings
     sub = fingerprinted or timings.run("fingerprint", fingerprint, doc.text, settings)
-    same = corpus.store.document_id_by_sha(doc.sha256)
+    same = _stored_self(corpus, doc)
     if same is not None:
         exclude.add(same)  # a corpus document is not its own source
     doc.meta = _submission_meta(corpus, doc, same)
@@ -134,6 +134,20 @@ def _aligned(corpus: Corpus, sub: Fingerprint, chosen: tuple) -> tuple[list, lis
         capped += [source.path] if was_capped else []
     stand_ins = [a for c in carriers for a in align.carrier_alignments(c, sub, corpus.settings)]
     return alignments, stand_ins, capped
+
+
+def _stored_self(corpus: Corpus, doc: Document):
+    """The id of the stored document the submission is (the same content), or None.
+
+    The same content given another author or year (not inferred) is not that document scanned again but a copy of
+    it handed in (a colleague's report, or the author's own of another year): that document is then its source."""
+    stored_id = corpus.store.document_id_by_sha(doc.sha256)
+    if stored_id is None:
+        return None
+    given, stored = metadata.known(doc.meta), corpus.store.document(stored_id).meta
+    other_author = given.get("author") and stored.author and metadata.name_key(given["author"]) != metadata.name_key(stored.author)
+    other_year = given.get("year") and stored.year and given["year"] != stored.year
+    return None if other_author or other_year else stored_id
 
 
 def _submission_meta(corpus: Corpus, doc: Document, stored_id) -> DocumentMeta:

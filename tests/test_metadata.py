@@ -57,6 +57,20 @@ def test_scanning_a_stored_file_uses_its_stored_metadata(tmp_path):
     assert {p.kind for p in report.passages if p.kind != "formula"} == {"self_reuse"}
 
 
+@pytest.mark.parametrize("given, kind", [(("王五", None, 2025), "copied"), (("干部丙", "某镇", 2025), "self_reuse")])
+def test_an_archived_report_handed_in_unchanged_under_another_name_or_year_is_its_source(tmp_path, given, kind):
+    """The same bytes as a stored report, given another author or year: not that report scanned again, but a copy of
+    it (a colleague's, or the author's own last year's): all of it is reused, never 0%."""
+    old, _, _ = last_year_and_this_year()
+    with api.open_corpus(tmp_path / "c.db", create=True) as corpus:
+        api.add_text(corpus, old, "2022.txt", meta("干部丙", "某镇", 2022))
+        again = api.scan_text(corpus, old, "2022.txt")  # the stored report itself: not its own source
+        handed_in = api.scan_text(corpus, old, "2025/交来的.txt", meta(*given))
+    assert again.metrics["copy_ratio"] == 0 and again.submission.meta.author == "干部丙"
+    assert {p.kind for p in handed_in.passages if p.kind != "formula"} == {kind}
+    assert handed_in.metrics["copy_ratio"] > 0.95 and handed_in.submission.meta.author == given[0]
+
+
 @pytest.mark.parametrize("archived, given", [("张　三", "张三"), ("张三 ", " 张三"), ("ＺＨＡＮＧ", "ZHANG"),
                                               ("买买提·艾力", "买买提•艾力")])
 def test_a_name_written_with_padding_or_another_width_is_the_same_author(tmp_path, archived, given):
