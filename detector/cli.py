@@ -41,7 +41,7 @@ class ExitCode(enum.IntEnum):
     ERROR = 1  # a file or the database could not be used
     USAGE = 2  # wrong options (click's own code)
     FINDINGS = 3  # at least one submission above --fail-above
-    LOCKED = 4  # another process (rebuild, add, remove) is writing the index; nothing was changed
+    LOCKED = 4  # another process (rebuild, add, remove, meta edits) is writing the index; nothing was changed
 
 
 def _remember_db(ctx, param, value):
@@ -500,7 +500,8 @@ def meta_command(targets, db_path, author, unit, year, meeting, team, fmt):
     edits = {k: v for k, v in dict(author=author, unit=unit, year=year, meeting=meeting, team=team).items() if v is not None}
     if edits and not targets:
         raise click.UsageError("name the documents to edit (ids or paths); `chachong meta --db DB` lists them")
-    with _open(db_path, create=False) as corpus:
+    with _open(db_path, create=False) as corpus, _writing(corpus, "meta") if edits else contextlib.nullcontext():
+        # refused while a rebuild runs: it would write back the metadata it read before, over the correction
         ids = [_call(api.update_metadata, corpus, t, **edits)[0] if edits else _call(api.find_document, corpus, t)
                for t in targets]
         rows = [r for r in api.list_documents(corpus) if not targets or r[0] in ids]

@@ -265,13 +265,15 @@ def test_a_second_writer_exits_at_once_with_code_4(built, tmp_path):
     runner = CliRunner()
     with writer_lock(db, "rebuild"):
         for command in (["rebuild", "--db", str(db), "--from", str(archive)], ["add", str(SOURCE), "--db", str(db)],
-                        ["remove", "1", "--db", str(db)]):
+                        ["remove", "1", "--db", str(db)], ["meta", "1", "--db", str(db), "--author", "某人"]):
             started = time.perf_counter()
             result = runner.invoke(cli, command)
             assert result.exit_code == ExitCode.LOCKED == 4, result.output
             assert f"`chachong rebuild` (pid {os.getpid()}" in result.output and time.perf_counter() - started < 5
         with pytest.raises(IndexLocked):
             api.rebuild(db, archive)
+        listed = runner.invoke(cli, ["meta", "1", "--db", str(db), "--format", "json"])  # reading needs no lock
+        assert listed.exit_code == 0 and json.loads(listed.stdout)[0]["author"] != "某人"
     assert runner.invoke(cli, ["remove", "1", "--db", str(db)]).exit_code == 0
 
 
