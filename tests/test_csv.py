@@ -33,7 +33,8 @@ def test_results_csv_has_one_row_per_submission_in_rank_order(scanned):
     top = rows[0]
     assert top["总文字复制比"] == percent(scanned.view.ranked[0].metrics["copy_ratio"])
     assert "本批" in top["主要来源"] and top["页面"].endswith(".html")
-    assert rows[-1]["错误"].startswith("无法读取 could not be read: ") and rows[-1]["总文字复制比"] == ""
+    assert rows[-1]["错误"].startswith("无法读取：不是可读的 .docx") and rows[-1]["总文字复制比"] == ""
+    assert "could not be read: is not a readable .docx" in rows[-1]["错误"]
 
 
 def test_results_csv_header_carries_every_measure_by_the_name_users_know(scanned):

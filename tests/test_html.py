@@ -150,6 +150,7 @@ def test_the_index_ranks_links_and_lists_the_unreadable_file(scanned):
         if sub.error is None:
             assert f'href="{sub.page}"' in index and (scanned.out / sub.page).exists()
     assert "could not be read: is not a readable .docx" in index
+    assert "无法读取：不是可读的 .docx：压缩容器已损坏或不完整" in index  # the reason in Chinese too, first
     assert index.count('class="cluster"') == 4
 
 

@@ -78,7 +78,7 @@ def result_rows(view: ScanView):
                "主要来源": "; ".join(f"{s.name}{' (本批)' if s.peer is not None else ''} {kind_name(s.kind)} {percent(s.ratio)}"
                                  for s in sub.sources[:3]),
                "群组": "; ".join(str(c) for c in sub.clusters), "作者": meta.author, "单位": meta.unit, "年度": meta.year,
-               "页面": None if failed else sub.page, "错误": f"无法读取 could not be read: {sub.error}" if failed else None,
+               "页面": None if failed else sub.page, "错误": sub.unreadable,
                "扫描时间": view.scan.local_time}
 
 

@@ -7,6 +7,7 @@ import datetime
 import os
 from typing import Optional
 
+from detector.messages import localized
 from detector.paths import shown
 from detector.model import COUNTED_KINDS, Passage, Report, SourceRef, SourceShare
 from detector.labels import CHARS_OF_KIND, DEFAULT_RANKING, KINDS, RANKING_MEASURES
@@ -160,6 +161,15 @@ class SubmissionView:
     @property
     def error(self) -> Optional[str]:
         return self.report.error
+
+    @property
+    def unreadable(self) -> Optional[str]:
+        """Why the file could not be read, in Chinese first where its phrases are known, then in English."""
+        if self.report.error is None:
+            return None
+        chinese = localized(self.report.error)
+        english = f"could not be read: {self.report.error}"
+        return f"无法读取：{chinese} — {english}" if chinese != self.report.error else f"无法读取 {english}"
 
     @property
     def metrics(self) -> dict:
