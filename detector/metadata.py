@@ -21,7 +21,9 @@ _TEAM_SUBJECT = re.compile(r"^\s*([^\s，。、：:“”\d]{0,20}?)(领导班�
 _TEAM_WORDS = re.compile(r"班子成员|领导班子|党组|党委|我们|局班子")
 _PERSONAL_WORDS = re.compile(r"本人|我")
 _NAME_DOTS = re.compile(r"[.\u00b7\u2022\u2027\u2219\u22c5\u30fb\uff0e\uff65]")  # the dots written in 买买提·艾力
-_AUTHOR = re.compile(r"^\s*([\u4e00-\u9fff]{2,4}?)同志")  # a title such as 张三同志2023年度…对照检查材料
+# a title such as 张三同志2023年度…对照检查材料; not a salutation (各位同志：, 王局长同志，), which many reports open with
+_AUTHOR = re.compile(r"^\s*([\u4e00-\u9fff]{2,4}?)同志(?![们：:，,、！!])")
+_NOT_NAMES = {"各位", "全体", "领导", "在座", "与会", "广大", "党员", "亲爱", "尊敬"}
 
 
 def infer(text: str, path: str = "") -> DocumentMeta:
@@ -153,6 +155,6 @@ def _owner(head: str, team) -> dict:
         return {}
     for line in lines:
         found = _AUTHOR.search(line)
-        if found:
+        if found and found.group(1) not in _NOT_NAMES:
             return {"author": found.group(1)}
     return {}

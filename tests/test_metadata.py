@@ -57,6 +57,26 @@ def test_scanning_a_stored_file_uses_its_stored_metadata(tmp_path):
     assert {p.kind for p in report.passages if p.kind != "formula"} == {"self_reuse"}
 
 
+@pytest.mark.parametrize("opening", ["各位同志：", "全体同志：", "领导同志，", "王局长同志：", "同志们："])
+def test_a_salutation_is_not_an_author(opening):
+    assert infer(f"{opening}\n按照本次民主生活会的要求，本人认真查摆问题，现报告如下。", "发言.txt").author is None
+
+
+def test_two_reports_opening_with_the_same_salutation_are_not_one_authors(tmp_path):
+    """各位同志： heads many reports: taken for an author named 各位, a colleague's copy read as 本人旧稿 (own reuse)."""
+    old, new, _ = last_year_and_this_year()
+    with api.open_corpus(tmp_path / "c.db", create=True) as corpus:
+        api.add_text(corpus, "各位同志：\n" + old, "甲2022.txt")
+        report = api.scan_text(corpus, "各位同志：\n" + new, "乙2024.txt")
+    assert {p.kind for p in report.passages if p.kind != "formula"} == {"copied"}
+
+
+def test_a_title_still_names_its_author():
+    assert infer("张三同志2023年度民主生活会对照检查材料\n按照要求……", "x.txt").author == "张三"
+    assert infer("按照要求……", "李四同志个人对照检查材料.docx").author == "李四"
+    assert infer("按照要求……", "王五同志.docx").author == "王五"
+
+
 @pytest.mark.parametrize("given, kind", [(("王五", None, 2025), "copied"), (("干部丙", "某镇", 2025), "self_reuse")])
 def test_an_archived_report_handed_in_unchanged_under_another_name_or_year_is_its_source(tmp_path, given, kind):
     """The same bytes as a stored report, given another author or year: not that report scanned again, but a copy of
