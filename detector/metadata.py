@@ -23,6 +23,9 @@ _PERSONAL_WORDS = re.compile(r"本人|我")
 _NAME_DOTS = re.compile(r"[.\u00b7\u2022\u2027\u2219\u22c5\u30fb\uff0e\uff65]")  # the dots written in 买买提·艾力
 # a title such as 张三同志2023年度…对照检查材料; not a salutation (各位同志：, 王局长同志，), which many reports open with
 _AUTHOR = re.compile(r"^\s*([\u4e00-\u9fff]{2,4}?)同志(?![们：:，,、！!])")
+# a title subject that names only a level and kind of organ (县委常委, 区政府, 市委): every county has one, so it is no unit
+_LEVEL_ONLY = re.compile(r"(?:[省市县区州盟旗镇乡村]|街道|自治[区州县旗]|[党工]?委|常委|常委会|人民政府|政府|人大|政协|纪委|监委"
+                         r"|机关|党组|党委|党工委|[局厅处科部办院所])+")
 _NOT_NAMES = {"各位", "全体", "领导", "在座", "与会", "广大", "党员", "亲爱", "尊敬"}
 
 
@@ -150,7 +153,7 @@ def _owner(head: str, team) -> dict:
     if team:
         for line in lines:
             found = _TEAM_SUBJECT.search(line)
-            if found and len(found.group(1)) >= 2:
+            if found and len(found.group(1)) >= 2 and not _LEVEL_ONLY.fullmatch(found.group(1)):
                 return {"unit": found.group(1), "author": found.group(1) + found.group(2)}
         return {}
     for line in lines:

@@ -71,6 +71,27 @@ def test_two_reports_opening_with_the_same_salutation_are_not_one_authors(tmp_pa
     assert {p.kind for p in report.passages if p.kind != "formula"} == {"copied"}
 
 
+@pytest.mark.parametrize("title", ["县委常委班子", "市委常委班子", "区政府党组", "镇党委领导班子"])
+def test_a_team_title_naming_only_a_level_of_government_names_no_unit(title):
+    """Every county's standing committee writes 县委常委班子…: 县委常委 is no one unit."""
+    assert infer(f"{title}2023年度民主生活会对照检查材料\n我们认真查摆问题。", "x.txt").unit is None
+
+
+def test_two_counties_team_reports_are_not_one_units(tmp_path):
+    old, new, _ = last_year_and_this_year()
+    title = "县委常委班子2023年度民主生活会对照检查材料\n"
+    with api.open_corpus(tmp_path / "c.db", create=True) as corpus:
+        api.add_text(corpus, title + old.replace("我", "我们"), "甲县.txt")
+        report = api.scan_text(corpus, title + new.replace("我", "我们"), "乙县.txt")
+    assert report.submission.meta.team and report.submission.meta.unit is None
+    assert {p.kind for p in report.passages if p.kind != "formula"} == {"copied"}
+
+
+def test_a_named_unit_is_still_a_unit():
+    assert infer("某某县人民政府党组2023年民主生活会对照检查材料\n我们", "x.txt").unit == "某某县人民政府"
+    assert infer("市某局领导班子2023年民主生活会对照检查材料\n我们", "x.txt").unit == "市某局"
+
+
 def test_a_title_still_names_its_author():
     assert infer("张三同志2023年度民主生活会对照检查材料\n按照要求……", "x.txt").author == "张三"
     assert infer("按照要求……", "李四同志个人对照检查材料.docx").author == "李四"
