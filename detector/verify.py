@@ -19,7 +19,7 @@ PAIRS_AT_ONCE = 50_000  # colliding pairs verified together (bounds the memory o
 
 def verify(found: list, sub: Fingerprint, sources: dict, settings: Settings) -> None:
     """Set each candidate's `matched` (submission segment → the best Dice reaching `verify_dice`, of the two
-    segments or of their whole sentences) and `matched_sources` (the source segments that matched)."""
+    segments or of their whole sentences), `matched_sources` (the source segments that matched) and `evidence`."""
     usable = [(position, c) for position, c in enumerate(found) if c.doc_id in sources and len(c.rows)]
     if not usable:
         return
@@ -46,6 +46,7 @@ def verify(found: list, sub: Fingerprint, sources: dict, settings: Settings) -> 
         _record(found, owners[part][passed], rows[part][passed], columns[part][passed], dice[passed])
     for known in sizes:
         known.keep()
+    _weigh(found, sub.layout.lengths.tolist())
 
 
 @dataclasses.dataclass
@@ -247,6 +248,15 @@ def _colliding_pairs(usable: list, pool: Pool) -> tuple:
     rows = np.concatenate([c.rows for _, c in usable]).astype(np.int64)
     columns = np.concatenate([c.cols for _, c in usable]).astype(np.int64)
     return owners, rows, columns, columns + np.repeat(pool.segment_base, per_candidate)
+
+
+def _weigh(found: list, lengths: list) -> None:
+    """Each verified candidate's evidence: the content characters of the submission segments it matches, each times
+    its best Dice. Among documents matching a segment equally well, the one matching most of the submission leads
+    (the document a passage was copied from, not an older one that holds some of its sentences)."""
+    for candidate in found:
+        if candidate.matched:
+            candidate.evidence = float(sum(lengths[i] * dice for i, dice in candidate.matched.items()))
 
 
 def _record(found: list, owners, rows, columns, dice) -> None:
