@@ -10,6 +10,7 @@ from detector.classify import Context, judge
 from detector.corpus import Corpus
 from detector.fingerprint import Fingerprint, fingerprint
 from detector.metadata import name_key, same_owner
+from detector.paths import canonical_path
 from detector.measure import measure, rank_sources, section_measures
 from detector.model import Document, DocumentMeta, Passage, Report, TemplateTrace
 from detector.normalize import template_traces
@@ -139,14 +140,18 @@ def _aligned(corpus: Corpus, sub: Fingerprint, chosen: tuple) -> tuple[list, lis
 def _stored_self(corpus: Corpus, doc: Document):
     """The id of the stored document the submission is (the same content), or None.
 
-    The same content given another author or year (not inferred) is not that document scanned again but a copy of
-    it handed in (a colleague's report, or the author's own of another year): that document is then its source."""
+    The same content at another path, given another author or year than people gave the stored document (neither
+    side inferred), is not that document scanned again but a copy of it handed in (a colleague's report, or the
+    author's own of another year): that document is then its source."""
     stored_id = corpus.store.document_id_by_sha(doc.sha256)
     if stored_id is None:
         return None
-    given, stored = metadata.known(doc.meta), corpus.store.document(stored_id).meta
-    other_author = given.get("author") and stored.author and metadata.name_key(given["author"]) != metadata.name_key(stored.author)
-    other_year = given.get("year") and stored.year and given["year"] != stored.year
+    stored = corpus.store.document(stored_id)
+    if not doc.path or canonical_path(doc.path) == canonical_path(stored.path):
+        return stored_id
+    given, said = metadata.known(doc.meta), metadata.known(stored.meta)
+    other_author = given.get("author") and said.get("author") and name_key(given["author"]) != name_key(said["author"])
+    other_year = given.get("year") and said.get("year") and given["year"] != said["year"]
     return None if other_author or other_year else stored_id
 
 

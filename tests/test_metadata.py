@@ -112,6 +112,21 @@ def test_an_archived_report_handed_in_unchanged_under_another_name_or_year_is_it
     assert handed_in.metrics["copy_ratio"] > 0.95 and handed_in.submission.meta.author == given[0]
 
 
+def test_a_stored_report_scanned_again_with_other_metadata_is_still_itself(tmp_path):
+    """Added without metadata (its year only inferred, 2023 from 2023年度), then scanned as this year's with --year
+    2024; or scanned again from the path it was added from: the same report, never a 100% copy of itself."""
+    old, _, _ = last_year_and_this_year()
+    own = tmp_path / "2024" / "赵四.txt"
+    own.parent.mkdir()
+    own.write_text("2023年度民主生活会对照检查材料\n" + old, encoding="utf-8")
+    with api.open_corpus(tmp_path / "c.db", create=True) as corpus:
+        api.add_paths(corpus, [own])
+        inferred_year = api.scan_batch(corpus, [own], meta=meta(None, None, 2024)).reports[0]
+        api.update_metadata(corpus, str(own), author="赵四", year=2023)
+        same_path = api.scan_batch(corpus, [own], meta=meta("钱五", None, 2024)).reports[0]
+    assert inferred_year.metrics["copy_ratio"] == 0 and same_path.metrics["copy_ratio"] == 0
+
+
 @pytest.mark.parametrize("archived, given", [("张　三", "张三"), ("张三 ", " 张三"), ("ＺＨＡＮＧ", "ZHANG"),
                                               ("买买提·艾力", "买买提•艾力")])
 def test_a_name_written_with_padding_or_another_width_is_the_same_author(tmp_path, archived, given):
