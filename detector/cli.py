@@ -421,8 +421,10 @@ def serve(db_path, host, port, token, archive, rebuild_log):
 @click.option("--full", is_flag=True,
               help="Re-index everything from scratch (done anyway when the index was built by another version).")
 @click.option("--keep-missing", is_flag=True, help="Keep documents whose files are gone from the archive.")
+@click.option("--allow-mass-removal", is_flag=True,
+              help="Remove the documents even when most of their files are gone (refused by default: an unmounted share).")
 @_encoding_option
-def rebuild(db_path, archive, manifest, full, keep_missing, encoding):
+def rebuild(db_path, archive, manifest, full, keep_missing, allow_mass_removal, encoding):
     """Bring the corpus in line with an archive folder: add, re-index, remove, recount, compact.
 
     Scans may run meanwhile (they see the old index until the new one is committed). One writer at a
@@ -430,7 +432,7 @@ def rebuild(db_path, archive, manifest, full, keep_missing, encoding):
     """
     with _log_to_stderr():
         summary = _call(api.rebuild, db_path, archive, manifest=_manifest(manifest), full=full, keep_missing=keep_missing,
-                        encoding=encoding, progress=_progress())
+                        encoding=encoding, progress=_progress(), allow_mass_removal=allow_mass_removal)
     _echo_problems(summary.failed)  # the skipped links are in the log already
     click.echo(summary.line())
     sys.exit(ExitCode.ERROR if summary.failed else ExitCode.OK)

@@ -10,14 +10,14 @@ import time
 from pathlib import Path
 
 from detector import __version__
-from detector.errors import InputError
+from detector.errors import DetectorError, InputError
 from detector.index import index_entries
 from detector.ingest import find_input_files, read_document
 from detector.ingest.manifest import as_manifest
 from detector.metadata import GivenMeta, complete
 from detector.model import DocumentMeta
 from detector.paths import resolved, shown
-from detector.settings import DEFAULT, NORMALISER_VERSION, Settings
+from detector.settings import DEFAULT, NORMALISER_VERSION, REBUILD_GUARD_MIN_GONE, REBUILD_MAX_GONE_SHARE, Settings
 from detector.store import Store, open_store
 
 log = logging.getLogger("chachong.rebuild")
@@ -68,7 +68,8 @@ class _Plan:
 
 
 def rebuild(db_path, archive, manifest=None, *, full: bool = False, keep_missing: bool = False,
-            settings: Settings | None = None, encoding=None, progress: bool = False) -> RebuildSummary:
+            settings: Settings | None = None, encoding=None, progress: bool = False,
+            allow_mass_removal: bool = False) -> RebuildSummary:
     """Bring the corpus at `db_path` in line with the files under `archive`.
 
     Atomic: files are read and fingerprinted first, then everything is written in ONE SQLite write
@@ -77,14 +78,15 @@ def rebuild(db_path, archive, manifest=None, *, full: bool = False, keep_missing
     only uncommitted WAL frames, which SQLite discards, and the next run does the whole job again.
     Locked: raises IndexLocked at once when another writer holds the index (detector.locking).
     `settings` (Python callers only) changes the index settings, which makes the rebuild a full one;
-    without it the stored ones are kept.
+    without it the stored ones are kept. An archive that lost most of its files (REBUILD_MAX_GONE_SHARE) raises
+    DetectorError before anything is written, unless `allow_mass_removal`.
     """
     started = time.perf_counter()
     store = open_store(db_path, create=True)
     try:
         with store.writer_lock("rebuild"):
             log.info("lock: holding the writer lock of %s", store.location)
-            job = _Rebuild(store, Path(archive).resolve(), manifest, keep_missing, encoding, progress)
+            job = _Rebuild(store, Path(archive).resolve(), manifest, keep_missing, encoding, progress, allow_mass_removal)
             summary = job.run(full, settings)
     finally:
         store.close()
@@ -119,7 +121,8 @@ def stored_settings(stored: dict | None) -> Settings:
 class _Rebuild:
     """One rebuild run: survey → plan → apply (one transaction) → compact, each stage logged with counts and time."""
 
-    def __init__(self, store: Store, archive: Path, manifest, keep_missing: bool, encoding, progress: bool):
+    def __init__(self, store: Store, archive: Path, manifest, keep_missing: bool, encoding, progress: bool,
+                 allow_mass_removal: bool = False):
         self.store = store
         self.archive = archive
         self.manifest = as_manifest(manifest)
@@ -128,10 +131,12 @@ class _Rebuild:
         self.progress = progress
         self.summary = RebuildSummary()
         self.unreadable_folders: list = []
+        self.allow_mass_removal = allow_mass_removal
 
     def run(self, full: bool, settings: Settings | None) -> RebuildSummary:
         self.settings, self.summary.full = self._choose_settings(full, settings)
         plan = self._stage("survey", self._survey)
+        self._refuse_mass_removal()
         self._record_manifest(plan)
         self.given = GivenMeta(self.store.given_meta_rows())
         if self.summary.full or self._has_work(plan):
@@ -140,6 +145,16 @@ class _Rebuild:
             self._stage("compact", self._compact)
         self.summary.documents = self.store.document_count()
         return self.summary
+
+    def _refuse_mass_removal(self) -> None:
+        """Nothing is written when the archive lost most of the stored documents' files (see REBUILD_MAX_GONE_SHARE)."""
+        stored, gone = self.store.document_count(), len(self.summary.removed)
+        if self.allow_mass_removal or not gone:
+            return
+        if gone == stored or (gone >= REBUILD_GUARD_MIN_GONE and gone > stored * REBUILD_MAX_GONE_SHARE):
+            raise DetectorError(f"{shown(self.archive)}: the files of {gone} of the {stored} stored documents are gone "
+                                "(is it mounted, or still being copied?); nothing was changed. Check the folder, or run "
+                                "again with --allow-mass-removal if they were deleted on purpose")
 
     def _stage(self, name: str, work):
         started = time.perf_counter()

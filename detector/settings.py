@@ -17,6 +17,11 @@ from detector.errors import SettingsError
 NORMALISER_VERSION = 4
 KEY_BITS = 31  # band keys fit SQLite's 4-byte integers; a chance collision only adds a candidate that is verified
 SHINGLINGS = ("char2", "char3", "jieba")
+# a rebuild that would remove more than this share of the stored documents, at least REBUILD_GUARD_MIN_GONE of them
+# (or all, from an archive with no file), changes nothing and fails: an unmounted share or a half-done copy, more likely
+# than an archive emptied on purpose (`rebuild --allow-mass-removal` does it)
+REBUILD_MAX_GONE_SHARE = 0.5
+REBUILD_GUARD_MIN_GONE = 10
 HISTORY_WAIT_SECONDS = 10  # a scan waits this long for a writer before it gives up recording its history (with a warning)
 MIN_YEAR, MAX_YEAR = 1949, 2100  # years a report can be for (manifest rows and --year outside are refused)
 

@@ -277,6 +277,28 @@ def test_a_second_writer_exits_at_once_with_code_4(built, tmp_path):
     assert runner.invoke(cli, ["remove", "1", "--db", str(db)]).exit_code == 0
 
 
+@pytest.mark.parametrize("left", [0, 5])
+def test_an_archive_that_lost_most_of_its_files_changes_nothing_and_fails(built, tmp_path, left):
+    """An unmounted share is an empty folder; a half-finished copy a short one: more likely that than the archive
+    emptied on purpose. The index is kept (scans the next morning still find the copies) and cron hears of it."""
+    _, db_v1, _, _ = built
+    db = _copy_db(db_v1, tmp_path / "c.db")
+    with api.open_corpus(db) as corpus:
+        stored = len(api.list_documents(corpus))
+    archive = tmp_path / "mount"
+    archive.mkdir()
+    for seed in sorted(SAMPLE.glob("*.txt"))[:left]:
+        shutil.copy(seed, archive / seed.name)
+    result = CliRunner().invoke(cli, ["rebuild", "--db", str(db), "--from", str(archive)])
+    assert result.exit_code == ExitCode.ERROR and "is it mounted" in result.stderr and "nothing was changed" in result.stderr
+    with api.open_corpus(db) as corpus:
+        assert len(api.list_documents(corpus)) == stored
+    chinese = CliRunner().invoke(cli, ["--lang", "zh", "rebuild", "--db", str(db), "--from", str(archive)])
+    assert "文件夹是否已挂载" in chinese.stderr and "未作任何改动" in chinese.stderr
+    allowed = CliRunner().invoke(cli, ["rebuild", "--db", str(db), "--from", str(archive), "--allow-mass-removal"])
+    assert allowed.exit_code == 0 and f"; {left} documents;" in allowed.stdout
+
+
 def test_cli_logs_each_stage_lists_failures_and_exits_1(built, tmp_path):
     archive, db_v1, _, _ = built
     _write_archive(archive, 2)
