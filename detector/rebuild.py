@@ -289,11 +289,24 @@ class _Rebuild:
 
     def _record_manifest(self, plan: _Plan) -> None:
         """The manifest's rows are data people gave: recorded (by content and path) when they say something new."""
+        self._warn_unmatched_rows(plan)
         entries = [(state[2], path, self.manifest[resolved(path)]) for path, state in plan.states.items()
                    if resolved(path) in self.manifest]
         if entries and not self.store.given_meta_unchanged(entries, "manifest"):
             with self.store.writing():
                 self.store.remember_given_meta(entries, "manifest")
+
+    def _warn_unmatched_rows(self, plan: _Plan) -> None:
+        """One log line for the manifest rows that name no file of the archive (a typo, a renamed file): their
+        metadata is applied to nothing, and a report whose author stays unknown cannot be told apart as own reuse."""
+        if not self.manifest:
+            return
+        found = {resolved(path) for path in plan.states}
+        unmatched = [shown(path) for path in self.manifest if path not in found]
+        if unmatched:
+            log.warning("manifest: no file in the archive for %d row%s (%s%s): not applied; check the path column",
+                        len(unmatched), "s" if len(unmatched) > 1 else "", ", ".join(unmatched[:5]),
+                        f" and {len(unmatched) - 5} more" if len(unmatched) > 5 else "")
 
     # ---------------------------------------------------------------- apply: one transaction
 

@@ -256,6 +256,19 @@ def test_manifest_changes_relabel_documents_without_reindexing(built, tmp_path):
     manifest.unlink()
 
 
+def test_manifest_rows_naming_no_archive_file_are_logged(built, tmp_path, caplog):
+    archive, db_v1, _, _ = built
+    _write_archive(archive, 1)
+    db = _copy_db(db_v1, tmp_path / "c.db")
+    manifest = archive / "manifest.csv"
+    manifest.write_text(f"path,author\n2023/{SOURCE.name},干部丙\n2023/张三 2023.txt,张三\n", encoding="utf-8")
+    with caplog.at_level("WARNING", logger="chachong"):
+        api.rebuild(db, archive, manifest=manifest)
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    manifest.unlink()
+    assert len(warned) == 1 and "张三 2023.txt" in warned[0] and SOURCE.name not in warned[0]
+
+
 # ---------------------------------------------------------------- unattended: locked, logged, failures listed
 
 
