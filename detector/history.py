@@ -28,8 +28,10 @@ def record_scan(store, result: BatchScan, settings, options: dict | None = None,
 
 def _scan_fields(result: BatchScan, settings, options: dict | None, rechecks: int | None) -> dict:
     ratios = [r.metrics.get("copy_ratio", 0) for r in result.reports if not r.error]
+    warnings = [[shown(path), reason] for path, reason in getattr(result, "skipped", [])]  # kept with the options
+    options = {**(options or {}), **({"warnings": warnings} if warnings else {})}
     return {"started_at": result.started_at, "seconds": result.seconds, "paths": [shown(p) for p in result.paths],
-            "settings": _settings_dict(settings), "options": options or {}, "files": len(result.reports),
+            "settings": _settings_dict(settings), "options": options, "files": len(result.reports),
             "failed": sum(1 for r in result.reports if r.error), "max_copy_ratio": max(ratios, default=None),
             "corpus_documents": result.corpus_documents, "clusters": result.clusters, "rechecks": rechecks}
 

@@ -277,3 +277,18 @@ def test_a_text_without_punctuation_is_still_found(tmp_path):
     stripped = "".join(ch for ch in source[:3000] if "\u4e00" <= ch <= "\u9fff")
     report = api.compare_documents(api.document_from_text(stripped, "bare.txt"), api.document_from_text(source, "src.txt"))
     assert report.metrics["copy_ratio"] > 0.9
+
+
+def test_the_report_folder_names_the_files_not_read_too(tmp_path):
+    """The office reads the printed report, not the terminal: a .wps submission left out is named there as well."""
+    folder = _folder_with_types_not_read(tmp_path)
+    runner = CliRunner()
+    db = tmp_path / "a.db"
+    assert runner.invoke(cli, ["add", str(SEEDS[1]), "--db", str(db)]).exit_code == 0
+    assert runner.invoke(cli, ["scan", str(folder), "--db", str(db), "--out", str(tmp_path / "out")]).exit_code == 0
+    assert runner.invoke(cli, ["report", "1", "--db", str(db), "--out", str(tmp_path / "again")]).exit_code == 0
+    for out in ("out", "again"):
+        index = (tmp_path / out / "index.html").read_text(encoding="utf-8")
+        section = index[index.index('id="not-read"'):]
+        assert "3 个文件未读取（b.wps, evil\\nerror: forged.wps, c.WPS）：不支持的文件类型“.wps”" in section
+        assert "3 files not read (b.wps" in section and "<script" not in section

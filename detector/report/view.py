@@ -202,6 +202,18 @@ class ScanView:
     clusters: list  # ClusterView
     rank_by: str = DEFAULT_RANKING
 
+    @property
+    def warnings(self) -> list:
+        """(path, why) of what the scan left out (files of a type not read, broken links, files the manifest does not
+        list), Chinese first where its phrases are known."""
+        return [(path, _both(reason)) for path, reason in self.scan.options.get("warnings", [])]
+
+
+def _both(message: str) -> str:
+    """A library message in Chinese, then in English (as it is when none of its phrases is known)."""
+    chinese = localized(message)
+    return f"{chinese} — {message}" if chinese != message else message
+
 
 def build_view(result, scan: ScanInfo, rank_by: str = DEFAULT_RANKING) -> ScanView:
     """The view of a batch scan (detector.batch.BatchScan: reports, peers, clusters), ranked by `rank_by`."""
