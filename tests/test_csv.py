@@ -33,6 +33,8 @@ def test_results_csv_has_one_row_per_submission_in_rank_order(scanned):
     top = rows[0]
     assert top["总文字复制比"] == percent(scanned.view.ranked[0].metrics["copy_ratio"])
     assert "本批" in top["主要来源"] and top["页面"].endswith(".html")
+    # 字数 is what the ratios count (no whitespace, as Word's and CNKI's 字数): 重复字数 ÷ 字数 = 总文字复制比
+    assert int(top["字数"]) == scanned.view.ranked[0].metrics["counted_chars"]
     assert rows[-1]["错误"].startswith("无法读取：不是可读的 .docx") and rows[-1]["总文字复制比"] == ""
     assert "could not be read: is not a readable .docx" in rows[-1]["错误"]
 

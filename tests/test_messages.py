@@ -95,3 +95,12 @@ def test_a_file_of_the_wrong_kind_is_told_in_chinese_whole(db, tmp_path):
         reason = line.split(": ", 1)[1]
         assert not re.search(r"[A-Za-z]{3,}[ ,;]+[A-Za-z]{2,}", reason.replace("Word/WPS", "")), line
     assert "改为 .pdf" in result.stderr and "另存为 .docx" in result.stderr
+
+
+def test_the_text_reports_character_count_is_the_one_its_ratios_count(tmp_path):
+    spaced = tmp_path / "spaced.txt"
+    spaced.write_text(SEED.read_text(encoding="utf-8").replace("。", "。 \n\n   "), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["compare", str(spaced), str(SEED), "--format", "json"])
+    counted = json.loads(result.stdout)["reports"][0]["metrics"]["counted_chars"]
+    text = CliRunner().invoke(cli, ["compare", str(spaced), str(SEED)])
+    assert f"({counted} 字)" in text.stdout.splitlines()[0]

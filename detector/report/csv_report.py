@@ -74,7 +74,7 @@ def result_rows(view: ScanView):
     for sub in view.ranked:
         meta, failed = sub.meta, sub.error is not None
         measures = {} if failed else {measure_name(k): _measure(k, sub.metrics.get(k)) for k in RESULT_MEASURES}
-        yield {"排名": sub.rank, "文件": sub.name, "路径": sub.path, "字数": None if failed else sub.chars, **measures,
+        yield {"排名": sub.rank, "文件": sub.name, "路径": sub.path, "字数": None if failed else sub.counted_chars, **measures,
                "主要来源": "; ".join(f"{s.name}{' (本批)' if s.peer is not None else ''} {kind_name(s.kind)} {percent(s.ratio)}"
                                  for s in sub.sources[:3]),
                "群组": "; ".join(str(c) for c in sub.clusters), "作者": meta.author, "单位": meta.unit, "年度": meta.year,

@@ -25,7 +25,8 @@ def _render_one(report: Report, colour: bool, show_formulae: bool) -> str:
     doc = report.submission
     if report.error:
         return f"✗ {shown_path(doc.path)}: {say('unreadable', reason=report.error)}\n"
-    lines = [f"■ {shown_path(doc.path)}  ({doc.chars} 字){_meta_line(doc.meta)}", *_measure_lines(report.metrics)]
+    counted = report.metrics.get("counted_chars", doc.chars)  # what the ratios count: 重复字数 ÷ 字数 = 总文字复制比
+    lines = [f"■ {shown_path(doc.path)}  ({counted} 字){_meta_line(doc.meta)}", *_measure_lines(report.metrics)]
     lines += _section_lines(report) + _trace_lines(report) + _source_lines(report)
     shown = [p for p in report.passages if show_formulae or p.kind in COUNTED_KINDS or p.kind == "quotation"]
     hidden = len(report.passages) - len(shown)

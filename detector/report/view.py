@@ -155,6 +155,11 @@ class SubmissionView:
         return self.report.submission.chars
 
     @property
+    def counted_chars(self) -> int:
+        """Characters the ratios count (no whitespace, as Word's and CNKI's 字数): 重复字数 ÷ this = 总文字复制比."""
+        return self.report.metrics.get("counted_chars", self.chars)
+
+    @property
     def meta(self):
         return self.report.submission.meta
 
