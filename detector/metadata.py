@@ -57,20 +57,25 @@ def edited(meta: DocumentMeta, changes: dict) -> DocumentMeta:
 
 
 class GivenMeta:
-    """What people said about documents (rows of store.given_meta_rows), looked up by content, then by path.
+    """What people said about documents (rows of store.given_meta_rows), looked up by content and path, by content,
+    then by path.
 
-    The same content is certainly the same report; a file edited in place keeps the metadata said about its path.
+    A file moved keeps what was said about its content, a file edited in place what was said about its path; what
+    was said about this very file (its content at its path) comes first: two cadres may hand in the same bytes, and
+    what a manifest says of 李四.txt is not said of 张三.txt.
     """
 
     def __init__(self, rows):
+        self.by_file: dict = {}
         self.by_content: dict = {}
         self.by_path: dict = {}
         for sha, path, field, value, _ in rows:  # oldest first: a later statement overrides
+            self.by_file.setdefault((sha, path), {})[field] = value
             self.by_content.setdefault(sha, {})[field] = value
             self.by_path.setdefault(path, {})[field] = value
 
     def fields(self, sha256: str, path: str) -> dict:
-        return {**self.by_path.get(path, {}), **self.by_content.get(sha256, {})}
+        return {**self.by_path.get(path, {}), **self.by_content.get(sha256, {}), **self.by_file.get((sha256, path), {})}
 
     def apply(self, meta: DocumentMeta, sha256: str, path: str) -> DocumentMeta:
         """`meta` with what people said about this content or path set (and no longer marked inferred)."""

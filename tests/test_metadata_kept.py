@@ -116,6 +116,19 @@ def test_a_correction_said_again_after_a_manifest_change_is_news(archive, tmp_pa
     assert metas(db)[OTHER]["author"] == "王五一"
 
 
+def test_two_cadres_identical_reports_keep_each_ones_author(archive, tmp_path):
+    """李四 handed in the very bytes of 张三's report: one document is stored (张三.txt); what the manifest says of
+    李四.txt must not rename its author, or 张三's reuse of his own report next year reads as copying 李四."""
+    db = tmp_path / "corpus.db"
+    shutil.copy(archive / OWN, archive / "李四.txt")
+    manifest = archive / "manifest.csv"
+    manifest.write_text(f"path,author,unit\n{OWN},张三,某镇\n李四.txt,李四,某县\n", encoding="utf-8")
+    run("add", "--manifest", manifest, "--db", db)
+    run("rebuild", "--db", db, "--from", archive, "--manifest", manifest)
+    run("rebuild", "--db", db, "--from", archive, "--manifest", manifest, "--full")
+    assert (metas(db)[OWN]["author"], metas(db)[OWN]["unit"]) == ("张三", "某镇") and "李四.txt" not in metas(db)
+
+
 def test_rebuild_infers_what_add_infers(archive, tmp_path):
     run("add", archive, "--db", tmp_path / "added.db")
     run("rebuild", "--db", tmp_path / "rebuilt.db", "--from", archive)
