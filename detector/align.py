@@ -52,7 +52,7 @@ class Candidate:
     cols: np.ndarray  # source segment of each colliding pair
     matched: dict = dataclasses.field(default_factory=dict)  # set by verify: submission segment → verified Dice
     matched_sources: set = dataclasses.field(default_factory=set)  # set by verify: source segments that matched
-    evidence: float = 0.0  # content characters x Dice of the matched submission segments
+    evidence: float = 0.0  # set by verify: content characters x Dice of the matched submission segments (ranks ties)
 
 
 def candidates(sub: Fingerprint, postings, segment_total: int, exclude=(), limit: int | None = None) -> list[Candidate]:
