@@ -93,3 +93,40 @@ def test_exact_baseline_maps_spans_back_across_whitespace():
     submission = "新的开头" + copied[:15] + " \n" + copied[15:]
     [hit] = matcher.scan(submission)
     assert (hit.susp_start, hit.susp_end, hit.src_start, hit.src_end) == (4, 46, 2, 42)
+
+
+def test_attribution_counts_a_copy_as_named_only_by_a_passage_covering_it():
+    from benchmarks.quality import attribution
+    from benchmarks.quality.baselines import Hit
+    from benchmarks.quality.generate import Case, SuspiciousDoc
+
+    copy = Case(100, 400, "src/a.txt", 0, 300, "attribution")
+    doc = SuspiciousDoc("attribution/000-none.txt", "", "none", [copy])
+    right = Hit(100, 400, "src/a.txt", 0, 300)
+    decoy = Hit(150, 190, "decoy/000-01-0.txt", 10, 50)
+    elsewhere = Hit(500, 560, "src/a.txt", 0, 60)  # names the source, but not over the copy
+    assert attribution._named_share([doc], {doc.name: [elsewhere]}) == 0.0
+    assert attribution._named_share([doc], {doc.name: [decoy, right]}) == 1.0
+    assert attribution._decoy_share([doc], {doc.name: [decoy, right]}) == 1.0
+    assert attribution._decoy_share([doc], {doc.name: [right, elsewhere]}) == 0.0
+
+
+@pytest.mark.skipif(not __import__("benchmarks.quality.sources", fromlist=["available"]).available(),
+                    reason="seeds or corpora not found")
+def test_attribution_cases_hide_each_copied_sentence_in_two_older_decoys():
+    from benchmarks.quality import attribution
+    from benchmarks.quality.generate import SEED, generate
+
+    benchmark = generate(size=2)
+    copies = attribution.generate(benchmark.pools, SEED, cases=3)
+    by_label = {doc.label: doc.text for doc in benchmark.sources}
+    for doc in copies.documents:
+        [case] = doc.cases
+        source = by_label[case.src_label][case.src_start : case.src_end]
+        if doc.obfuscation == "none":
+            assert doc.text[case.susp_start : case.susp_end] == source
+        number = doc.name.split("/")[1][:3]
+        decoys = [text for label, text in copies.decoys if label.startswith(f"decoy/{number}-")]
+        sentences = attribution._sentences(source)
+        assert len(sentences) >= 2 and len(decoys) == attribution.DECOYS_PER_SENTENCE * len(sentences)
+        assert all(sum(sentence in text for text in decoys) == attribution.DECOYS_PER_SENTENCE for sentence in sentences)

@@ -78,6 +78,7 @@ class Benchmark:
     sources: list  # SourceDoc
     documents: list  # SuspiciousDoc
     formulae: tuple  # formulae used (each found in the source corpus)
+    pools: "Pools | None" = None  # what it was drawn from (the attribution cases draw their filler on from there)
 
 
 class Pools:
@@ -276,7 +277,7 @@ def generate(size: int = 200, seed: int = SEED, news_sources: int = NEWS_SOURCES
             documents.append(formula_document(name, rng, pools, formulae))
         else:
             documents.append(planted_document(name, obfuscation, rng, pools))
-    return Benchmark(pools.sources, documents, formulae)
+    return Benchmark(pools.sources, documents, formulae, pools)
 
 
 def write(benchmark: Benchmark, out: Path) -> None:

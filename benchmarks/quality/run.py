@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks.quality import generate, natural, sources
+from benchmarks.quality import attribution, generate, natural, sources
 from benchmarks.quality.measures import Alignment, Scores, score
 from benchmarks.quality.systems import SYSTEMS
 
@@ -158,6 +158,17 @@ def section(results: dict, benchmark, args, command: str) -> str:
         *planted_table(results),
         "",
     ]
+    if any("attribution" in r for r in results.values()):
+        lines += [
+            f"Attribution (`benchmarks/quality/attribution.py`): {attribution.CASES} copies of a passage of "
+            "consecutive sentences (300–3,000 characters) of one source document, verbatim or lightly obfuscated, each of whose sentences also stands "
+            f"alone in {attribution.DECOYS_PER_SENTENCE} older decoy documents (indexed first, so they have the lower "
+            "ids); PAN measures against the true source over the passages that cover a copy (the news filler repeats "
+            "stock sentences of other news), and the share of copies a passage naming the true source (or a decoy) covers:",
+            "",
+            *attribution.table({n: r["attribution"] for n, r in results.items() if "attribution" in r}),
+            "",
+        ]
     if any("natural" in r for r in results.values()):
         lines += [
             "Natural reuse between consecutive government work reports / NPC resolutions (characters pooled over pairs; "
@@ -206,6 +217,9 @@ def main(argv=None) -> int:
     results = {}
     for name in args.systems.split(","):
         results[name] = run_system(name, settings, benchmark, not args.skip_natural)
+    copies = attribution.generate(benchmark.pools, args.seed)
+    for name in args.systems.split(","):
+        results[name]["attribution"] = attribution.evaluate(factory(name, settings)(), copies, benchmark.sources)
     command = "python -m benchmarks.quality.run " + " ".join(argv if argv is not None else sys.argv[1:])
     text = section(results, benchmark, args, command.strip())
     print(text)
