@@ -13,7 +13,7 @@ from detector.index import indexed_batches
 from detector.ingest import InputFiles, find_input_files, read_document
 from detector.ingest.manifest import as_manifest
 from detector.model import Document, DocumentMeta, Report
-from detector.paths import canonical_path, resolved
+from detector.paths import canonical_path, resolved, shown
 from detector.progress import progress_bar
 from detector.scan import Timings, failed_report, scan_document
 from detector.settings import DEFAULT, Settings
@@ -129,8 +129,10 @@ def add_paths(corpus: Corpus, paths, meta: DocumentMeta | None = None, manifest=
     readable = _read_batches(corpus, found.files, manifest_meta, meta, encoding, progress, batch_size, summary)
     try:
         for docs, outcomes in add_batches(corpus, readable):
-            for doc, (status, _) in zip(docs, outcomes):
+            for doc, (status, doc_id) in zip(docs, outcomes):
                 (summary.added if status == "added" else summary.duplicates).append(doc.path)
+                if status != "added":
+                    summary.skipped += _another_authors_copy(corpus, doc, doc_id)
     except (*driver_errors(), OSError, WorkerLost) as err:  # such an error says how many files earlier batches added
         if not summary.added:
             raise
@@ -141,6 +143,16 @@ def add_paths(corpus: Corpus, paths, meta: DocumentMeta | None = None, manifest=
         raise StorageError(f"{problem.replace('nothing was changed', 'this batch was not written')} (the "
                            f"{len(summary.added)} files added before it stay added; the same `chachong add` again adds the rest)") from None
     return summary
+
+
+def _another_authors_copy(corpus: Corpus, doc: Document, stored_id: int) -> list:
+    """A (path, warning) when a file not stored again (the same text is stored) was given another author than the
+    stored one: two cadres handed in one text, which the office wants to compare."""
+    stored = corpus.store.source_ref(stored_id)
+    given = metadata.known(doc.meta).get("author")
+    if not given or not stored.author or metadata.name_key(given) == metadata.name_key(stored.author):
+        return []
+    return [(doc.path, metadata.same_text_warning(given, shown(stored.path), stored.author))]
 
 
 def _read_batches(corpus: Corpus, files: list, manifest_meta: dict, meta, encoding, progress, batch_size: int,

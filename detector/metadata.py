@@ -113,6 +113,12 @@ def name_key(name) -> str:
     return _NAME_DOTS.sub("·", folded)
 
 
+def same_text_warning(author: str, stored_path: str, stored_author: str) -> str:
+    """Why a file with the same text as a stored one of another author is not stored again (a warning line)."""
+    return (f"{author}'s report is the same text as {stored_path} ({stored_author}), which is stored: "
+            "not stored again; two authors handed in one text, compare them")
+
+
 def same_owner(a, b) -> bool:
     """Both reports belong to the same author (or, for team reports, the same unit)."""
     mine = owner(a)

@@ -14,7 +14,7 @@ from detector.errors import DetectorError, InputError
 from detector.index import index_entries
 from detector.ingest import find_input_files, read_document
 from detector.ingest.manifest import as_manifest
-from detector.metadata import GivenMeta, complete
+from detector.metadata import GivenMeta, complete, name_key, same_text_warning
 from detector.model import DocumentMeta
 from detector.paths import resolved, shown
 from detector.settings import DEFAULT, NORMALISER_VERSION, REBUILD_GUARD_MIN_GONE, REBUILD_MAX_GONE_SHARE, Settings
@@ -139,6 +139,7 @@ class _Rebuild:
         self._refuse_mass_removal()
         self._record_manifest(plan)
         self.given = GivenMeta(self.store.given_meta_rows())
+        self._warn_same_text_of_two_authors(plan)
         if self.summary.full or self._has_work(plan):
             entries = self._stage("prepare", lambda: self._prepare(plan))
             self._stage("apply", lambda: self._apply(plan, entries))
@@ -295,6 +296,18 @@ class _Rebuild:
         if entries and not self.store.given_meta_unchanged(entries, "manifest"):
             with self.store.writing():
                 self.store.remember_given_meta(entries, "manifest")
+
+    def _warn_same_text_of_two_authors(self, plan: _Plan) -> None:
+        """One log line per archive file whose text is another file's (stored once, under the first path) but that
+        people gave another author: two cadres handed in one text, which the office wants to compare."""
+        by_sha: dict = {}
+        for path, (_, _, sha) in plan.states.items():  # walk order: the first path of a content is the one indexed
+            by_sha.setdefault(sha, []).append(path)
+        for sha, paths in by_sha.items():
+            authors = [self.given.fields(sha, path).get("author") for path in paths] if len(paths) > 1 else []
+            for path, author in zip(paths[1:], authors[1:]):
+                if author and authors[0] and name_key(author) != name_key(authors[0]):
+                    log.warning("%s: %s", shown(path), same_text_warning(author, shown(paths[0]), authors[0]))
 
     def _warn_unmatched_rows(self, plan: _Plan) -> None:
         """One log line for the manifest rows that name no file of the archive (a typo, a renamed file): their

@@ -215,7 +215,8 @@ def _folder_with_types_not_read(tmp_path) -> Path:
     (folder / "inner").mkdir(parents=True)
     shutil.copy(SEEDS[0], folder / "a.txt")
     for name in ("b.wps", "inner/c.WPS", "noext", "scan.jpg", "evil\nerror: forged.wps",  # reports that go unread
-                 "manifest.csv", "results.json", ".hidden.wps", "~$a.docx"):  # beside reports: no warning
+                 "manifest.csv", "results.json", ".hidden.wps", "~$a.docx",  # beside reports: no warning
+                 "corpus.db.lock", "corpus.db-journal"):  # chachong's own lock, SQLite's journal
         (folder / name).write_bytes(b"x")
     for n in range(7):
         (folder / f"p{n}.rtf").write_bytes(b"x")

@@ -123,10 +123,13 @@ def test_two_cadres_identical_reports_keep_each_ones_author(archive, tmp_path):
     shutil.copy(archive / OWN, archive / "李四.txt")
     manifest = archive / "manifest.csv"
     manifest.write_text(f"path,author,unit\n{OWN},张三,某镇\n李四.txt,李四,某县\n", encoding="utf-8")
-    run("add", "--manifest", manifest, "--db", db)
-    run("rebuild", "--db", db, "--from", archive, "--manifest", manifest)
+    added = run("add", "--manifest", manifest, "--db", db)
+    nightly = run("rebuild", "--db", db, "--from", archive, "--manifest", manifest)
     run("rebuild", "--db", db, "--from", archive, "--manifest", manifest, "--full")
     assert (metas(db)[OWN]["author"], metas(db)[OWN]["unit"]) == ("张三", "某镇") and "李四.txt" not in metas(db)
+    for said in (added.stderr, nightly.stderr):  # the office wants to know: two authors, one text
+        warned = [line for line in said.splitlines() if "李四.txt" in line]
+        assert len(warned) == 1 and "warning" in warned[0].lower() and OWN in warned[0] and "张三" in warned[0], said
 
 
 def test_rebuild_infers_what_add_infers(archive, tmp_path):

@@ -41,7 +41,7 @@ SUPPORTED_SUFFIXES = sorted((TEXT_SUFFIXES - {""}) | set(BINARY_READERS))
 _NO_TEXT = "the file holds no text (empty or whitespace only); nothing to compare"
 NOT_READ_NAMED = 5  # files of a type not read that a warning names (the others are counted)
 # files that sit beside reports without being one (manifests, chachong's own outputs, databases, logs): not read, not warned of
-COMPANION_SUFFIXES = {".csv", ".json", ".html", ".htm", ".db", ".db-wal", ".db-shm", ".sqlite", ".log"}
+COMPANION_SUFFIXES = {".csv", ".json", ".html", ".htm", ".db", ".db-wal", ".db-shm", ".db-journal", ".lock", ".sqlite", ".log"}
 
 
 def read_document(
