@@ -307,6 +307,16 @@ def test_a_reader_learns_that_another_process_changed_the_index(store, entries):
         other.close()
 
 
+def test_a_removed_documents_id_is_never_given_again(store, seeds):
+    """People write ids down (`meta 3`, `remove 3`, the archive page's links): a later document must not take one."""
+    docs = _docs(seeds)
+    first = _insert(store, docs[:3])
+    with store.writing():
+        store.delete_documents([first[-1]])
+    later = _insert(store, docs[3:4])
+    assert later[0] not in first
+
+
 def test_metadata_people_gave_is_kept_by_content_and_by_path(store):
     said = [("sha-a", "甲/报告.txt", DocumentMeta(author="张三", year=2021, unit="某局", inferred=("unit",)))]
     with store.writing():

@@ -337,14 +337,16 @@ class SqliteStore:
         keys, segments = _batch_postings(entries, first)
         self._gather_hot_keys(keys, segments)
         dictionary = self._text_dictionary([entry.document.text for entry in entries])
-        ids, hash_counts = [], {}
+        ids, hash_counts, doc_id = [], {}, self._last_document_id()
         for entry in entries:
-            doc = entry.document
-            ids.append(self._insert_document_row(doc, entry.stored_layout(), first, len(entry.keys),
+            doc, doc_id = entry.document, doc_id + 1
+            ids.append(self._insert_document_row(doc_id, doc, entry.stored_layout(), first, len(entry.keys),
                                                  dictionary))
             for h in set(entry.hashes):
                 hash_counts[h] = hash_counts.get(h, 0) + 1
             first += len(entry.keys)
+        if ids:
+            self._set_meta("last_document_id", ids[-1])
         if len(keys):
             recent, before = self._recent_postings(), self.conn.total_changes
             self.conn.executemany("INSERT OR IGNORE INTO postings_recent (key, segment) VALUES (?, ?)",
@@ -409,17 +411,24 @@ class SqliteStore:
         self.conn.execute("DROP TABLE temp.merging_postings")
         self._note_recent_postings(0)
 
-    def _insert_document_row(self, doc: Document, layout: bytes, first_segment: int, segment_count: int,
+    def _last_document_id(self) -> int:
+        """The highest id this database has given: a removed document's id is never given again (people write ids
+        down: `meta 3`, `remove 3`), so it is kept in meta as well as read from the documents."""
+        row = self.conn.execute("SELECT max(id) FROM documents").fetchone()
+        kept = self.conn.execute("SELECT value FROM meta WHERE key = 'last_document_id'").fetchone()
+        return max(row[0] or 0, json.loads(kept[0]) if kept else 0)
+
+    def _insert_document_row(self, doc_id: int, doc: Document, layout: bytes, first_segment: int, segment_count: int,
                              dictionary: int | None = None) -> int:
         meta = doc.meta
-        cursor = self.conn.execute(
-            "INSERT INTO documents (path, sha256, encoding, format, text, layout, chars, author, unit, year, meeting, team,"
-            " inferred, first_segment, segment_count, added_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (to_sql(doc.path), doc.sha256, doc.encoding, doc.format, _pack_text(doc.text, dictionary), layout, doc.chars, meta.author, meta.unit, meta.year,
-             meta.meeting, None if meta.team is None else int(meta.team), json.dumps(list(meta.inferred)),
-             first_segment, segment_count, _now()),
+        self.conn.execute(
+            "INSERT INTO documents (id, path, sha256, encoding, format, text, layout, chars, author, unit, year, meeting,"
+            " team, inferred, first_segment, segment_count, added_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (doc_id, to_sql(doc.path), doc.sha256, doc.encoding, doc.format, _pack_text(doc.text, dictionary), layout,
+             doc.chars, meta.author, meta.unit, meta.year, meta.meeting, None if meta.team is None else int(meta.team),
+             json.dumps(list(meta.inferred)), first_segment, segment_count, _now()),
         )
-        return cursor.lastrowid
+        return doc_id
 
     def _count_segments(self, counts: dict, sign: int) -> None:
         """Add (sign=+1) or subtract (sign=-1) documents per segment hash."""
@@ -690,6 +699,7 @@ class SqliteStore:
         """Empty documents, postings and statistics (a full rebuild starts here); call inside a transaction."""
         for table in ("postings_main", "postings_recent", "segment_df", "documents", "hot_keys"):
             self.conn.execute(f"DELETE FROM {table}")
+        self.conn.execute("DELETE FROM meta WHERE key = 'last_document_id'")  # numbered from 1 again, as a fresh index
         self._note_recent_postings(0)
         self._postings_written = self._postings_removed = True  # the rebuild that clears the index recounts it
         self._census = None
