@@ -17,7 +17,7 @@ import dataclasses
 import random
 
 from benchmarks.quality.generate import SENTENCE, Case, Pools, SuspiciousDoc, assemble, pick_passage
-from benchmarks.quality.measures import Scores, score
+from benchmarks.quality.measures import Alignment, Scores, score
 from benchmarks.quality.obfuscate import OBFUSCATIONS
 
 CASES = 40
@@ -64,14 +64,13 @@ def evaluate(system, benchmark: AttributionBenchmark, sources: list) -> dict:
         system.close()
     cases = [a for doc in benchmark.documents for a in doc.alignments()]
     # only the passages covering a copy: the filler (news) repeats stock sentences of other news, decoys' filler too
-    detections = [a for doc in benchmark.documents for c in doc.cases for a in _alignments(doc.name, _covering(c, found[doc.name]))]
+    detections = [a for doc in benchmark.documents for case in doc.cases
+                  for a in _alignments(doc.name, _covering(case, found[doc.name]))]
     return {"scores": score(cases, detections), "named": _named_share(benchmark.documents, found),
             "decoy_named": _decoy_share(benchmark.documents, found)}
 
 
 def _alignments(name: str, hits: list) -> list:
-    from benchmarks.quality.measures import Alignment
-
     return [Alignment(name, h.susp_start, h.susp_end, h.src_label, h.src_start, h.src_end) for h in hits]
 
 
@@ -81,13 +80,17 @@ def _covering(case: Case, hits: list) -> list:
 
 def _named_share(documents: list, found: dict) -> float:
     """Cases where a reported passage covering the copy names the document it came from."""
-    named = [any(h.src_label == c.src_label for h in _covering(c, found[d.name])) for d in documents for c in d.cases]
-    return sum(named) / max(len(named), 1)
+    return _share(documents, found, lambda hit, case: hit.src_label == case.src_label)
 
 
 def _decoy_share(documents: list, found: dict) -> float:
     """Cases where a reported passage covering the copy names a decoy (an older document holding one sentence)."""
-    named = [any(h.src_label.startswith("decoy/") for h in _covering(c, found[d.name])) for d in documents for c in d.cases]
+    return _share(documents, found, lambda hit, case: hit.src_label.startswith("decoy/"))
+
+
+def _share(documents: list, found: dict, names) -> float:
+    """The share of cases a reported passage covering them `names` (hit, case → bool)."""
+    named = [any(names(hit, case) for hit in _covering(case, found[doc.name])) for doc in documents for case in doc.cases]
     return sum(named) / max(len(named), 1)
 
 
