@@ -216,6 +216,11 @@ class BatchStore:
     def source_ref(self, doc_id: int):
         return self._owner(doc_id).source_ref(doc_id)
 
+    @staticmethod
+    def is_peer(doc_id: int) -> bool:
+        """Whether a document is one of the batch's submissions (not a document of the corpus)."""
+        return doc_id >= BATCH_IDS
+
     def document_id_by_sha(self, sha256: str):
         return self.base.document_id_by_sha(sha256)
 

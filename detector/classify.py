@@ -4,7 +4,9 @@ The order of the questions is the order of the checks:
 1. quotation — most of the passage cites a leader or document (习近平总书记强调，……): reported, not counted;
 2. formula — short, and carried by many authors/units (not one author's yearly series) or a curated official formula;
 3. nothing — too weak to report (evidence and similarity thresholds);
-4. template — carried by documents of at least `template_min_owners` other authors/units;
+4. template — carried by documents of at least `template_min_owners` other authors/units (in a batch, the other
+   submissions count only where no earlier document carries the passage: colleagues who copied one archived report
+   have copied it, and this year's template that only they carry is still a template);
 5. self_reuse — one of the carrying documents is the submitter's own (same author; same unit for team reports);
 6. copied — a specific other author's document.
 """
@@ -30,6 +32,7 @@ class Context:
     source: Callable[[int], SourceRef] = lambda doc_id: SourceRef(path=str(doc_id), doc_id=doc_id)
     citations: list = dataclasses.field(default_factory=list)  # quotes.Citation in the submission's original text
     segment_df: dict = dataclasses.field(default_factory=dict)  # content hash → corpus documents
+    peer: Callable[[int], bool] = lambda doc_id: False  # whether a document is another submission of the same batch
 
 
 @dataclasses.dataclass
@@ -128,8 +131,7 @@ def _reuse(alignment: Alignment, others: list, carriers: list, context: Context,
     """template, self_reuse or copied, from who carries the passage."""
     own = [c for c in carriers if same_owner(context.submission, c)]
     own_ids = {c.doc_id for c in own}
-    strangers = {owner(c) or ("document", c.doc_id) for c in carriers if c.doc_id not in own_ids}
-    if len(strangers) >= settings.template_min_owners:
+    if len(_other_owners(carriers, own_ids, context)) >= settings.template_min_owners:
         return Verdict("template", alignment, carriers)
     if own:
         named = _strongest(alignment, others, own_ids)
@@ -137,6 +139,14 @@ def _reuse(alignment: Alignment, others: list, carriers: list, context: Context,
         ordered = [first] + [c for c in carriers if c is not first]
         return Verdict("self_reuse", named, ordered, years=years_label(first.year, context.submission.year))
     return Verdict("copied", alignment, carriers)
+
+
+def _other_owners(carriers: list, own_ids: set, context: Context) -> set:
+    """The other authors/units carrying a passage: those of earlier documents, or — where no earlier document carries
+    it — those of the batch's other submissions (a document of unknown owner is its own)."""
+    others = [c for c in carriers if c.doc_id not in own_ids]
+    earlier = [c for c in others if not context.peer(c.doc_id)]
+    return {owner(c) or ("document", c.doc_id) for c in (earlier or others)}
 
 
 def _strongest(alignment: Alignment, others: list, doc_ids: set) -> Alignment:

@@ -177,7 +177,8 @@ def _report(doc: Document, passages: list, citations: list) -> Report:
 
 def _passages(corpus: Corpus, doc: Document, sub: Fingerprint, full: list, stand_ins: list, citations=()) -> list[Passage]:
     context = Context(submission=doc.meta, source=corpus.store.source_ref, citations=list(citations),
-                      segment_df=corpus.store.segment_document_frequency(sub.hashes))
+                      segment_df=corpus.store.segment_document_frequency(sub.hashes),
+                      peer=getattr(corpus.store, "is_peer", Context.peer))
     passages = []
     for alignment, others in align.with_carriers(align.one_source_per_stretch(full), stand_ins):
         verdict = judge(alignment, others, sub, context, corpus.settings)

@@ -1,0 +1,59 @@
+"""Kinds in a batch: two colleagues who both copied one archived report have both copied it; batch-mates alone make a template."""
+
+from __future__ import annotations
+
+import re
+
+from detector import api
+from detector.model import DocumentMeta
+from planting import BASE, SAMPLE, SOURCE
+
+
+def _paragraphs(path, count: int) -> list[str]:
+    return [p for p in path.read_text(encoding="utf-8").splitlines() if len(re.sub(r"\s", "", p)) >= 60][:count]
+
+
+def _own(path, skip: int) -> str:
+    return "\n".join(_paragraphs(path, skip + 5)[skip:])
+
+
+def _scan(tmp_path, archive: list, submissions: dict):
+    with api.open_corpus(tmp_path / "c.db", create=True) as corpus:
+        api.add_texts(corpus, archive)
+        folder = tmp_path / "batch"
+        folder.mkdir()
+        rows = ["path,author,unit,year"]
+        for name, (author, text) in submissions.items():
+            (folder / name).write_text(text, encoding="utf-8")
+            rows.append(f"{name},{author},{author}单位,2024")
+        (folder / "manifest.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+        result = api.scan_batch(corpus, [str(folder)], manifest=str(folder / "manifest.csv"))
+    return {report.submission.path.rsplit("/", 1)[-1]: report for report in result.reports}
+
+
+def _kinds_over(report, text: str) -> set:
+    start = report.submission.text.index(text[:40])
+    end = start + len(text)
+    return {p.kind for p in report.passages if p.submission_span[0] < end and p.submission_span[1] > start}
+
+
+def test_two_colleagues_copying_one_archived_report_have_both_copied_it(tmp_path):
+    copied = "\n".join(_paragraphs(SOURCE, 4))
+    others = [p for p in sorted(SAMPLE.glob("*.txt")) if p not in (SOURCE, BASE)]
+    archive = [("archive/2023/干部丁.txt", SOURCE.read_text(encoding="utf-8"), DocumentMeta(author="干部丁", unit="丁单位", year=2023))]
+    reports = _scan(tmp_path, archive, {"王五.txt": ("王五", _own(BASE, 0) + "\n" + copied + "\n" + _own(others[0], 0)),
+                                        "赵六.txt": ("赵六", _own(others[1], 0) + "\n" + copied + "\n" + _own(others[2], 0))})
+    for name in ("王五.txt", "赵六.txt"):
+        assert _kinds_over(reports[name], copied) == {"copied"}, (name, _kinds_over(reports[name], copied))
+        assert reports[name].metrics["other_authors_ratio"] > 0.15  # the copied paragraphs count as copied from a person
+
+
+def test_a_text_only_batch_mates_carry_is_still_a_template(tmp_path):
+    template = "\n".join(_paragraphs(SOURCE, 3))
+    others = [p for p in sorted(SAMPLE.glob("*.txt")) if p not in (SOURCE, BASE)]
+    archive = [("archive/2023/other.txt", others[0].read_text(encoding="utf-8"), DocumentMeta(author="某人", year=2023))]
+    bodies = {f"{author}.txt": (author, _own(path, 6) + "\n" + template) for author, path in
+              zip(("甲", "乙", "丙"), (BASE, others[1], others[2]))}
+    reports = _scan(tmp_path, archive, bodies)
+    for name in bodies:
+        assert _kinds_over(reports[name], template) == {"template"}, (name, _kinds_over(reports[name], template))
