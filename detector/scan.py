@@ -101,13 +101,27 @@ def _verified(corpus: Corpus, sub: Fingerprint, doc: Document, found: list) -> t
     sources = corpus.sources(c.doc_id for c in found)
     verify.verify(found, sub, sources, settings)
     verified = sorted((c for c in found if c.matched), key=lambda c: (-c.evidence, -c.score, c.doc_id))
+    peer = getattr(corpus.store, "is_peer", Context.peer)
     leaders = set()
-    for ranked in _by_segment(verified).values():
-        leaders.update(c.doc_id for c in ranked[: settings.segment_leaders])
+    for segment, ranked in _by_segment(verified).items():
+        leaders.update(c.doc_id for c in _leaders(segment, ranked, settings.segment_leaders, peer))
     own = {c.doc_id for c in verified if same_owner(doc.meta, sources[c.doc_id][0].meta)}
     full = [c for c in verified if c.doc_id in leaders or c.doc_id in own][: settings.max_candidate_documents]
     chosen = {c.doc_id for c in full}
     return full, [c for c in verified if c.doc_id not in chosen]
+
+
+def _leaders(segment: int, ranked: list, count: int, peer) -> list:
+    """The candidates aligned in full for one submission segment: the best `count`, and where another submission of
+    the batch is among them, also the best earlier document matching the segment as well. Colleagues who copied one
+    archived report each match more of one another than of it (what else they share), so they would lead and the
+    report they copied would only carry the passage, never be named."""
+    leading = ranked[:count]
+    first_peer = next((c for c in leading if peer(c.doc_id)), None)
+    earlier = next((c for c in ranked if not peer(c.doc_id)), None)
+    if first_peer is None or earlier is None or earlier.doc_id in {c.doc_id for c in leading}:
+        return leading
+    return leading + [earlier] if earlier.matched[segment] >= first_peer.matched[segment] else leading
 
 
 def _by_segment(verified: list) -> dict:

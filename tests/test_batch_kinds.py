@@ -1,4 +1,4 @@
-"""Kinds in a batch: two colleagues who both copied one archived report have both copied it; batch-mates alone make a template."""
+"""Kinds and sources in a batch: colleagues who copied one archived report have copied it, from it; batch-mates alone make a template."""
 
 from __future__ import annotations
 
@@ -57,3 +57,20 @@ def test_a_text_only_batch_mates_carry_is_still_a_template(tmp_path):
     reports = _scan(tmp_path, archive, bodies)
     for name in bodies:
         assert _kinds_over(reports[name], template) == {"template"}, (name, _kinds_over(reports[name], template))
+
+
+def test_colleagues_who_copied_an_archived_report_name_it_not_one_another(tmp_path):
+    copied = SOURCE.read_text(encoding="utf-8")[96:780]  # three whole paragraphs
+    others = [p for p in sorted(SAMPLE.glob("*.txt")) if p not in (SOURCE, BASE)]
+    shared = "\n".join(_paragraphs(others[2], 3))  # what else the copiers share (no archived report holds it)
+    archive = [("archive/2023/干部丁.txt", copied, DocumentMeta(author="干部丁", unit="丁单位", year=2023))]
+    # each copier matches more of the others (the copy and the shared text) than of the report they all copied
+    writers = zip(("王五", "赵六", "钱七", "孙八"), (BASE, others[0], others[1], BASE), (0, 0, 0, 10))
+    bodies = {f"{author}.txt": (author, "\n".join([_own(path, skip), copied, _own(path, skip + 5), shared]))
+              for author, path, skip in writers}
+    reports = _scan(tmp_path, archive, bodies)
+    for name, report in reports.items():
+        start = report.submission.text.index(copied[:40])
+        named = [(p.kind, p.source.path) for p in report.passages
+                 if p.submission_span[0] < start + len(copied) and p.submission_span[1] > start]
+        assert named and all(path.endswith("干部丁.txt") for _, path in named), (name, named)
