@@ -18,7 +18,7 @@ from detector.ingest import find_input_files, read_document
 from detector.paths import resolved
 from detector.model import COUNTED_KINDS, Document, Report
 from detector.progress import progress_bar
-from detector.scan import Timings, failed_report, scan_document
+from detector.scan import Timings, failed_report, scan_document, stored_self
 from detector.store import Postings, Store, memory_store
 
 # ids of the batch's own documents and segments are shifted past any corpus id (on equal evidence the
@@ -80,9 +80,12 @@ def scan_documents(corpus: Corpus, items: list, progress=None, timings: Timings 
     readable = [(pos, doc) for pos, doc in enumerate(items) if isinstance(doc, Document)]
     reports = list(items)
     timings = timings or Timings()
-    with BatchStore.of(corpus.store, [doc for _, doc in readable], corpus.settings) as store:
+    docs = [doc for _, doc in readable]
+    with corpus.reading():
+        filed = {stored_self(corpus, doc) for doc in docs} - {None}  # submissions in the archive already
+    with BatchStore.of(corpus.store, docs, corpus.settings, filed) as store:
         batch_corpus = Corpus(store, corpus.settings)
-        for n, report in _scanned(store, batch_corpus, [doc for _, doc in readable], progress, timings, workers):
+        for n, report in _scanned(store, batch_corpus, docs, progress, timings, workers):
             reports[readable[n][0]] = report
     to_position = {BATCH_IDS + n: pos for n, (pos, _) in enumerate(readable)}
     peers = [_peer_positions(r, to_position) for r in reports]
@@ -136,22 +139,24 @@ class BatchStore:
     submission like any corpus document.
     """
 
-    def __init__(self, base: Store, batch: Store, entries: list):
+    def __init__(self, base: Store, batch: Store, entries: list, filed=()):
         self.base = base
         self.batch = batch
         self.entries = entries  # IndexEntry of each batch document, in batch order
+        self.filed = set(filed)  # ids of corpus documents that are submissions of the batch (filed in the archive)
         self.location = base.location
         self._own_hashes: set = set()
 
     @classmethod
-    def of(cls, base: Store, docs: list, settings) -> "BatchStore":
-        """Index `docs` into a fresh in-memory store; document n gets id BATCH_IDS + n."""
+    def of(cls, base: Store, docs: list, settings, filed=()) -> "BatchStore":
+        """Index `docs` into a fresh in-memory store; document n gets id BATCH_IDS + n. `filed`: the ids of the corpus
+        documents that are submissions of the batch."""
         batch = memory_store(first_id=BATCH_IDS)
         # a unique hash per entry: two identical files in a batch must still find each other
         unique = [dataclasses.replace(doc, sha256=f"batch{n}:{doc.sha256}") for n, doc in enumerate(docs)]
         entries = index_entries(unique, settings)
         batch.insert_documents(entries)
-        return cls(base, batch, entries)
+        return cls(base, batch, entries, filed)
 
     def __enter__(self):
         return self
@@ -216,10 +221,10 @@ class BatchStore:
     def source_ref(self, doc_id: int):
         return self._owner(doc_id).source_ref(doc_id)
 
-    @staticmethod
-    def is_peer(doc_id: int) -> bool:
-        """Whether a document is one of the batch's submissions (not a document of the corpus)."""
-        return doc_id >= BATCH_IDS
+    def is_peer(self, doc_id: int) -> bool:
+        """Whether a document is one of the batch's submissions, not an earlier document: indexed for the batch, or
+        filed in the corpus already (a year's reports added to the archive before they are scanned or re-checked)."""
+        return doc_id >= BATCH_IDS or doc_id in self.filed
 
     def document_id_by_sha(self, sha256: str):
         return self.base.document_id_by_sha(sha256)

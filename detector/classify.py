@@ -5,8 +5,8 @@ The order of the questions is the order of the checks:
 2. formula — short, and carried by many authors/units (not one author's yearly series) or a curated official formula;
 3. nothing — too weak to report (evidence and similarity thresholds);
 4. template — carried by documents of at least `template_min_owners` other authors/units (in a batch, the other
-   submissions count only where no earlier document carries the passage: colleagues who copied one archived report
-   have copied it, and this year's template that only they carry is still a template);
+   submissions count only where no earlier document, the submitter's own included, carries the passage: colleagues
+   who copied one archived report have copied it, and this year's template that only they carry is still a template);
 5. self_reuse — one of the carrying documents is the submitter's own (same author; same unit for team reports);
 6. copied — a specific other author's document.
 """
@@ -143,10 +143,11 @@ def _reuse(alignment: Alignment, others: list, carriers: list, context: Context,
 
 def _other_owners(carriers: list, own_ids: set, context: Context) -> set:
     """The other authors/units carrying a passage: those of earlier documents, or — where no earlier document carries
-    it — those of the batch's other submissions (a document of unknown owner is its own)."""
-    others = [c for c in carriers if c.doc_id not in own_ids]
-    earlier = [c for c in others if not context.peer(c.doc_id)]
-    return {owner(c) or ("document", c.doc_id) for c in (earlier or others)}
+    it, the submitter's own included — those of the batch's other submissions (a document of unknown owner is its own).
+    Colleagues who copied the submitter's archived report do not make his reuse of it a template."""
+    earlier = any(not context.peer(c.doc_id) for c in carriers)
+    counted = [c for c in carriers if c.doc_id not in own_ids and not (earlier and context.peer(c.doc_id))]
+    return {owner(c) or ("document", c.doc_id) for c in counted}
 
 
 def _strongest(alignment: Alignment, others: list, doc_ids: set) -> Alignment:

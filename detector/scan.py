@@ -66,7 +66,7 @@ def scan_document(corpus: Corpus, doc: Document, exclude_ids=(), timings: Timing
 def _scan(corpus: Corpus, doc: Document, exclude: set, timings: Timings, fingerprinted: Fingerprint | None) -> Report:
     settings = corpus.settings
     sub = fingerprinted or timings.run("fingerprint", fingerprint, doc.text, settings)
-    same = _stored_self(corpus, doc)
+    same = stored_self(corpus, doc)
     if same is not None:
         exclude.add(same)  # a corpus document is not its own source
     doc.meta = _submission_meta(corpus, doc, same)
@@ -151,7 +151,7 @@ def _aligned(corpus: Corpus, sub: Fingerprint, chosen: tuple) -> tuple[list, lis
     return alignments, stand_ins, capped
 
 
-def _stored_self(corpus: Corpus, doc: Document):
+def stored_self(corpus: Corpus, doc: Document):
     """The id of the stored document the submission is (the same content), or None.
 
     The same content at another path, given another author or year than people gave the stored document (neither

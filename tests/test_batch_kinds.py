@@ -74,3 +74,29 @@ def test_colleagues_who_copied_an_archived_report_name_it_not_one_another(tmp_pa
         named = [(p.kind, p.source.path) for p in report.passages
                  if p.submission_span[0] < start + len(copied) and p.submission_span[1] > start]
         assert named and all(path.endswith("干部丁.txt") for _, path in named), (name, named)
+
+
+def test_an_authors_reuse_of_his_archived_report_stays_his_own_when_colleagues_copied_it_too(tmp_path):
+    reused = "\n".join(_paragraphs(SOURCE, 4))
+    others = [p for p in sorted(SAMPLE.glob("*.txt")) if p not in (SOURCE, BASE)]
+    archive = [("archive/2023/张三.txt", SOURCE.read_text(encoding="utf-8"), DocumentMeta(author="张三", unit="张三单位", year=2023))]
+    reports = _scan(tmp_path, archive, {"张三.txt": ("张三", reused + "\n" + _own(BASE, 0)),
+                                        "李四.txt": ("李四", _own(others[0], 0) + "\n" + reused),
+                                        "王五.txt": ("王五", _own(others[1], 0) + "\n" + reused)})
+    assert _kinds_over(reports["张三.txt"], reused) == {"self_reuse"}, _kinds_over(reports["张三.txt"], reused)
+    for name in ("李四.txt", "王五.txt"):
+        assert _kinds_over(reports[name], reused) == {"copied"}, (name, _kinds_over(reports[name], reused))
+
+
+def test_colleagues_copying_one_archived_report_have_copied_it_when_their_reports_are_filed_already(tmp_path):
+    copied = "\n".join(_paragraphs(SOURCE, 4))
+    others = [p for p in sorted(SAMPLE.glob("*.txt")) if p not in (SOURCE, BASE)]
+    bodies = {"王五.txt": ("王五", _own(BASE, 0) + "\n" + copied + "\n" + _own(others[0], 0)),
+              "赵六.txt": ("赵六", _own(others[1], 0) + "\n" + copied + "\n" + _own(others[2], 0))}
+    archive = [("archive/2023/干部丁.txt", SOURCE.read_text(encoding="utf-8"), DocumentMeta(author="干部丁", unit="丁单位", year=2023))]
+    # this year's reports filed in the archive before the batch is scanned (or re-checked): still the batch's own
+    archive += [(f"archive/2024/{name}", text, DocumentMeta(author=author, unit=author + "单位", year=2024))
+                for name, (author, text) in bodies.items()]
+    reports = _scan(tmp_path, archive, bodies)
+    for name in bodies:
+        assert _kinds_over(reports[name], copied) == {"copied"}, (name, _kinds_over(reports[name], copied))
