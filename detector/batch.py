@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import datetime
 import multiprocessing
@@ -82,7 +83,7 @@ def scan_documents(corpus: Corpus, items: list, progress=None, timings: Timings 
     timings = timings or Timings()
     docs = [doc for _, doc in readable]
     with corpus.reading():
-        filed = {stored_self(corpus, doc) for doc in docs} - {None}  # submissions in the archive already
+        filed = [stored_self(corpus, doc) for doc in docs]  # submissions in the archive already
     with BatchStore.of(corpus.store, docs, corpus.settings, filed) as store:
         batch_corpus = Corpus(store, corpus.settings)
         for n, report in _scanned(store, batch_corpus, docs, progress, timings, workers):
@@ -143,14 +144,25 @@ class BatchStore:
         self.base = base
         self.batch = batch
         self.entries = entries  # IndexEntry of each batch document, in batch order
-        self.filed = set(filed)  # ids of corpus documents that are submissions of the batch (filed in the archive)
+        self.filed = list(filed) or [None] * len(entries)  # per batch document: the corpus id it is stored under
+        self._filed_hashes = collections.Counter(h for doc_id, hashes in self._filed_once().items() for h in hashes)
         self.location = base.location
         self._own_hashes: set = set()
+        self._own_filed: set = set()
+
+    def _filed_once(self) -> dict:
+        """Corpus id → the content hashes of the batch document filed under it."""
+        found: dict = {}
+        for n, doc_id in enumerate(self.filed):
+            if doc_id is not None and doc_id not in found:
+                found[doc_id] = set(self.entries[n].hashes)
+        return found
 
     @classmethod
     def of(cls, base: Store, docs: list, settings, filed=()) -> "BatchStore":
-        """Index `docs` into a fresh in-memory store; document n gets id BATCH_IDS + n. `filed`: the ids of the corpus
-        documents that are submissions of the batch."""
+        """Index `docs` into a fresh in-memory store; document n gets id BATCH_IDS + n. `filed`: per document, the id
+        of the corpus document it is (the year's reports filed in the archive before the batch is scanned or
+        re-checked), or None."""
         batch = memory_store(first_id=BATCH_IDS)
         # a unique hash per entry: two identical files in a batch must still find each other
         unique = [dataclasses.replace(doc, sha256=f"batch{n}:{doc.sha256}") for n, doc in enumerate(docs)]
@@ -172,12 +184,15 @@ class BatchStore:
         """Scan batch document n against the corpus and every other batch document."""
         entry = self.entries[n]
         self._own_hashes = set(entry.hashes)
+        self._own_filed = self._own_hashes if self.filed[n] is not None else set()
+        # a submission filed in the archive is its batch document: the stored one is no source or carrier of its own
+        exclude = {BATCH_IDS + n} | (set(self.filed) - {None})
         signed = Fingerprint(layout=entry.full_layout(), signatures=np.zeros((0, 0), dtype=np.uint32), keys=entry.keys,
                              _hashes=list(entry.hashes))  # fingerprinted once, when the batch was indexed
         try:
-            return scan_document(corpus, doc, exclude_ids={BATCH_IDS + n}, timings=timings, fingerprinted=signed)
+            return scan_document(corpus, doc, exclude_ids=exclude, timings=timings, fingerprinted=signed)
         finally:
-            self._own_hashes = set()
+            self._own_hashes, self._own_filed = set(), set()
 
     # --- the reading side of the Store interface ---
     def meta(self) -> dict:
@@ -197,14 +212,16 @@ class BatchStore:
         return self.base.segment_total() + self.batch.segment_total()
 
     def segment_document_frequency(self, hashes) -> dict:
-        """Documents per segment hash in the corpus and the batch, not counting the submission being scanned."""
+        """Documents per segment hash in the corpus and the batch, not counting the submission being scanned in the
+        batch (the scan leaves out the corpus document it is) nor twice another submission filed in the corpus."""
         hashes = list(hashes)
         counts = dict(self.base.segment_document_frequency(hashes))
         for h, docs in self.batch.segment_document_frequency(hashes).items():
             docs -= h in self._own_hashes
-            if docs > 0:
+            docs -= self._filed_hashes[h] - (h in self._own_filed)
+            if docs:
                 counts[h] = counts.get(h, 0) + docs
-        return counts
+        return {h: n for h, n in counts.items() if n > 0}
 
     def layouts(self, doc_ids) -> dict:
         doc_ids = list(doc_ids)
@@ -221,10 +238,10 @@ class BatchStore:
     def source_ref(self, doc_id: int):
         return self._owner(doc_id).source_ref(doc_id)
 
-    def is_peer(self, doc_id: int) -> bool:
-        """Whether a document is one of the batch's submissions, not an earlier document: indexed for the batch, or
-        filed in the corpus already (a year's reports added to the archive before they are scanned or re-checked)."""
-        return doc_id >= BATCH_IDS or doc_id in self.filed
+    @staticmethod
+    def is_peer(doc_id: int) -> bool:
+        """Whether a document is one of the batch's submissions (not a document of the corpus)."""
+        return doc_id >= BATCH_IDS
 
     def document_id_by_sha(self, sha256: str):
         return self.base.document_id_by_sha(sha256)

@@ -75,7 +75,7 @@ def _scan(corpus: Corpus, doc: Document, exclude: set, timings: Timings, fingerp
     full, stand_ins, capped = timings.run("align", _aligned, corpus, sub, chosen)
     timings.count(submissions=1, candidates=len(found), verified=len(chosen[0]) + len(chosen[1]), aligned=len(chosen[0]))
     citations = quotes.find_citations(doc.text, settings.quotation_max_chars)
-    passages = timings.run("classify", _passages, corpus, doc, sub, full, stand_ins, citations)
+    passages = timings.run("classify", _passages, corpus, doc, sub, full, stand_ins, citations, same)
     report = timings.run("measure", _report, doc, passages, citations)
     report.capped_sources = capped
     return report
@@ -189,9 +189,10 @@ def _report(doc: Document, passages: list, citations: list) -> Report:
                   template_traces=traces)
 
 
-def _passages(corpus: Corpus, doc: Document, sub: Fingerprint, full: list, stand_ins: list, citations=()) -> list[Passage]:
+def _passages(corpus: Corpus, doc: Document, sub: Fingerprint, full: list, stand_ins: list, citations=(),
+              stored_id=None) -> list[Passage]:
     context = Context(submission=doc.meta, source=corpus.store.source_ref, citations=list(citations),
-                      segment_df=corpus.store.segment_document_frequency(sub.hashes),
+                      segment_df=_others_holding(corpus, sub, stored_id),
                       peer=getattr(corpus.store, "is_peer", Context.peer))
     passages = []
     for alignment, others in align.with_carriers(align.one_source_per_stretch(full), stand_ins):
@@ -199,6 +200,16 @@ def _passages(corpus: Corpus, doc: Document, sub: Fingerprint, full: list, stand
         if verdict is not None:
             passages.append(_passage(corpus, doc, sub, verdict))
     return passages
+
+
+def _others_holding(corpus: Corpus, sub: Fingerprint, stored_id) -> dict:
+    """Content hash → the corpus documents holding it, the stored document the submission is (`stored_id`: scanned
+    again) left out as it is left out of the sources: it holds every segment, and counted it made a sentence two
+    other authors wrote look written by three, a formula."""
+    counts = corpus.store.segment_document_frequency(sub.hashes)
+    if stored_id is None:
+        return counts
+    return {h: n - 1 for h, n in counts.items() if n > 1}
 
 
 def _passage(corpus: Corpus, doc: Document, sub: Fingerprint, verdict) -> Passage:

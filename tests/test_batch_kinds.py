@@ -100,3 +100,19 @@ def test_colleagues_copying_one_archived_report_have_copied_it_when_their_report
     reports = _scan(tmp_path, archive, bodies)
     for name in bodies:
         assert _kinds_over(reports[name], copied) == {"copied"}, (name, _kinds_over(reports[name], copied))
+
+
+def test_a_sentence_kind_is_the_same_when_the_batch_is_filed_already(tmp_path):
+    sentence = "我们要把解决群众急难愁盼问题作为检验工作成效的重要标尺。"
+    others = [p for p in sorted(SAMPLE.glob("*.txt")) if p not in (SOURCE, BASE)]
+    archive = [("archive/2023/乙.txt", _own(others[0], 0) + "\n" + sentence, DocumentMeta(author="乙", year=2023))]
+    bodies = {"甲.txt": ("甲", _own(BASE, 0) + "\n" + sentence), "丙.txt": ("丙", _own(others[1], 0) + "\n" + sentence)}
+    filed = [(f"archive/2024/{name}", text, DocumentMeta(author=author, unit=author + "单位", year=2024))
+             for name, (author, text) in bodies.items()]
+    kinds = []
+    for n, stored in enumerate((archive, archive + filed)):  # a filed report is counted once, and not as its own carrier
+        (tmp_path / str(n)).mkdir()
+        report = _scan(tmp_path / str(n), stored, bodies)["甲.txt"]
+        start = report.submission.text.index(sentence)
+        kinds.append({p.kind for p in report.passages if start <= p.submission_span[0] < start + len(sentence)})
+    assert kinds[0] == kinds[1] == {"copied"}, kinds

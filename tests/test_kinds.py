@@ -189,3 +189,17 @@ def test_without_authors_a_sentence_in_three_documents_stays_a_formula():
     report = _scan(items, plant(seed_text(4), SHORT, 6), DocumentMeta())
     [passage] = [p for p in report.passages if SHORT[3:-3] in p.submission_text]
     assert passage.kind == "formula"
+
+
+def test_a_stored_report_scanned_again_does_not_count_itself_among_a_sentences_writers(tmp_path):
+    sentence = "我们要把解决群众急难愁盼问题作为检验工作成效的重要标尺。"  # two other authors wrote it: a template
+    texts = {author: seed_text(i) + "\n" + sentence for i, author in enumerate(("甲", "乙", "丙"))}
+    kinds = []
+    with api.open_corpus(tmp_path / "c.db", create=True) as corpus:
+        api.add_texts(corpus, [(f"archive/{a}.txt", texts[a], meta(a, a + "单位", 2023)) for a in ("乙", "丙")])
+        for _ in range(2):  # before it is stored, then stored and scanned again at its path
+            report = api.scan_text(corpus, texts["甲"], path="archive/甲.txt", meta=meta("甲", "甲单位", 2023))
+            start = report.submission.text.index(sentence)
+            kinds.append({p.kind for p in report.passages if start <= p.submission_span[0] < start + len(sentence)})
+            api.add_texts(corpus, [("archive/甲.txt", texts["甲"], meta("甲", "甲单位", 2023))])
+    assert kinds[0] == kinds[1] == {"template"}, kinds
