@@ -109,6 +109,8 @@ PHRASES = tuple((re.compile(english), chinese) for english, chinese in (
     (r"could not be decoded as UTF-8, UTF-16 or GB18030", "无法按 UTF-8、UTF-16 或 GB18030 解码"),
     (r"pass --encoding \(e\.g\. --encoding gbk\) if you know the file's encoding",
      "如知道文件的编码，请用 --encoding 指定（如 --encoding gbk）"),
+    (r"save it as UTF-8 text \(Notepad or WPS: Save As, encoding UTF-8\) or as \.docx and upload it again",
+     "请另存为 UTF-8 文本（记事本或 WPS：“另存为”，编码选 UTF-8）或 .docx 后重新上传"),
     (r"looks like a binary file \(control characters\), not text", "像是二进制文件（含控制字符），不是文本"),
     (r"contains NUL bytes: this is a binary file, not text", "含 NUL 字节：这是二进制文件，不是文本"),
     (r"unsupported file type '([^']*)'", r"不支持的文件类型“\1”"),

@@ -381,3 +381,15 @@ def test_the_page_on_a_redis_corpus(redis_cluster, tmp_path):
     assert answer.status_code == 303
     with api.open_corpus(url) as corpus:
         assert dict((i, m) for i, _, m in api.list_documents(corpus))[1].author == "更正"
+
+
+def test_a_file_that_cannot_be_decoded_says_what_to_do_on_the_page_not_on_the_command_line(site):
+    served = post(site, "/api/scan", [*files(DEMO), ("files", ("乱码.txt", bytes(range(256)) * 7 + b"\x00"))]).json()
+    [error] = [report["error"] for report in served["reports"] if report.get("error")]
+    assert "--encoding" not in error and "upload it again" in error, error
+    page = site.app.test_client().get(served["url"]).data.decode("utf-8")
+    assert "--encoding" not in page and "编码选 UTF-8" in page and "重新上传" in page
+    compared = post(site, "/api/compare", [("submission", ("乱码.txt", bytes(range(256)) * 7 + b"\x00")),
+                                           ("source", (DEMO.name, DEMO.read_bytes()))])
+    error = compared.json()["error"]
+    assert compared.status == 400 and "upload it again" in error and "--encoding" not in error, error

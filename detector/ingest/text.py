@@ -17,7 +17,7 @@ _BOMS = (
 # bytes of UTF-8 or GBK read as UTF-16 give Hangul, surrogates and rare ideographs instead.
 UTF16_MIN_PLAUSIBLE = 0.97
 UTF16_MIN_CJK = 0.3  # ... and, without NUL bytes (all-Chinese text), at least this share of Chinese characters
-_HINT = "pass --encoding (e.g. --encoding gbk) if you know the file's encoding"
+ENCODING_HINT = "pass --encoding (e.g. --encoding gbk) if you know the file's encoding"  # the web page says another
 
 
 def decode_text(data: bytes, path, encoding: str | None = None) -> tuple[str, str]:
@@ -47,7 +47,7 @@ def _utf16_or_fail(data: bytes, path) -> tuple[str, str]:
     found = _utf16_without_bom(data, min_cjk=0.0)
     if found:
         return found
-    raise UndecodableFile(path, f"contains NUL bytes: this is a binary file, not text; {_HINT}")
+    raise UndecodableFile(path, f"contains NUL bytes: this is a binary file, not text; {ENCODING_HINT}")
 
 
 def _utf16_without_bom(data: bytes, min_cjk: float):
@@ -87,7 +87,7 @@ def _decode_or_fail(data: bytes, path, encoding: str) -> str:
     try:
         return _checked(data.decode(encoding), path)
     except UnicodeDecodeError as err:
-        raise UndecodableFile(path, f"is not valid {encoding} (byte {err.start}); {_HINT}") from None
+        raise UndecodableFile(path, f"is not valid {encoding} (byte {err.start}); {ENCODING_HINT}") from None
 
 
 def _detect(data: bytes, path) -> tuple[str, str]:
@@ -95,7 +95,7 @@ def _detect(data: bytes, path) -> tuple[str, str]:
 
     best = from_bytes(data).best()
     if best is None or best.encoding is None:
-        raise UndecodableFile(path, f"could not be decoded as UTF-8, UTF-16 or GB18030; {_HINT}")
+        raise UndecodableFile(path, f"could not be decoded as UTF-8, UTF-16 or GB18030; {ENCODING_HINT}")
     return _checked(str(best), path), best.encoding
 
 
@@ -104,5 +104,5 @@ def _checked(text: str, path) -> str:
     if text:
         controls = sum(1 for ch in text[:20000] if ord(ch) < 32 and ch not in "\r\n\t\f\v")
         if controls > max(8, len(text[:20000]) // 100):
-            raise UndecodableFile(path, f"looks like a binary file (control characters), not text; {_HINT}")
+            raise UndecodableFile(path, f"looks like a binary file (control characters), not text; {ENCODING_HINT}")
     return text

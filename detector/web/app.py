@@ -14,7 +14,7 @@ from detector.messages import both
 from detector.settings import DEFAULT, WEB_MAX_FILES, WEB_MAX_REQUEST_BYTES
 from detector.web import security
 from detector.web.jobs import Jobs
-from detector.web.rendering import bilingual
+from detector.web.rendering import bilingual, for_the_web
 
 # a page may load only what this server sends; inline styles are the report's, scripts come from /static only
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -90,9 +90,10 @@ def _wants_json() -> bool:
 
 def _detector_error(err: DetectorError):
     status = 409 if isinstance(err, IndexLocked) else 400
+    message = for_the_web(str(err))
     if _wants_json():
-        return jsonify(error=str(err)), status
-    return render_template("error.html", status=status, message=bilingual(str(err))), status
+        return jsonify(error=message), status
+    return render_template("error.html", status=status, message=bilingual(message)), status
 
 
 def _http_error(err):

@@ -12,6 +12,7 @@ from detector import api, history
 from detector.batch import scan_documents
 from detector.errors import DetectorError, InputError
 from detector.ingest import read_document
+from detector.web.rendering import for_the_web
 from detector.labels import DEFAULT_RANKING, RANKING_MEASURES
 from detector.messages import both
 from detector.model import Document, DocumentMeta
@@ -44,7 +45,7 @@ def _read_upload(corpus, upload, job) -> list:
         try:
             doc = read_document(path, settings=corpus.settings, meta=dataclasses.replace(meta) if meta else None)
         except InputError as err:
-            items.append(api.failed_report(name, err.reason))
+            items.append(api.failed_report(name, for_the_web(err.reason)))
             continue
         doc.path = name
         items.append(doc)
