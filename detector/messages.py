@@ -26,6 +26,8 @@ CATALOGUE = {
     "source": ("source", "来源"),
     "similarity": ("sim", "相似度"),
     "summary_head": ("扫描 scan {id}: {files} 份 files, {failed} 份无法读取 could not be read", "扫描 {id}：{files} 份，{failed} 份无法读取"),
+    # printed before the scan is recorded, so without its number (`chachong scans` lists it)
+    "summary_head_new": ("本次扫描 this scan: {files} 份 files, {failed} 份无法读取 could not be read", "本次扫描：{files} 份，{failed} 份无法读取"),
     "summary_ranking": ("排名 ranking ({zh} {measure}; 本人旧稿 self_reuse 另列):", "排名（按{zh}；本人旧稿另列）："),
     "summary_clusters": ("群组 clusters: {n}", "群组：{n} 个"),
     "summary_within_batch": ("本批次内 within this batch", "本批次内"),

@@ -162,3 +162,13 @@ def test_a_batch_scanned_in_two_processes_gives_the_same_reports(scanned, tmp_pa
     assert {k: v for k, v in one.items() if k not in ("reports", "scan")} == {k: v for k, v in two.items() if k not in ("reports", "scan")}
     assert sum(len(r.get("passages", [])) for r in one["reports"]) > 20
     assert "30 scanned" in runs[2].stderr  # every readable submission's timings came back from the workers
+
+
+def test_a_batch_summary_printed_before_the_scan_is_recorded_names_no_placeholder(scanned, tmp_path):
+    folder = tmp_path / "pair"
+    folder.mkdir()
+    for role in PAIR:
+        (folder / f"{role}.txt").write_text(scanned.texts[role], encoding="utf-8")
+    result = CliRunner().invoke(cli, ["scan", str(folder), "--db", str(scanned.db)])
+    head = next(line for line in result.stdout.splitlines() if "份 files" in line)
+    assert head.startswith("本次扫描 this scan: 2 份 files") and "scan -" not in result.stdout, head

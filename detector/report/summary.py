@@ -14,7 +14,8 @@ from detector.report.view import ScanView, SubmissionView
 def render_summary(view: ScanView, colour: bool = False) -> str:
     """The ranking table and the clusters as text."""
     scan = view.scan
-    head = say("summary_head", id=scan.id or "-", files=len(view.submissions), failed=scan.failed)
+    counts = {"files": len(view.submissions), "failed": scan.failed}
+    head = say("summary_head_new", **counts) if scan.id is None else say("summary_head", id=scan.id, **counts)
     lines = [head, "", say("summary_ranking", zh=measure_name(view.rank_by), measure=view.rank_by)]
     lines += [_ranked_line(sub, view.rank_by, colour) for sub in view.ranked]
     lines += ["", say("summary_clusters", n=len(view.clusters))]
