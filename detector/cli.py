@@ -7,6 +7,7 @@ import enum
 import json
 import logging
 import os
+import signal
 import sys
 
 import importlib
@@ -14,7 +15,7 @@ import importlib
 import click
 
 from detector import __version__, messages
-from detector.errors import DetectorError, IndexLocked, storage_error
+from detector.errors import DetectorError, IndexLocked, Stopped, storage_error
 from detector.model import DocumentMeta
 from detector.paths import shown
 from detector.labels import DEFAULT_RANKING, RANKING_MEASURES
@@ -430,7 +431,7 @@ def rebuild(db_path, archive, manifest, full, keep_missing, allow_mass_removal, 
     Scans may run meanwhile (they see the old index until the new one is committed). One writer at a
     time: a second rebuild exits with code 4. Exit code 1 when a file could not be indexed.
     """
-    with _log_to_stderr():
+    with _log_to_stderr(), _stopped_by_sigterm():
         summary = _call(api.rebuild, db_path, archive, manifest=_manifest(manifest), full=full, keep_missing=keep_missing,
                         encoding=encoding, progress=_progress(), allow_mass_removal=allow_mass_removal)
     _echo_problems(summary.failed)  # the skipped links are in the log already
@@ -464,6 +465,32 @@ def _writing(corpus, command: str):
         yield
     finally:
         lock.__exit__(None, None, None)
+
+
+@contextlib.contextmanager
+def _stopped_by_sigterm():
+    """For the block, SIGTERM (`systemctl stop`, `kill`) raises Stopped in this process, so that a write transaction
+    rolls back and the command logs that it was stopped; then the process ends by that signal, as it would have.
+    A forked worker that gets it ends at once, as before."""
+    owner = os.getpid()
+
+    def stop(signum, frame):
+        if os.getpid() != owner:
+            _die_by(signum)
+        raise Stopped()
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    except Stopped:
+        _die_by(signal.SIGTERM)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _die_by(signum: int) -> None:
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
 
 
 @contextlib.contextmanager

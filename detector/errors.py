@@ -9,6 +9,11 @@ class DetectorError(Exception):
     """Base class: a problem with the user's input, files or database, explained in the message."""
 
 
+class Stopped(BaseException):
+    """The process was asked to stop (SIGTERM: `systemctl stop`, `kill`) while it worked; it unwinds like Ctrl-C, so
+    an open write transaction rolls back."""
+
+
 class InputError(DetectorError):
     """A file could not be read as a report (missing, empty, undecodable, unsupported, corrupt)."""
 

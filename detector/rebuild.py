@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from detector import __version__
-from detector.errors import DetectorError, InputError
+from detector.errors import DetectorError, InputError, Stopped
 from detector.index import index_entries
 from detector.ingest import find_input_files, read_document
 from detector.ingest.manifest import as_manifest
@@ -83,16 +83,30 @@ def rebuild(db_path, archive, manifest=None, *, full: bool = False, keep_missing
     """
     started = time.perf_counter()
     store = open_store(db_path, create=True)
+    before = store.meta().get("last_rebuild")  # the commit writes another: whether it came, when stopped
     try:
         with store.writer_lock("rebuild"):
             log.info("lock: holding the writer lock of %s", store.location)
             job = _Rebuild(store, Path(archive).resolve(), manifest, keep_missing, encoding, progress, allow_mass_removal)
             summary = job.run(full, settings)
+    except Stopped:
+        _log_stopped(committed=store.meta().get("last_rebuild") != before)
+        raise
     finally:
         store.close()
     summary.seconds = time.perf_counter() - started
     log.info("done: %s", summary.line())
     return summary
+
+
+def _log_stopped(committed: bool) -> None:
+    """One log line when SIGTERM stopped the run (the write transaction, if one was open, is rolled back by now)."""
+    if committed:
+        log.warning("stopped (SIGTERM) after the changes were committed: the index is complete and in line with the "
+                    "archive; only compacting was cut short")
+    else:
+        log.warning("stopped (SIGTERM) before the changes were committed: the index is as it was before this run, "
+                    "nothing half-written; the next rebuild does the whole job")
 
 
 def full_rebuild_reason(stored: dict | None, wanted: Settings | None = None) -> str | None:

@@ -429,3 +429,28 @@ def _kill_rebuild(db: Path, archive: Path, after: str, delay: float, full: bool)
     finally:
         process.wait(timeout=60)
         process.stderr.close()
+
+
+def test_sigterm_logs_one_line_saying_whether_the_changes_were_committed_and_nothing_is_half_written(built, tmp_path):
+    archive, db_v1, old, new = built
+    _write_archive(archive, 2)
+    for after in ("lock:", "statistics:", "apply:"):  # surveying; in the write transaction; compacting after the commit
+        db = _copy_db(db_v1, tmp_path / f"{after[:-1]}.db")
+        command = [sys.executable, "-m", "detector", "rebuild", "--db", str(db), "--from", str(archive)]
+        process = subprocess.Popen(command, cwd=ROOT, text=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        lines = []
+        for line in process.stderr:
+            lines.append(line)
+            if f"INFO {after}" in line:
+                process.send_signal(signal.SIGTERM)
+                break
+        lines += process.stderr.read().splitlines()
+        assert process.wait(timeout=60) == -signal.SIGTERM, lines
+        stopped = [line for line in lines if "stopped (SIGTERM)" in line]
+        assert len(stopped) == 1 and not any("Traceback" in line for line in lines), lines
+        committed = "after the changes were committed" in stopped[0]
+        assert committed or "before the changes were committed" in stopped[0], stopped
+        assert committed == (after == "apply:"), stopped  # the statistics come inside the transaction
+        _assert_intact(db)
+        assert _findings(db) == (new if committed else old)
+        assert api.rebuild(db, archive).failed == [] and _findings(db) == new  # the lock went with the process
