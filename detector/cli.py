@@ -9,6 +9,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 
 import importlib
 
@@ -473,6 +474,9 @@ def _stopped_by_sigterm():
     rolls back and the command logs that it was stopped; then the process ends by that signal, as it would have.
     A forked worker that gets it ends at once, as before."""
     owner = os.getpid()
+    if threading.current_thread() is not threading.main_thread():  # only the main thread can take a signal
+        yield
+        return
 
     def stop(signum, frame):
         if os.getpid() != owner:
