@@ -293,3 +293,29 @@ def test_the_report_folder_names_the_files_not_read_too(tmp_path):
         section = index[index.index('id="not-read"'):]
         assert "3 个文件未读取（b.wps, evil\\nerror: forged.wps, c.WPS）：不支持的文件类型“.wps”" in section
         assert "3 files not read (b.wps" in section and "<script" not in section
+
+
+TRADITIONAL = ("本人對照檢查材料。在學習貫徹習近平新時代中國特色社會主義思想方面，存在理論學習不夠深入、聯繫實際不夠緊密的問題。"
+               "對黨的創新理論學習還停留在表面，沒有真正做到學思用貫通、知信行統一。\n以上對照檢查，請同志們批評指正。")
+
+
+def test_a_big5_text_file_is_read_as_big5_not_as_gbk_nonsense(tmp_path):
+    (tmp_path / "繁體.txt").write_bytes(TRADITIONAL.encode("big5"))
+    doc = read_document(tmp_path / "繁體.txt")
+    assert doc.text == TRADITIONAL and doc.encoding == "big5"
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_gbk_reports_stay_gbk(tmp_path, seed):
+    text = SEEDS[seed].read_text(encoding="utf-8")
+    (tmp_path / "g.txt").write_bytes(text.encode("gb18030"))
+    doc = read_document(tmp_path / "g.txt")
+    assert doc.text == text and doc.encoding == "gb18030"
+
+
+def test_a_big5_copy_of_a_report_is_found_in_its_simplified_source(tmp_path):
+    simplified = "本人对照检查材料。在学习贯彻习近平新时代中国特色社会主义思想方面，存在理论学习不够深入、联系实际不够紧密的问题。" \
+                 "对党的创新理论学习还停留在表面，没有真正做到学思用贯通、知信行统一。\n以上对照检查，请同志们批评指正。"
+    (tmp_path / "繁體.txt").write_bytes(TRADITIONAL.encode("big5"))
+    report = api.compare_documents(read_document(tmp_path / "繁體.txt"), api.document_from_text(simplified, "src.txt"))
+    assert report.metrics["copy_ratio"] > 0.8

@@ -1,4 +1,4 @@
-"""Decoding text files: explicit encoding, then BOM, then UTF-8, then GB18030/GBK, then detection, then a helpful failure."""
+"""Decoding text files: explicit encoding, then BOM, then UTF-8, then GB18030/GBK (or Big5, when GBK reads as nonsense), then detection, then a helpful failure."""
 
 from __future__ import annotations
 
@@ -18,6 +18,11 @@ _BOMS = (
 UTF16_MIN_PLAUSIBLE = 0.97
 UTF16_MIN_CJK = 0.3  # ... and, without NUL bytes (all-Chinese text), at least this share of Chinese characters
 ENCODING_HINT = "pass --encoding (e.g. --encoding gbk) if you know the file's encoding"  # the web page says another
+# Big5 bytes (traditional Chinese, Taiwan/Hong Kong) also decode as GB18030, into nonsense: rare characters, kana.
+# Real simplified text read as GB18030 has nearly all its ideographs in GB2312 (the five sample reports: all);
+# Big5 read as GB18030 has about two thirds. Below this share, Big5 is tried.
+GB2312_MIN_SHARE = 0.9
+BIG5_MIN_COMMON = 0.9  # ... and taken when it decodes and this share of its ideographs are Big5's common ones
 
 
 def decode_text(data: bytes, path, encoding: str | None = None) -> tuple[str, str]:
@@ -37,9 +42,51 @@ def decode_text(data: bytes, path, encoding: str | None = None) -> tuple[str, st
     if found:
         return found
     try:
-        return _checked(data.decode("gb18030"), path), "gb18030"
+        text = data.decode("gb18030")
     except UnicodeDecodeError:
         return _detect(data, path)
+    return _big5_instead(data, text, path) or (_checked(text, path), "gb18030")
+
+
+def _big5_instead(data: bytes, gb_text: str, path):
+    """(text, "big5") when bytes that decoded as GB18030 into nonsense decode as Big5 into common characters."""
+    if _share(gb_text, _in_gb2312, _ideograph_or_kana) >= GB2312_MIN_SHARE:
+        return None
+    try:
+        text = data.decode("big5")
+    except UnicodeDecodeError:
+        return None
+    return (_checked(text, path), "big5") if _share(text, _common_big5, _ideograph) >= BIG5_MIN_COMMON else None
+
+
+def _share(text: str, good, counted) -> float:
+    """The share of the `counted` characters of the text's start that are `good` (1.0 when there are none)."""
+    chars = [ch for ch in text[:20000] if counted(ch)]
+    return sum(1 for ch in chars if good(ch)) / len(chars) if chars else 1.0
+
+
+def _ideograph(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff"
+
+
+def _ideograph_or_kana(ch: str) -> bool:
+    return _ideograph(ch) or "\u3040" <= ch <= "\u30ff"
+
+
+def _in_gb2312(ch: str) -> bool:
+    try:
+        ch.encode("gb2312")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+def _common_big5(ch: str) -> bool:
+    """Among Big5's 5,401 frequent characters (lead bytes 0xA4–0xC6), not its 7,652 less frequent ones."""
+    try:
+        return 0xA4 <= ch.encode("big5")[0] <= 0xC6
+    except UnicodeEncodeError:
+        return False
 
 
 def _utf16_or_fail(data: bytes, path) -> tuple[str, str]:
