@@ -6,6 +6,7 @@ import collections
 import dataclasses
 import datetime
 import multiprocessing
+import os
 import time
 
 import numpy as np
@@ -43,6 +44,15 @@ class BatchScan:
 
 
 # ---------------------------------------------------------------- scanning
+
+
+SCAN_MAX_WORKERS = 4  # scanning processes `chachong scan FOLDER` starts at most, one per core below that
+
+
+def default_workers() -> int:
+    """How many processes a batch scans in when not told: one per core, at most SCAN_MAX_WORKERS."""
+    return min(os.cpu_count() or 1, SCAN_MAX_WORKERS)
+
 
 
 def scan_batch(corpus: Corpus, paths, encoding=None, progress=None, meta=None, manifest=None,

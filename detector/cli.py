@@ -238,7 +238,7 @@ def scan(paths, db_path, fmt, fail_above, show_formulae, author, unit, year, mee
         _must_exist(paths)  # after the database: a wrong --db is said first
         clock = api.Timings()
         result = _call(api.scan_batch, corpus, paths, encoding=encoding, progress=_progress(), meta=meta,
-                       manifest=_manifest(manifest), timings=clock, workers=workers or min(os.cpu_count() or 1, 4))
+                       manifest=_manifest(manifest), timings=clock, workers=workers or _default_workers())
         _echo_problems([], result.skipped)
         if timings:
             click.echo("\n".join(clock.lines()), err=True)
@@ -645,3 +645,8 @@ def main():
         except BrokenPipeError:
             _discard_output()
 
+
+def _default_workers() -> int:
+    from detector.batch import default_workers
+
+    return default_workers()

@@ -87,7 +87,7 @@ def test_interleaved_says_what_to_run_first_without_databases(tmp_path, monkeypa
 
 
 def test_batch_timed_in_a_process_of_its_own_scans_every_file(corpus_without_base, planted, tmp_path):
-    from benchmarks.speed.chachong import fresh_process_batch
+    from benchmarks.speed.chachong import fresh_process_batch, timed_batch
 
     folder = tmp_path / "batch"
     folder.mkdir()
@@ -95,6 +95,8 @@ def test_batch_timed_in_a_process_of_its_own_scans_every_file(corpus_without_bas
     (folder / "empty.txt").write_bytes(b"")
     found = fresh_process_batch(corpus_without_base, folder, workers=1)
     assert found["reports"] == 2 and found["errors"] == 1 and found["ms_per_doc"] > 0
+    with pytest.raises(RuntimeError, match="1 of the 2 submissions"):  # a batch of failures would time as a fast one
+        timed_batch(corpus_without_base, folder)
 
 
 def test_the_speed_table_shows_whether_the_true_source_was_named():

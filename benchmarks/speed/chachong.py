@@ -130,6 +130,17 @@ def fresh_process_batch(db_path: Path, folder: Path, workers: int) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def timed_batch(db_path: Path, folder: Path) -> dict:
+    """fresh_process_batch with the workers `chachong scan FOLDER` starts; refused when a submission could not be read
+    (a batch of failures would time as a fast one)."""
+    from detector.batch import default_workers
+
+    found = fresh_process_batch(db_path, folder, default_workers())
+    if found["errors"]:
+        raise RuntimeError(f"{found['errors']} of the {found['reports']} submissions in {folder} could not be read")
+    return found
+
+
 def _batch_here(db_path: str, folder: str, workers: int) -> dict:
     """The timed batch of fresh_process_batch, in this process (with the allocator settings the command uses)."""
     from detector import api

@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import os
 import statistics
 import sys
 from pathlib import Path
 
 from benchmarks.speed import baselines, corpora
-from benchmarks.speed.chachong import Chachong, fresh_process_batch
+from benchmarks.speed.chachong import Chachong, timed_batch
 from benchmarks.speed.measure import load_average, machine, percentiles, timed
 from benchmarks.speed.run import WORK
 
@@ -75,8 +74,7 @@ def scan_passes(small: list, large: list, copydetect) -> dict:
 def batch_pass(size: int) -> float:
     """ms per submission of `api.scan_batch` on every core (the `chachong scan FOLDER` path), in a new process as the
     command runs (see fresh_process_batch)."""
-    found = fresh_process_batch(WORK / f"reports-{size}.db", _folder(size), os.cpu_count() or 1)
-    return found["ms_per_doc"]
+    return timed_batch(WORK / f"reports-{size}.db", _folder(size))["ms_per_doc"]
 
 
 def one_round(small: list, large: list, copydetect) -> dict:

@@ -16,13 +16,12 @@ import dataclasses
 import gc
 import importlib.util
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
 from benchmarks.speed import baselines, corpora, dbstats, recall, report
-from benchmarks.speed.chachong import Chachong, database_bytes, fresh_process_batch, fresh_process_scan
+from benchmarks.speed.chachong import Chachong, database_bytes, fresh_process_scan, timed_batch
 from benchmarks.speed.measure import load_average, machine, percentiles, stage, timed
 
 WORK = corpora.REPO / "benchmarks" / "work" / "speed"
@@ -120,14 +119,14 @@ def chachong_extras(engine: Chachong, submissions: list, tag: str) -> dict:
     with stage() as batch:
         api.scan_paths(engine.corpus, [str(folder)])
     # the `chachong scan FOLDER` path: against the corpus and each other, one process per core, in a process of its own
-    parallel = fresh_process_batch(engine.db_path, folder, os.cpu_count() or 1)
+    parallel = timed_batch(engine.db_path, folder)
     fresh = [fresh_process_scan(engine.db_path, path) for path in sorted(folder.iterdir())[:FRESH_RUNS]]
     return {
         "nocache": percentiles(nocache),
         "batch_docs_per_s": (len(submissions) - 1) / batch.seconds,
         "batch_peak_bytes": batch.peak,
         "parallel_ms_per_doc": parallel["ms_per_doc"],
-        "parallel_workers": os.cpu_count() or 1,
+        "parallel_workers": parallel["workers"],
         "fresh": percentiles([f["seconds"] for f in fresh]),
         "fresh_peak_bytes": max((f["peak_bytes"] or 0) for f in fresh),
         "fresh_errors": [f["error"] for f in fresh if f["error"]],
