@@ -124,7 +124,7 @@ def add_paths(corpus: Corpus, paths, meta: DocumentMeta | None = None, manifest=
     """Index files and folders, `batch_size` files a transaction; a file that cannot be read is listed in `failed` and
     the others go on. Files are read and stored here while worker processes fingerprint the next batch."""
     manifest_meta = as_manifest(manifest)
-    found = find_input_files(paths) if paths else InputFiles(files=sorted(manifest_meta))
+    found = find_input_files(paths) if paths else _manifest_files(manifest_meta)
     summary = AddSummary(failed=list(found.failed), skipped=list(found.skipped))
     readable = _read_batches(corpus, found.files, manifest_meta, meta, encoding, progress, batch_size, summary)
     try:
@@ -143,6 +143,17 @@ def add_paths(corpus: Corpus, paths, meta: DocumentMeta | None = None, manifest=
         raise StorageError(f"{problem.replace('nothing was changed', 'this batch was not written')} (the "
                            f"{len(summary.added)} files added before it stay added; the same `chachong add` again adds the rest)") from None
     return summary
+
+
+MANIFEST_FILE_MISSING = ("the manifest lists it, but there is no such file; check its path in the manifest (paths are "
+                         "relative to the manifest's folder)")
+
+
+def _manifest_files(manifest_meta: dict) -> InputFiles:
+    """The files a manifest lists (given no paths), those it lists that are not there as failures saying so."""
+    listed = sorted(manifest_meta)
+    return InputFiles(files=[p for p in listed if Path(p).exists()],
+                      failed=[(str(p), MANIFEST_FILE_MISSING) for p in listed if not Path(p).exists()])
 
 
 def _another_authors_copy(corpus: Corpus, doc: Document, stored_id: int) -> list:

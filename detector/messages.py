@@ -96,6 +96,8 @@ def _kind_not_suffix(found) -> str:
 # message is translated where its phrases are known and left as it is elsewhere (paths and details stay verbatim).
 PHRASES = tuple((re.compile(english), chinese) for english, chinese in (
     (r"no such file \(moved or deleted after it was listed\?\)", "没有这个文件（列出后被移动或删除？）"),
+    (r"the manifest lists it, but there is no such file; check its path in the manifest \(paths are relative to the "
+     r"manifest's folder\)", "清单中列有此文件，但文件不存在；请检查清单中的路径（路径相对于清单所在的文件夹）"),
     (r"check the path", "请检查路径"),
     (r"permission denied", "没有读取权限"),
     (r"make the file readable for this user", "请让当前用户可以读取该文件"),

@@ -126,3 +126,12 @@ def test_a_scan_with_a_manifest_names_the_files_the_manifest_does_not_list(folde
     assert "warning" not in listed.stderr  # a manifest may list more than is scanned
     chinese = CliRunner().invoke(cli, ["--lang", "zh", "scan", str(folder), "--manifest", str(manifest), "--db", str(db)])
     assert f"1 个文件不在清单中（{SEEDS[2].name}）：作者只能从正文推断" in chinese.stderr and "in the manifest" not in chinese.stderr
+
+
+def test_adding_by_a_manifest_names_a_listed_file_that_is_not_there_as_the_manifests_path(folder, tmp_path):
+    manifest = _manifest(folder, f"{SEEDS[0].name},张三,某局,2023", "张三2024.txt,张三,某局,2024")
+    result = CliRunner().invoke(cli, ["add", "--manifest", str(manifest), "--db", str(tmp_path / "c.db")])
+    assert result.exit_code == ExitCode.ERROR and "added 1," in result.output
+    [line] = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert "张三2024.txt" in line and "the manifest lists it, but there is no such file" in line
+    assert "moved or deleted after it was listed" not in line
