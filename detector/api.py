@@ -151,9 +151,9 @@ MANIFEST_FILE_MISSING = ("the manifest lists it, but there is no such file; chec
 
 def _manifest_files(manifest_meta: dict) -> InputFiles:
     """The files a manifest lists (given no paths), those it lists that are not there as failures saying so."""
-    listed = sorted(manifest_meta)
-    return InputFiles(files=[p for p in listed if Path(p).exists()],
-                      failed=[(str(p), MANIFEST_FILE_MISSING) for p in listed if not Path(p).exists()])
+    there = {p: Path(p).exists() for p in sorted(manifest_meta)}
+    return InputFiles(files=[p for p, found in there.items() if found],
+                      failed=[(str(p), MANIFEST_FILE_MISSING) for p, found in there.items() if not found])
 
 
 def _another_authors_copy(corpus: Corpus, doc: Document, stored_id: int) -> list:

@@ -54,7 +54,6 @@ def default_workers() -> int:
     return min(os.cpu_count() or 1, SCAN_MAX_WORKERS)
 
 
-
 def scan_batch(corpus: Corpus, paths, encoding=None, progress=None, meta=None, manifest=None,
                timings: Timings | None = None, workers: int = 1) -> BatchScan:
     """Read files and folders, then scan every submission against the corpus and the other submissions.

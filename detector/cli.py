@@ -232,13 +232,15 @@ def scan(paths, db_path, fmt, fail_above, show_formulae, author, unit, year, mee
     Give the submissions' authors (--author … or --manifest) so that reuse of their own earlier reports is
     told apart (self_reuse); otherwise authors are inferred from the text where it names them.
     """
+    from detector.batch import default_workers  # imported here: `chachong --help` loads no scanning code
+
     options = {"encoding": encoding, "fail_above": fail_above, "out": out_dir}
     meta = _given_meta(author=author, unit=unit, year=year, meeting=meeting, team=team)
     with _open(db_path, create=False) as corpus:
         _must_exist(paths)  # after the database: a wrong --db is said first
         clock = api.Timings()
         result = _call(api.scan_batch, corpus, paths, encoding=encoding, progress=_progress(), meta=meta,
-                       manifest=_manifest(manifest), timings=clock, workers=workers or _default_workers())
+                       manifest=_manifest(manifest), timings=clock, workers=workers or default_workers())
         _echo_problems([], result.skipped)
         if timings:
             click.echo("\n".join(clock.lines()), err=True)
@@ -644,9 +646,3 @@ def main():
             sys.stdout.flush()  # what is still buffered goes now, while a closed pipe can be told from a disk error
         except BrokenPipeError:
             _discard_output()
-
-
-def _default_workers() -> int:
-    from detector.batch import default_workers
-
-    return default_workers()

@@ -101,7 +101,7 @@ def _verified(corpus: Corpus, sub: Fingerprint, doc: Document, found: list) -> t
     sources = corpus.sources(c.doc_id for c in found)
     verify.verify(found, sub, sources, settings)
     verified = sorted((c for c in found if c.matched), key=lambda c: (-c.evidence, -c.score, c.doc_id))
-    peer = getattr(corpus.store, "is_peer", Context.peer)
+    peer = _peer_test(corpus)
     leaders = set()
     for segment, ranked in _by_segment(verified).items():
         leaders.update(c.doc_id for c in _leaders(segment, ranked, settings.segment_leaders, peer))
@@ -122,6 +122,11 @@ def _leaders(segment: int, ranked: list, count: int, peer) -> list:
     if first_peer is None or earlier is None or earlier.doc_id in {c.doc_id for c in leading}:
         return leading
     return leading + [earlier] if earlier.matched[segment] >= first_peer.matched[segment] else leading
+
+
+def _peer_test(corpus: Corpus):
+    """Whether a document id is another submission of the batch being scanned (never, outside a batch)."""
+    return getattr(corpus.store, "is_peer", Context.peer)
 
 
 def _by_segment(verified: list) -> dict:
@@ -193,7 +198,7 @@ def _passages(corpus: Corpus, doc: Document, sub: Fingerprint, full: list, stand
               stored_id=None) -> list[Passage]:
     context = Context(submission=doc.meta, source=corpus.store.source_ref, citations=list(citations),
                       segment_df=_others_holding(corpus, sub, stored_id),
-                      peer=getattr(corpus.store, "is_peer", Context.peer))
+                      peer=_peer_test(corpus))
     passages = []
     for alignment, others in align.with_carriers(align.one_source_per_stretch(full), stand_ins):
         verdict = judge(alignment, others, sub, context, corpus.settings)
