@@ -182,7 +182,8 @@ def _manifest(csv_path):
 def _meta_options(f):
     """Who wrote the files and when: for every file, or per file from a manifest; what is not given is inferred."""
     f = click.option("--manifest", type=click.Path(dir_okay=False), default=None,
-                     help="CSV (UTF-8) with header path,author,unit,year[,meeting,team]; paths relative to the CSV's folder.")(f)
+                     help="CSV (UTF-8, GBK or UTF-16, as Excel saves it) with header path,author,unit,year[,meeting,team]; "
+                          "paths relative to the CSV's folder.")(f)
     f = click.option("--team/--personal", "team", default=None, help="Team (班子) reports, or personal ones.")(f)
     f = click.option("--meeting", default=None, help="Meeting they were written for: 民主生活会, 组织生活会 or other.")(f)
     f = _allow_outside_option(f)
@@ -420,7 +421,7 @@ def serve(db_path, host, port, token, archive, rebuild_log):
 @click.option("--from", "archive", required=True, type=click.Path(exists=True, file_okay=False),
               help="The archive folder (walked recursively): the corpus is brought in line with it.")
 @click.option("--manifest", type=click.Path(dir_okay=False), default=None,
-              help="CSV (UTF-8) with header path,author,unit,year; metadata changes are applied too.")
+              help="CSV (UTF-8, GBK or UTF-16) with header path,author,unit,year; metadata changes are applied too.")
 @_allow_outside_option
 @click.option("--full", is_flag=True,
               help="Re-index everything from scratch (done anyway when the index was built by another version).")

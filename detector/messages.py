@@ -84,11 +84,11 @@ KIND_NAMES_ZH = {
 
 
 def _kind_not_suffix(found) -> str:
-    """'is a PDF file, not a .docx file' in Chinese (a kind without a Chinese name stays as it is)."""
+    """'is a PDF file, not a .docx file' (or 'not a CSV') in Chinese (a kind without a Chinese name stays as it is)."""
     from detector.ingest.sniff import KIND_NAMES  # only for such a message: `--help` does not load the readers
 
     kinds = {english: KIND_NAMES_ZH.get(kind, english) for kind, english in KIND_NAMES.items()}
-    expected = "纯文本" if found.group(3) else f" {found.group(2)} 文件"
+    expected = "纯文本" if found.group(3) else "CSV 文件" if found.group(4) else f" {found.group(2)} 文件"
     return f"是 {kinds.get(found.group(1), found.group(1))}，不是{expected}"
 
 
@@ -129,7 +129,7 @@ PHRASES = tuple((re.compile(english), chinese) for english, chinese in (
     (r"chachong reads (.+?) \(convert the file to one of them\)", r"chachong 可读取 \1（请转换为其中一种格式）"),
     (r"does not hold a (\.\w+) file inside \(damaged, or another kind of file renamed\)",
      r"不是真正的 \1 文件（已损坏，或是别的文件改了扩展名）"),
-    (r"is (an? [^;]+?), not (?:a (\.\w+) file|(plain text))", _kind_not_suffix),
+    (r"is (an? [^;]+?), not (?:a (\.\w+) file|(plain text)|(a CSV))", _kind_not_suffix),
     (r"rename it to (\.\w+) if it is a report, or leave it out", r"如是材料请把扩展名改为 \1，否则请略去该文件"),
     (r"open it in Word/WPS and save it as \.docx \(or \.pdf, or UTF-8 \.txt\), or leave it out",
      "请用 Word/WPS 打开并另存为 .docx（或 .pdf、UTF-8 .txt），否则请略去该文件"),
@@ -161,6 +161,10 @@ PHRASES = tuple((re.compile(english), chinese) for english, chinese in (
     (r"nothing was changed\. Check the folder, or run again with --allow-mass-removal if they were deleted on purpose",
      "未作任何改动。请检查该文件夹；如确是有意删除，请加 --allow-mass-removal 再运行"),
     (r"no such manifest file; check the --manifest path", "没有这个清单文件，请检查 --manifest 路径"),
+    (r"the first line must be the header (\S+) \(it is (.*?)\); add the header line", r"第一行须为表头 \1（现为 \2）；请加上表头行"),
+    (r"not a readable CSV \((.*?)\)", r"不是可读的 CSV 文件（\1）"),
+    (r"in Excel save it as CSV UTF-8 \(Comma delimited\) / CSV UTF-8\(逗号分隔\) with the header (\S+)",
+     r"请在 Excel 中另存为“CSV UTF-8(逗号分隔)”，首行为表头 \1"),
     (r"no scan with id (\d+); `chachong scans --db (.+?)` lists them", r"没有编号为 \1 的扫描；`chachong scans --db \2` 可列出全部扫描"),
     (r"no such document in (.+?); `chachong meta --db DB` lists them", r"文档库 \1 中没有此文档；`chachong meta --db DB` 可列出全部文档"),
 ))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
+import zipfile
 
 import pytest
 from click.testing import CliRunner
@@ -135,3 +137,96 @@ def test_adding_by_a_manifest_names_a_listed_file_that_is_not_there_as_the_manif
     [line] = [line for line in result.output.splitlines() if line.startswith("error:")]
     assert "张三2024.txt" in line and "the manifest lists it, but there is no such file" in line
     assert "moved or deleted after it was listed" not in line
+
+
+# ---------------------------------------------------------------- encodings: as Excel saves a manifest
+
+def _table(*rows, header="path,author,unit,year", separator=","):
+    return "".join(separator.join(cells) + "\r\n" for cells in [header.split(","), *rows])  # Excel ends lines with CRLF
+
+
+def _saved(folder, data: bytes, name="manifest.csv"):
+    (folder / name).write_bytes(data)
+    return folder / name
+
+
+def _people(found: dict) -> dict:
+    return {path.name: (meta.author, meta.unit, meta.year) for path, meta in found.items()}
+
+
+def test_a_gbk_manifest_saved_by_excel_on_chinese_windows_reads_exactly(folder):
+    """Excel's "CSV (逗号分隔)" on Chinese Windows is GBK; 堃 and 喆 (GBK, not GB2312) must come out too."""
+    (folder / "2024").mkdir()
+    shutil.move(folder / SEEDS[0].name, folder / "2024" / SEEDS[0].name)
+    text = _table([f"2024\\{SEEDS[0].name}", "张三", "中共某县委组织部", "2024"],
+                  [SEEDS[1].name, "王堃", "县纪委监委第三派驻纪检监察组", "2023"], [SEEDS[2].name, "李喆", "", ""])
+    data = text.encode("gb18030")
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("utf-8")  # the bytes really are not UTF-8
+    assert _people(read_manifest(_saved(folder, data))) == {
+        SEEDS[0].name: ("张三", "中共某县委组织部", 2024), SEEDS[1].name: ("王堃", "县纪委监委第三派驻纪检监察组", 2023),
+        SEEDS[2].name: ("李喆", None, None)}
+
+
+def test_a_gbk_manifest_gives_add_its_names(folder, tmp_path):
+    manifest = _saved(folder, _table([SEEDS[0].name, "赵六", "某镇党委", "2022"]).encode("gbk"))
+    db = tmp_path / "c.db"
+    added = CliRunner().invoke(cli, ["add", "--manifest", str(manifest), "--db", str(db)])
+    assert added.exit_code == ExitCode.OK, added.output
+    [document] = json.loads(CliRunner().invoke(cli, ["meta", "--db", str(db), "--format", "json"]).output)
+    assert (document["author"], document["unit"], document["year"]) == ("赵六", "某镇党委", 2022)
+
+
+def test_a_utf8_manifest_with_a_bom_reads_exactly(folder):
+    data = _table([SEEDS[0].name, "张三", "某局", "2023"]).encode("utf-8-sig")
+    assert _people(read_manifest(_saved(folder, data))) == {SEEDS[0].name: ("张三", "某局", 2023)}
+
+
+def test_excels_unicode_text_utf16_tab_separated_reads_exactly(folder):
+    """Excel's "Unicode 文本" is UTF-16 with a BOM, tab-separated; a name with a comma stays one cell."""
+    text = _table([SEEDS[0].name, "张三", "某局,办公室", "2023"], [SEEDS[1].name, "李四", "某县", ""], separator="\t")
+    found = read_manifest(_saved(folder, text.encode("utf-16"), name="manifest.txt"))
+    assert _people(found) == {SEEDS[0].name: ("张三", "某局,办公室", 2023), SEEDS[1].name: ("李四", "某县", None)}
+
+
+def test_a_big5_manifest_is_read_as_big5_not_as_gbk_nonsense(folder):
+    """Big5 bytes decode as GB18030 too: 陳明 would come out as 朝 and a private-use character."""
+    data = _table([SEEDS[0].name, "陳明", "", ""]).encode("big5")
+    assert data.decode("gb18030") != data.decode("big5")
+    assert _people(read_manifest(_saved(folder, data))) == {SEEDS[0].name: ("陳明", None, None)}
+
+
+def test_an_undecodable_manifest_is_one_line_naming_it_and_saying_to_save_it_as_csv_utf8(folder):
+    """Not UTF-8, UTF-16 nor GB18030 (0x80 and 0xFF lead no GB18030 character): refused, not guessed at."""
+    message = _refusal(_saved(folder, f"path,author\r\n{SEEDS[0].name},".encode() + b"\x80\xff\x80\r\n"))
+    assert "could not be decoded as UTF-8, UTF-16 or GB18030" in message and "--encoding" not in message
+    assert "save it as CSV UTF-8" in message and "path,author,unit,year" in message
+
+
+def test_a_workbook_given_as_the_manifest_is_told_to_be_saved_as_csv(folder):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as workbook:
+        workbook.writestr("xl/workbook.xml", "<workbook/>")
+    message = _refusal(_saved(folder, buffer.getvalue(), name="manifest.xlsx"))
+    assert "is a zip archive (.docx, .xlsx" in message and "not a CSV" in message and "save it as CSV UTF-8" in message
+
+
+def test_bytes_that_decode_as_gb18030_without_the_header_are_refused(folder):
+    """Binary junk that happens to decode as GB18030 gives no header line: refused, no nonsense names stored."""
+    junk = bytes(byte for pair in zip(range(0x81, 0xFE), range(0xA1, 0xFE)) for byte in pair) * 3
+    junk.decode("gb18030")  # raises if it does not decode
+    assert "the first line must be the header path,author,unit,year" in _refusal(_saved(folder, junk))
+
+
+def test_binary_bytes_are_refused_as_binary(folder):
+    message = _refusal(_saved(folder, b"path,author\x00\x01\x02" * 20 + b"\x00\x03"))
+    assert "binary" in message and "save it as CSV UTF-8" in message
+
+
+def test_an_undecodable_manifest_is_one_error_line_in_chinese_too(folder, tmp_path):
+    manifest = _saved(folder, b"path,author\r\nx.txt,\x80\xff\r\n")
+    result = CliRunner().invoke(cli, ["--lang", "zh", "add", "--manifest", str(manifest), "--db", str(tmp_path / "c.db")])
+    assert result.exit_code == ExitCode.ERROR and "Traceback" not in result.output
+    [line] = [line for line in result.output.splitlines() if line.strip()]
+    assert str(manifest) in line and "无法按 UTF-8、UTF-16 或 GB18030 解码" in line
+    assert "请在 Excel 中另存为“CSV UTF-8(逗号分隔)”，首行为表头 path,author,unit,year[,meeting,team]" in line

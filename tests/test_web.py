@@ -135,7 +135,7 @@ def test_a_zip_of_a_folder_with_a_manifest_is_scanned_file_by_file(site):
         archive.writestr("2024/张三.txt", DEMO.read_bytes())
         archive.writestr("../../escape.txt", DEMO.read_text(encoding="utf-8")[:2000])
         archive.writestr("2024/.hidden.txt", "x")
-    manifest = "path,author,unit,year\n张三.txt,张三,某局,2024\n".encode("utf-8")
+    manifest = "path,author,unit,year\r\n张三.txt,张三,某局,2024\r\n".encode("gbk")  # Excel's CSV on Chinese Windows
     served = post(site, "/api/scan", [("files", ("batch.zip", buffer.getvalue())), ("manifest", ("m.csv", manifest))]).json()
     paths = [r["submission"]["path"] for r in served["reports"]]
     assert paths == ["2024/张三.txt", "escape.txt"]  # '..' dropped: nothing lands outside the upload folder

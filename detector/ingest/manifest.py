@@ -1,12 +1,15 @@
-"""Manifest CSV (UTF-8, header path,author,unit,year; paths relative to the CSV's folder, / or \\) → metadata per file."""
+"""Manifest CSV (UTF-8, GBK or UTF-16; header path,author,unit,year; paths relative to its folder, / or \\) → metadata per file."""
 
 from __future__ import annotations
 
 import csv
+import io
 import os
 from pathlib import Path
 
-from detector.errors import ManifestError
+from detector.errors import ManifestError, UndecodableFile
+from detector.ingest.sniff import KIND_NAMES, sniff_kind
+from detector.ingest.text import ENCODING_HINT, decode_text
 from detector.model import DocumentMeta
 from detector.paths import resolved, shown
 from detector.settings import MAX_YEAR, MIN_YEAR
@@ -15,6 +18,7 @@ REQUIRED_COLUMNS = ("path",)
 KNOWN_COLUMNS = ("path", "author", "unit", "year", "meeting", "team")
 _TEAM = {"": None, "1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 _HEADER = "path,author,unit,year[,meeting,team]"
+SAVE_AS_CSV = f"in Excel save it as CSV UTF-8 (Comma delimited) / CSV UTF-8(逗号分隔) with the header {_HEADER}"
 
 
 def read_manifest(csv_path, allow_outside: bool = False) -> dict[Path, DocumentMeta]:
@@ -68,19 +72,44 @@ def not_listed(files: list, manifest: dict, named: int = 5) -> list[tuple[str, s
 
 
 def _rows(csv_path: Path) -> tuple[list, list]:
-    """(header, [(line number, row dict)]) of a UTF-8 CSV; blank lines are skipped."""
+    """(header, [(line number, row dict)]) of the manifest's table, comma- or tab-separated; blank lines are skipped."""
+    text = _text(csv_path)
     try:
-        with open(csv_path, encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle)
-            header = [name.strip() for name in reader.fieldnames or []]
-            reader.fieldnames = header
-            return header, [(reader.line_num, row) for row in reader]
+        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+        header = [name.strip() for name in reader.fieldnames or []]
+        reader.fieldnames = header
+        return header, [(reader.line_num, row) for row in reader]
+    except csv.Error as err:
+        raise ManifestError(f"{shown(csv_path)}: not a readable CSV ({err}); {SAVE_AS_CSV}") from None
+
+
+def _text(csv_path: Path) -> str:
+    """The manifest's text, decoded as submissions are (BOM, UTF-8, UTF-16, GB18030/GBK or Big5) but never by a guess:
+    Excel on Chinese Windows saves "CSV (逗号分隔)" in GBK and "Unicode text" in UTF-16."""
+    data = _bytes(csv_path)
+    kind = sniff_kind(data)
+    if kind:
+        raise ManifestError(f"{shown(csv_path)}: is {KIND_NAMES[kind]}, not a CSV; {SAVE_AS_CSV}")
+    try:
+        return decode_text(data, csv_path, guess=False)[0]
+    except UndecodableFile as err:
+        reason = err.reason.replace(f"; {ENCODING_HINT}", "")
+        raise ManifestError(f"{shown(csv_path)}: {reason}; {SAVE_AS_CSV}") from None
+
+
+def _bytes(csv_path: Path) -> bytes:
+    try:
+        return csv_path.read_bytes()
     except FileNotFoundError:
         raise ManifestError(f"{shown(csv_path)}: no such manifest file; check the --manifest path") from None
-    except (UnicodeDecodeError, csv.Error) as err:
-        raise ManifestError(f"{shown(csv_path)}: not a UTF-8 CSV ({err}); save it as CSV UTF-8 with header {_HEADER}") from None
     except OSError as err:
         raise ManifestError(f"{shown(csv_path)}: could not be read ({err.strerror or err}); check the file") from None
+
+
+def _delimiter(text: str) -> str:
+    """A tab when the header line is tab-separated (Excel's "Unicode text", "Text (Tab delimited)"), else a comma."""
+    header_line = text.split("\n", 1)[0]
+    return "\t" if "\t" in header_line and "," not in header_line else ","
 
 
 def _row_path(row: dict, csv_path: Path, allow_outside: bool) -> Path:

@@ -20,13 +20,17 @@ UTF16_MIN_CJK = 0.3  # ... and, without NUL bytes (all-Chinese text), at least t
 ENCODING_HINT = "pass --encoding (e.g. --encoding gbk) if you know the file's encoding"  # the web page says another
 # Big5 bytes (traditional Chinese, Taiwan/Hong Kong) also decode as GB18030, into nonsense: rare characters, kana.
 # Real simplified text read as GB18030 has nearly all its ideographs in GB2312 (the five sample reports: all);
-# Big5 read as GB18030 has about two thirds. Below this share, Big5 is tried.
+# Big5 read as GB18030 has about two thirds. Below this share, Big5 is tried. Private-use characters count against
+# the share: Big5's frequent characters often land in GBK's user-defined areas (陳 明 read so: 朝 U+E80B).
 GB2312_MIN_SHARE = 0.9
 BIG5_MIN_COMMON = 0.9  # ... and taken when it decodes and this share of its ideographs are Big5's common ones
 
 
-def decode_text(data: bytes, path, encoding: str | None = None) -> tuple[str, str]:
-    """Decode bytes of a text file; returns (text, encoding used) or raises UndecodableFile naming the file."""
+def decode_text(data: bytes, path, encoding: str | None = None, guess: bool = True) -> tuple[str, str]:
+    """Decode bytes of a text file; returns (text, encoding used) or raises UndecodableFile naming the file.
+
+    Without `guess`, bytes that are not UTF-8, UTF-16, GB18030 or Big5 are refused rather than handed to charset
+    detection: a guess on a few short cells (a manifest's names) is too often a wrong code page read as names."""
     if encoding:
         return _decode_forced(data, path, encoding), encoding
     for bom, name in _BOMS:
@@ -44,13 +48,15 @@ def decode_text(data: bytes, path, encoding: str | None = None) -> tuple[str, st
     try:
         text = data.decode("gb18030")
     except UnicodeDecodeError:
+        if not guess:
+            raise _undecodable(path) from None
         return _detect(data, path)
     return _big5_instead(data, text, path) or (_checked(text, path), "gb18030")
 
 
 def _big5_instead(data: bytes, gb_text: str, path):
     """(text, "big5") when bytes that decoded as GB18030 into nonsense decode as Big5 into common characters."""
-    if _share(gb_text, _in_gb2312, _ideograph_or_kana) >= GB2312_MIN_SHARE:
+    if _share(gb_text, _in_gb2312, _ideograph_kana_or_private) >= GB2312_MIN_SHARE:
         return None
     try:
         text = data.decode("big5")
@@ -69,8 +75,8 @@ def _ideograph(ch: str) -> bool:
     return "\u4e00" <= ch <= "\u9fff"
 
 
-def _ideograph_or_kana(ch: str) -> bool:
-    return _ideograph(ch) or "\u3040" <= ch <= "\u30ff"
+def _ideograph_kana_or_private(ch: str) -> bool:
+    return _ideograph(ch) or "\u3040" <= ch <= "\u30ff" or "\ue000" <= ch <= "\uf8ff"
 
 
 def _in_gb2312(ch: str) -> bool:
@@ -142,8 +148,12 @@ def _detect(data: bytes, path) -> tuple[str, str]:
 
     best = from_bytes(data).best()
     if best is None or best.encoding is None:
-        raise UndecodableFile(path, f"could not be decoded as UTF-8, UTF-16 or GB18030; {ENCODING_HINT}")
+        raise _undecodable(path)
     return _checked(str(best), path), best.encoding
+
+
+def _undecodable(path) -> UndecodableFile:
+    return UndecodableFile(path, f"could not be decoded as UTF-8, UTF-16 or GB18030; {ENCODING_HINT}")
 
 
 def _checked(text: str, path) -> str:
