@@ -116,12 +116,26 @@ def _leaders(segment: int, ranked: list, count: int, peer) -> list:
     the batch is among them, also the best earlier document matching the segment as well. Colleagues who copied one
     archived report each match more of one another than of it (what else they share), so they would lead and the
     report they copied would only carry the passage, never be named."""
-    leading = ranked[:count]
+    leading = _undominated(ranked[:count])
     first_peer = next((c for c in leading if peer(c.doc_id)), None)
     earlier = next((c for c in ranked if not peer(c.doc_id)), None)
     if first_peer is None or earlier is None or earlier.doc_id in {c.doc_id for c in leading}:
         return leading
     return leading + [earlier] if earlier.matched[segment] >= first_peer.matched[segment] else leading
+
+
+def _undominated(ranked: list) -> list:
+    """The ranked candidates (best Dice first, then most evidence) that no better-ranked one dominates: matches every
+    submission segment it matches at least as well, with at least as much evidence (its passages could only carry)."""
+    kept = []
+    for c in ranked:
+        if not any(_dominates(k, c) for k in kept):
+            kept.append(c)
+    return kept
+
+
+def _dominates(a, b) -> bool:
+    return a.evidence >= b.evidence and all(a.matched.get(i, 0.0) >= dice for i, dice in b.matched.items())
 
 
 def _peer_test(corpus: Corpus):
