@@ -37,6 +37,8 @@ class Alignment:
     sub_segments: tuple  # submission segment indices that matched
     sentence_similarity: float = 1.0  # bigram Dice of the whole sentences the passage lies in, on both sides
     verbatim_run: int = 0  # content characters of the longest run both sides share word for word
+    short_pieces: tuple = ()  # (sub span, source span) of each refined piece shorter than sentence_check_chars: the
+    # two checks above are made of them only for the passages classify asks about (see with_sentence_checks)
 
 
 # ---------------------------------------------------------------- candidates
@@ -243,9 +245,16 @@ def align_source(candidate: Candidate, sub: Fingerprint, src: Fingerprint, setti
     alignments = []
     for lo, hi in _windows(sorted(candidate.matched_sources), src.segment_count, settings):
         shift = int(src.bounds[lo][0])
-        alignments += [dataclasses.replace(a, src_span=(a.src_span[0] + shift, a.src_span[1] + shift))
-                       for a in align_pair(sub, src.window(lo, hi), candidate.doc_id, settings)]
+        alignments += [_shifted(a, shift) for a in align_pair(sub, src.window(lo, hi), candidate.doc_id, settings)]
     return alignments, True
+
+
+def _shifted(alignment: Alignment, shift: int) -> Alignment:
+    """An alignment of a window of a source, placed in the whole source."""
+    def moved(span: tuple) -> tuple:
+        return span[0] + shift, span[1] + shift
+    return dataclasses.replace(alignment, src_span=moved(alignment.src_span),
+                               short_pieces=tuple((sub_span, moved(src_span)) for sub_span, src_span in alignment.short_pieces))
 
 
 def _windows(segments: list, count: int, settings: Settings) -> list[tuple[int, int]]:
@@ -329,8 +338,7 @@ def _joined(a: Alignment, b: Alignment) -> Alignment:
         evidence=a.evidence + b.evidence,
         matched_chars=a.matched_chars + b.matched_chars,
         sub_segments=a.sub_segments + b.sub_segments,
-        sentence_similarity=max(a.sentence_similarity, b.sentence_similarity),
-        verbatim_run=max(a.verbatim_run, b.verbatim_run),
+        short_pieces=a.short_pieces + b.short_pieces,
     )
 
 
@@ -414,7 +422,7 @@ def _refine(chain: list, partners: list, sub: Fingerprint, src: Fingerprint, doc
         evidence=evidence * (numbers if len(sub_text) < LONG_PASSAGE else 1.0),
         matched_chars=matched,
         sub_segments=tuple(i for i, _, _ in chain),
-        **_short_passage_checks(sub, src, (sub_start, sub_end), (src_start, src_end), settings),
+        short_pieces=(((sub_start, sub_end), (src_start, src_end)),) if sub_end - sub_start < settings.sentence_check_chars else (),
     )
 
 
@@ -455,16 +463,24 @@ def _text_measures(sub_text: str, src_text: str, formulae_file) -> tuple[float, 
             _number_agreement(sub_text, src_text), sum(_shared_mask(sub_text, src_text)))
 
 
-def _short_passage_checks(sub: Fingerprint, src: Fingerprint, sub_span: tuple, src_span: tuple, settings: Settings) -> dict:
-    """Whole-sentence similarity and the longest word-for-word run, which classify asks of short passages only.
+def with_sentence_checks(alignment: Alignment, sub: Fingerprint, src: Fingerprint, settings: Settings) -> Alignment:
+    """The alignment with its whole-sentence similarity and longest word-for-word run, which classify asks of short
+    passages only: the best of its pieces'. Made only for the passages classify asks about (a scan refines hundreds).
 
-    A piece this long makes every passage it joins this long too, so it keeps the neutral defaults.
-    """
-    if sub_span[1] - sub_span[0] >= settings.sentence_check_chars:
-        return {}
+    A passage as long as `sentence_check_chars` keeps the neutral defaults (a piece that long made every passage it
+    joined that long too)."""
+    if alignment.sub_span[1] - alignment.sub_span[0] >= settings.sentence_check_chars or not alignment.short_pieces:
+        return alignment
+    checks = [_short_passage_checks(sub, src, sub_span, src_span) for sub_span, src_span in alignment.short_pieces]
+    return dataclasses.replace(alignment, sentence_similarity=max(c[0] for c in checks),
+                               verbatim_run=max(c[1] for c in checks))
+
+
+def _short_passage_checks(sub: Fingerprint, src: Fingerprint, sub_span: tuple, src_span: tuple) -> tuple[float, int]:
+    """(bigram Dice of the whole sentences a piece lies in, its longest run both sides share word for word)."""
     sub_text, src_text = sub.content[slice(*sub_span)], src.content[slice(*src_span)]
-    return {"sentence_similarity": _bigram_dice(_sentences_of(sub, *sub_span), _sentences_of(src, *src_span)),
-            "verbatim_run": _longest_common_run(sub_text, src_text)}
+    return (_bigram_dice(_sentences_of(sub, *sub_span), _sentences_of(src, *src_span)),
+            _longest_common_run(sub_text, src_text))
 
 
 @functools.lru_cache(maxsize=4096)

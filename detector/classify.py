@@ -33,6 +33,8 @@ class Context:
     citations: list = dataclasses.field(default_factory=list)  # quotes.Citation in the submission's original text
     segment_df: dict = dataclasses.field(default_factory=dict)  # content hash → corpus documents
     peer: Callable[[int], bool] = lambda doc_id: False  # whether a document is another submission of the same batch
+    sentence_checks: Callable[[Alignment], Alignment] = lambda alignment: alignment  # fills a short passage's
+    # whole-sentence similarity and word-for-word run (align.with_sentence_checks), asked only where needed
 
 
 @dataclasses.dataclass
@@ -44,12 +46,6 @@ class Verdict:
     carriers: list  # SourceRef of every document carrying the passage, the named source first
     years: Optional[str] = None  # self_reuse: "2022 → 2024"
     cited: Optional[str] = None  # quotation: whom it cites
-
-
-def classify(alignment: Alignment, others: list, sub: Fingerprint, segment_df: dict, settings: Settings):
-    """The kind of one passage, or None if it is too weak to report (without metadata: formula or copied)."""
-    verdict = judge(alignment, others, sub, Context(segment_df=segment_df), settings)
-    return verdict.kind if verdict else None
 
 
 def judge(alignment: Alignment, others: list, sub: Fingerprint, context: Context, settings: Settings) -> Optional[Verdict]:
@@ -65,7 +61,7 @@ def judge(alignment: Alignment, others: list, sub: Fingerprint, context: Context
     if (alignment.evidence < settings.min_evidence
             or alignment.similarity < settings.min_mean_similarity
             or alignment.sub_span[1] - alignment.sub_span[0] < settings.min_passage_chars
-            or _stock_phrase(alignment, settings)):
+            or _stock_phrase(context.sentence_checks(alignment), settings)):
         return None
     return _reuse(alignment, others, carriers, context, settings)
 

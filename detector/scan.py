@@ -212,7 +212,8 @@ def _passages(corpus: Corpus, doc: Document, sub: Fingerprint, full: list, stand
               stored_id=None) -> list[Passage]:
     context = Context(submission=doc.meta, source=corpus.store.source_ref, citations=list(citations),
                       segment_df=_others_holding(corpus, sub, stored_id),
-                      peer=_peer_test(corpus))
+                      peer=_peer_test(corpus), sentence_checks=lambda alignment: align.with_sentence_checks(
+                          alignment, sub, corpus.source_fingerprint(alignment.doc_id)[1], corpus.settings))
     passages = []
     for alignment, others in align.with_carriers(align.one_source_per_stretch(full), stand_ins):
         verdict = judge(alignment, others, sub, context, corpus.settings)

@@ -1,0 +1,72 @@
+"""Which verified candidates are aligned in full: per submission segment the best, and a runner-up only where no
+better one dominates it; and the sentence check that short passages get, made only where classify asks for it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from detector import api
+from detector.align import Candidate
+from detector.scan import _by_segment, _leaders
+
+
+def _candidate(doc_id: int, matched: dict, evidence: float) -> Candidate:
+    return Candidate(doc_id=doc_id, score=1.0, rows=np.zeros(0, np.int64), cols=np.zeros(0, np.int64),
+                     matched=matched, evidence=evidence)
+
+
+def _aligned_in_full(candidates: list, count: int = 2) -> set:
+    ranked = sorted(candidates, key=lambda c: (-c.evidence, c.doc_id))
+    return {c.doc_id for segment, best in _by_segment(ranked).items()
+            for c in _leaders(segment, best, count, lambda doc_id: False)}
+
+
+def test_a_runner_up_matching_nothing_better_than_the_leader_is_not_aligned_in_full():
+    leader = _candidate(1, {0: 1.0, 1: 1.0, 2: 0.9}, evidence=120.0)
+    carrier = _candidate(2, {0: 1.0, 2: 0.8}, evidence=40.0)  # holds two of its sentences, no better
+    assert _aligned_in_full([leader, carrier]) == {1}
+
+
+def test_a_runner_up_with_more_evidence_is_aligned_in_full():
+    """The document a paragraph was copied from, edited in one sentence, and an older one holding that sentence."""
+    older = _candidate(1, {0: 1.0}, evidence=30.0)
+    source = _candidate(2, {0: 0.8, 1: 1.0, 2: 1.0}, evidence=200.0)
+    assert _aligned_in_full([older, source]) == {1, 2}
+
+
+def test_a_runner_up_that_spans_two_leaders_is_aligned_in_full():
+    """Second on two segments led by two different documents: only it can give the passage over both."""
+    first, second = _candidate(1, {0: 1.0}, evidence=100.0), _candidate(2, {1: 1.0}, evidence=90.0)
+    spanning = _candidate(3, {0: 0.9, 1: 0.9}, evidence=60.0)
+    assert _aligned_in_full([first, second, spanning]) == {1, 2, 3}
+
+
+def test_only_the_best_count_are_looked_at():
+    ranked = [_candidate(k, {0: 1.0 - k / 10}, evidence=10.0 * k) for k in range(1, 5)]  # each beats the one before on evidence
+    assert _aligned_in_full(ranked, count=2) == {1, 2}
+
+
+PHRASE_SOURCE = "把调查研究作为谋事之基成事之道切实摸清基层一线的真实情况"
+PHRASE_REWORDED = "把调查研究当作谋事之基成事之要切实摸清基层一线的真实情况"  # no 25-character run in common
+FILLER = "本人认真学习了党的二十大精神，对照检查了自身存在的问题。"
+
+
+def _scan(tmp_path, sentence: str) -> list:
+    source = FILLER + "今年以来我们在基层调研走访中发现了许多新情况新问题，" + PHRASE_SOURCE + "，相关工作还有不少短板需要认真补齐。" + FILLER
+    with api.open_corpus(tmp_path / "c.db", create=True) as corpus:
+        api.add_texts(corpus, [("source.txt", source, None)])
+        report = api.scan_text(corpus, "张三的材料。" + sentence + "其他内容完全不同，这里写的是别的事情。", path="sub.txt")
+    return [p.submission_text for p in report.passages]
+
+
+def test_a_reworded_phrase_inside_other_sentences_is_not_reported(tmp_path):
+    """Short, its sentences otherwise different, no long word-for-word run: a shared phrase, not evidence (the
+    check is made after alignment, only for the passages classify asks about: without it this one is reported)."""
+    sentence = "在防汛救灾的关键时刻各级干部闻令而动冲锋在前，" + PHRASE_REWORDED + "，连续奋战七个昼夜保住了大堤。"
+    assert _scan(tmp_path, sentence) == []
+
+
+def test_the_same_phrase_in_the_same_sentence_is_reported(tmp_path):
+    sentence = "今年以来我们在基层调研走访中发现了许多新情况新问题，" + PHRASE_REWORDED + "，相关工作还有不少短板需要认真补齐。"
+    passages = _scan(tmp_path, sentence)
+    assert len(passages) == 1 and PHRASE_REWORDED in passages[0]
