@@ -12,7 +12,6 @@ import sqlite3
 from pathlib import Path
 
 import numpy as np
-import sqlite_utils
 
 from detector.compression import DamagedBlob, compress, decompress, register_dictionary, train_dictionary
 from detector.errors import DatabaseError, SettingsMismatch, storage_error
@@ -154,10 +153,16 @@ class SqliteStore:
     def _migrate(self) -> None:
         """Bring the tables of an index written by an older chachong to this schema (its documents then need
         `rebuild`, which the index signature's version asks for)."""
-        if "layout" not in self.db["documents"].columns_dict:
-            self.db["documents"].add_column("layout", bytes)
-        if "content_segments" in self.db.table_names():
-            self.db["content_segments"].drop()
+        columns = {row[1] for row in self.conn.execute("PRAGMA table_info(documents)")}
+        if "layout" in columns and not self._is_table("content_segments"):
+            return  # the current schema: sqlite-utils (~60 ms to import) is not loaded
+        import sqlite_utils
+
+        db = sqlite_utils.Database(self.conn)
+        if "layout" not in columns:
+            db["documents"].add_column("layout", bytes)
+        if self._is_table("content_segments"):
+            db["content_segments"].drop()
 
     def _connect(self, create: bool) -> None:
         """Open for reading and writing; an existing index on a read-only file or disk is opened read-only."""
@@ -167,7 +172,6 @@ class SqliteStore:
             self._check_application()
             self._split_postings()
             self.conn.executescript(_SCHEMA)
-            self.db = sqlite_utils.Database(self.conn)
             self._migrate()
             self._keep_older_corrections()
             self._register_dictionaries()
@@ -234,7 +238,6 @@ class SqliteStore:
                 if n == len(options) - 1:
                     raise
         self.read_only = True
-        self.db = sqlite_utils.Database(self.conn)
         self._register_dictionaries()
 
     @contextlib.contextmanager
