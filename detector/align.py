@@ -176,9 +176,10 @@ def segment_similarities(sub: Fingerprint, src: Fingerprint, settings: Settings,
     return np.array(rows), np.array(cols), np.array(dice)
 
 
-def source_similarities(sub: Fingerprint, srcs: list, settings: Settings) -> list[tuple[dict, dict]]:
+def source_similarities(sub: Fingerprint, srcs: list, settings: Settings, near: list | None = None) -> list[tuple[dict, dict]]:
     """For each source, its (segment, sentence) pairs with the submission's that reach `verify_dice`, each → its
-    Dice: one join for all the sources, whose text sets are made together first.
+    Dice: one join for all the sources, whose text sets are made together first. `near`: for each source, the
+    segments to compare (see near_verified; None: all), and the sentences holding them.
 
     Only the sentence pairs _merge_sentence_scores uses are made — those with a sentence of two clauses or more on
     either side (a few in a hundred): a longer source sentence with any submission sentence; a one-clause source
@@ -188,10 +189,25 @@ def source_similarities(sub: Fingerprint, srcs: list, settings: Settings) -> lis
     by_segment, by_sentence = submission_lookups(sub, shingling)
     segments, sentences = (list(sets) for sets in zip(*[text_sets(src, shingling) for src in srcs])) if srcs else ([], [])
     clauses = [_clause_counts(src) for src in srcs]
-    with_longer = by_sentence.similar_each(sentences, bar, [count > 1 for count in clauses])
-    both = segment_and_long_sentence_lookup(sub, shingling).similar_each(segments, bar)
+    longer = [count > 1 for count in clauses]
+    if near is not None:
+        longer = [more & (np.bincount(src.sentences, weights=chosen, minlength=len(more)) > 0)
+                  for more, src, chosen in zip(longer, srcs, near)]
+    with_longer = by_sentence.similar_each(sentences, bar, longer)
+    both = segment_and_long_sentence_lookup(sub, shingling).similar_each(segments, bar, near)
     return [_segment_pairs_apart(found, by_segment.count, count, src, pairs)
             for found, count, src, pairs in zip(both, clauses, srcs, with_longer)]
+
+
+def near_verified(candidate: Candidate, segment_count: int, reach: int) -> np.ndarray:
+    """Which of a source's segments lie within `reach` segments of one that verified: the ones aligning compares.
+    A passage's segment pairs that no band key joined (a heavily edited sentence) lie beside pairs that were;
+    comparing the rest of the source finds matches of nothing the submission was found to share."""
+    verified = np.fromiter(candidate.matched_sources, dtype=np.int64, count=len(candidate.matched_sources))
+    edges = np.zeros(segment_count + 1, dtype=np.int64)
+    np.add.at(edges, np.clip(verified - reach, 0, segment_count), 1)
+    np.add.at(edges, np.clip(verified + reach + 1, 0, segment_count), -1)
+    return np.cumsum(edges[:-1]) > 0
 
 
 def _segment_pairs_apart(found: dict, segment_count: int, clauses: np.ndarray, src: Fingerprint, sentence_pairs: dict):

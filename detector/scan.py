@@ -160,7 +160,10 @@ def _aligned(corpus: Corpus, sub: Fingerprint, chosen: tuple) -> tuple[list, lis
     alignments, capped = [], []
     sources = corpus.sources(c.doc_id for c in full)  # a giant one is aligned in windows, with sets of their own
     whole = {doc_id: src for doc_id, (_, src) in sources.items() if src.segment_count <= corpus.settings.max_source_segments}
-    similar = dict(zip(whole, align.source_similarities(sub, list(whole.values()), corpus.settings)))
+    reach = corpus.settings.verified_neighbourhood
+    by_id = {candidate.doc_id: candidate for candidate in full}
+    near = [align.near_verified(by_id[doc_id], src.segment_count, reach) for doc_id, src in whole.items()]
+    similar = dict(zip(whole, align.source_similarities(sub, list(whole.values()), corpus.settings, near)))
     for candidate in full:
         source, src = sources[candidate.doc_id]
         found, was_capped = align.align_source(candidate, sub, src, corpus.settings, similar.get(candidate.doc_id))

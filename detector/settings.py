@@ -88,6 +88,7 @@ class Settings:
     max_verified_candidates: int = 400  # documents sharing band keys whose colliding segments are verified ...
     segment_leaders: int = 2  # ... of those that really match, the best this many for each submission segment
     max_candidate_documents: int = 150  # ... (at most this many documents) are aligned in full; the others only carry
+    verified_neighbourhood: int = 3  # aligning compares a source's segments this close to one that verified
     max_source_segments: int = 1500  # a longer source (~40k characters) is aligned only in windows around its matches,
     source_window_segments: int = 25  # ... this many segments on either side of each matching segment, 1,500 in all
     max_file_bytes: int = 50 * 1024 * 1024  # larger files are refused (raise with --max-file-mb)
@@ -113,6 +114,7 @@ class Settings:
         self._check(self.max_candidate_documents >= 1, "max_candidate_documents must be at least 1")
         self._check(self.max_verified_candidates >= 1, "max_verified_candidates must be at least 1")
         self._check(self.segment_leaders >= 1, "segment_leaders must be at least 1")
+        self._check(self.verified_neighbourhood >= 0, "verified_neighbourhood must be at least 0")
         self._check(self.max_file_bytes > 0, "max_file_bytes must be positive")
         self._check(min(self.max_document_chars, self.max_paragraphs, self.max_xml_bytes) > 0,
                     "max_document_chars, max_paragraphs and max_xml_bytes must be positive")

@@ -70,3 +70,13 @@ def test_the_same_phrase_in_the_same_sentence_is_reported(tmp_path):
     sentence = "今年以来我们在基层调研走访中发现了许多新情况新问题，" + PHRASE_REWORDED + "，相关工作还有不少短板需要认真补齐。"
     passages = _scan(tmp_path, sentence)
     assert len(passages) == 1 and PHRASE_REWORDED in passages[0]
+
+
+def test_aligning_compares_the_source_segments_near_the_verified_ones():
+    from detector.align import near_verified
+
+    candidate = _candidate(1, {0: 1.0}, evidence=10.0)
+    candidate.matched_sources = {2, 10, 11}
+    assert np.flatnonzero(near_verified(candidate, 14, reach=1)).tolist() == [1, 2, 3, 9, 10, 11, 12]
+    assert np.flatnonzero(near_verified(candidate, 12, reach=3)).tolist() == list(range(0, 6)) + list(range(7, 12))
+    assert not near_verified(_candidate(2, {}, evidence=0.0), 5, reach=3).any()
