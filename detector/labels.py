@@ -16,6 +16,8 @@ class KindLabel:
     strong: str  # its bar, border and underline (HTML)
     ansi: str  # its colour on a terminal (click.style fg)
     counted: bool  # counts toward 总文字复制比
+    meaning_zh: str  # what it means for the person deciding on the evidence (the report's legend)
+    meaning_en: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,13 +31,30 @@ class MeasureLabel:
 
 
 KINDS = (
-    KindLabel("copied", "复制", "copied from another author", "#f9b3b3", "#d92d20", "red", True),
-    KindLabel("template", "模板", "template", "#e2b8f3", "#9b3fc1", "magenta", True),
-    KindLabel("self_reuse", "本人旧稿", "own earlier report", "#bfe3ff", "#1570c9", "blue", True),
-    KindLabel("formula", "规范提法", "official formula", "#e4e7ea", "#7b8794", "cyan", False),
-    KindLabel("quotation", "引用", "quotation", "#c4efcf", "#2f9e55", "green", False),
+    KindLabel("copied", "复制", "copied from another author", "#f9b3b3", "#d92d20", "red", True,
+              "与另一位作者的某一篇材料相同或相近，来源即该篇。",
+              "matches one specific document of another author: the source named."),
+    KindLabel("template", "模板", "template", "#e2b8f3", "#9b3fc1", "magenta", True,
+              "多位作者、多个单位或年度的材料中都有的段落，多为流传的范文；所列来源只是载有它的其中一篇，不能据此认定抄自该篇。",
+              "found in documents of several authors, units or years (a circulating template); the source named is one "
+              "of them, not necessarily the one copied."),
+    KindLabel("self_reuse", "本人旧稿", "own earlier report", "#bfe3ff", "#1570c9", "blue", True,
+              "与本人（班子材料为本单位）往年的材料相同：照搬旧稿，另列统计，不算抄袭他人。",
+              "the author's (a team report: the unit's) own earlier report; counted apart, not copying from others."),
+    KindLabel("formula", "规范提法", "official formula", "#e4e7ea", "#7b8794", "cyan", False,
+              "人人都须使用的规范表述和标题（如“四个意识”），不计入复制比，不是抄袭。",
+              "an official formula or heading everyone must write; not counted, not copying."),
+    KindLabel("quotation", "引用", "quotation", "#c4efcf", "#2f9e55", "green", False,
+              "注明出处的引文（如 习近平总书记强调，“……”），不计入复制比，不是抄袭。",
+              "a quotation of a leader or a document, cited; not counted, not copying."),
 )
 KIND = {k.kind: k for k in KINDS}
+# beside a source that is another submission of the same batch (本批): which of the two wrote the text first is
+# not something a comparison can tell, and the wrong guess accuses the person who was copied
+PEER_NOTE_ZH = ("标“本批”的来源是本批次的另一份材料。两份材料雷同时，双方都显示为从对方“复制”：比对无法判断谁抄了谁，"
+                "请核实各自的成稿时间后再下结论。")
+PEER_NOTE_EN = ("本批 marks another submission of this batch. When two submissions match, each shows the other as its "
+                "source: the comparison cannot tell who copied whom; check when each was written before deciding.")
 
 # in the order a CNKI-style report shows them; the first seven are the ones users know by name
 MEASURES = (

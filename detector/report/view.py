@@ -181,6 +181,11 @@ class SubmissionView:
         return self.report.metrics
 
     @property
+    def has_peer_sources(self) -> bool:
+        """Whether a counted source is another submission of the batch (its pages then say who-copied-whom is open)."""
+        return any(src.peer is not None for src in self.sources)
+
+    @property
     def kinds(self) -> dict:
         """Characters of each kind found (from the measures; kinds with none left out)."""
         found = {k.kind: self.metrics.get(CHARS_OF_KIND[k.kind], 0) for k in KINDS}
@@ -206,6 +211,10 @@ class ScanView:
     ranked: list  # SubmissionView by the ranking measure
     clusters: list  # ClusterView
     rank_by: str = DEFAULT_RANKING
+
+    @property
+    def has_peer_sources(self) -> bool:
+        return any(sub.has_peer_sources for sub in self.submissions)
 
     @property
     def warnings(self) -> list:

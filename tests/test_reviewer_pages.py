@@ -1,0 +1,64 @@
+"""What the person deciding on the evidence reads in a batch's report pages: every kind explained in Chinese, and
+two submissions that match each other shown with both authors and the warning that the comparison cannot tell who
+copied whom."""
+
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from detector.cli import cli
+from detector.labels import KINDS
+from planting import SAMPLE
+
+ORIGINAL = SAMPLE / "003_42e09aa36b9c46a6.txt"
+WHO_COPIED_IS_OPEN = "比对无法判断谁抄了谁"
+NOT_COPYING = {"template": "不能据此认定抄自该篇", "formula": "不是抄袭", "quotation": "不是抄袭", "self_reuse": "不算抄袭他人"}
+
+
+@pytest.fixture(scope="module")
+def report_folder(tmp_path_factory) -> Path:
+    """李四 wrote a report, 周七 handed in the same with two words changed; the archive holds one unrelated report."""
+    root = tmp_path_factory.mktemp("reviewer")
+    batch = root / "2024"
+    batch.mkdir()
+    text = ORIGINAL.read_text(encoding="utf-8")
+    (batch / "a.txt").write_text(text, encoding="utf-8")
+    (batch / "b.txt").write_text(text.replace("安全生产", "防汛救灾").replace("理论学习", "学习贯彻"), encoding="utf-8")
+    (batch / "manifest.csv").write_text("path,author,unit,year\na.txt,李四,某县交通局,2024\nb.txt,周七,某区住建局,2024\n",
+                                        encoding="utf-8")
+    db, out = root / "corpus.db", root / "report"
+    runner = CliRunner()
+    added = runner.invoke(cli, ["add", str(SAMPLE / "000_5a8c092b610fea23.txt"), "--db", str(db)])
+    assert added.exit_code == 0, added.output
+    scanned = runner.invoke(cli, ["scan", str(batch), "--db", str(db), "--manifest", str(batch / "manifest.csv"),
+                                  "--out", str(out)])
+    assert scanned.exit_code == 0, scanned.output
+    return out
+
+
+def pages(folder: Path) -> dict:
+    return {p.name: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.html"))}
+
+
+def visible(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", re.sub(r"<style.*?</style>", "", html, flags=re.S)))
+
+
+def test_every_page_explains_each_kind_in_chinese(report_folder):
+    for name, html in pages(report_folder).items():
+        text = visible(html)
+        for kind in KINDS:
+            meaning = getattr(kind, "meaning_zh", "")
+            assert meaning and meaning in text, (name, kind.kind)
+            assert NOT_COPYING.get(kind.kind, "") in meaning, kind.kind
+
+
+def test_a_match_between_two_submissions_names_both_authors_and_says_who_copied_is_open(report_folder):
+    found = pages(report_folder)
+    for page, other in (("s001.html", "周七，某区住建局，2024"), ("s002.html", "李四，某县交通局，2024")):
+        text = visible(found[page])
+        assert "本批" in text and other in text, page
+        assert WHO_COPIED_IS_OPEN in text, page
+    assert WHO_COPIED_IS_OPEN in visible(found["index.html"])
