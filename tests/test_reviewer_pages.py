@@ -14,20 +14,24 @@ from planting import SAMPLE
 
 ORIGINAL = SAMPLE / "003_42e09aa36b9c46a6.txt"
 WHO_COPIED_IS_OPEN = "比对无法判断谁抄了谁"
+PARAGRAPH_TAKEN = next(p for p in ORIGINAL.read_text(encoding="utf-8").split("\n") if p.startswith("（二）理想信念不够坚定"))
 NOT_COPYING = {"template": "不能据此认定抄自该篇", "formula": "不是抄袭", "quotation": "不是抄袭", "self_reuse": "不算抄袭他人"}
 
 
 @pytest.fixture(scope="module")
 def report_folder(tmp_path_factory) -> Path:
-    """李四 wrote a report, 周七 handed in the same with two words changed; the archive holds one unrelated report."""
+    """李四 wrote a report, 周七 handed in the same with two words changed, 吴九 took one paragraph of it into his own;
+    the archive holds one unrelated report."""
     root = tmp_path_factory.mktemp("reviewer")
     batch = root / "2024"
     batch.mkdir()
     text = ORIGINAL.read_text(encoding="utf-8")
     (batch / "a.txt").write_text(text, encoding="utf-8")
     (batch / "b.txt").write_text(text.replace("安全生产", "防汛救灾").replace("理论学习", "学习贯彻"), encoding="utf-8")
-    (batch / "manifest.csv").write_text("path,author,unit,year\na.txt,李四,某县交通局,2024\nb.txt,周七,某区住建局,2024\n",
-                                        encoding="utf-8")
+    (batch / "c.txt").write_text(PARAGRAPH_TAKEN + "\n" + (SAMPLE / "002_36651b71203e1f41.txt").read_text(encoding="utf-8")[:600],
+                                 encoding="utf-8")
+    (batch / "manifest.csv").write_text("path,author,unit,year\na.txt,李四,某县交通局,2024\nb.txt,周七,某区住建局,2024\n"
+                                        "c.txt,吴九,某社区,2024\n", encoding="utf-8")
     db, out = root / "corpus.db", root / "report"
     runner = CliRunner()
     added = runner.invoke(cli, ["add", str(SAMPLE / "000_5a8c092b610fea23.txt"), "--db", str(db)])
@@ -62,3 +66,11 @@ def test_a_match_between_two_submissions_names_both_authors_and_says_who_copied_
         assert "本批" in text and other in text, page
         assert WHO_COPIED_IS_OPEN in text, page
     assert WHO_COPIED_IS_OPEN in visible(found["index.html"])
+
+
+def test_a_cluster_says_how_much_of_the_shared_text_each_submission_holds(report_folder):
+    """吴九 shares one paragraph with the copy ring: the cluster's longest wording (the whole copy) is not his."""
+    index = visible(pages(report_folder)["index.html"])
+    held = {name: int(chars) for name, chars in re.findall(r"([abc]\.txt) (\d+) 字", index)}
+    assert set(held) == {"a.txt", "b.txt", "c.txt"}, index
+    assert held["c.txt"] <= len(PARAGRAPH_TAKEN) + 10 < held["a.txt"], held

@@ -51,7 +51,9 @@ def _cluster_lines(cluster) -> list[str]:
     for shared in cluster.shared[:3]:
         where = ", ".join(s["path"].rsplit("/", 1)[-1] for s in shared["sources"]) or say("summary_within_batch")
         text = " ".join(shared["text"].split())
-        lines.append(f"      「{text[:60]}{'…' if len(text) > 60 else ''}」 {shared['chars']} 字, {len(shared['members'])} 份, 来源 {where}")
+        each = ", ".join(f"{sub.name} {chars} 字" for sub, chars in shared["member_chars"])
+        lines.append(f"      「{text[:60]}{'…' if len(text) > 60 else ''}」 {shared['chars']} 字, {len(shared['members'])} 份 ({each}), "
+                     f"来源 {where}")
     if len(cluster.shared) > 3:
         lines.append("      " + say("summary_more_shared", n=len(cluster.shared) - 3))
     return lines

@@ -271,8 +271,16 @@ def _same_source(a: SourceRef, b: SourceRef) -> bool:
 
 def _cluster(cluster: dict, submissions: list) -> ClusterView:
     members = sorted((submissions[m] for m in cluster["members"]), key=lambda s: s.rank)
-    shared = [{**s, "member_subs": [submissions[m] for m in s["members"]]} for s in cluster["shared"]]
+    shared = [{**s, "member_subs": [submissions[m] for m in s["members"]], "member_chars": _member_chars(s, submissions)}
+              for s in cluster["shared"]]
     return ClusterView(id=cluster["id"], members=list(cluster["members"]), member_subs=members, shared=shared)
+
+
+def _member_chars(shared: dict, submissions: list) -> list:
+    """(submission, characters of it in the shared text) per member: a short template inside a long copy is joined to
+    the copy's text, and the longest wording alone would say every member shares all of it."""
+    spans = shared.get("spans", {})
+    return [(submissions[m], sum(end - start for start, end in spans.get(str(m), []))) for m in shared["members"]]
 
 
 def page_name(position: int) -> str:
