@@ -165,6 +165,30 @@ PHRASES = tuple((re.compile(english), chinese) for english, chinese in (
     (r"not a readable CSV \((.*?)\)", r"不是可读的 CSV 文件（\1）"),
     (r"in Excel save it as CSV UTF-8 \(Comma delimited\) / CSV UTF-8\(逗号分隔\) with the header (\S+)",
      r"请在 Excel 中另存为“CSV UTF-8(逗号分隔)”，首行为表头 \1"),
+    (r"cannot connect to a Redis server at (\S+) \((.*)\); check the address and that the server runs",
+     r"无法连接 \1 上的 Redis 服务器（\2）；请检查地址，并确认 Redis 服务器正在运行"),
+    (r"the Redis server at (\S+) needs a password \(none was given\); give it as redis://:PASSWORD@HOST:PORT/NAME",
+     r"\1 上的 Redis 服务器需要密码（地址中没有给出）；请写成 redis://:密码@主机:端口/语料库名"),
+    (r"the Redis server at (\S+) refused the password \((.*)\); give it as redis://:PASSWORD@HOST:PORT/NAME",
+     r"\1 上的 Redis 服务器拒绝了密码（\2）；请写成 redis://:密码@主机:端口/语料库名"),
+    (r"(\S+) does not answer as a Redis server \((.*)\); check the address", r"\1 应答的不是 Redis 服务器（\2）；请检查地址"),
+    (r"the port of (\S+) is not a number; write redis://HOST:PORT/NAME", r"\1 的端口不是数字；请写成 redis://主机:端口/语料库名"),
+    (r"name the corpus after the address, e\.g\. redis://HOST:PORT/archive \(letters, digits, \. _ -: several corpora can "
+     r"share one cluster\)", "请在地址后写上语料库名，如 redis://主机:端口/archive（字母、数字、. _ -；多个语料库可共用一个集群）"),
+    (r"no corpus named (\S+) on this Redis \(an empty namespace\); create one with `chachong add PATH\.\.\. --db (.+?)`",
+     r"这个 Redis 上没有名为 \1 的语料库（命名空间为空）；请先用 `chachong add 路径… --db \2` 建立"),
+    (r"the corpus (\S+) was deleted from this Redis", r"语料库 \1 已从这个 Redis 中删除"),
+    (r"the Redis node(?:s)? (.+?) did not answer for (\d+) s \((.*)\); the cluster is down or could not fail over",
+     r"Redis 节点 \1 已 \2 秒没有应答（\3）；集群已停止服务或未能完成主从切换"),
+    (r"the Redis cluster did not serve every slot for (\d+) s \((.*)\); the cluster is down or could not fail over",
+     r"Redis 集群已 \1 秒未能服务全部槽位（\2）；集群已停止服务或未能完成主从切换"),
+    (r"writing stopped, the Redis node(?:s)? (.+?) did not answer \((.*)\); nothing half-written is visible to scans: run "
+     r"the command again", r"写入已停止：Redis 节点 \1 没有应答（\2）；扫描看不到写了一半的内容，请重新运行该命令"),
+    (r"the writer lock expired while this process was writing \(the Redis server was unreachable too long\); nothing more "
+     r"is written: run it again", "本进程写入时写入锁已过期（Redis 服务器过久无法连接）；不再写入，请重新运行"),
+    (r"`chachong backup` copies a SQLite database; back up a Redis Cluster with Redis's own persistence \(an RDB snapshot, "
+     r"BGSAVE, or AOF on every master\)", "`chachong backup` 只复制 SQLite 数据库；Redis 集群请用 Redis 自身的持久化备份"
+     "（RDB 快照、BGSAVE，或在每个主节点上开启 AOF）"),
     (r"no scan with id (\d+); `chachong scans --db (.+?)` lists them", r"没有编号为 \1 的扫描；`chachong scans --db \2` 可列出全部扫描"),
     (r"no such document in (.+?); `chachong meta --db DB` lists them", r"文档库 \1 中没有此文档；`chachong meta --db DB` 可列出全部文档"),
 ))

@@ -58,8 +58,23 @@ def _one_line_error(target: str, match: str) -> None:
     assert result.exit_code == ExitCode.ERROR and len(result.output.strip().splitlines()) == 1, result.output
 
 
+def _chinese_error(target: str) -> str:
+    """The one line `chachong --lang zh stats` prints for a Redis that cannot be used: Chinese, not English."""
+    result = CliRunner().invoke(cli, ["--lang", "zh", "stats", "--db", target])
+    line = result.output.strip()
+    assert result.exit_code == ExitCode.ERROR and "\n" not in line and line.startswith("错误："), result.output
+    assert not any(english in line for english in ("check the", "give it", "create one", "name the corpus")), line
+    return line
+
+
 def test_connection_refused_is_one_line(redis_server):
     _one_line_error(f"redis://127.0.0.1:{free_ports(1)[0]}/corpus", "cannot connect to a Redis server")
+
+
+def test_redis_errors_are_in_chinese_with_lang_zh(redis_server):
+    assert "无法连接" in _chinese_error(f"redis://127.0.0.1:{free_ports(1)[0]}/corpus")
+    assert "请在地址后写上语料库名" in _chinese_error(f"redis://{redis_server.address}")
+    assert "没有名为" in _chinese_error(f"redis://{redis_server.address}/{_name()}")
 
 
 def test_a_url_without_a_corpus_name_is_refused(redis_server):
@@ -92,8 +107,10 @@ def test_a_server_that_is_not_redis_is_one_line():
 def test_a_password_is_asked_for_and_used(tmp_path):
     node = RedisNode(tmp_path / "auth", free_ports(1)[0], "--requirepass", "s3cret").start()
     try:
-        _one_line_error(f"redis://{node.address}/corpus", "refused the password")
+        _one_line_error(f"redis://{node.address}/corpus", "needs a password \\(none was given\\)")
         _one_line_error(f"redis://:wrong@{node.address}/corpus", "refused the password")
+        assert "需要密码" in _chinese_error(f"redis://{node.address}/corpus")
+        assert "拒绝了密码" in _chinese_error(f"redis://:wrong@{node.address}/corpus")
         store = open_store(f"redis://:s3cret@{node.address}/corpus", create=True)
         assert "s3cret" not in store.location
         store.close()

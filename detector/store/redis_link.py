@@ -115,7 +115,11 @@ class Link:
     def _opening_error(self, err: Exception, host: str, port: int) -> DatabaseError:
         where = f"{host}:{port}"
         text = _one_line(err)
-        if isinstance(err, self.redis.AuthenticationError) or "NOAUTH" in text or "WRONGPASS" in text:
+        asked = isinstance(err, self.redis.AuthenticationError) or any(s in text for s in ("NOAUTH", "WRONGPASS", "authenticated"))
+        if asked and self.target.password is None:
+            return DatabaseError(f"{self.location}: the Redis server at {where} needs a password (none was given); "
+                                 "give it as redis://:PASSWORD@HOST:PORT/NAME")
+        if asked:
             return DatabaseError(f"{self.location}: the Redis server at {where} refused the password ({text}); "
                                  "give it as redis://:PASSWORD@HOST:PORT/NAME")
         if isinstance(err, self.redis.ConnectionError) and "protocol" not in text.lower():
