@@ -184,6 +184,8 @@ PHRASES = tuple((re.compile(english), chinese) for english, chinese in (
      r"Redis 集群已 \1 秒未能服务全部槽位（\2）；集群已停止服务或未能完成主从切换"),
     (r"writing stopped, the Redis node(?:s)? (.+?) did not answer \((.*)\); nothing half-written is visible to scans: run "
      r"the command again", r"写入已停止：Redis 节点 \1 没有应答（\2）；扫描看不到写了一半的内容，请重新运行该命令"),
+    (r"writing stopped, the Redis cluster did not serve every slot \((.*)\); nothing half-written is visible to scans: run "
+     r"the command again", r"写入已停止：Redis 集群未能服务全部槽位（\1）；扫描看不到写了一半的内容，请重新运行该命令"),
     (r"the writer lock expired while this process was writing \(the Redis server was unreachable too long\); nothing more "
      r"is written: run it again", "本进程写入时写入锁已过期（Redis 服务器过久无法连接）；不再写入，请重新运行"),
     (r"`chachong backup` copies a SQLite database; back up a Redis Cluster with Redis's own persistence \(an RDB snapshot, "
