@@ -18,7 +18,7 @@ import click
 from detector import __version__, messages
 from detector.errors import DetectorError, IndexLocked, Stopped, storage_error
 from detector.model import DocumentMeta
-from detector.paths import shown
+from detector.paths import shown, shown_target
 from detector.labels import DEFAULT_RANKING, RANKING_MEASURES
 from detector.settings import DEFAULT, HISTORY_WAIT_SECONDS, MAX_YEAR, MIN_YEAR
 
@@ -270,7 +270,7 @@ def backup(db_path, out):
     SQLite's online backup: one snapshot, written owner-only under a temporary name and renamed.
     """
     written = _call(api.backup, db_path, out)
-    click.echo(f"backed up {shown(db_path)} to {shown(written)}")
+    click.echo(f"backed up {shown_target(db_path)} to {shown(written)}")
 
 
 @cli.command()
@@ -281,8 +281,8 @@ def check(db_path):
     problems = _call(api.check, db_path)
     for problem in problems:
         click.echo(f"problem: {problem}")
-    click.echo(f"{shown(db_path)}: {len(problems)} problem{'' if len(problems) == 1 else 's'}" if problems else
-               f"{shown(db_path)}: ok")
+    click.echo(f"{shown_target(db_path)}: {len(problems)} problem{'' if len(problems) == 1 else 's'}" if problems else
+               f"{shown_target(db_path)}: ok")
     sys.exit(ExitCode.ERROR if problems else ExitCode.OK)
 
 

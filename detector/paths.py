@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 # Control characters in a name (a newline could start a forged `error:` line in a log) are shown escaped.
@@ -17,6 +18,12 @@ def shown(path) -> str:
         return text
     raw = os.fsencode(text) if _has_surrogates(text) else text.encode("utf-8", "surrogatepass")
     return raw.decode("utf-8", "backslashreplace").translate(_CONTROL_ESCAPES)
+
+
+def shown_target(target) -> str:
+    """A --db target as printed: a redis:// URL without its password (logs and terminals are read by others), a path
+    as shown() prints it."""
+    return re.sub(r"^(rediss?://)[^@/]*:[^@/]*@", r"\1***@", shown(target))
 
 
 def _is_clean(text: str) -> bool:

@@ -114,6 +114,29 @@ def test_a_password_is_asked_for_and_used(tmp_path):
         store = open_store(f"redis://:s3cret@{node.address}/corpus", create=True)
         assert "s3cret" not in store.location
         store.close()
+        _add(f"redis://:s3cret@{node.address}/corpus", SAMPLE / "003_42e09aa36b9c46a6.txt")
+        checked = CliRunner().invoke(cli, ["check", "--db", f"redis://:s3cret@{node.address}/corpus"])
+        assert checked.output.strip().endswith(": ok") and "s3cret" not in checked.output, checked.output
+        from detector.web.server import _banner
+
+        assert "s3cret" not in _banner("127.0.0.1", 8765, None, f"redis://:s3cret@{node.address}/corpus")
+    finally:
+        node.stop()
+
+
+def test_check_names_a_server_that_would_drop_index_keys_when_full(tmp_path):
+    """With a maxmemory and an evicting policy (a cache's usual set-up) Redis deletes keys when full: index postings
+    and documents vanish with no error, and scans miss what they held. `check` says so; noeviction is fine."""
+    node = RedisNode(tmp_path / "lru", free_ports(1)[0], "--maxmemory", "100mb", "--maxmemory-policy", "allkeys-lru").start()
+    try:
+        target = f"redis://{node.address}/{_name()}"
+        _add(target, SAMPLE / "003_42e09aa36b9c46a6.txt")
+        result = CliRunner().invoke(cli, ["check", "--db", target])
+        assert result.exit_code == ExitCode.ERROR, result.output
+        assert f"{node.address} (allkeys-lru) drops keys" in result.output and "noeviction" in result.output
+        node.client().config_set("maxmemory-policy", "noeviction")
+        result = CliRunner().invoke(cli, ["check", "--db", target])
+        assert result.exit_code == ExitCode.OK, result.output
     finally:
         node.stop()
 

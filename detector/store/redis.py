@@ -865,7 +865,10 @@ class RedisStore:
     def problems(self) -> list[str]:
         """index_problems, and the postings, segment frequencies and totals against a recount from the stored documents."""
         gen = self._gen()
-        problems = self.index_problems()
+        problems = [f"the Redis server {node} drops keys when it reaches its maxmemory: part of the index can vanish "
+                    "without an error; set maxmemory-policy noeviction (a full server then refuses writes, and chachong "
+                    "says so)" for node in self.link.evicting_nodes()]
+        problems += self.index_problems()
         if not self.meta().get("index"):
             problems.append("the index settings are not recorded; rebuild with `chachong rebuild --full`")
         df, totals = self._recounted(gen, list(self._all_records()))

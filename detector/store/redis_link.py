@@ -20,6 +20,7 @@ import time
 from urllib.parse import unquote, urlsplit
 
 from detector.errors import DatabaseError
+from detector.paths import shown_target
 from detector.settings import REDIS_FAILOVER_SECONDS
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
@@ -63,7 +64,7 @@ def parse_target(url: str) -> Target:
 
 
 def _redacted(url: str) -> str:
-    return re.sub(r"//[^@/]*:[^@/]*@", "//***@", url)
+    return shown_target(url)
 
 
 class Link:
@@ -201,6 +202,21 @@ class Link:
                                                 socket_timeout=1, socket_connect_timeout=1)):
                 down.append(node.name)
         return down
+
+    def evicting_nodes(self) -> list[str]:
+        """'host:port (policy)' of the servers that drop keys when full: a maxmemory and a policy other than noeviction."""
+        if self.cluster:
+            servers = [(node.name, self.client.get_redis_connection(node)) for node in self.client.get_nodes()]
+        else:
+            kwargs = self.client.connection_pool.connection_kwargs
+            servers = [(f"{kwargs.get('host')}:{kwargs.get('port')}", self.client)]
+        evicting = []
+        for name, client in servers:
+            memory = self.read(client.info, "memory")
+            policy = memory.get("maxmemory_policy", "noeviction")
+            if int(memory.get("maxmemory", 0)) and policy != "noeviction":
+                evicting.append(f"{name} ({policy})")
+        return evicting
 
     def _pings(self, client) -> bool:
         try:

@@ -7,6 +7,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from detector.paths import shown_target
 from detector.web.security import is_loopback, new_token
 
 
@@ -32,7 +33,7 @@ def serve(db, host: str = "127.0.0.1", port: int = 8765, token: str | None = Non
 def _banner(host: str, port: int, token: str | None, db) -> str:
     shown = f"[{host}]" if ":" in host else host
     address = f"http://{shown}:{port}/"
-    lines = [f"chachong serve: corpus {db}", f"打开 open {address}{'?token=' + token if token else ''}"]
+    lines = [f"chachong serve: corpus {shown_target(db)}", f"打开 open {address}{'?token=' + token if token else ''}"]
     if token:
         lines.append(f"访问令牌 token: {token}  (API: header 'Authorization: Bearer {token}')")
     if not is_loopback(host):
