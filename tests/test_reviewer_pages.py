@@ -2,6 +2,7 @@
 two submissions that match each other shown with both authors and the warning that the comparison cannot tell who
 copied whom."""
 
+import csv
 import re
 from pathlib import Path
 
@@ -37,8 +38,9 @@ def report_folder(tmp_path_factory) -> Path:
     added = runner.invoke(cli, ["add", str(SAMPLE / "000_5a8c092b610fea23.txt"), "--db", str(db)])
     assert added.exit_code == 0, added.output
     scanned = runner.invoke(cli, ["scan", str(batch), "--db", str(db), "--manifest", str(batch / "manifest.csv"),
-                                  "--out", str(out)])
+                                  "--out", f"{out}/"])
     assert scanned.exit_code == 0, scanned.output
+    assert f"reports written to {out}/index.html" in scanned.stderr, scanned.stderr  # not report//index.html
     return out
 
 
@@ -74,3 +76,10 @@ def test_a_cluster_says_how_much_of_the_shared_text_each_submission_holds(report
     held = {name: int(chars) for name, chars in re.findall(r"([abc]\.txt) (\d+) 字", index)}
     assert set(held) == {"a.txt", "b.txt", "c.txt"}, index
     assert held["c.txt"] <= len(PARAGRAPH_TAKEN) + 10 < held["a.txt"], held
+
+
+def test_the_spreadsheet_names_who_wrote_each_top_source(report_folder):
+    with open(report_folder / "results.csv", encoding="utf-8-sig", newline="") as f:
+        rows = {row["文件"]: row for row in csv.DictReader(f)}
+    assert "（周七，某区住建局，2024）" in rows["a.txt"]["主要来源"], rows["a.txt"]
+    assert "（李四，某县交通局，2024）" in rows["b.txt"]["主要来源"], rows["b.txt"]

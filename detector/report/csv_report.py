@@ -75,11 +75,16 @@ def result_rows(view: ScanView):
         meta, failed = sub.meta, sub.error is not None
         measures = {} if failed else {measure_name(k): _measure(k, sub.metrics.get(k)) for k in RESULT_MEASURES}
         yield {"排名": sub.rank, "文件": sub.name, "路径": sub.path, "字数": None if failed else sub.counted_chars, **measures,
-               "主要来源": "; ".join(f"{s.name}{' (本批)' if s.peer is not None else ''} {kind_name(s.kind)} {percent(s.ratio)}"
-                                 for s in sub.sources[:3]),
+               "主要来源": "; ".join(_top_source(s) for s in sub.sources[:3]),
                "群组": "; ".join(str(c) for c in sub.clusters), "作者": meta.author, "单位": meta.unit, "年度": meta.year,
                "页面": None if failed else sub.page, "错误": sub.unreadable,
                "扫描时间": view.scan.local_time}
+
+
+def _top_source(src) -> str:
+    """'张三2023.docx（张三，某局，2023）复制 40.0%': the file, who wrote it (a spreadsheet has no page to look it up on), kind, share."""
+    who = f"（{src.who}）" if src.who else ""
+    return f"{src.name}{' (本批)' if src.peer is not None else ''}{who} {kind_name(src.kind)} {percent(src.ratio)}"
 
 
 def _measure(key: str, value):
