@@ -178,10 +178,12 @@ PHRASES = tuple((re.compile(english), chinese) for english, chinese in (
     (r"no corpus named (\S+) on this Redis \(an empty namespace\); create one with `chachong add PATH\.\.\. --db (.+?)`",
      r"这个 Redis 上没有名为 \1 的语料库（命名空间为空）；请先用 `chachong add 路径… --db \2` 建立"),
     (r"the corpus (\S+) was deleted from this Redis", r"语料库 \1 已从这个 Redis 中删除"),
-    (r"the Redis node(?:s)? (.+?) did not answer for (\d+) s \((.*)\); the cluster is down or could not fail over",
-     r"Redis 节点 \1 已 \2 秒没有应答（\3）；集群已停止服务或未能完成主从切换"),
-    (r"the Redis cluster did not serve every slot for (\d+) s \((.*)\); the cluster is down or could not fail over",
-     r"Redis 集群已 \1 秒未能服务全部槽位（\2）；集群已停止服务或未能完成主从切换"),
+    (r"the Redis node(?:s)? (.+?) did not answer for (\d+) s \((.*?)\)(?=; )", r"Redis 节点 \1 已 \2 秒没有应答（\3）"),
+    (r"the Redis cluster did not serve every slot for (\d+) s \((.*?)\)(?=; )", r"Redis 集群已 \1 秒未能服务全部槽位（\2）"),
+    (r"the cluster is down or could not fail over: check its nodes \(redis-cli --cluster check HOST:PORT\), then run the "
+     r"command again", "集群已停止服务或未能完成主从切换：请检查各节点（redis-cli --cluster check 主机:端口），然后重新运行该命令"),
+    (r"check that the Redis server runs \((redis-cli [^)]*)\), then run the command again",
+     r"请确认 Redis 服务器正在运行（\1），然后重新运行该命令"),
     (r"writing stopped, the Redis node(?:s)? (.+?) did not answer \((.*)\); nothing half-written is visible to scans: run "
      r"the command again", r"写入已停止：Redis 节点 \1 没有应答（\2）；扫描看不到写了一半的内容，请重新运行该命令"),
     (r"writing stopped, the Redis cluster did not serve every slot \((.*)\); nothing half-written is visible to scans: run "

@@ -20,6 +20,7 @@ from click.testing import CliRunner
 
 from detector.cli import ExitCode, cli
 from detector.errors import DatabaseError
+from detector.messages import localized
 from detector.store import open_store
 from planting import BASE, SAMPLE
 from redis_cluster import RedisNode, free_ports
@@ -330,6 +331,9 @@ def test_a_node_that_stays_down_is_named_in_one_line(tmp_path, monkeypatch):
         with pytest.raises(DatabaseError, match=f"the Redis node {node.address} did not answer for 1 s") as caught:
             store.document_count()
         assert "\n" not in str(caught.value) and time.monotonic() - began < 15
+        assert f"check that the Redis server runs (redis-cli -h 127.0.0.1 -p {node.port} ping)" in str(caught.value)
+        chinese = localized(str(caught.value))
+        assert "已 1 秒没有应答" in chinese and "请确认 Redis 服务器正在运行" in chinese and "check" not in chinese, chinese
     finally:
         store.close()
         node.stop()

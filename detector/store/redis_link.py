@@ -182,7 +182,16 @@ class Link:
 
     def unreachable(self, err: Exception) -> DatabaseError:
         return DatabaseError(f"{self.location}: {self._failed_nodes(err)} for {REDIS_FAILOVER_SECONDS} s "
-                             f"({_one_line(err)}); the cluster is down or could not fail over")
+                             f"({_one_line(err)}); {self._remedy()}")
+
+    def _remedy(self) -> str:
+        """What to do when the servers stay unreachable: a standalone server to start, a cluster's nodes to check."""
+        if self.cluster:
+            return ("the cluster is down or could not fail over: check its nodes (redis-cli --cluster check HOST:PORT), "
+                    "then run the command again")
+        kwargs = self.client.connection_pool.connection_kwargs
+        return (f"check that the Redis server runs (redis-cli -h {kwargs.get('host')} -p {kwargs.get('port')} ping), "
+                "then run the command again")
 
     def _failed_nodes(self, err: Exception) -> str:
         down = self.nodes_down()
