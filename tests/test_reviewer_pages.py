@@ -83,3 +83,10 @@ def test_the_spreadsheet_names_who_wrote_each_top_source(report_folder):
         rows = {row["文件"]: row for row in csv.DictReader(f)}
     assert "（周七，某区住建局，2024）" in rows["a.txt"]["主要来源"], rows["a.txt"]
     assert "（李四，某县交通局，2024）" in rows["b.txt"]["主要来源"], rows["b.txt"]
+
+
+def test_the_passages_spreadsheet_names_the_submissions_author_and_its_year_columns_plainly(report_folder):
+    with open(report_folder / "passages.csv", encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert {r["文件"]: r["作者"] for r in rows} == {"a.txt": "李四", "b.txt": "周七", "c.txt": "吴九"}
+    assert "年度" not in rows[0] and "本人旧稿年度" in rows[0] and "来源年度" in rows[0]

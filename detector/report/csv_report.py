@@ -21,8 +21,9 @@ RESULT_MEASURES = ("copy_ratio", "copy_ratio_excluding_self", "other_authors_rat
                    "formula_chars", "quotation_chars", "problems_copy_ratio", "causes_copy_ratio", "measures_copy_ratio")
 RESULT_COLUMNS = ("排名", "文件", "路径", "字数", *(measure_name(k) for k in RESULT_MEASURES), "主要来源", "群组",
                   "作者", "单位", "年度", "页面", "错误", "扫描时间")
-PASSAGE_COLUMNS = ("排名", "文件", "段落", "类型", "类型代码", "本文起", "本文止", "来源", "来源在本批", "来源作者", "来源单位",
-                   "来源年度", "来源起", "来源止", "相似度", "见于篇数", "年度", "本文文字", "来源文字")
+# 本人旧稿年度: the years of a self_reuse passage ("2022 → 2024"); beside 来源年度 a bare 年度 read as the submission's year
+PASSAGE_COLUMNS = ("排名", "文件", "作者", "段落", "类型", "类型代码", "本文起", "本文止", "来源", "来源在本批", "来源作者", "来源单位",
+                   "来源年度", "来源起", "来源止", "相似度", "见于篇数", "本人旧稿年度", "本文文字", "来源文字")
 
 # a cell starting with one of these is a formula to a spreadsheet; submission text is untrusted
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -96,8 +97,8 @@ def passage_rows(view: ScanView):
     for sub in view.ranked:
         for p in sub.passages:
             src = p.source
-            yield {"排名": sub.rank, "文件": sub.name, "段落": p.n, "类型": kind_name(p.kind), "类型代码": p.kind,
+            yield {"排名": sub.rank, "文件": sub.name, "作者": sub.meta.author, "段落": p.n, "类型": kind_name(p.kind), "类型代码": p.kind,
                    "本文起": p.start, "本文止": p.end, "来源": shown(src.path), "来源在本批": "是" if p.peer is not None else "否",
                    "来源作者": src.author, "来源单位": src.unit, "来源年度": src.year, "来源起": p.source_span[0],
-                   "来源止": p.source_span[1], "相似度": p.similarity, "见于篇数": p.document_count, "年度": p.years,
+                   "来源止": p.source_span[1], "相似度": p.similarity, "见于篇数": p.document_count, "本人旧稿年度": p.years,
                    "本文文字": p.submission_text, "来源文字": p.source_text}
