@@ -90,3 +90,26 @@ def test_the_passages_spreadsheet_names_the_submissions_author_and_its_year_colu
         rows = list(csv.DictReader(f))
     assert {r["文件"]: r["作者"] for r in rows} == {"a.txt": "李四", "b.txt": "周七", "c.txt": "吴九"}
     assert "年度" not in rows[0] and "本人旧稿年度" in rows[0] and "来源年度" in rows[0]
+
+
+def test_a_stored_report_of_the_same_year_is_marked_and_an_older_one_is_not(tmp_path):
+    """The office files this year's reports as they come and scans each new one: the first filed reads as the source
+    of a later one that may be its original. A source of the submission's year (or later) is marked 同年, with the note."""
+    text = ORIGINAL.read_text(encoding="utf-8")
+    first, second, older = tmp_path / "李四.txt", tmp_path / "周七.txt", tmp_path / "旧稿.txt"
+    first.write_text(text, encoding="utf-8")
+    second.write_text(text.replace("安全生产", "防汛救灾"), encoding="utf-8")
+    older.write_text((SAMPLE / "004_53bd226f14dc173a.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    db, runner = tmp_path / "corpus.db", CliRunner()
+    for path, author, year in ((first, "李四", "2024"), (older, "干部丁", "2021")):
+        assert runner.invoke(cli, ["add", str(path), "--db", str(db), "--author", author, "--year", year]).exit_code == 0
+    copy = tmp_path / "copy.txt"
+    copy.write_text(text[:900] + (SAMPLE / "004_53bd226f14dc173a.txt").read_text(encoding="utf-8")[:900], encoding="utf-8")
+    for submission, out in ((second, tmp_path / "same"), (copy, tmp_path / "mixed")):
+        scanned = runner.invoke(cli, ["scan", str(submission), "--db", str(db), "--author", "周七", "--year", "2024",
+                                      "--out", str(out)])
+        assert scanned.exit_code == 0, scanned.output
+    page = visible((tmp_path / "same" / "s001.html").read_text(encoding="utf-8"))
+    assert "李四.txt 同年 （李四，2024）" in page and WHO_COPIED_IS_OPEN in page, page
+    mixed = visible((tmp_path / "mixed" / "s001.html").read_text(encoding="utf-8"))
+    assert "李四.txt 同年" in mixed and "旧稿.txt （干部丁，2021）" in mixed and "旧稿.txt 同年" not in mixed, mixed

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from markupsafe import Markup, escape
 
-from detector.labels import (KINDS, MEASURES, PEER_NOTE_EN, PEER_NOTE_ZH, RANKING_MEASURES, RATIO_OF_KIND, kind_label, kind_name,
+from detector.labels import (KINDS, MEASURES, ORDER_NOTE_EN, ORDER_NOTE_ZH, RANKING_MEASURES, RATIO_OF_KIND, kind_label, kind_name,
                              measure_name)
 from detector.files import private_folder, write_text_atomically
 from detector.report.view import ScanView, SubmissionView, who
@@ -29,7 +29,7 @@ def environment() -> "jinja2.Environment":
     env.filters.update(pct=_pct, who=who, kind_label=kind_label, kind_name=kind_name, measure_name=measure_name, text=_text,
                        source_marks=source_marks)
     env.globals.update(KIND_LABELS=KINDS, MEASURE_LABELS=MEASURES, RATIO_OF_KIND=RATIO_OF_KIND,
-                       PEER_NOTE_ZH=PEER_NOTE_ZH, PEER_NOTE_EN=PEER_NOTE_EN,
+                       ORDER_NOTE_ZH=ORDER_NOTE_ZH, ORDER_NOTE_EN=ORDER_NOTE_EN,
                        RANKING_COLUMNS=tuple(dict.fromkeys((*RANKING_COLUMNS, *RANKING_MEASURES))))
     return env
 

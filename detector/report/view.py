@@ -49,6 +49,7 @@ class SourceLink:
 
     ref: SourceRef
     peer: Optional[int] = None  # batch position of the submission it is
+    submission_year: Optional[int] = None  # the year of the submission it is a source of
 
     @property
     def path(self) -> str:
@@ -65,6 +66,12 @@ class SourceLink:
     @property
     def who(self) -> str:
         return who(self.ref)
+
+    @property
+    def same_year(self) -> bool:
+        """A stored report of the submission's year or later: which of the two came first is open, as for a peer."""
+        year = self.ref.year
+        return self.peer is None and None not in (year, self.submission_year) and year >= self.submission_year
 
 
 @dataclasses.dataclass
@@ -181,9 +188,10 @@ class SubmissionView:
         return self.report.metrics
 
     @property
-    def has_peer_sources(self) -> bool:
-        """Whether a counted source is another submission of the batch (its pages then say who-copied-whom is open)."""
-        return any(src.peer is not None for src in self.sources)
+    def writing_order_open(self) -> bool:
+        """Whether a counted source is another submission of the batch or of the same year or later (its pages then say
+        who copied whom is open)."""
+        return any(src.peer is not None or src.same_year for src in self.sources)
 
     @property
     def kinds(self) -> dict:
@@ -213,8 +221,8 @@ class ScanView:
     rank_by: str = DEFAULT_RANKING
 
     @property
-    def has_peer_sources(self) -> bool:
-        return any(sub.has_peer_sources for sub in self.submissions)
+    def writing_order_open(self) -> bool:
+        return any(sub.writing_order_open for sub in self.submissions)
 
     @property
     def warnings(self) -> list:
@@ -251,16 +259,17 @@ def rank_key(sub: SubmissionView, rank_by: str) -> tuple:
 
 
 def _submission(position: int, report: Report, peers: list) -> SubmissionView:
-    passages = [PassageView(n, p, SourceLink(p.source, peer)) for n, (p, peer) in enumerate(zip(report.passages, peers), start=1)]
+    year = report.submission.meta.year
+    passages = [PassageView(n, p, SourceLink(p.source, peer, year)) for n, (p, peer) in enumerate(zip(report.passages, peers), start=1)]
     return SubmissionView(position=position, report=report, passages=passages,
-                          sources=[_source(share, passages) for share in report.sources])
+                          sources=[_source(share, passages, year) for share in report.sources])
 
 
-def _source(share: SourceShare, passages: list) -> SourceView:
+def _source(share: SourceShare, passages: list, year: Optional[int]) -> SourceView:
     """A ranked source with the counted passages taken from it (and through them, the batch submission it is)."""
     own = [p for p in passages if p.kind in COUNTED_KINDS and _same_source(p.source, share.source)]
     peer = next((p.peer for p in own if p.peer is not None), None)
-    return SourceView(share=share, link=SourceLink(share.source, peer), passages=[p.n for p in own])
+    return SourceView(share=share, link=SourceLink(share.source, peer, year), passages=[p.n for p in own])
 
 
 def _same_source(a: SourceRef, b: SourceRef) -> bool:
