@@ -1,9 +1,12 @@
-"""hot_keys after adds: exactly what a recount gives, so a scan right after an add counts no postings."""
+"""hot_keys after adds: exactly what a recount gives, so a scan right after an add counts no postings; and keys whose
+postings (cap + 1 each for hot ones) come to more than one SQLite string holds."""
 
 from __future__ import annotations
 
 import shutil
+import sqlite3
 
+import numpy as np
 import pytest
 
 from detector import api
@@ -130,3 +133,24 @@ def test_a_remembered_hot_sample_reads_as_the_index_and_goes_when_the_index_chan
         after = store.postings(keys, cap=10)
     assert ids[0] in first.pairs[:, 0] and ids[0] not in after.pairs[:, 0]
     assert _same_postings(after, SqliteStore(path).postings(keys, cap=10))
+
+
+def test_keys_listing_more_than_sqlites_longest_string_are_listed_by_several_statements(tmp_path):
+    """Postings are listed as one string per statement, up to cap + 1 per key: a book-length submission's keys, most
+    of them hot, come to more than SQLite's longest string (10^9 bytes unless built otherwise; here made 20,000),
+    which failed the scan with "string or blob too big"."""
+    path = tmp_path / "c.db"
+    with api.open_corpus(path, create=True) as corpus:
+        api.add_texts(corpus, [_report(n) for n in range(1, 150)])
+    whole, limited = SqliteStore(path), SqliteStore(path)
+    if not hasattr(limited.conn, "setlimit"):
+        pytest.skip("Python 3.10's sqlite3 cannot set SQLite's limits")
+    limited.conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, 20_000)
+    stored = [key for (key,) in whole.conn.execute("SELECT DISTINCT key FROM postings")]
+    keys = sorted(stored + [max(stored) + n for n in range(1, 50)])  # and keys nobody has
+    expected, found = whole.postings(keys, cap=100), limited.postings(keys, cap=100)
+    assert max(found.counts.values()) > 100 and len(found.keys) * 8 > 20_000  # hot keys; more than one string holds
+    assert np.array_equal(found.keys, expected.keys) and np.array_equal(found.pairs, expected.pairs)
+    assert found.counts == expected.counts
+    whole.close()
+    limited.close()

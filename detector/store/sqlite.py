@@ -129,6 +129,8 @@ HOT_KEY_POSTINGS = 64  # the recount lists keys with more postings than this (th
 SEGMENT_OWNER_TABLE_MAX = 1 << 25  # segments mapped to their document by a table (int32: 128 MB at most); beyond, a binary search
 HOT_KEY_COUNT_CAP = 5000  # a hot key the recount has not listed yet is counted up to this many postings
 HOT_SAMPLE_CACHE_KEYS = 16384  # hot keys whose samples a connection remembers (~3.2 KB each at a cap of 200)
+_SQLITE_DEFAULT_MAX_LENGTH = 1_000_000_000  # SQLite's longest string or blob unless built otherwise (SQLITE_MAX_LENGTH)
+_LISTED_NUMBER_CHARS = 21  # characters a listed number takes at most: an int64 in decimal, its sign and a comma
 
 
 class SqliteStore:
@@ -519,8 +521,21 @@ class SqliteStore:
 
     def _listed(self, keys: list, cap: int) -> tuple:
         """(keys found, postings listed per key, their segments in key order): the first cap + 1 of each key's
-        postings, lowest segment first, by one statement giving one string — each found key's run as "-1,key,segment,
-        …" (keys and segments are never negative) — parsed at once (a row per key cost more in Python than the reads)."""
+        postings, lowest segment first. The keys go by as many statements as keep each one's string within SQLite's
+        longest (SQLITE_LIMIT_LENGTH, 10^9 bytes by default): one for a report, a few for a book-length submission
+        whose keys are mostly hot (cap + 1 listed each), which would otherwise fail with "string or blob too big"."""
+        at_once = max(1, self._longest_string() // ((int(cap) + 3) * _LISTED_NUMBER_CHARS))
+        parts = [self._listed_at_once(keys[lo : lo + at_once], cap) for lo in range(0, max(1, len(keys)), at_once)]
+        return parts[0] if len(parts) == 1 else tuple(np.concatenate(column) for column in zip(*parts))
+
+    def _longest_string(self) -> int:
+        """SQLite's longest string or blob on this connection (Python 3.10 cannot ask: the default)."""
+        getlimit = getattr(self.conn, "getlimit", None)
+        return getlimit(sqlite3.SQLITE_LIMIT_LENGTH) if getlimit is not None else _SQLITE_DEFAULT_MAX_LENGTH
+
+    def _listed_at_once(self, keys: list, cap: int) -> tuple:
+        """_listed's keys by one statement giving one string — each found key's run as "-1,key,segment,…" (keys and
+        segments are never negative) — parsed at once (a row per key cost more in Python than the reads)."""
         listed = self.conn.execute(
             "SELECT group_concat('-1,' || q.value || ',' || (SELECT group_concat(segment) FROM (SELECT segment FROM"
             " postings WHERE key = q.value ORDER BY segment LIMIT ?))) FROM json_each(?) AS q",
