@@ -267,9 +267,12 @@ def scan_batch(corpus: Corpus, paths, encoding=None, progress=None, meta=None, m
 
 
 def compare_documents(submission: Document, source: Document, settings: Settings | None = None) -> Report:
-    """Passages of `submission` reused from `source` (the two-file comparison; nothing is stored)."""
+    """Passages of `submission` reused from `source` (the two-file comparison; nothing is stored). The source is
+    compared whole, not only near the segments band keys joined (verified_neighbourhood, which spares a corpus scan
+    comparing tens of documents): one source costs little, and a passage edited past every band key is still found."""
     settings = settings or DEFAULT
-    corpus = Corpus(memory_store(), settings.replace(max_candidate_documents=1))
+    corpus = Corpus(memory_store(), settings.replace(max_candidate_documents=1,
+                                                     verified_neighbourhood=settings.max_source_segments))
     add_document(corpus, source)
     if source.sha256 == submission.sha256:
         submission = dataclasses.replace(submission, sha256="compare:" + submission.sha256)

@@ -3,8 +3,10 @@
 import pytest
 
 from detector import api
+from detector.fingerprint import fingerprint
 from detector.ingest import read_document
 from detector.model import COUNTED_KINDS
+from detector.settings import DEFAULT
 
 TOLERANCE = 6  # characters at each end (trailing punctuation, a numbering mark)
 
@@ -65,3 +67,29 @@ def test_the_one_sentence_two_seeds_share_is_found(seed_corpus, seeds):
     copied = _counted(report)
     assert len(copied) == 1
     assert "山水林田湖草" in copied[0].submission_text and copied[0].source.path.endswith(seeds[1].name)
+
+
+COPIED = "本人对照党章党规党纪逐条查摆了自身在政治理论学习和业务工作中存在的突出问题。"
+SOURCE_OTHER = ["去年全年共组织开展专题培训十二场次覆盖全体干部职工四百余人次。", "单位新建的档案库房已于九月底通过消防验收并正式投入使用。",
+                "食堂伙食委员会每季度收集一次意见建议及时调整菜品和供应时间。", "车辆管理实行统一调度和派车单制度全年公务用车费用明显下降。",
+                "办公楼电梯和空调系统完成了年度维保更换老旧配件二十余件。", "信息化平台上线了电子公文流转模块文件办理平均时长缩短一天。"]
+SUBMISSION_OTHER = ["今年春季植树活动中机关干部义务栽种各类苗木三百余株。", "老干部活动室添置了图书报刊和健身器材方便离退休同志开展活动。",
+                    "工会组织职工参加全市机关运动会获得拔河比赛团体第二名。", "节假日期间严格落实值班带班制度确保各类信息报送渠道畅通。",
+                    "保密自查中对涉密计算机和移动存储介质逐台逐个进行了检查登记。", "机关党委组织青年干部赴革命纪念馆开展现场教学活动。"]
+EDITED_SOURCE = "在担当作为方面面对复杂矛盾和历史遗留问题时有畏难情绪主动攻坚克难的劲头不足。在廉洁自律方面对身边工作人员教育管理不够严格日常提醒和监督检查抓得不够紧。"
+EDITED = "在担己然为样面面对复杂出盾和历史遗下问题时有畏难情绪主动攻坚克难的劲头么足。在廉洁自律方说对身边在作人员教育管理不够严如日发提高开监督检查抓得不天长。"
+
+
+def test_compare_finds_a_passage_read_back_past_every_band_key_far_from_the_one_verified(tmp_path):
+    """Two sentences read back from a scan with a character in four wrong (OCR): no band key of theirs is the
+    source's, and they lie seven sentences from the one sentence that is. A corpus scan compares a source only near
+    its verified segments (verified_neighbourhood); compare, with one source, compares it whole and finds them."""
+    source_text = COPIED + "".join(SOURCE_OTHER) + EDITED_SOURCE + "以上对照检查请大家批评指正。"
+    submission_text = COPIED + "".join(SUBMISSION_OTHER) + EDITED + "恳请同志们提出宝贵意见。"
+    source_keys = set(fingerprint(source_text, DEFAULT).keys.ravel().tolist())
+    assert not source_keys & set(fingerprint(EDITED, DEFAULT).keys.ravel().tolist())  # no band key joins them
+    report = api.compare_documents(api.document_from_text(submission_text, "submission.txt"),
+                                   api.document_from_text(source_text, "source.txt"))
+    edited_at = submission_text.index(EDITED)
+    found = [p.submission_span for p in _counted(report)]
+    assert any(start <= edited_at + 5 and end >= edited_at + len(EDITED) - 5 for start, end in found), found
