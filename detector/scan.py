@@ -93,8 +93,9 @@ def _candidates(corpus: Corpus, sub: Fingerprint, exclude: set) -> list:
 def _verified(corpus: Corpus, sub: Fingerprint, doc: Document, found: list) -> tuple[list, list]:
     """The candidates whose colliding segments really match: (those to align in full, the other carriers).
 
-    For each submission segment, the `segment_leaders` candidates that match it best are aligned in full, and
-    so is every document of the submission's own author (self-reuse names its source). The others only show
+    For each submission segment, the `segment_leaders` candidates that match it best are aligned in full (at most
+    `max_candidate_documents` of them), and so is every document of the submission's own author, never cut (a
+    self_reuse passage names its source and shows its text). The others only show
     that the text is shared (a template, a formula): they stand in as carriers made of their verified segments.
     """
     settings = corpus.settings
@@ -106,8 +107,9 @@ def _verified(corpus: Corpus, sub: Fingerprint, doc: Document, found: list) -> t
     for segment, ranked in _by_segment(verified).items():
         leaders.update(c.doc_id for c in _leaders(segment, ranked, settings.segment_leaders, peer))
     own = {c.doc_id for c in verified if same_owner(doc.meta, sources[c.doc_id][0].meta)}
-    full = [c for c in verified if c.doc_id in leaders or c.doc_id in own][: settings.max_candidate_documents]
-    chosen = {c.doc_id for c in full}
+    leading = [c for c in verified if c.doc_id in leaders and c.doc_id not in own][: settings.max_candidate_documents]
+    chosen = own | {c.doc_id for c in leading}  # the author's own beyond the cap: a self_reuse passage shows its source
+    full = [c for c in verified if c.doc_id in chosen]
     return full, [c for c in verified if c.doc_id not in chosen]
 
 

@@ -87,7 +87,7 @@ class Settings:
     # (the SQLite store's hot_keys table lists keys over HOT_KEY_POSTINGS = 64, so it holds every key over this)
     max_verified_candidates: int = 400  # documents sharing band keys whose colliding segments are verified ...
     segment_leaders: int = 2  # ... of those that really match, the best this many for each submission segment
-    max_candidate_documents: int = 150  # ... (at most this many documents) are aligned in full; the others only carry
+    max_candidate_documents: int = 150  # ... (at most this many, the author's own besides) are aligned in full; the others carry
     verified_neighbourhood: int = 3  # aligning compares a source's segments this close to one that verified
     max_source_segments: int = 1500  # a longer source (~40k characters) is aligned only in windows around its matches,
     source_window_segments: int = 25  # ... this many segments on either side of each matching segment, 1,500 in all

@@ -80,3 +80,35 @@ def test_aligning_compares_the_source_segments_near_the_verified_ones():
     assert np.flatnonzero(near_verified(candidate, 14, reach=1)).tolist() == [1, 2, 3, 9, 10, 11, 12]
     assert np.flatnonzero(near_verified(candidate, 12, reach=3)).tolist() == list(range(0, 6)) + list(range(7, 12))
     assert not near_verified(_candidate(2, {}, evidence=0.0), 5, reach=3).any()
+
+
+def test_the_authors_own_report_is_aligned_beyond_the_cap(tmp_path):
+    """With more documents to align in full than `max_candidate_documents`, the author's own earlier report was cut
+    to a carrier made of its verified segments, and a self_reuse passage then named it with an empty source span
+    and no source text (offsets must point at the evidence)."""
+    import dataclasses
+    import re
+
+    from detector.model import DocumentMeta
+    from detector.settings import Settings
+    from planting import BASE, SOURCE
+
+    def sentences(path) -> list:
+        return [s for s in re.findall(r"[^。！？\n]+[。！？]", path.read_text(encoding="utf-8")) if len(s) >= 25]
+
+    copied, own = sentences(SOURCE), sentences(BASE)
+    reused, borrowed = "".join(copied[10:13]), "".join(copied[20:28])
+    own_report = "".join(own[:5]) + reused + "".join(own[5:10])
+    colleague = "".join(own[20:24]) + reused + borrowed + "".join(own[24:28])  # more evidence: it leads
+    submission = "".join(own[30:34]) + reused + "".join(own[34:36]) + borrowed + "".join(own[36:40])
+    path = tmp_path / "c.db"
+    with api.open_corpus(path, create=True) as corpus:
+        api.add_texts(corpus, [("own-2023.txt", own_report, DocumentMeta(author="张三", year=2023)),
+                               ("colleague.txt", colleague, DocumentMeta(author="李四", year=2024))])
+    with api.open_corpus(path, settings=dataclasses.replace(Settings(), max_candidate_documents=1)) as corpus:
+        report = api.scan_text(corpus, submission, path="s.txt", meta=DocumentMeta(author="张三", year=2024))
+    mine = [p for p in report.passages if p.kind == "self_reuse"]
+    assert mine and all(p.source.path == "own-2023.txt" for p in mine)
+    for p in mine:
+        start, end = p.source_span
+        assert end > start and p.source_text == own_report[start:end]
