@@ -113,3 +113,21 @@ def test_a_stored_report_of_the_same_year_is_marked_and_an_older_one_is_not(tmp_
     assert "李四.txt 同年 （李四，2024）" in page and WHO_COPIED_IS_OPEN in page, page
     mixed = visible((tmp_path / "mixed" / "s001.html").read_text(encoding="utf-8"))
     assert "李四.txt 同年" in mixed and "旧稿.txt （干部丁，2021）" in mixed and "旧稿.txt 同年" not in mixed, mixed
+
+
+def test_a_copied_passage_whose_source_carries_the_same_template_site_mark_says_both_may_come_from_that_site(tmp_path):
+    template_report = SAMPLE / "002_36651b71203e1f41.txt"
+    marked = next(p for p in template_report.read_text(encoding="utf-8").split("\n") if "稿子铺整理" in p)
+    submission = tmp_path / "赵十.txt"
+    submission.write_text("一、存在的问题\n我在分管的教育工作中，对校园安全隐患排查只看台账，去年两所学校围墙加固拖到汛期才完成。\n"
+                          + marked + "\n二、整改措施\n每月到学校实地检查一次。\n", encoding="utf-8")
+    db, out, runner = tmp_path / "corpus.db", tmp_path / "report", CliRunner()
+    assert runner.invoke(cli, ["add", str(template_report), "--db", str(db), "--author", "干部乙", "--year", "2023"]).exit_code == 0
+    scanned = runner.invoke(cli, ["scan", str(submission), "--db", str(db), "--author", "赵十", "--year", "2024", "--out", str(out)])
+    assert scanned.exit_code == 0, scanned.output
+    page = visible((out / "s001.html").read_text(encoding="utf-8"))
+    assert "复制" in page and "两份材料在此都有模板网站痕迹“稿子铺整理”" in page, page[-3000:]
+
+
+def test_a_copied_passage_without_such_a_mark_has_no_such_note(report_folder):
+    assert all("模板网站痕迹“" not in visible(html) for html in pages(report_folder).values())

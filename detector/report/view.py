@@ -81,9 +81,10 @@ class PassageView:
     n: int
     passage: Passage
     src: SourceLink
+    shared_traces: list = dataclasses.field(default_factory=list)  # template-site marks both texts carry inside it
 
     def __getattr__(self, name):
-        if name in ("passage", "n", "src"):
+        if name in ("passage", "n", "src", "shared_traces"):
             raise AttributeError(name)
         return getattr(self.passage, name)  # kind, similarity, source_span, submission_text …
 
@@ -260,9 +261,17 @@ def rank_key(sub: SubmissionView, rank_by: str) -> tuple:
 
 def _submission(position: int, report: Report, peers: list) -> SubmissionView:
     year = report.submission.meta.year
-    passages = [PassageView(n, p, SourceLink(p.source, peer, year)) for n, (p, peer) in enumerate(zip(report.passages, peers), start=1)]
+    passages = [PassageView(n, p, SourceLink(p.source, peer, year), _shared_traces(p, report.template_traces))
+                for n, (p, peer) in enumerate(zip(report.passages, peers), start=1)]
     return SubmissionView(position=position, report=report, passages=passages,
                           sources=[_source(share, passages, year) for share in report.sources])
+
+
+def _shared_traces(passage: Passage, traces: list) -> list:
+    """The template-site marks (稿子铺整理 …) inside the passage that its source's text carries too: both texts may come
+    from the template site rather than one from the other."""
+    start, end = passage.submission_span
+    return sorted({t.text for t in traces if start <= t.span[0] and t.span[1] <= end and t.text in passage.source_text})
 
 
 def _source(share: SourceShare, passages: list, year: Optional[int]) -> SourceView:
