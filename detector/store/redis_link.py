@@ -1,12 +1,12 @@
 """The connection to a Redis Cluster or a standalone Redis server: the target URL, one-line errors, pipelines routed per node, reads retried across a failover.
 
 redis-py's cluster client (`redis.RedisCluster`) already groups a pipeline's commands per node (one round trip
-per node), follows MOVED/ASK and refreshes its slot map after connection errors, retrying each failed command
-a few times (`retry`, 3 by default) with a short backoff. A failover takes a few seconds (the cluster node
-timeout plus an election), longer than those retries: `Link.read` therefore retries a whole read for up to
-REDIS_FAILOVER_SECONDS, refreshing the slot map between tries, then names the nodes that did not answer.
-Writes are never retried here (an APPEND sent twice would store a pair twice): a write that fails ends the
-command with an error, and what it left half-done is invisible to scans and cleaned by the next writer.
+per node), follows MOVED/ASK and refreshes its slot map after connection errors. Its own retries of a command
+after a connection error or timeout are switched off, on both clients: they resend a command whose reply was
+lost, which may have run. A failover takes a few seconds (the cluster node timeout plus an election): `Link.read`
+retries a whole read for up to REDIS_FAILOVER_SECONDS, refreshing the slot map between tries, then names the nodes
+that did not answer. Writes are never retried (an APPEND sent twice would store a pair twice): a write that fails
+ends the command with an error, and what it left half-done is invisible to scans and cleaned by the next writer.
 
 EVAL calls are routed to their node by the caller (`target_nodes`): redis-py would otherwise ask a server
 which keys an EVAL touches (`COMMAND GETKEYS`), one round trip per script call.
@@ -79,8 +79,13 @@ class Link:
         self.client, self.cluster = self._connect()
 
     def _options(self) -> dict:
+        """Client options. No retries of redis-py's own (it resends a command whose reply was lost up to ten times: an
+        APPEND of postings would be stored again): reads are retried by `read`, writes never."""
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
         return {"username": self.target.username, "password": self.target.password, "ssl": self.target.tls,
-                "socket_timeout": 10, "socket_connect_timeout": 5}
+                "socket_timeout": 10, "socket_connect_timeout": 5, "retry": Retry(NoBackoff(), 0)}
 
     def _connect(self):
         """A client through the first entry node that answers: a cluster client if it is a cluster node."""
@@ -101,14 +106,11 @@ class Link:
         if not cluster:
             return probe, False
         probe.close()
-        from redis.backoff import ExponentialBackoff
         from redis.cluster import ClusterNode
-        from redis.retry import Retry
 
         nodes = [ClusterNode(h, p) for h, p in [(host, port)] + [e for e in self.target.entries if e != (host, port)]]
         try:
-            client = self.redis.RedisCluster(startup_nodes=nodes, retry=Retry(ExponentialBackoff(cap=1.0, base=0.1), 3),
-                                             **self._options())
+            client = self.redis.RedisCluster(startup_nodes=nodes, **self._options())  # MOVED/ASK are still followed
         except Exception as err:  # noqa: BLE001
             raise self._opening_error(err, host, port) from None
         return client, True
@@ -206,9 +208,8 @@ class Link:
             return [] if self._pings(self.client) else [f"{kwargs.get('host')}:{kwargs.get('port')}"]
         down = []
         for node in self.client.get_nodes():
-            if not self._pings(self.redis.Redis(host=node.host, port=node.port, username=self.target.username,
-                                                password=self.target.password, ssl=self.target.tls,
-                                                socket_timeout=1, socket_connect_timeout=1)):
+            if not self._pings(self.redis.Redis(host=node.host, port=node.port,
+                                                **{**self._options(), "socket_timeout": 1, "socket_connect_timeout": 1})):
                 down.append(node.name)
         return down
 
