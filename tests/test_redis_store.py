@@ -351,3 +351,16 @@ def test_a_redis_failure_in_a_later_batch_of_add_says_what_was_added_before(redi
             api.add_paths(corpus, [BASE, SAMPLE], batch_size=1)
         assert corpus.store.document_count() == 1
     assert "the 1 files added before it stay added" in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_cluster_client_does_not_resend_commands_once_open(redis_cluster):
+    """Past opening (retried past a node that dies meanwhile), redis-py's own retries are off: it would resend a
+    command whose reply was lost, and an APPEND of postings sent twice stores a pair twice (reads are retried by
+    Link.read; tests/test_redis_writes_once.py shows the standalone client sends a write once)."""
+    from detector.store.redis_link import Link, parse_target
+
+    link = Link(parse_target(redis_cluster.url(_name())))
+    try:
+        assert link.cluster and link.client.retry.get_retries() == 0
+    finally:
+        link.client.close()

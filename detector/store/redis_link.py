@@ -79,19 +79,23 @@ class Link:
         self.client, self.cluster = self._connect()
 
     def _options(self) -> dict:
-        """Client options. No retries of redis-py's own (it resends a command whose reply was lost up to ten times: an
-        APPEND of postings would be stored again): reads are retried by `read`, writes never."""
+        return {"username": self.target.username, "password": self.target.password, "ssl": self.target.tls,
+                "socket_timeout": 10, "socket_connect_timeout": 5}
+
+    @staticmethod
+    def _no_retries():
+        """No retries of redis-py's own: it resends a command whose reply was lost (a dropped connection, a timeout),
+        which may have run — an APPEND of postings would be stored again. Reads are retried by `read`, writes never."""
         from redis.backoff import NoBackoff
         from redis.retry import Retry
 
-        return {"username": self.target.username, "password": self.target.password, "ssl": self.target.tls,
-                "socket_timeout": 10, "socket_connect_timeout": 5, "retry": Retry(NoBackoff(), 0)}
+        return Retry(NoBackoff(), 0)
 
     def _connect(self):
         """A client through the first entry node that answers: a cluster client if it is a cluster node."""
         first_error = None
         for host, port in self.target.entries:
-            probe = self.redis.Redis(host=host, port=port, **self._options())
+            probe = self.redis.Redis(host=host, port=port, retry=self._no_retries(), **self._options())
             try:
                 cluster = bool(probe.info("cluster").get("cluster_enabled"))
                 break
@@ -106,13 +110,17 @@ class Link:
         if not cluster:
             return probe, False
         probe.close()
+        from redis.backoff import ExponentialBackoff
         from redis.cluster import ClusterNode
+        from redis.retry import Retry
 
         nodes = [ClusterNode(h, p) for h, p in [(host, port)] + [e for e in self.target.entries if e != (host, port)]]
-        try:
-            client = self.redis.RedisCluster(startup_nodes=nodes, **self._options())  # MOVED/ASK are still followed
+        try:  # opening reads the cluster's layout and commands: retried past a node that dies meanwhile
+            client = self.redis.RedisCluster(startup_nodes=nodes, retry=Retry(ExponentialBackoff(cap=1.0, base=0.1), 3),
+                                             **self._options())
         except Exception as err:  # noqa: BLE001
             raise self._opening_error(err, host, port) from None
+        client.set_retry(self._no_retries())  # from here on (its node connections never retry; MOVED/ASK still followed)
         return client, True
 
     def _opening_error(self, err: Exception, host: str, port: int) -> DatabaseError:
@@ -208,7 +216,7 @@ class Link:
             return [] if self._pings(self.client) else [f"{kwargs.get('host')}:{kwargs.get('port')}"]
         down = []
         for node in self.client.get_nodes():
-            if not self._pings(self.redis.Redis(host=node.host, port=node.port,
+            if not self._pings(self.redis.Redis(host=node.host, port=node.port, retry=self._no_retries(),
                                                 **{**self._options(), "socket_timeout": 1, "socket_connect_timeout": 1})):
                 down.append(node.name)
         return down
