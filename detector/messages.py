@@ -35,9 +35,10 @@ CATALOGUE = {
     "kind": ("{zh} {kind}", "{zh}"),
     "span": ("chars {start}–{end}", "字符 {start}–{end}"),
     "years": ("{years}", "{years}"),
-    "in_documents": ("in {docs} documents, {units} units, {years} years{since}", "见于 {docs} 篇、{units} 个单位、{years} 个年度{since}"),
+    "in_documents": ("in {docs} document{docs_s}, {units} unit{units_s}, {years} year{years_s}{since}",
+                     "见于 {docs} 篇、{units} 个单位、{years} 个年度{since}"),
     "since": (", since {year}", "，最早 {year} 年"),
-    "found_in": ("found in {n} documents", "见于 {n} 篇"),
+    "found_in": ("found in {n} document{n_s}", "见于 {n} 篇"),
     "cites": ("cites {who}", "引自 {who}"),
     # the web page (detector/web/): shown Chinese first with the English beside (messages.both)
     "web_no_db": ("{db}: no such corpus database; create it with `chachong add FOLDER --db {db}`",
@@ -225,8 +226,9 @@ def language() -> str:
 def say(key: str, **fields) -> str:
     """The message `key` in the current language, its fields filled in (a library message or reason in them too)."""
     english, chinese = CATALOGUE[key]
-    if language() != "zh":
-        return english.format(**fields)
+    if language() != "zh":  # "{n} document{n_s}": 1 document, 2 documents
+        plurals = {f"{k}_s": "" if v == 1 else "s" for k, v in fields.items() if isinstance(v, int)}
+        return english.format(**plurals, **fields)
     fields = {k: localized(str(v)) if k in ("message", "reason") else v for k, v in fields.items()}
     return chinese.format(**fields)
 

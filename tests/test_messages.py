@@ -104,3 +104,18 @@ def test_the_text_reports_character_count_is_the_one_its_ratios_count(tmp_path):
     counted = json.loads(result.stdout)["reports"][0]["metrics"]["counted_chars"]
     text = CliRunner().invoke(cli, ["compare", str(spaced), str(SEED)])
     assert f"({counted} 字)" in text.stdout.splitlines()[0]
+
+
+def test_english_counts_agree_with_their_nouns():
+    from detector.messages import language, say, set_language
+
+    before = language()
+    try:
+        set_language("en")
+        assert say("in_documents", docs=1, units=1, years=1, since="") == "in 1 document, 1 unit, 1 year"
+        assert say("in_documents", docs=3, units=2, years=0, since="") == "in 3 documents, 2 units, 0 years"
+        assert say("found_in", n=1) == "found in 1 document"
+        set_language("zh")
+        assert say("in_documents", docs=1, units=1, years=1, since="") == "见于 1 篇、1 个单位、1 个年度"
+    finally:
+        set_language(before)
