@@ -199,9 +199,13 @@ class Link:
         if self.cluster:
             return ("the cluster is down or could not fail over: check its nodes (redis-cli --cluster check HOST:PORT), "
                     "then run the command again")
+        host, port = self._server()
+        return f"check that the Redis server runs (redis-cli -h {host} -p {port} ping), then run the command again"
+
+    def _server(self) -> tuple:
+        """(host, port) of a standalone server."""
         kwargs = self.client.connection_pool.connection_kwargs
-        return (f"check that the Redis server runs (redis-cli -h {kwargs.get('host')} -p {kwargs.get('port')} ping), "
-                "then run the command again")
+        return kwargs.get("host"), kwargs.get("port")
 
     def _failed_nodes(self, err: Exception) -> str:
         down = self.nodes_down()
@@ -212,8 +216,7 @@ class Link:
     def nodes_down(self) -> list[str]:
         """host:port of the known nodes that do not answer a PING now."""
         if not self.cluster:
-            kwargs = self.client.connection_pool.connection_kwargs
-            return [] if self._pings(self.client) else [f"{kwargs.get('host')}:{kwargs.get('port')}"]
+            return [] if self._pings(self.client) else ["%s:%s" % self._server()]
         down = []
         for node in self.client.get_nodes():
             if not self._pings(self.redis.Redis(host=node.host, port=node.port, retry=self._no_retries(),
@@ -226,8 +229,7 @@ class Link:
         if self.cluster:
             servers = [(node.name, self.client.get_redis_connection(node)) for node in self.client.get_nodes()]
         else:
-            kwargs = self.client.connection_pool.connection_kwargs
-            servers = [(f"{kwargs.get('host')}:{kwargs.get('port')}", self.client)]
+            servers = [("%s:%s" % self._server(), self.client)]
         evicting = []
         for name, client in servers:
             memory = self.read(client.info, "memory")
