@@ -66,10 +66,10 @@ def scan_document(corpus: Corpus, doc: Document, exclude_ids=(), timings: Timing
 def _scan(corpus: Corpus, doc: Document, exclude: set, timings: Timings, fingerprinted: Fingerprint | None) -> Report:
     settings = corpus.settings
     sub = fingerprinted or timings.run("fingerprint", fingerprint, doc.text, settings)
-    same = stored_self(corpus, doc)
+    same, stored = _stored_twin(corpus, doc)
     if same is not None:
         exclude.add(same)  # a corpus document is not its own source
-    doc.meta = _submission_meta(corpus, doc, same)
+    doc.meta = _submission_meta(doc, stored)
     found = timings.run("candidates", _candidates, corpus, sub, exclude)
     chosen = timings.run("verify", _verified, corpus, sub, doc, found)
     full, stand_ins, capped = timings.run("align", _aligned, corpus, sub, chosen)
@@ -181,24 +181,28 @@ def stored_self(corpus: Corpus, doc: Document):
     The same content at another path, given another author or year than people gave the stored document (neither
     side inferred), is not that document scanned again but a copy of it handed in (a colleague's report, or the
     author's own of another year): that document is then its source."""
+    return _stored_twin(corpus, doc)[0]
+
+
+def _stored_twin(corpus: Corpus, doc: Document) -> tuple:
+    """(id, Document) of the stored document the submission is (see stored_self), or (None, None): read once."""
     stored_id = corpus.store.document_id_by_sha(doc.sha256)
     if stored_id is None:
-        return None
+        return None, None
     stored = corpus.store.document(stored_id)
     if not doc.path or canonical_path(doc.path) == canonical_path(stored.path):
-        return stored_id
+        return stored_id, stored
     given, said = metadata.known(doc.meta), metadata.known(stored.meta)
     other_author = given.get("author") and said.get("author") and name_key(given["author"]) != name_key(said["author"])
     other_year = given.get("year") and said.get("year") and given["year"] != said["year"]
-    return None if other_author or other_year else stored_id
+    return (None, None) if other_author or other_year else (stored_id, stored)
 
 
-def _submission_meta(corpus: Corpus, doc: Document, stored_id) -> DocumentMeta:
-    """The submission's metadata: as given, then as stored for the same content, then inferred."""
+def _submission_meta(doc: Document, stored: Document | None) -> DocumentMeta:
+    """The submission's metadata: as given, then as stored for the same content (`stored`), then inferred."""
     meta = doc.meta
-    if stored_id is not None:
-        stored = corpus.store.document(stored_id).meta
-        meta = dataclasses.replace(stored, **{k: getattr(meta, k) for k in metadata.FIELDS if getattr(meta, k) is not None})
+    if stored is not None:
+        meta = dataclasses.replace(stored.meta, **{k: getattr(meta, k) for k in metadata.FIELDS if getattr(meta, k) is not None})
     return metadata.complete(meta, doc.text, doc.path)
 
 
