@@ -26,13 +26,21 @@ TEMPLATE_TRACE_PATTERNS = (
     r"免费(?:下载|获取)更多范文",
 )
 _JUNK = re.compile("|".join(TEMPLATE_TRACE_PATTERNS))
-_YEAR = re.compile(r"(?<![0-9])(?:19[4-9][0-9]|20[0-9]{2})(?![0-9])|[〇零○一二三四五六七八九]{4}(?=年)")
+_JUNK_ANCHOR = re.compile("稿子铺|##|来源:?(?:网络|互联网)|免费(?:下载|获取)")  # in every match of _JUNK; in few texts
+# Each pattern below begins with a character class, so that `re` skips in C to the few places a match can start
+# (a pattern that begins with a look-behind is tried at every character).
+# Years: 1940–2099 in ASCII digits not inside a longer number, or four Chinese numerals before 年.
+_DIGIT_YEAR = re.compile(r"[12](?<![0-9].)(?:(?<=1)9[4-9]|(?<=2)0[0-9])[0-9](?![0-9])")
+_NUMERAL_YEAR_END = re.compile(r"年(?<=[〇零○一二三四五六七八九]{4}年)")  # the year: the four characters before
+# Placeholders (市x局, ××同志, ○○○): after its first character, each branch checks by look-behind which one it was.
 _PLACEHOLDER = re.compile(
-    r"(?<=[\u3400-\u9fff])[x×*]{1,3}|[x×*]{1,3}(?=[\u3400-\u9fff])|○{2,}|\*{2,}|×{2,}"
+    r"[x×*○](?:(?<=[\u3400-\u9fff][x×*])[x×*]{0,2}|(?<=[x×*])[x×*]{0,2}(?=[\u3400-\u9fff])"
+    r"|(?<=○)○+|(?<=\*)\*+|(?<=×)×+)"
 )
+_PLACEHOLDER_CHARACTERS = "x×*○"
 # Numbering at the start of a line or sentence: (一) 一、 1. 1、 一是 首先 其次 再次 最后 第一,
-_NUMBERING = re.compile(
-    r"(?:(?<=[\n。!?;])|^)(?:\([一二三四五六七八九十0-9]{1,3}\)|[一二三四五六七八九十]{1,3}、|[0-9]{1,2}[.、](?![0-9])"
+_NUMBERING_AFTER_BREAK = re.compile(
+    r"[\n。!?;](\([一二三四五六七八九十0-9]{1,3}\)|[一二三四五六七八九十]{1,3}、|[0-9]{1,2}[.、](?![0-9])"
     r"|[一二三四五六七八九十]{1,2}是[,:]?|首先[,:]?|其次[,:]?|再次[,:]?|最后[,:]?|第[一二三四五六七八九十]{1,2}[,、:])"
 )
 
@@ -54,21 +62,61 @@ class NormalizedText:
 
 
 def normalize(text: str) -> NormalizedText:
-    """Fold `text` for matching; every character of the result maps back to the original text."""
+    """Fold `text` for matching; every character of the result maps back to the original text.
+
+    The result is the fixed point of rounds of four passes (junk, years, placeholders, numbering), so that
+    normalising twice changes nothing. Once a round removes no junk, the rounds after it can change only
+    numbering: years and placeholders become tokens that no pattern reads, a second pass of either finds
+    nothing new, and removing numbering puts a sentence break before what followed it, where no junk, year or
+    placeholder can newly begin or span (tests/test_normalize_reference.py holds this to whole rounds).
+    """
     folded = _fold_characters(text)
-    while True:  # to a fixed point, so that normalising twice changes nothing
-        before = folded.text
-        folded = _substitute(folded, _JUNK, "")
-        folded = _substitute(folded, _YEAR, YEAR_TOKEN)
-        folded = _substitute(folded, _PLACEHOLDER, PLACEHOLDER_TOKEN)
-        folded = _substitute(folded, _NUMBERING, "")
-        if folded.text == before:
-            return folded
+    while True:
+        junk = _junk_spans(folded.text)
+        folded = _substitute(folded, junk, "")
+        folded = _substitute(folded, _year_spans(folded.text), YEAR_TOKEN)
+        folded = _substitute(folded, _placeholder_spans(folded.text), PLACEHOLDER_TOKEN)
+        if not junk:
+            return _without_numbering(folded)
+        folded = _substitute(folded, _numbering_spans(folded.text), "")
+
+
+def _without_numbering(folded: NormalizedText) -> NormalizedText:
+    """Numbering removed until none is left (一是首先 loses 首先 only once 一是 has gone)."""
+    while spans := _numbering_spans(folded.text):
+        folded = _substitute(folded, spans, "")
+    return folded
+
+
+def _junk_spans(text: str) -> list[tuple[int, int]]:
+    if _JUNK_ANCHOR.search(text) is None:
+        return []
+    return [match.span() for match in _JUNK.finditer(text)]
+
+
+def _year_spans(text: str) -> list[tuple[int, int]]:
+    """Years in digits and in numerals: their characters differ, so the two kinds never overlap."""
+    digits = [match.span() for match in _DIGIT_YEAR.finditer(text)]
+    numerals = [(match.start() - 4, match.start()) for match in _NUMERAL_YEAR_END.finditer(text)]
+    return sorted(digits + numerals) if numerals else digits
+
+
+def _placeholder_spans(text: str) -> list[tuple[int, int]]:
+    if not any(character in text for character in _PLACEHOLDER_CHARACTERS):
+        return []
+    return [match.span() for match in _PLACEHOLDER.finditer(text)]
+
+
+def _numbering_spans(text: str) -> list[tuple[int, int]]:
+    """Numbering after a sentence break or at the very start (the break put in front stands for the start)."""
+    return [(match.start(1) - 1, match.end() - 1) for match in _NUMBERING_AFTER_BREAK.finditer("\n" + text)]
 
 
 def template_traces(text: str) -> list[tuple[int, int, str]]:
     """Watermarks and paywall markers of template sites found in the original text, as (start, end, text)."""
     folded = _fold_characters(text)
+    if _JUNK_ANCHOR.search(folded.text) is None:
+        return []
     return [(*folded.original_span(m.start(), m.end()), m.group()) for m in _JUNK.finditer(folded.text)]
 
 
@@ -81,34 +129,33 @@ def _fold_characters(text: str) -> NormalizedText:
         positions = np.nonzero(keep)[0].astype(np.int64)
         folded = mapped[keep].astype("<u4").tobytes().decode("utf-32-le")
         return NormalizedText(folded, positions, positions + 1)
-    return _fold_slowly(text, mapped)
+    return _fold_expanding(text, mapped)
 
 
-def _fold_slowly(text: str, mapped: np.ndarray) -> NormalizedText:
-    """The rare path for texts with characters that fold to several characters (①, ㈠, ½ …)."""
-    pieces, starts = [], []
-    for index, code in enumerate(mapped.tolist()):
-        if code == _DELETE:
-            continue
-        piece = _fold_one(text[index]) if code == _EXPAND else chr(code)
-        pieces.append(piece)
-        starts.extend([index] * len(piece))
-    positions = np.array(starts, dtype=np.int64)
-    return NormalizedText("".join(pieces), positions, positions + 1)
+def _fold_expanding(text: str, mapped: np.ndarray) -> NormalizedText:
+    """Texts with characters that fold to several characters (①, ㈠, ℃, Ⅱ …): each takes as many places as it gives."""
+    expanding = np.nonzero(mapped == _EXPAND)[0].tolist()
+    pieces = [_fold_one(text[index]) for index in expanding]
+    widths = (mapped != _DELETE).astype(np.int64)
+    widths[expanding] = [len(piece) for piece in pieces]
+    positions = np.repeat(np.arange(len(mapped), dtype=np.int64), widths)
+    codes = np.repeat(mapped, widths)
+    firsts = np.cumsum(widths) - widths  # where each character's folded form begins
+    for index, piece in zip(expanding, pieces):
+        codes[firsts[index] : firsts[index] + len(piece)] = [ord(c) for c in piece]
+    return NormalizedText(codes.astype("<u4").tobytes().decode("utf-32-le"), positions, positions + 1)
 
 
-def _substitute(norm: NormalizedText, pattern: re.Pattern, new: str) -> NormalizedText:
-    """Replace each match by `new` (one character, or nothing), carrying the offset map along."""
-    matches = list(pattern.finditer(norm.text))
-    if not matches:
+def _substitute(norm: NormalizedText, spans: list[tuple[int, int]], new: str) -> NormalizedText:
+    """Replace each span by `new` (one character, or nothing), carrying the offset map along."""
+    if not spans:
         return norm
     keep = np.ones(len(norm.text), dtype=bool)
     ends = norm.ends.copy()
     parts, cursor = [], 0
-    for match in matches:
-        a, b = match.span()
+    for a, b in spans:
         parts.append(norm.text[cursor:a])
-        if new and b > a:
+        if new:
             parts.append(new)
             ends[a] = norm.ends[b - 1]  # the token stands for the whole match
             keep[a + 1 : b] = False
