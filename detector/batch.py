@@ -12,7 +12,7 @@ import time
 import numpy as np
 
 from detector.corpus import Corpus
-from detector.errors import InputError
+from detector.errors import InputError, StoreUnavailable
 from detector.fingerprint import Fingerprint
 from detector.index import index_entries
 from detector.ingest.manifest import as_manifest, not_listed
@@ -20,7 +20,7 @@ from detector.ingest import find_input_files, read_document
 from detector.paths import resolved
 from detector.model import COUNTED_KINDS, Document, Report
 from detector.progress import progress_bar
-from detector.scan import Timings, failed_report, scan_document, stored_self
+from detector.scan import Timings, failed_report, not_scanned_report, scan_document, stored_self
 from detector.store import Postings, Store, memory_store
 
 # ids of the batch's own documents and segments are shifted past any corpus id (on equal evidence the
@@ -41,6 +41,7 @@ class BatchScan:
     corpus_documents: int = 0
     skipped: list = dataclasses.field(default_factory=list)  # (path, reason): links that loop or point nowhere; files
     # of a type not read; files the manifest does not list (warnings)
+    stopped: StoreUnavailable | None = None  # the store's failure that left the submissions after it not scanned
 
 
 # ---------------------------------------------------------------- scanning
@@ -85,22 +86,37 @@ def scan_documents(corpus: Corpus, items: list, progress=None, timings: Timings 
     """Scan documents (failed reports pass through) against the corpus and each other; nothing is written to the corpus.
 
     With `workers` > 1 (and a corpus that can be opened again in a child process) the submissions are scanned in
-    that many forked processes, each with its own connection; the reports are the same as in one process."""
+    that many forked processes, each with its own connection; the reports are the same as in one process. A store
+    that stops answering ends the batch (`stopped`): the reports finished stand, the rest are not_scanned reports."""
     started, clock = _now(), time.perf_counter()
     readable = [(pos, doc) for pos, doc in enumerate(items) if isinstance(doc, Document)]
-    reports = list(items)
-    timings = timings or Timings()
     docs = [doc for _, doc in readable]
-    with corpus.reading():
-        filed = [stored_self(corpus, doc) for doc in docs]  # submissions in the archive already
-    with BatchStore.of(corpus.store, docs, corpus.settings, filed) as store:
-        batch_corpus = Corpus(store, corpus.settings)
-        for n, report in _scanned(store, batch_corpus, docs, progress, timings, workers):
-            reports[readable[n][0]] = report
+    done, counted, stopped = _scan_readable(corpus, docs, progress, timings or Timings(), workers)
+    reports = list(items)
+    for n, (pos, doc) in enumerate(readable):
+        reports[pos] = done[n] if n in done else not_scanned_report(doc, corpus.store.location)
     to_position = {BATCH_IDS + n: pos for n, (pos, _) in enumerate(readable)}
     peers = [_peer_positions(r, to_position) for r in reports]
     return BatchScan(reports=reports, clusters=find_clusters(reports, peers), peers=peers, started_at=started,
-                     seconds=round(time.perf_counter() - clock, 3), corpus_documents=corpus.store.document_count())
+                     seconds=round(time.perf_counter() - clock, 3), corpus_documents=counted, stopped=stopped)
+
+
+def _scan_readable(corpus: Corpus, docs: list, progress, timings: Timings, workers: int) -> tuple[dict, int, StoreUnavailable | None]:
+    """n → report of each batch document scanned, the corpus's document count, and the store's failure that stopped the
+    rest (None when every one was scanned). A file that cannot be read never gets here (it is a failed report); a
+    store that is gone would fail every submission after it, each after the failover wait, so the batch stops. Other
+    store errors (damaged stored bytes, a deleted corpus) end the command as before: nothing says the next would scan."""
+    done, counted = {}, 0
+    try:
+        with corpus.reading():
+            filed = [stored_self(corpus, doc) for doc in docs]  # submissions in the archive already
+            counted = corpus.store.document_count()
+        with BatchStore.of(corpus.store, docs, corpus.settings, filed) as store:
+            for n, report in _scanned(store, Corpus(store, corpus.settings), docs, progress, timings, workers):
+                done[n] = report
+    except StoreUnavailable as err:
+        return done, counted, err
+    return done, counted, None
 
 
 _FORKED: tuple | None = None  # (store, corpus, documents) a forked scanning process inherits

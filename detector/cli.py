@@ -352,12 +352,15 @@ def recheck(scan_id, db_path, out_dir, fail_above):
 def _deliver(corpus, result, fmt: str, show_formulae: bool, out_dir, options: dict, rechecks=None) -> bool:
     """A scan's results first (printed, reports written), then its history record: it never loses them to the history.
 
-    Once recorded, the reports are written again as `chachong report` writes them (with the scan's number).
+    Once recorded, the reports are written again as `chachong report` writes them (with the scan's number). A batch
+    the store stopped (result.stopped) says so, shows and writes what it scanned, and is not recorded.
     Returns whether the reports were written (or none were asked for)."""
     view = history.unrecorded_view(result, corpus.settings, options, corpus.store.location, rechecks, rank_by=_chosen("rank_by"))
+    if result.stopped is not None:
+        click.echo(messages.say("error", message=result.stopped), err=True)
     _show(result.reports, fmt, show_formulae, view)
     written = _write_reports(view, out_dir)
-    scan_id = _record(corpus, result, options, rechecks)
+    scan_id = _record(corpus, result, options, rechecks) if result.stopped is None else _not_recorded(corpus)
     if written and out_dir and scan_id is not None:
         written = _write_reports(history.view(corpus.store, scan_id, rank_by=_chosen("rank_by")), out_dir)
     if written and out_dir:
@@ -389,6 +392,13 @@ def _record(corpus, result, options: dict, rechecks=None):
                    err=True)
         return None
     return scan_id
+
+
+def _not_recorded(corpus) -> None:
+    """A batch the store stopped is not recorded: the store is gone (recording would wait for it again), and the
+    files not scanned are to be scanned again, which records them."""
+    click.echo(messages.say("warning", message=messages.say("not_recorded_stopped", db=shown_target(corpus.store.location))),
+               err=True)
 
 
 # ---------------------------------------------------------------- the web page

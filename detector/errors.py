@@ -95,6 +95,12 @@ class StorageError(DatabaseError):
     """The disk or the database refused a read or a write (full, read-only, I/O error, permission, busy)."""
 
 
+class StoreUnavailable(DatabaseError):
+    """The corpus store stopped answering in the middle of a command (a Redis server or cluster down past the failover
+    wait). Unlike a file that cannot be read, it stops whatever still needs the store: a batch scan ends there and
+    keeps the reports it finished (detector/batch.py)."""
+
+
 _NOTHING_CHANGED = "nothing was changed"
 
 

@@ -32,7 +32,7 @@ def _scan_fields(result: BatchScan, settings, options: dict | None, rechecks: in
     options = {**(options or {}), **({"warnings": warnings} if warnings else {})}
     return {"started_at": result.started_at, "seconds": result.seconds, "paths": [shown(p) for p in result.paths],
             "settings": _settings_dict(settings), "options": options, "files": len(result.reports),
-            "failed": sum(1 for r in result.reports if r.error), "max_copy_ratio": max(ratios, default=None),
+            "failed": sum(1 for r in result.reports if r.error and not r.not_scanned), "max_copy_ratio": max(ratios, default=None),
             "corpus_documents": result.corpus_documents, "clusters": result.clusters, "rechecks": rechecks}
 
 
@@ -41,6 +41,8 @@ def unrecorded_view(result: BatchScan, settings, options: dict | None = None, db
     """The view of a scan not (yet) recorded (id None): its results are shown and written before the history record."""
     fields = _scan_fields(result, settings, options, rechecks)
     fields["clusters"] = len(fields["clusters"])
+    fields["not_scanned"] = sum(1 for r in result.reports if r.not_scanned)
+    fields["stopped"] = None if result.stopped is None else str(result.stopped)
     return build_view(result, ScanInfo(id=None, **fields, db=db), rank_by=rank_by)
 
 

@@ -28,6 +28,10 @@ CATALOGUE = {
     "summary_head": ("扫描 scan {id}: {files} 份 files, {failed} 份无法读取 could not be read", "扫描 {id}：{files} 份，{failed} 份无法读取"),
     # printed before the scan is recorded, so without its number (`chachong scans` lists it)
     "summary_head_new": ("本次扫描 this scan: {files} 份 files, {failed} 份无法读取 could not be read", "本次扫描：{files} 份，{failed} 份无法读取"),
+    "summary_not_scanned": (", {n} 份未扫描 not scanned", "，{n} 份未扫描"),
+    "not_recorded_stopped": ("this scan is not recorded in the scan history: it stopped when {db} stopped answering; scan the "
+                             "files not scanned again when it is back", "本次扫描未记入扫描历史：{db} 停止应答，扫描中途停止；"
+                             "待其恢复后请重新扫描未扫描的文件"),
     "summary_ranking": ("排名 ranking ({zh} {measure}; 本人旧稿 self_reuse 另列):", "排名（按{zh}；本人旧稿另列）："),
     "summary_clusters": ("群组 clusters: {n}", "群组：{n} 个"),
     "summary_within_batch": ("本批次内 within this batch", "本批次内"),
@@ -194,6 +198,8 @@ PHRASES = tuple((re.compile(english), chinese) for english, chinese in (
     (r"`chachong backup` copies a SQLite database; back up a Redis Cluster with Redis's own persistence \(an RDB snapshot, "
      r"BGSAVE, or AOF on every master\)", "`chachong backup` 只复制 SQLite 数据库；Redis 集群请用 Redis 自身的持久化备份"
      "（RDB 快照、BGSAVE，或在每个主节点上开启 AOF）"),
+    (r"not scanned: the corpus (\S+) stopped answering before its turn; scan this file again when it is back",
+     r"未扫描：轮到此文件之前语料库 \1 已停止应答；待其恢复后请重新扫描此文件"),
     (r"no scan with id (\d+); `chachong scans --db (.+?)` lists them", r"没有编号为 \1 的扫描；`chachong scans --db \2` 可列出全部扫描"),
     (r"no such document in (.+?); `chachong meta --db DB` lists them", r"文档库 \1 中没有此文档；`chachong meta --db DB` 可列出全部文档"),
 ))
@@ -231,6 +237,11 @@ def say(key: str, **fields) -> str:
         return english.format(**plurals, **fields)
     fields = {k: localized(str(v)) if k in ("message", "reason") else v for k, v in fields.items()}
     return chinese.format(**fields)
+
+
+def said(text: str) -> str:
+    """A library message (a report's error) in the current language: in Chinese where its phrases are known."""
+    return localized(text) if language() == "zh" else text
 
 
 def localized(text: str) -> str:

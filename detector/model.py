@@ -137,6 +137,7 @@ class Report:
     passages: list
     metrics: dict
     error: Optional[str] = None
+    not_scanned: bool = False  # read, but the store stopped answering before its turn (`error` says so)
     sources: list = dataclasses.field(default_factory=list)  # SourceShare, largest first
     sections: list = dataclasses.field(default_factory=list)  # SectionMeasure in text order
     template_traces: list = dataclasses.field(default_factory=list)  # TemplateTrace in text order

@@ -10,7 +10,7 @@ from detector.classify import Context, judge
 from detector.corpus import Corpus
 from detector.fingerprint import Fingerprint, fingerprint
 from detector.metadata import name_key, same_owner
-from detector.paths import canonical_path
+from detector.paths import canonical_path, shown
 from detector.measure import measure, rank_sources, section_measures
 from detector.model import Document, DocumentMeta, Passage, Report, TemplateTrace
 from detector.normalize import template_traces
@@ -281,3 +281,12 @@ def failed_report(path, reason: str, meta: DocumentMeta | None = None) -> Report
     """The report of a file that could not be read: no text, no passages, `error` saying why (and who it is from, if given)."""
     doc = Document(path=str(path), text="", sha256="", encoding="", meta=meta or DocumentMeta())
     return Report(submission=doc, passages=[], metrics={}, error=reason)
+
+
+def not_scanned_report(doc: Document, store_location: str) -> Report:
+    """The report of a submission read but not scanned: the corpus store stopped answering before its turn."""
+    reason = (f"not scanned: the corpus {shown(store_location)} stopped answering before its turn; "
+              "scan this file again when it is back")
+    report = failed_report(doc.path, reason, meta=doc.meta)
+    report.not_scanned = True
+    return report

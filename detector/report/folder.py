@@ -31,7 +31,8 @@ def results_envelope(view: ScanView) -> dict:
 
 def _scan(view: ScanView) -> dict:
     info = view.scan
-    data = {k: getattr(info, k) for k in ("id", "started_at", "seconds", "paths", "files", "failed", "corpus_documents", "rechecks")}
+    data = {k: getattr(info, k) for k in ("id", "started_at", "seconds", "paths", "files", "failed", "not_scanned", "stopped",
+                                          "corpus_documents", "rechecks")}
     return {**data, "ranked_by": view.rank_by}
 
 

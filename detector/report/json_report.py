@@ -31,6 +31,8 @@ def report_dict(report: Report) -> dict:
         data["capped_sources"] = list(report.capped_sources)
     if report.error:
         data["error"] = report.error
+    if report.not_scanned:
+        data["not_scanned"] = True
     return data
 
 
@@ -74,6 +76,7 @@ def report_from_dict(data: dict, text: str = "", sha256: str = "", encoding: str
     doc = Document(path=sub["path"], text=text, sha256=sha256, encoding=encoding, format=fmt, meta=meta)
     return Report(submission=doc, passages=[passage_from_dict(p) for p in data.get("passages", [])],
                   metrics=data.get("metrics") or {}, error=data.get("error"),
+                  not_scanned=bool(data.get("not_scanned")),
                   sources=[_share_from_dict(s) for s in data.get("sources", [])],
                   sections=[_section_from_dict(s) for s in data.get("sections", [])],
                   template_traces=[TemplateTrace(tuple(t["span"]), t["text"]) for t in data.get("template_traces", [])],

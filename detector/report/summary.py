@@ -8,6 +8,7 @@ import click
 
 from detector.labels import KIND, kind_name, measure_name
 from detector.messages import say
+from detector.report.text_report import failure
 from detector.report.view import ScanView, SubmissionView
 
 
@@ -16,6 +17,7 @@ def render_summary(view: ScanView, colour: bool = False) -> str:
     scan = view.scan
     counts = {"files": len(view.submissions), "failed": scan.failed}
     head = say("summary_head_new", **counts) if scan.id is None else say("summary_head", id=scan.id, **counts)
+    head += say("summary_not_scanned", n=scan.not_scanned) if scan.not_scanned else ""
     lines = [head, "", say("summary_ranking", zh=measure_name(view.rank_by), measure=view.rank_by)]
     lines += [_ranked_line(sub, view.rank_by, colour) for sub in view.ranked]
     lines += ["", say("summary_clusters", n=len(view.clusters))]
@@ -27,7 +29,7 @@ def render_summary(view: ScanView, colour: bool = False) -> str:
 def _ranked_line(sub: SubmissionView, rank_by: str, colour: bool) -> str:
     name = _fit(sub.name, 28)
     if sub.error is not None:
-        return f"{sub.rank:>4}  {'':>6}  {name}  {say('unreadable', reason=sub.error)}"
+        return f"{sub.rank:>4}  {'':>6}  {name}  {failure(sub.report)}"
     ratio = sub.metrics.get(rank_by, 0)
     shown = f"{ratio:6.1%}"
     if colour and ratio >= 0.1:

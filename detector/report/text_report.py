@@ -6,7 +6,7 @@ from collections import Counter
 
 import click
 
-from detector.messages import language, say
+from detector.messages import language, said, say
 from detector.model import COUNTED_KINDS, Report
 from detector.paths import shown as shown_path
 from detector.labels import KIND, MEASURE, kind_name
@@ -21,10 +21,15 @@ def render_text(reports: list[Report], colour: bool = False, show_formulae: bool
     return "\n".join(_render_one(r, colour, show_formulae) for r in reports)
 
 
+def failure(report: Report) -> str:
+    """Why a report has no passages: its file could not be read, or it was not scanned (the store stopped answering)."""
+    return said(report.error) if report.not_scanned else say("unreadable", reason=report.error)
+
+
 def _render_one(report: Report, colour: bool, show_formulae: bool) -> str:
     doc = report.submission
     if report.error:
-        return f"✗ {shown_path(doc.path)}: {say('unreadable', reason=report.error)}\n"
+        return f"✗ {shown_path(doc.path)}: {failure(report)}\n"
     counted = report.metrics.get("counted_chars", doc.chars)  # what the ratios count: 重复字数 ÷ 字数 = 总文字复制比
     lines = [f"■ {shown_path(doc.path)}  ({counted} 字){_meta_line(doc.meta)}", *_measure_lines(report.metrics)]
     lines += _section_lines(report) + _trace_lines(report) + _source_lines(report)

@@ -25,6 +25,8 @@ class ScanInfo:
     failed: int
     corpus_documents: int = 0
     clusters: int = 0
+    not_scanned: int = 0  # submissions read but not scanned: the store stopped answering (`stopped` says how)
+    stopped: Optional[str] = None
     rechecks: Optional[int] = None
     max_copy_ratio: Optional[float] = None
     settings: dict = dataclasses.field(default_factory=dict)
@@ -41,6 +43,11 @@ class ScanInfo:
     def local_time(self) -> str:
         """When the scan started, in the local time zone (YYYY-MM-DD HH:MM:SS)."""
         return local_time(self.started_at)
+
+    @property
+    def stopped_both(self) -> Optional[str]:
+        """Why the scan stopped before every submission was scanned, Chinese first where its phrases are known."""
+        return None if self.stopped is None else _both(self.stopped)
 
 
 @dataclasses.dataclass
@@ -176,10 +183,16 @@ class SubmissionView:
         return self.report.error
 
     @property
+    def not_scanned(self) -> bool:
+        return self.report.not_scanned
+
+    @property
     def unreadable(self) -> Optional[str]:
-        """Why the file could not be read, in Chinese first where its phrases are known, then in English."""
+        """Why the file could not be read (or was not scanned), in Chinese first where its phrases are known, then in English."""
         if self.report.error is None:
             return None
+        if self.report.not_scanned:
+            return _both(self.report.error)
         chinese = localized(self.report.error)
         english = f"could not be read: {self.report.error}"
         return f"无法读取：{chinese} — {english}" if chinese != self.report.error else f"无法读取 {english}"

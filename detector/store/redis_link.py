@@ -19,7 +19,7 @@ import re
 import time
 from urllib.parse import unquote, urlsplit
 
-from detector.errors import DatabaseError
+from detector.errors import DatabaseError, StoreUnavailable
 from detector.paths import shown_target
 from detector.settings import REDIS_FAILOVER_SECONDS
 
@@ -190,8 +190,8 @@ class Link:
             raise DatabaseError(f"{self.location}: writing stopped, {self._failed_nodes(err)} ({_one_line(err)}); "
                                 "nothing half-written is visible to scans: run the command again") from None
 
-    def unreachable(self, err: Exception) -> DatabaseError:
-        return DatabaseError(f"{self.location}: {self._failed_nodes(err)} for {REDIS_FAILOVER_SECONDS} s "
+    def unreachable(self, err: Exception) -> StoreUnavailable:
+        return StoreUnavailable(f"{self.location}: {self._failed_nodes(err)} for {REDIS_FAILOVER_SECONDS} s "
                              f"({_one_line(err)}); {self._remedy()}")
 
     def _remedy(self) -> str:

@@ -26,6 +26,8 @@ def scan_upload(db, upload, job, archive: Path | None = None) -> int:
         with api.open_corpus(db) as corpus:
             items = _read_upload(corpus, upload, job)
             result = scan_documents(corpus, items, progress=job.progress)
+            if result.stopped is not None:  # the store went away: the job fails with its one line, as a read that failed
+                raise result.stopped
             result.paths = [name for name, _ in upload.files] + [name for name, _ in upload.refused]
             job.progress("recording", 0, 1)
             scan_id = history.record_scan(corpus.store, result, corpus.settings, options={"via": "web"})
@@ -78,6 +80,8 @@ def recheck(db, scan_id: int, job) -> int:
     """Scan a recorded scan's submissions again against today's corpus; returns the new scan's id."""
     with api.open_corpus(db) as corpus:
         result = history.recheck(corpus, scan_id, progress=job.progress)
+        if result.stopped is not None:
+            raise result.stopped
         job.progress("recording", 0, 1)
         return history.record_scan(corpus.store, result, corpus.settings, options={"via": "web"}, rechecks=scan_id)
 
