@@ -39,10 +39,12 @@ _PLACEHOLDER = re.compile(
 )
 _PLACEHOLDER_CHARACTERS = "x×*○"
 # Numbering at the start of a line or sentence: (一) 一、 1. 1、 一是 首先 其次 再次 最后 第一,
-_NUMBERING_AFTER_BREAK = re.compile(
-    r"[\n。!?;](\([一二三四五六七八九十0-9]{1,3}\)|[一二三四五六七八九十]{1,3}、|[0-9]{1,2}[.、](?![0-9])"
-    r"|[一二三四五六七八九十]{1,2}是[,:]?|首先[,:]?|其次[,:]?|再次[,:]?|最后[,:]?|第[一二三四五六七八九十]{1,2}[,、:])"
+_NUMBERING = (
+    r"\([一二三四五六七八九十0-9]{1,3}\)|[一二三四五六七八九十]{1,3}、|[0-9]{1,2}[.、](?![0-9])"
+    r"|[一二三四五六七八九十]{1,2}是[,:]?|首先[,:]?|其次[,:]?|再次[,:]?|最后[,:]?|第[一二三四五六七八九十]{1,2}[,、:]"
 )
+_NUMBERING_AFTER_BREAK = re.compile(f"[\n。!?;]({_NUMBERING})")
+_NUMBERING_RUN_AFTER_BREAK = re.compile(f"[\n。!?;]((?:{_NUMBERING})+)")  # 一是首先: what passes remove one by one
 
 
 @dataclasses.dataclass
@@ -68,7 +70,9 @@ def normalize(text: str) -> NormalizedText:
     normalising twice changes nothing. Once a round removes no junk, the rounds after it can change only
     numbering: years and placeholders become tokens that no pattern reads, a second pass of either finds
     nothing new, and removing numbering puts a sentence break before what followed it, where no junk, year or
-    placeholder can newly begin or span (tests/test_normalize_reference.py holds this to whole rounds).
+    placeholder can newly begin or span. Those rounds remove, after each break, one numbering after another
+    until none follows: each run of numbering after a break at once. (tests/test_normalize_reference.py
+    holds this to whole rounds.)
     """
     folded = _fold_characters(text)
     while True:
@@ -77,15 +81,8 @@ def normalize(text: str) -> NormalizedText:
         folded = _substitute(folded, _year_spans(folded.text), YEAR_TOKEN)
         folded = _substitute(folded, _placeholder_spans(folded.text), PLACEHOLDER_TOKEN)
         if not junk:
-            return _without_numbering(folded)
-        folded = _substitute(folded, _numbering_spans(folded.text), "")
-
-
-def _without_numbering(folded: NormalizedText) -> NormalizedText:
-    """Numbering removed until none is left (一是首先 loses 首先 only once 一是 has gone)."""
-    while spans := _numbering_spans(folded.text):
-        folded = _substitute(folded, spans, "")
-    return folded
+            return _substitute(folded, _numbering_spans(folded.text, _NUMBERING_RUN_AFTER_BREAK), "")
+        folded = _substitute(folded, _numbering_spans(folded.text, _NUMBERING_AFTER_BREAK), "")
 
 
 def _junk_spans(text: str) -> list[tuple[int, int]]:
@@ -107,9 +104,9 @@ def _placeholder_spans(text: str) -> list[tuple[int, int]]:
     return [match.span() for match in _PLACEHOLDER.finditer(text)]
 
 
-def _numbering_spans(text: str) -> list[tuple[int, int]]:
+def _numbering_spans(text: str, pattern: re.Pattern) -> list[tuple[int, int]]:
     """Numbering after a sentence break or at the very start (the break put in front stands for the start)."""
-    return [(match.start(1) - 1, match.end() - 1) for match in _NUMBERING_AFTER_BREAK.finditer("\n" + text)]
+    return [(match.start(1) - 1, match.end() - 1) for match in pattern.finditer("\n" + text)]
 
 
 def template_traces(text: str) -> list[tuple[int, int, str]]:
