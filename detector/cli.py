@@ -280,9 +280,9 @@ def check(db_path):
     counts, segment document frequencies, recorded settings). Exit code 1 and one line per problem when broken."""
     problems = _call(api.check, db_path)
     for problem in problems:
-        click.echo(f"problem: {problem}")
-    click.echo(f"{shown_target(db_path)}: {len(problems)} problem{'' if len(problems) == 1 else 's'}" if problems else
-               f"{shown_target(db_path)}: ok")
+        click.echo(messages.say("problem", message=problem))
+    db = shown_target(db_path)
+    click.echo(messages.say("check_problems", db=db, n=len(problems)) if problems else messages.say("check_ok", db=db))
     sys.exit(ExitCode.ERROR if problems else ExitCode.OK)
 
 

@@ -11,6 +11,9 @@ LANGUAGES = ("zh", "en")
 CATALOGUE = {
     "error": ("error: {message}", "错误：{message}"),
     "warning": ("warning: {message}", "警告：{message}"),
+    "problem": ("problem: {message}", "问题：{message}"),
+    "check_problems": ("{db}: {n} problem{n_s}", "{db}：{n} 个问题"),
+    "check_ok": ("{db}: ok", "{db}：正常"),
     "no_such_path": ("{path}: no such file or folder; check the path", "{path}：没有这个文件或文件夹，请检查路径"),
     "unreadable": ("could not be read: {reason}", "无法读取：{reason}"),
     "no_passages": ("no reused passages found", "未发现复用段落"),
@@ -95,6 +98,11 @@ def _kind_not_suffix(found) -> str:
     kinds = {english: KIND_NAMES_ZH.get(kind, english) for kind, english in KIND_NAMES.items()}
     expected = "纯文本" if found.group(3) else "CSV 文件" if found.group(4) else f" {found.group(2)} 文件"
     return f"是 {kinds.get(found.group(1), found.group(1))}，不是{expected}"
+
+
+# what `chachong check` counts, in Chinese (the totals against a recount)
+_COUNTED = {"documents": "篇文档", "segments": "个片段", "characters": "个字符", "postings": "条倒排记录", "catalogue": "目录中",
+            "stored documents": "存储的文档中"}
 
 
 # What the library says (English, in DetectorError messages and per-file reasons), phrase by phrase in Chinese: a
@@ -200,6 +208,36 @@ PHRASES = tuple((re.compile(english), chinese) for english, chinese in (
      "（RDB 快照、BGSAVE，或在每个主节点上开启 AOF）"),
     (r"not scanned: the corpus (\S+) stopped answering before its turn; scan this file again when it is back",
      r"未扫描：轮到此文件之前语料库 \1 已停止应答；待其恢复后请重新扫描此文件"),
+    # `chachong check`: what is wrong with a corpus (detector/store/sqlite.py and redis.py, problems)
+    (r"SQLite's integrity check: (.*); restore a backup or run", r"SQLite 完整性检查：\1；请从备份恢复或运行"),
+    (r"postings cover (\d+) segments, the documents own (\d+) \(not the same ones\)",
+     r"倒排记录覆盖 \1 个片段，而文档拥有 \2 个（二者不一致）"),
+    (r"(\d+) segments do not have one posting per band \((\d+)\)", r"有 \1 个片段并非每个分带（共 \2 个）恰有一条倒排记录"),
+    (r"\bdocument (\d+) \((.+?)\): ", r"文档 \1（\2）："),
+    (r"its segments (\d+)–(\d+) overlap the previous document's", r"其片段 \1–\2 与前一篇文档的片段重叠"),
+    (r"no segment layout \(indexed by an older chachong\)", "没有片段布局（由旧版 chachong 建立的索引）"),
+    (r"its text or layout cannot be read \((.*)\); restore a backup or rebuild", r"其正文或布局无法读取（\1）；请从备份恢复或重建"),
+    (r"(\d+) segments recorded, its layout has (\d+)", r"记录为 \1 个片段，其布局却有 \2 个"),
+    (r"segment document frequencies: (\d+) of (\d+) segment hashes counted wrong; `chachong rebuild --from ARCHIVE` recounts "
+     r"them", r"片段文档频率：\2 个片段哈希中有 \1 个计数错误；`chachong rebuild --from 文档库文件夹` 会重新计数"),
+    (r"built with normaliser version ([^,\s]+), this chachong has ([^;\s]+); ", r"索引由规范化版本 \1 建立，本程序为版本 \2；"),
+    (r"the recorded index settings are not valid \((.*)\)(?=; )", r"记录的索引设置无效（\1）"),
+    (r"the recorded index settings do not match what they imply \((.*?)\)", r"记录的索引设置与其应有的设置不一致（\1）"),
+    (r"no index settings recorded \(meta 'index'\)|the index settings are not recorded", "没有记录索引设置"),
+    (r"rebuild (?:the index )?with `chachong rebuild --full`", "请用 `chachong rebuild --full` 重建索引"),
+    (r"the Redis server (\S+) \(([\w-]+)\) drops keys when it reaches its maxmemory: part of the index can vanish without an "
+     r"error; set maxmemory-policy noeviction \(a full server then refuses writes, and chachong says so\)",
+     r"Redis 服务器 \1（\2）在内存达到 maxmemory 时会删除键：索引的一部分可能无声无息地丢失；请设置 maxmemory-policy "
+     r"noeviction（服务器满时将拒绝写入，chachong 会报告）"),
+    (r"(\d+) documents were left half-written or half-deleted \(the next add, remove or rebuild cleans them\)",
+     r"有 \1 篇文档写入或删除到一半（下一次 add、remove 或 rebuild 会清理）"),
+    (r"(\d+) catalogued documents have no stored text", r"目录中有 \1 篇文档没有存储正文"),
+    (r"the totals count (\d+) (documents|segments|characters|postings), the (catalogue|stored documents) (\d+); ",
+     lambda m: f"总数记为 {m.group(1)} {_COUNTED[m.group(2)]}，而{_COUNTED[m.group(3)]}为 {m.group(4)}；"),
+    (r"(\d+) segment document frequencies differ from a recount; `chachong rebuild` recounts them",
+     r"有 \1 个片段文档频率与重新计数不符；`chachong rebuild` 会重新计数"),
+    (r"the postings hold (\d+) records, the stored documents own (\d+)", r"倒排索引存有 \1 条记录，而存储的文档拥有 \2 条"),
+    (r"run `chachong rebuild --full`", "请运行 `chachong rebuild --full`"),
     (r"no scan with id (\d+); `chachong scans --db (.+?)` lists them", r"没有编号为 \1 的扫描；`chachong scans --db \2` 可列出全部扫描"),
     (r"no such document in (.+?); `chachong meta --db DB` lists them", r"文档库 \1 中没有此文档；`chachong meta --db DB` 可列出全部文档"),
 ))

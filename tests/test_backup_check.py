@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import shutil
 import sqlite3
 import stat
@@ -42,7 +43,7 @@ def test_check_of_an_intact_index_says_ok(db):
     assert result.exit_code == ExitCode.OK and result.output.strip().endswith(": ok")
 
 
-@pytest.mark.parametrize("statements, said", [
+BROKEN = [  # (statements that break an index, what `check` says of it)
     (["DELETE FROM postings WHERE key IN (SELECT key FROM postings LIMIT 5)"], "do not have one posting per band"),
     (["UPDATE documents SET segment_count = segment_count + 1 WHERE id = 2"], "segments recorded, its layout has"),
     (["UPDATE segment_df SET docs = docs + 1 WHERE hash IN (SELECT hash FROM segment_df LIMIT 3)"],
@@ -50,7 +51,11 @@ def test_check_of_an_intact_index_says_ok(db):
     (["UPDATE documents SET layout = x'00ff' WHERE id = 1"], "cannot be read"),
     (["UPDATE meta SET value = json_set(value, '$.bands', 7) WHERE key = 'index'"], "do not match what they imply (bands)"),
     (["UPDATE meta SET value = json_set(value, '$.normaliser_version', 1) WHERE key = 'index'"], "normaliser version 1"),
-])
+    (["DELETE FROM meta WHERE key = 'index'"], "no index settings recorded"),
+]
+
+
+@pytest.mark.parametrize("statements, said", BROKEN)
 def test_check_lists_what_is_broken_and_exits_1(db, statements, said):
     _tamper(db, *statements)
     result = _run("check", "--db", db)
@@ -58,6 +63,25 @@ def test_check_lists_what_is_broken_and_exits_1(db, statements, said):
     problems = [line for line in result.output.splitlines() if line.startswith("problem: ")]
     assert problems and any(said in p for p in problems), result.output
     assert result.output.strip().endswith(f"{len(problems)} problem{'s' if len(problems) > 1 else ''}")
+
+
+@pytest.mark.parametrize("statements", [statements for statements, _ in BROKEN])
+def test_check_says_what_is_broken_in_chinese_with_lang_zh(db, statements):
+    _tamper(db, *statements)
+    result = _run("--lang", "zh", "check", "--db", db)
+    lines = result.output.strip().splitlines()
+    problems = [line for line in lines if line.startswith("问题：")]
+    assert result.exit_code == ExitCode.ERROR and problems and len(problems) == len(lines) - 1, result.output
+    assert lines[-1] == f"{db}：{len(problems)} 个问题", result.output
+    for line in problems:
+        assert not _english(line) and "; " not in line, line
+
+
+def _english(line: str) -> list:
+    """English words left in a Chinese line, besides commands (`chachong …`), details in brackets (paths, setting
+    names, what is damaged) and names of programs."""
+    bare = re.sub(r"`[^`]*`|（[^）]*）", "", line)
+    return [word for word in re.findall(r"[A-Za-z]{3,}", bare) if word not in ("SQLite", "chachong")]
 
 
 def test_check_of_a_file_that_is_no_database_is_one_line(tmp_path):

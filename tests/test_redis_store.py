@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import shutil
 import signal
@@ -22,6 +23,7 @@ from detector.cli import ExitCode, cli
 from detector.errors import DatabaseError
 from detector.messages import localized
 from detector.store import open_store
+from detector.store.redis import Keys
 from planting import BASE, SAMPLE
 from redis_cluster import RedisNode, free_ports
 from store_faults import fail_second_insert
@@ -135,11 +137,35 @@ def test_check_names_a_server_that_would_drop_index_keys_when_full(tmp_path):
         result = CliRunner().invoke(cli, ["check", "--db", target])
         assert result.exit_code == ExitCode.ERROR, result.output
         assert f"{node.address} (allkeys-lru) drops keys" in result.output and "noeviction" in result.output
+        chinese = CliRunner().invoke(cli, ["--lang", "zh", "check", "--db", target]).output
+        assert f"问题：Redis 服务器 {node.address}（allkeys-lru）在内存达到 maxmemory 时会删除键" in chinese, chinese
+        assert "请设置 maxmemory-policy noeviction" in chinese and "drops keys" not in chinese, chinese
         node.client().config_set("maxmemory-policy", "noeviction")
         result = CliRunner().invoke(cli, ["check", "--db", target])
         assert result.exit_code == ExitCode.OK, result.output
     finally:
         node.stop()
+
+
+def test_check_says_what_is_broken_in_chinese_with_lang_zh(redis_server):
+    """A corpus whose totals, documents, postings and frequencies disagree: every problem line in Chinese."""
+    name = _name()
+    target = f"redis://{redis_server.address}/{name}"
+    _add(target, *sorted(SAMPLE.glob("*.txt"))[:3])
+    keys, gen = Keys(name), int(redis_server.client().get(Keys(name).current))
+    with redis_server.client() as conn:
+        conn.hincrby(keys.of(gen, "state"), "documents", 1)
+        conn.hincrby(keys.of(gen, "state"), "segments", 2)
+        conn.hset(keys.of(gen, "pending"), 99, "add")
+        conn.delete(keys.document(gen, 1))
+    result = CliRunner().invoke(cli, ["--lang", "zh", "check", "--db", target])
+    lines = result.output.strip().splitlines()
+    problems = [line for line in lines if line.startswith("问题：")]
+    assert result.exit_code == ExitCode.ERROR and len(problems) >= 4 and len(problems) == len(lines) - 1, result.output
+    assert lines[-1].endswith(f"：{len(problems)} 个问题"), result.output
+    for line in problems:
+        english = re.findall(r"[A-Za-z]{3,}", re.sub(r"`[^`]*`|（[^）]*）", "", line))
+        assert set(english) <= {"add", "remove", "rebuild"} and "; " not in line, line  # commands as typed
 
 
 # ---------------------------------------------------------------- the same results as SQLite

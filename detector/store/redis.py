@@ -857,9 +857,10 @@ class RedisStore:
         records = self._all_records()
         stored = self._stored_fields(gen, list(records), ("chars",))
         if len(stored) != len(records):
-            problems.append(f"{len(records) - len(stored)} catalogued documents have no stored text")
+            problems.append(f"{len(records) - len(stored)} catalogued documents have no stored text; run `chachong rebuild --full`")
         if self.document_count() != len(records):
-            problems.append(f"the totals count {self.document_count()} documents, the catalogue {len(records)}")
+            problems.append(f"the totals count {self.document_count()} documents, the catalogue {len(records)}; "
+                            "run `chachong rebuild --full`")
         return problems
 
     def problems(self) -> list[str]:
@@ -875,14 +876,16 @@ class RedisStore:
         state = {k.decode(): int(v) for k, v in self.link.read(self.link.client.hgetall, self.keys.of(gen, "state")).items()}
         for field, n in totals.items():
             if state.get(field, 0) != n:
-                problems.append(f"the totals count {state.get(field, 0)} {field}, the stored documents {n}")
+                problems.append(f"the totals count {state.get(field, 0)} {field}, the stored documents {n}; "
+                                "run `chachong rebuild --full`")
         stored_df = self.segment_document_frequency(df)
         wrong = sum(1 for h, n in df.items() if stored_df.get(h) != n)
         if wrong:
             problems.append(f"{wrong} segment document frequencies differ from a recount; `chachong rebuild` recounts them")
         records = sum(self._posting_bytes(gen)) // 8
         if records != totals["postings"]:
-            problems.append(f"the postings hold {records} records, the stored documents own {totals['postings']}")
+            problems.append(f"the postings hold {records} records, the stored documents own {totals['postings']}; "
+                            "run `chachong rebuild --full`")
         return problems
 
     def _recounted(self, gen: int, ids: list) -> tuple[Counter, dict]:

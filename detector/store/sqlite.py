@@ -762,12 +762,14 @@ class SqliteStore:
 
     def index_problems(self) -> list[str]:
         """What is wrong with the index, empty when it is intact: SQLite's integrity check and postings ↔ documents."""
-        problems = [r[0] for r in self.conn.execute("PRAGMA integrity_check") if r[0] != "ok"]
+        problems = [f"SQLite's integrity check: {r[0]}; restore a backup or run `chachong rebuild --full`"
+                    for r in self.conn.execute("PRAGMA integrity_check") if r[0] != "ok"]
         ranges = self.conn.execute("SELECT first_segment, segment_count FROM documents ORDER BY first_segment").fetchall()
         expected = np.concatenate([np.arange(f, f + n) for f, n in ranges]) if ranges else np.zeros(0, np.int64)
         found = np.array([r[0] for r in self.conn.execute("SELECT DISTINCT segment FROM postings ORDER BY segment")])
         if not np.array_equal(found.astype(np.int64), expected.astype(np.int64)):
-            problems.append(f"postings cover {len(found)} segments, the documents own {len(expected)} (not the same ones)")
+            problems.append(f"postings cover {len(found)} segments, the documents own {len(expected)} (not the same ones); "
+                            "run `chachong rebuild --full`")
         return problems
 
     # --- upkeep: a consistent copy, and everything that can be checked ---
@@ -825,7 +827,8 @@ class SqliteStore:
         for doc_id, path, packed, blob, first, count in rows:
             where = f"document {doc_id} ({shown(from_sql(path))})"
             if first < previous_end:
-                problems.append(f"{where}: its segments {first}–{first + count - 1} overlap the previous document's")
+                problems.append(f"{where}: its segments {first}–{first + count - 1} overlap the previous document's; "
+                                "run `chachong rebuild --full`")
             previous_end = max(previous_end, first + count)
             problems += self._layout_problems(where, packed, blob, count)
         return problems
@@ -838,7 +841,7 @@ class SqliteStore:
         except Exception as err:  # decompression, UTF-8 or layout decoding: the stored bytes are damaged
             return [f"{where}: its text or layout cannot be read ({_damage(err)}); restore a backup or rebuild"]
         if segments != count:
-            return [f"{where}: {count} segments recorded, its layout has {segments}"]
+            return [f"{where}: {count} segments recorded, its layout has {segments}; run `chachong rebuild --full`"]
         return []
 
     def _frequency_problems(self) -> list[str]:
@@ -871,7 +874,8 @@ class SqliteStore:
         except Exception as err:
             return [f"the recorded index settings are not valid ({err}); run `chachong rebuild --full`"]
         differing = sorted(k for k in derived.keys() | stored.keys() if derived.get(k) != stored.get(k))
-        return [f"the recorded index settings do not match what they imply ({', '.join(differing)})"] if differing else []
+        return ([f"the recorded index settings do not match what they imply ({', '.join(differing)}); run `chachong rebuild --full`"]
+                if differing else [])
 
     # --- metadata set by people: data, not a cache (kept by content and by path, whatever happens to the documents) ---
     def remember_given_meta(self, entries, origin: str) -> int:
