@@ -191,6 +191,15 @@ PHRASES = tuple((re.compile(english), chinese) for english, chinese in (
     (r"no corpus named (\S+) on this Redis \(an empty namespace\); create one with `chachong add PATH\.\.\. --db (.+?)`",
      r"这个 Redis 上没有名为 \1 的语料库（命名空间为空）；请先用 `chachong add 路径… --db \2` 建立"),
     (r"the corpus (\S+) was deleted from this Redis", r"语料库 \1 已从这个 Redis 中删除"),
+    (r"the corpus (\S+) is gone and this Redis evicted keys when it was full \((.*)\): its keys were evicted(?: \((some of "
+     r"them are left)\)|, if the name is right); do not create a new corpus over it: set maxmemory-policy noeviction on the "
+     r"server \(redis-cli CONFIG SET maxmemory-policy noeviction, and in redis\.conf\), then rebuild the corpus from the "
+     r"archive \(`chachong rebuild --db (\S+) --from ARCHIVE`\)", lambda m: (
+         f"语料库 {m.group(1)} 已不在这个 Redis 上，而该服务器在内存满时逐出过键（{m.group(2)}）："
+         + ("语料库的键已被逐出（尚余部分键）" if m.group(3) else "如语料库名无误，其键已被逐出")
+         + "；请勿在原处新建空语料库：请把服务器的 maxmemory-policy 设为 noeviction（redis-cli CONFIG SET maxmemory-policy "
+         f"noeviction，并写入 redis.conf），然后从文档库重建语料库（`chachong rebuild --db {m.group(4)} --from 文档库文件夹`）")),
+    (r"(\S+): (\d+) keys evicted, maxmemory-policy ([\w-]+)", r"\1：已逐出 \2 个键，maxmemory-policy \3"),
     (r"the Redis node(?:s)? (.+?) did not answer for (\d+) s \((.*?)\)(?=; )", r"Redis 节点 \1 已 \2 秒没有应答（\3）"),
     (r"the Redis cluster did not serve every slot for (\d+) s \((.*?)\)(?=; )", r"Redis 集群已 \1 秒未能服务全部槽位（\2）"),
     (r"the cluster is down or could not fail over: check its nodes \(redis-cli --cluster check HOST:PORT\), then run the "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import uuid
@@ -103,3 +104,50 @@ def _the_others_are_listed_as_not_scanned(output: str, stopped, node: RedisNode)
     assert 'id="not-scanned"' in index and 'id="stopped"' in index and "未扫描 2 份" in index
     csv_text = (stopped / "results.csv").read_text(encoding="utf-8-sig")
     assert csv_text.count("未扫描：") == 2
+
+
+def test_a_corpus_the_server_evicted_is_said_to_be_evicted_not_missing(tmp_path):
+    """A server with a maxmemory and allkeys-lru evicts every key of a corpus when it fills up: opening the corpus says
+    that, that the server must not evict and that the corpus is to be rebuilt, not to create one over it."""
+    from redis.exceptions import ResponseError
+
+    node = RedisNode(tmp_path / "lru", free_ports(1)[0], "--maxmemory", "100mb", "--maxmemory-policy", "allkeys-lru").start()
+    try:
+        target = _target(node)
+        assert _run("add", *ARCHIVE[:2], "--db", target).exit_code == ExitCode.OK
+        with node.client() as conn:
+            conn.config_set("maxmemory", "1")  # full: every key is evicted to make room (Redis 7 evicts at once)
+            with contextlib.suppress(ResponseError):
+                conn.set("one more", "x")  # older servers evict on the next write
+            RedisNode.wait_until(lambda: conn.dbsize() == 0, "the server did not evict every key", 20)  # a bit at a time
+            conn.config_set("maxmemory", "100mb")
+            assert conn.info("stats")["evicted_keys"] > 0
+        result = _run("stats", "--db", target)
+        line = result.output.strip()
+        assert result.exit_code == ExitCode.ERROR and "\n" not in line, result.output
+        assert "keys evicted, maxmemory-policy allkeys-lru" in line and "its keys were evicted" in line, line
+        assert "set maxmemory-policy noeviction" in line and f"`chachong rebuild --db {target} --from ARCHIVE`" in line, line
+        assert "create one" not in line, line
+        chinese = _run("--lang", "zh", "scan", DEMO, "--db", target).output.strip()
+        assert "其键已被逐出" in chinese and "设为 noeviction" in chinese and "从文档库重建语料库" in chinese, chinese
+        assert "evicted" not in chinese and "\n" not in chinese, chinese
+    finally:
+        node.stop()
+
+
+def test_a_corpus_whose_pointer_was_evicted_with_other_keys_left_is_said_to_be_evicted(tmp_path):
+    """Eviction that took the corpus's pointer and left some of its keys, the server's count reset since (CONFIG
+    RESETSTAT): still told; a name never used on that server is only 'no corpus named'."""
+    node = RedisNode(tmp_path / "lru", free_ports(1)[0], "--maxmemory", "100mb", "--maxmemory-policy", "allkeys-lru").start()
+    try:
+        target = _target(node)
+        assert _run("add", ARCHIVE[0], "--db", target).exit_code == ExitCode.OK
+        with node.client() as conn:
+            conn.delete("{" + target.rsplit("/", 1)[1] + "}:current")
+            conn.config_resetstat()
+        said = _run("stats", "--db", target).output
+        assert "its keys were evicted (some of them are left)" in said and "noeviction" in said, said
+        never = _run("stats", "--db", _target(node)).output
+        assert "no corpus named" in never and "evicted" not in never, never
+    finally:
+        node.stop()

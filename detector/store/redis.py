@@ -229,8 +229,9 @@ class RedisStore:
         if gen is not None:
             return int(gen)
         if not create:
-            raise DatabaseError(f"{self.location}: no corpus named {self.keys.name} on this Redis (an empty namespace); "
-                                f"create one with `chachong add PATH... --db {self.location}`")
+            raise self._evicted() or DatabaseError(
+                f"{self.location}: no corpus named {self.keys.name} on this Redis (an empty namespace); "
+                f"create one with `chachong add PATH... --db {self.location}`")
         gen = self.link.write(self.link.client.incr, self.keys.next)
         self.link.write(self.link.client.sadd, self.keys.generations, gen)
         self.link.write(self.link.client.set, self.keys.current, gen, nx=True)  # NX: a racing creator wins
@@ -251,8 +252,27 @@ class RedisStore:
     def _serving(self) -> int:
         gen = self.link.read(self.link.client.get, self.keys.current)
         if gen is None:
-            raise DatabaseError(f"{self.location}: the corpus {self.keys.name} was deleted from this Redis")
+            raise self._deleted()
         return int(gen)
+
+    def _deleted(self) -> DatabaseError:
+        return self._evicted() or DatabaseError(f"{self.location}: the corpus {self.keys.name} was deleted from this Redis")
+
+    def _evicted(self) -> DatabaseError | None:
+        """When the corpus's pointer is gone and the server evicted keys to stay under its maxmemory: that it did, not
+        to create a new corpus over the lost one, and how to get it back. None when eviction cannot be told: no server
+        counts evicted keys, and none drops keys with some of this corpus's keys left (a restart loses them all)."""
+        servers = self.link.eviction()
+        left = self.link.read(self.link.client.exists, self.keys.next, self.keys.generations, self.keys.version,
+                              self.keys.scans, self.keys.scan_next)
+        if not any(evicted for *_, evicted in servers) and not (left and any(evicts for _, _, evicts, _ in servers)):
+            return None
+        facts = ", ".join(f"{name}: {evicted} keys evicted, maxmemory-policy {policy}" for name, policy, _, evicted in servers)
+        certainty = "its keys were evicted (some of them are left)" if left else "its keys were evicted, if the name is right"
+        return DatabaseError(f"{self.location}: the corpus {self.keys.name} is gone and this Redis evicted keys when it was "
+                             f"full ({facts}): {certainty}; do not create a new corpus over it: set maxmemory-policy "
+                             "noeviction on the server (redis-cli CONFIG SET maxmemory-policy noeviction, and in redis.conf), "
+                             f"then rebuild the corpus from the archive (`chachong rebuild --db {self.location} --from ARCHIVE`)")
 
     @contextlib.contextmanager
     def reading(self):
@@ -262,7 +282,7 @@ class RedisStore:
             return
         gen, version = self.link.read(self.link.run, [(("GET", self.keys.current), None), (("GET", self.keys.version), None)])
         if gen is None:
-            raise DatabaseError(f"{self.location}: the corpus {self.keys.name} was deleted from this Redis")
+            raise self._deleted()
         seen = (int(gen), int(version or 0))
         state = ReadState(changed=self._seen is not None and self._seen != seen)
         self._seen, self._generation, self._reading = seen, int(gen), True

@@ -226,17 +226,23 @@ class Link:
 
     def evicting_nodes(self) -> list[str]:
         """'host:port (policy)' of the servers that drop keys when full: a maxmemory and a policy other than noeviction."""
-        if self.cluster:
-            servers = [(node.name, self.client.get_redis_connection(node)) for node in self.client.get_nodes()]
-        else:
-            servers = [("%s:%s" % self._server(), self.client)]
-        evicting = []
-        for name, client in servers:
+        return [f"{name} ({policy})" for name, policy, evicts, _ in self.eviction() if evicts]
+
+    def eviction(self) -> list[tuple]:
+        """(host:port, maxmemory-policy, whether it drops keys when full, keys it has evicted since it started) per server."""
+        facts = []
+        for name, client in self._servers():
             memory = self.read(client.info, "memory")
             policy = memory.get("maxmemory_policy", "noeviction")
-            if int(memory.get("maxmemory", 0)) and policy != "noeviction":
-                evicting.append(f"{name} ({policy})")
-        return evicting
+            evicted = int(self.read(client.info, "stats").get("evicted_keys", 0))
+            facts.append((name, policy, bool(int(memory.get("maxmemory", 0))) and policy != "noeviction", evicted))
+        return facts
+
+    def _servers(self) -> list[tuple]:
+        """(host:port, client) of each server: a standalone one, or every node of the cluster."""
+        if self.cluster:
+            return [(node.name, self.client.get_redis_connection(node)) for node in self.client.get_nodes()]
+        return [("%s:%s" % self._server(), self.client)]
 
     def _pings(self, client) -> bool:
         try:
