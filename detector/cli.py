@@ -443,14 +443,17 @@ def rebuild(db_path, archive, manifest, full, keep_missing, allow_mass_removal, 
     """Bring the corpus in line with an archive folder: add, re-index, remove, recount, compact.
 
     Scans may run meanwhile (they see the old index until the new one is committed). One writer at a
-    time: a second rebuild exits with code 4. Exit code 1 when a file could not be indexed.
+    time: a second rebuild exits with code 4. Exit code 1 when a file could not be indexed, or when the disk
+    refused the compacting after the commit (the index is up to date all the same).
     """
     with _log_to_stderr(), _stopped_by_sigterm():
         summary = _call(api.rebuild, db_path, archive, manifest=_manifest(manifest), full=full, keep_missing=keep_missing,
                         encoding=encoding, progress=_progress(), allow_mass_removal=allow_mass_removal)
     _echo_problems(summary.failed)  # the skipped links are in the log already
+    if summary.compact_problem:
+        click.echo(messages.say("error", message=summary.compact_problem), err=True)
     click.echo(summary.line())
-    sys.exit(ExitCode.ERROR if summary.failed else ExitCode.OK)
+    sys.exit(ExitCode.ERROR if summary.failed or summary.compact_problem else ExitCode.OK)
 
 
 @cli.command()

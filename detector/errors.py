@@ -101,7 +101,7 @@ class StoreUnavailable(DatabaseError):
     keeps the reports it finished (detector/batch.py)."""
 
 
-_NOTHING_CHANGED = "nothing was changed"
+NOTHING_CHANGED = "nothing was changed"
 
 
 def storage_error(err: Exception, path=None) -> StorageError:
@@ -114,23 +114,23 @@ def _what_happened(err: Exception, where) -> str:
     text, code = str(err).lower(), getattr(err, "errno", None)
     name = getattr(err, "sqlite_errorname", "") or ""
     if code == errno.ENOSPC or "full" in text or name == "SQLITE_FULL" or _disk_full(where):
-        return f"the disk is full; {_NOTHING_CHANGED} — free some space (or use a file on another disk) and run again"
+        return f"the disk is full; {NOTHING_CHANGED} — free some space (or use a file on another disk) and run again"
     if code == errno.EFBIG or (_io_error(err) and _file_size_limited()):
-        return (f"the file size limit of this process was reached (ulimit -f {_file_size_limit()}); {_NOTHING_CHANGED} — "
+        return (f"the file size limit of this process was reached (ulimit -f {_file_size_limit()}); {NOTHING_CHANGED} — "
                 "raise it (ulimit -f unlimited) and run again")
     if code == errno.EROFS or "readonly" in text or "read-only" in text or ("unable to open" in text and _not_writable(where)):
-        return f"is read-only (the file or its disk); {_NOTHING_CHANGED} — make it writable or work on a copy"
+        return f"is read-only (the file or its disk); {NOTHING_CHANGED} — make it writable or work on a copy"
     if code in (errno.EACCES, errno.EPERM) or "permission" in text:
-        return f"permission denied; {_NOTHING_CHANGED} — give this user access to the file and its folder"
+        return f"permission denied; {NOTHING_CHANGED} — give this user access to the file and its folder"
     if code == errno.EIO or "i/o error" in text:
-        return f"disk I/O error; {_NOTHING_CHANGED} — check the disk (dmesg, df), then run `chachong check --db DB`"
+        return f"disk I/O error; {NOTHING_CHANGED} — check the disk (dmesg, df), then run `chachong check --db DB`"
     if "locked" in text or "busy" in text:
-        return f"another process kept the database busy too long; {_NOTHING_CHANGED} — try again when it has finished"
+        return f"another process kept the database busy too long; {NOTHING_CHANGED} — try again when it has finished"
     if "malformed" in text or "not a database" in text:
         return "the database is damaged; restore it from a backup (`chachong backup`) or rebuild it (`chachong rebuild --full`)"
     if "unable to open" in text:
         return "cannot be opened; check that its folder exists and this user may read and write there"
-    return f"{getattr(err, 'strerror', None) or err}; {_NOTHING_CHANGED} — check the disk and the file, then run again"
+    return f"{getattr(err, 'strerror', None) or err}; {NOTHING_CHANGED} — check the disk and the file, then run again"
 
 
 def _io_error(err: Exception) -> bool:

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from detector import __version__
-from detector.errors import DetectorError, InputError, Stopped
+from detector.errors import NOTHING_CHANGED, DetectorError, InputError, Stopped, storage_error
 from detector.index import index_entries
 from detector.ingest import find_input_files, read_document
 from detector.ingest.manifest import as_manifest
@@ -18,7 +18,7 @@ from detector.metadata import GivenMeta, complete, name_key, same_text_warning
 from detector.model import DocumentMeta
 from detector.paths import resolved, shown
 from detector.settings import DEFAULT, NORMALISER_VERSION, REBUILD_GUARD_MIN_GONE, REBUILD_MAX_GONE_SHARE, Settings
-from detector.store import Store, open_store
+from detector.store import Store, driver_errors, open_store
 
 log = logging.getLogger("chachong.rebuild")
 
@@ -44,6 +44,7 @@ class RebuildSummary:
     full_reason: str | None = None
     documents: int = 0
     seconds: float = 0.0
+    compact_problem: str | None = None  # why compacting, after the commit, was not done (a full disk: VACUUM)
     stages: dict = dataclasses.field(default_factory=dict)
 
     @property
@@ -157,7 +158,7 @@ class _Rebuild:
         if self.summary.full or self._has_work(plan):
             entries = self._stage("prepare", lambda: self._prepare(plan))
             self._stage("apply", lambda: self._apply(plan, entries))
-            self._stage("compact", self._compact)
+            self._compact_after_commit()
         self.summary.documents = self.store.document_count()
         return self.summary
 
@@ -413,6 +414,18 @@ class _Rebuild:
             "added": len(s.added), "changed": len(s.changed), "removed": len(s.removed), "failed": len(s.failed)})
 
     # ---------------------------------------------------------------- after the commit
+
+    def _compact_after_commit(self) -> None:
+        """Compacting comes after the commit: when the disk or the database refuses it (VACUUM needs room for a copy
+        of the database), the new index stands, and the problem is said as such — not as 'nothing was changed'."""
+        try:
+            self._stage("compact", self._compact)
+        except (*driver_errors(), OSError) as err:
+            problem = str(storage_error(err, self.store.location))
+            self.summary.compact_problem = problem.replace(
+                NOTHING_CHANGED, "the changes were committed (the index is in line with the archive), only compacting "
+                "was not done")
+            log.warning("compact: not done; the changes were committed")
 
     def _compact(self) -> None:
         result = self.store.compact()

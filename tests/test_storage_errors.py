@@ -285,3 +285,27 @@ def test_a_failure_in_a_later_batch_of_add_says_what_was_added_before(tmp_path, 
         assert corpus.store.document_count() == 2
     message = str(caught.value)
     assert "the disk is full; this batch was not written" in message and "the 2 files added before it stay added" in message
+
+
+def test_a_rebuild_whose_compacting_the_disk_refuses_says_the_changes_were_committed(db, tmp_path, monkeypatch):
+    """VACUUM needs room for a copy of the database: a disk that fills then has the new index committed already, so
+    'nothing was changed' would send the administrator after a problem that is not there (and hide the failed files)."""
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    for seed in SEEDS:
+        shutil.copy(seed, archive / seed.name)
+    (archive / "broken.docx").write_bytes(b"not a zip at all")
+
+    def full_disk(self, *args, **kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(sqlite_store.SqliteStore, "compact", full_disk)
+    result = _run("rebuild", "--db", db, "--from", archive)
+    assert result.exit_code == ExitCode.ERROR, result.output
+    assert "Traceback" not in result.output and "nothing was changed" not in result.output
+    assert "the disk is full; the changes were committed" in result.stderr and "only compacting was not done" in result.stderr
+    assert "broken.docx" in result.stderr and result.stdout.startswith("added 1, changed 0, removed 0, renamed 4")
+    assert _documents(db) == len(SEEDS)
+    monkeypatch.undo()
+    again = _run("rebuild", "--db", db, "--from", archive)
+    assert "compact:" in again.stderr and _documents(db) == len(SEEDS)
