@@ -454,3 +454,41 @@ def test_sigterm_logs_one_line_saying_whether_the_changes_were_committed_and_not
         _assert_intact(db)
         assert _findings(db) == (new if committed else old)
         assert api.rebuild(db, archive).failed == [] and _findings(db) == new  # the lock went with the process
+
+
+# ---------------------------------------------------------------- the README's crontab line
+
+
+def _readme_cron_command(db: Path, archive: Path, log: Path) -> str:
+    """The command of the README's crontab line, with this checkout's chachong and the test's paths."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```cron\n", 1)[1].split("```", 1)[0]
+    line = next(line for line in block.splitlines() if line[:1].isdigit() or line.startswith("*"))
+    command = line.split(None, 5)[5]  # after minute, hour, day, month, weekday
+    chachong, readme_log = Path(sys.executable).parent / "chachong", command.split(">> ", 1)[1].split()[0]
+    for readme_path, here in (("cd /srv/chachong", f"cd {ROOT}"), (".venv/bin/chachong", str(chachong)),
+                              ("/srv/corpus.db", str(db)), ("/srv/archive", str(archive)), (readme_log, str(log))):
+        assert readme_path in command, (readme_path, command)
+        command = command.replace(readme_path, here)
+    return command
+
+
+def test_the_readme_crontab_line_logs_every_night_and_prints_what_cron_mails_only_on_failure(tmp_path):
+    """cron mails what a command prints and looks at nothing else: a line that sends all output to the log never tells
+    anyone that the share was not mounted or a file could not be read."""
+    if not (Path(sys.executable).parent / "chachong").exists():
+        pytest.skip("chachong is not installed beside this Python")
+    archive, db, log = tmp_path / "archive", tmp_path / "corpus.db", tmp_path / "rebuild.log"
+    archive.mkdir()
+    for seed in sorted(SAMPLE.glob("*.txt")):
+        shutil.copy(seed, archive / seed.name)
+    command = _readme_cron_command(db, archive, log)
+    environment = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "SHELL": "/bin/sh"}  # as cron runs it
+    night = subprocess.run(["/bin/sh", "-c", command], capture_output=True, text=True, env=environment, timeout=120)
+    assert night.stdout + night.stderr == "" and "chachong INFO done: added 5" in log.read_text(encoding="utf-8")
+    for seed in archive.iterdir():  # the share is not mounted: an empty mount point
+        seed.unlink()
+    unmounted = subprocess.run(["/bin/sh", "-c", command], capture_output=True, text=True, env=environment, timeout=120)
+    mailed = unmounted.stdout + unmounted.stderr
+    assert "exit 1" in mailed and "is it mounted" in mailed, mailed
+    assert "is it mounted" in log.read_text(encoding="utf-8")
