@@ -157,8 +157,9 @@ class _Rebuild:
         self._warn_same_text_of_two_authors(plan)
         if self.summary.full or self._has_work(plan):
             entries = self._stage("prepare", lambda: self._prepare(plan))
-            self._stage("apply", lambda: self._apply(plan, entries))
-            self._compact_after_commit()
+            if self.summary.full or entries or self._has_work(dataclasses.replace(plan, index=[])):
+                self._stage("apply", lambda: self._apply(plan, entries))
+                self._compact_after_commit()
         self.summary.documents = self.store.document_count()
         return self.summary
 
@@ -286,7 +287,8 @@ class _Rebuild:
         s.unchanged = len(plan.states) - len(s.added) - len(s.changed)
 
     def _has_work(self, plan: _Plan) -> bool:
-        """Anything to write? A run that finds nothing to change does not open a write transaction at all."""
+        """Anything to write? A run that finds nothing to change does not open a write transaction at all (nor does
+        one whose only new files could not be read: they are tried again next night)."""
         return bool(plan.index or plan.remove or plan.move or self._relabels(plan)
                     or self._states_to_record(plan) != self.known)
 

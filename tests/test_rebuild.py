@@ -492,3 +492,23 @@ def test_the_readme_crontab_line_logs_every_night_and_prints_what_cron_mails_onl
     mailed = unmounted.stdout + unmounted.stderr
     assert "exit 1" in mailed and "is it mounted" in mailed, mailed
     assert "is it mounted" in log.read_text(encoding="utf-8")
+
+
+def test_a_damaged_file_alone_is_tried_again_each_night_without_writing_the_index(tmp_path):
+    """A file that cannot be read is no change to the index: the night re-reads it, lists it and exits 1, and opens no
+    write transaction (no recount of the statistics, no compacting) — a damaged file left in a large archive for weeks
+    would otherwise cost a full recount every night."""
+    archive, db = tmp_path / "archive", tmp_path / "corpus.db"
+    archive.mkdir()
+    for seed in sorted(SAMPLE.glob("*.txt")):
+        shutil.copy(seed, archive / seed.name)
+    _age(archive, 1)
+    assert CliRunner().invoke(cli, ["rebuild", "--db", str(db), "--from", str(archive)]).exit_code == 0
+    (archive / "broken.docx").write_bytes(b"PK\x03\x04 not a zip after all")
+    before = db.stat().st_mtime_ns, db.stat().st_size
+    for night in range(2):
+        result = CliRunner().invoke(cli, ["rebuild", "--db", str(db), "--from", str(archive)])
+        assert result.exit_code == ExitCode.ERROR and "broken.docx" in result.stderr, result.output
+        assert "INFO apply:" not in result.stderr and "INFO compact:" not in result.stderr, result.stderr
+        assert result.stdout.startswith("added 0, changed 0, removed 0") and "failed 1" in result.stdout
+    assert (db.stat().st_mtime_ns, db.stat().st_size) == before
