@@ -193,6 +193,7 @@ class BatchStore:
         unique = [dataclasses.replace(doc, sha256=f"batch{n}:{doc.sha256}") for n, doc in enumerate(docs)]
         entries = index_entries(unique, settings)
         batch.insert_documents(entries)
+        batch.prepare_postings()
         return cls(base, batch, entries, filed)
 
     def __enter__(self):

@@ -176,6 +176,11 @@ class MemoryStore:
         counts = dict(zip(run_keys[runs].tolist(), run_lengths[runs].tolist()))
         return Postings(np.repeat(run_keys[runs], taken), pairs[rows], counts)
 
+    def prepare_postings(self) -> None:
+        """Make the key-sorted postings now (a batch's parent does, once, before its scanning processes fork: each
+        would otherwise make them for itself)."""
+        self._posting_runs()
+
     def _posting_runs(self) -> tuple:
         """(keys, first row, rows) of every key with postings, ascending, and its (document, segment) rows in the
         order they were added: made from the documents' key arrays once after a change."""
