@@ -332,7 +332,7 @@ def report(scan_id, db_path, out_dir, rank_by):
         view = _call(history.view, corpus.store, scan_id, rank_by=rank_by)
     if not _write_reports(view, out_dir):
         sys.exit(ExitCode.ERROR)
-    click.echo(f"scan {scan_id}: reports written to {shown(os.path.join(out_dir, 'index.html'))}", err=True)
+    click.echo(messages.say("reports_written", id=scan_id, path=shown(os.path.join(out_dir, "index.html"))), err=True)
     click.echo(_report.render_summary(view, colour=sys.stdout.isatty()))
 
 
@@ -364,7 +364,8 @@ def _deliver(corpus, result, fmt: str, show_formulae: bool, out_dir, options: di
     if written and out_dir and scan_id is not None:
         written = _write_reports(history.view(corpus.store, scan_id, rank_by=_chosen("rank_by")), out_dir)
     if written and out_dir:
-        click.echo(f"scan {scan_id or '–'}: reports written to {shown(os.path.join(out_dir, 'index.html'))}", err=True)
+        click.echo(messages.say("reports_written", id=scan_id or "–", path=shown(os.path.join(out_dir, "index.html"))),
+                   err=True)
     return written
 
 

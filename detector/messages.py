@@ -30,6 +30,7 @@ CATALOGUE = {
     "similarity": ("sim", "相似度"),
     "summary_head": ("扫描 scan {id}: {files} 份 files, {failed} 份无法读取 could not be read", "扫描 {id}：{files} 份，{failed} 份无法读取"),
     # printed before the scan is recorded, so without its number (`chachong scans` lists it)
+    "reports_written": ("scan {id}: reports written to {path}", "扫描 {id}：报告已写入 {path}"),
     "summary_head_new": ("本次扫描 this scan: {files} 份 files, {failed} 份无法读取 could not be read", "本次扫描：{files} 份，{failed} 份无法读取"),
     "summary_not_scanned": (", {n} 份未扫描 not scanned", "，{n} 份未扫描"),
     "not_recorded_stopped": ("this scan is not recorded in the scan history: it stopped when {db} stopped answering; scan the "
@@ -238,9 +239,9 @@ PHRASES = tuple((re.compile(english), chinese) for english, chinese in (
      r"error; set maxmemory-policy noeviction \(a full server then refuses writes, and chachong says so\)",
      r"Redis 服务器 \1（\2）在内存达到 maxmemory 时会删除键：索引的一部分可能无声无息地丢失；请设置 maxmemory-policy "
      r"noeviction（服务器满时将拒绝写入，chachong 会报告）"),
-    (r"(\d+) documents were left half-written or half-deleted \(the next add, remove or rebuild cleans them\)",
+    (r"(\d+) documents? (?:were|was) left half-written or half-deleted \(the next add, remove or rebuild cleans them\)",
      r"有 \1 篇文档写入或删除到一半（下一次 add、remove 或 rebuild 会清理）"),
-    (r"(\d+) catalogued documents have no stored text", r"目录中有 \1 篇文档没有存储正文"),
+    (r"(\d+) catalogued documents? (?:have|has) no stored text", r"目录中有 \1 篇文档没有存储正文"),
     (r"the totals count (\d+) (documents|segments|characters|postings), the (catalogue|stored documents) (\d+); ",
      lambda m: f"总数记为 {m.group(1)} {_COUNTED[m.group(2)]}，而{_COUNTED[m.group(3)]}为 {m.group(4)}；"),
     (r"(\d+) segment document frequencies differ from a recount; `chachong rebuild` recounts them",

@@ -119,3 +119,13 @@ def test_english_counts_agree_with_their_nouns():
         assert say("in_documents", docs=1, units=1, years=1, since="") == "见于 1 篇、1 个单位、1 个年度"
     finally:
         set_language(before)
+
+
+def test_where_the_reports_went_is_said_in_chinese(db, tmp_path):
+    """The last line of a scan that writes its reports ("scan N: reports written to …") follows --lang like the rest."""
+    out = tmp_path / "报告"
+    chinese = CliRunner().invoke(cli, ["--lang", "zh", "scan", str(SEED), "--db", str(db), "--out", str(out)])
+    assert chinese.exit_code == ExitCode.OK, chinese.output
+    assert f"：报告已写入 {out / 'index.html'}" in chinese.stderr and "written to" not in chinese.stderr, chinese.stderr
+    english = CliRunner().invoke(cli, ["--lang", "en", "report", "1", "--db", str(db), "--out", str(tmp_path / "again")])
+    assert f"scan 1: reports written to {tmp_path / 'again' / 'index.html'}" in english.stderr, english.stderr

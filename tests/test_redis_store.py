@@ -167,6 +167,9 @@ def test_check_says_what_is_broken_in_chinese_with_lang_zh(redis_server):
         english = re.findall(r"[A-Za-z]{3,}", re.sub(r"`[^`]*`|（[^）]*）", "", line))
         assert set(english) <= {"add", "remove", "rebuild"} and "; " not in line, line  # commands as typed
 
+    english = CliRunner().invoke(cli, ["--lang", "en", "check", "--db", target]).output
+    assert "problem: 1 document was left half-written" in english and "1 catalogued document has no stored text" in english, english
+
 
 # ---------------------------------------------------------------- the same results as SQLite
 def test_the_cluster_finds_the_same_passages_as_sqlite(redis_cluster, tmp_path, planted):

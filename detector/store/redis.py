@@ -873,11 +873,14 @@ class RedisStore:
         problems = []
         pending = self.link.read(self.link.client.hlen, self.keys.of(gen, "pending"))
         if pending:
-            problems.append(f"{pending} documents were left half-written or half-deleted (the next add, remove or rebuild cleans them)")
+            problems.append(f"{_with_noun(pending, 'document')} {'was' if pending == 1 else 'were'} left half-written or half-deleted "
+                            "(the next add, remove or rebuild cleans them)")
         records = self._all_records()
         stored = self._stored_fields(gen, list(records), ("chars",))
         if len(stored) != len(records):
-            problems.append(f"{len(records) - len(stored)} catalogued documents have no stored text; run `chachong rebuild --full`")
+            missing = len(records) - len(stored)
+            problems.append(f"{_with_noun(missing, 'catalogued document')} {'has' if missing == 1 else 'have'} no stored text; "
+                            "run `chachong rebuild --full`")
         if self.document_count() != len(records):
             problems.append(f"the totals count {self.document_count()} documents, the catalogue {len(records)}; "
                             "run `chachong rebuild --full`")
@@ -1125,3 +1128,8 @@ def _unpack_text(packed: bytes) -> str:
 
 def _now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def _with_noun(n: int, noun: str) -> str:
+    """"1 document", "2 documents": a count with its noun (the check's problem lines)."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
