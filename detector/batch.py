@@ -12,13 +12,14 @@ import time
 import numpy as np
 
 from detector.corpus import Corpus
-from detector.errors import InputError, StoreUnavailable
+from detector.errors import InputError, NestedWatermarks, StoreUnavailable
 from detector.fingerprint import Fingerprint
 from detector.index import index_entries
 from detector.ingest.manifest import as_manifest, not_listed
 from detector.ingest import find_input_files, read_document
 from detector.paths import resolved
 from detector.model import COUNTED_KINDS, Document, Report
+from detector.normalize import refuse_nested_watermarks
 from detector.progress import progress_bar
 from detector.scan import Timings, failed_report, not_scanned_report, scan_document, stored_self
 from detector.store import Postings, Store, memory_store
@@ -89,6 +90,7 @@ def scan_documents(corpus: Corpus, items: list, progress=None, timings: Timings 
     that many forked processes, each with its own connection; the reports are the same as in one process. A store
     that stops answering ends the batch (`stopped`): the reports finished stand, the rest are not_scanned reports."""
     started, clock = _now(), time.perf_counter()
+    items = [_screened(item) for item in items]
     readable = [(pos, doc) for pos, doc in enumerate(items) if isinstance(doc, Document)]
     docs = [doc for _, doc in readable]
     done, counted, stopped = _scan_readable(corpus, docs, progress, timings or Timings(), workers)
@@ -99,6 +101,19 @@ def scan_documents(corpus: Corpus, items: list, progress=None, timings: Timings 
     peers = [_peer_positions(r, to_position) for r in reports]
     return BatchScan(reports=reports, clusters=find_clusters(reports, peers), peers=peers, started_at=started,
                      seconds=round(time.perf_counter() - clock, 3), corpus_documents=counted, stopped=stopped)
+
+
+def _screened(item: Document | Report) -> Document | Report:
+    """A document whose text nests watermarks as only a crafted text does becomes a failed report, as a file that cannot
+    be read: the batch fingerprints its documents together, and one refused there would end the whole batch. Files are
+    refused when read already (detector/ingest); this catches texts given otherwise (a recorded scan re-checked)."""
+    if not isinstance(item, Document):
+        return item
+    try:
+        refuse_nested_watermarks(item.text, item.path)
+    except NestedWatermarks as err:
+        return failed_report(item.path, err.reason, meta=item.meta)
+    return item
 
 
 def _scan_readable(corpus: Corpus, docs: list, progress, timings: Timings, workers: int) -> tuple[dict, int, StoreUnavailable | None]:

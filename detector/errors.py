@@ -43,6 +43,11 @@ class DocumentTooLong(FileTooLarge):
     """The text (characters, paragraphs or unpacked XML) is beyond the limits in Settings: no report is that long."""
 
 
+class NestedWatermarks(InputError):
+    """Template-site watermarks nested inside one another deeper than any real report nests them: a crafted text,
+    refused before its normalising takes minutes (settings.MAX_NORMALIZE_ROUNDS)."""
+
+
 class SettingsError(DetectorError):
     """A setting has a value that cannot work."""
 

@@ -10,6 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
+from detector.errors import NestedWatermarks
+from detector.settings import MAX_NORMALIZE_ROUNDS
+
 YEAR_TOKEN = "\ue000"  # private-use characters: folding leaves them alone and real reports do not use them
 PLACEHOLDER_TOKEN = "\ue001"
 TOKENS = YEAR_TOKEN + PLACEHOLDER_TOKEN
@@ -25,6 +28,10 @@ TEMPLATE_TRACE_PATTERNS = (
     r"(?:本文|此文|文章)?来源[:]?(?:网络|互联网)",
     r"免费(?:下载|获取)更多范文",
 )
+UNNAMED_TEXT = "<text>"  # the name a text given without a file goes by in an error
+NESTED_WATERMARKS = (f"template-site watermarks (稿子铺, ##paid##, 来源:网络 …) are nested inside one another more than "
+                     f"{MAX_NORMALIZE_ROUNDS} deep, as no real report has them (a crafted text, whose normalising would "
+                     "take minutes); not read: remove the watermarks, or ask for a clean copy of the report")
 _JUNK = re.compile("|".join(TEMPLATE_TRACE_PATTERNS))
 _JUNK_ANCHOR = re.compile("稿子铺|##|来源:?(?:网络|互联网)|免费(?:下载|获取)")  # in every match of _JUNK; in few texts
 # Each pattern below begins with a character class, so that `re` skips in C to the few places a match can start
@@ -73,9 +80,12 @@ def normalize(text: str) -> NormalizedText:
     placeholder can newly begin or span. Those rounds remove, after each break, one numbering after another
     until none follows: each run of numbering after a break at once. (tests/test_normalize_reference.py
     holds this to whole rounds.)
+
+    Watermarks nested inside one another take a round per level: a text that needs more than
+    MAX_NORMALIZE_ROUNDS rounds is crafted, and raises NestedWatermarks after them (see refuse_nested_watermarks).
     """
     folded = _fold_characters(text)
-    while True:
+    for _ in range(MAX_NORMALIZE_ROUNDS):
         junk = _junk_spans(folded.text)
         folded = _substitute(folded, junk, "")
         folded = _substitute(folded, _year_spans(folded.text), YEAR_TOKEN)
@@ -83,6 +93,21 @@ def normalize(text: str) -> NormalizedText:
         if not junk:
             return _substitute(folded, _numbering_spans(folded.text, _NUMBERING_RUN_AFTER_BREAK), "")
         folded = _substitute(folded, _numbering_spans(folded.text, _NUMBERING_AFTER_BREAK), "")
+    raise NestedWatermarks(UNNAMED_TEXT, NESTED_WATERMARKS)
+
+
+def refuse_nested_watermarks(text: str, path) -> None:
+    """Raise NestedWatermarks naming `path` when normalising `text` would take more than MAX_NORMALIZE_ROUNDS rounds.
+
+    A text with no watermark (nearly every report) takes one round: folding it and one search tell so, a tenth of
+    normalising it. Only a text with a watermark is normalised here to count its rounds.
+    """
+    if _JUNK_ANCHOR.search(_fold_characters(text).text) is None:
+        return
+    try:
+        normalize(text)
+    except NestedWatermarks as err:
+        raise NestedWatermarks(path, err.reason) from None
 
 
 def _junk_spans(text: str) -> list[tuple[int, int]]:

@@ -57,6 +57,7 @@ def read_document(
     if not text.strip():
         raise EmptyDocument(path, _NO_TEXT)
     _refuse_long(path, len(text), settings.max_document_chars)
+    _refuse_nested_watermarks(path, text)
     return Document(
         path=str(path),
         text=text,
@@ -65,6 +66,14 @@ def read_document(
         format=fmt,
         meta=meta or DocumentMeta(),
     )
+
+
+def _refuse_nested_watermarks(path: Path, text: str) -> None:
+    """A crafted text of watermarks nested inside one another is refused here, as unreadable, before any command spends
+    minutes normalising it (and whatever reads files lists it and goes on with the others)."""
+    from detector.normalize import refuse_nested_watermarks  # numpy: imported when a file is read, not for `--help`
+
+    refuse_nested_watermarks(text, path)
 
 
 def _read_bytes(path: Path, limit: int) -> bytes:
