@@ -230,8 +230,21 @@ def _looked_up(table: np.ndarray, codes: np.ndarray, entry) -> np.ndarray:
 
 def _table_entry(char: str) -> int:
     """What the fold table holds for a character: its folded code point, _DELETE or _EXPAND."""
+    if _plain_ideograph(char):
+        return ord(char)
     folded = _fold_one(char)
     return _DELETE if folded == "" else ord(folded) if len(folded) == 1 else _EXPAND
+
+
+_IDEOGRAPH_BLOCKS = ((0x4E00, 0x9FFF), (0x3400, 0x4DBF))  # CJK Unified Ideographs and Extension A
+
+
+def _plain_ideograph(char: str) -> bool:
+    """A CJK unified ideograph that is not a traditional form folds to itself — no case, no NFKC decomposition, not
+    a space or a format character — so its table entry needs none of _fold_one's work (~25 µs a character, most of a
+    fresh process's first text). tests/test_normalize.py checks this against _fold_one for the two whole blocks."""
+    code = ord(char)
+    return any(low <= code <= high for low, high in _IDEOGRAPH_BLOCKS) and char not in _traditional_to_simplified()
 
 
 @functools.lru_cache(maxsize=1)

@@ -64,3 +64,18 @@ def test_traditional_folds_to_simplified():
 def test_numbering_is_not_content():
     assert normalize("一是加强学习。").text == normalize("首先加强学习。").text
     assert normalize("（一）理论学习方面").text == normalize("1.理论学习方面").text
+
+
+def test_the_ideograph_shortcut_folds_every_ideograph_as_the_full_fold_does():
+    """The fold table's shortcut for plain CJK ideographs (a fresh process's first text meets hundreds) gives what
+    _fold_one gives, for every code point of the two blocks it covers, traditional forms included."""
+    from detector.normalize import _DELETE, _EXPAND, _IDEOGRAPH_BLOCKS, _plain_ideograph, _table_entry
+
+    taken = 0
+    for low, high in _IDEOGRAPH_BLOCKS:
+        for code in range(low, high + 1):
+            char = chr(code)
+            folded = _fold_one(char)
+            assert _table_entry(char) == (_DELETE if folded == "" else ord(folded) if len(folded) == 1 else _EXPAND), char
+            taken += _plain_ideograph(char)
+    assert taken > 20_000 and not _plain_ideograph("們") and not _plain_ideograph("a")  # the shortcut is taken
