@@ -160,7 +160,9 @@ PHRASE_SOURCES = (
     (r"template-site watermarks \(稿子铺, ##paid##, 来源:网络 …\) are nested inside one another more than (\d+) deep, as no "
      r"real report has them \(a crafted text, whose normalising would take minutes\)",
      r"模板网站水印（稿子铺、##paid##、来源:网络 …）层层嵌套超过 \1 层，真实的材料不会这样（是特意构造的文本，规范化它要花数分钟）"),
-    (r"not read: remove the watermarks, or ask for a clean copy of the report", "未读取：请删去这些水印，或索取一份干净的材料"),
+    (r"remove the watermarks, or ask for a clean copy of the report", "请删去这些水印，或索取一份干净的材料"),
+    (r"stored document (\d+): (.*?); nothing was changed: drop it with `chachong remove (\d+) --db DB`, then rebuild again",
+     r"已存文档 \1：\2；未作任何改动：请用 `chachong remove \3 --db DB` 删去它，再重新运行 rebuild"),
     (r"no text layer: scanned PDF, OCR needed", "没有文字层：是扫描的 PDF，需要 OCR"),
     (r"run OCR on it first \(e\.g\. ocrmypdf -l chi_sim\), or read it with OCR on .*",
      "请先做 OCR（如 ocrmypdf -l chi_sim），或加 --ocr 读取（需安装 tesseract-ocr、tesseract-ocr-chi-sim、poppler-utils）"),

@@ -31,7 +31,7 @@ TEMPLATE_TRACE_PATTERNS = (
 UNNAMED_TEXT = "<text>"  # the name a text given without a file goes by in an error
 NESTED_WATERMARKS = (f"template-site watermarks (稿子铺, ##paid##, 来源:网络 …) are nested inside one another more than "
                      f"{MAX_NORMALIZE_ROUNDS} deep, as no real report has them (a crafted text, whose normalising would "
-                     "take minutes); not read: remove the watermarks, or ask for a clean copy of the report")
+                     "take minutes); remove the watermarks, or ask for a clean copy of the report")
 _JUNK = re.compile("|".join(TEMPLATE_TRACE_PATTERNS))
 _JUNK_ANCHOR = re.compile("稿子铺|##|来源:?(?:网络|互联网)|免费(?:下载|获取)")  # in every match of _JUNK; in few texts
 # Each pattern below begins with a character class, so that `re` skips in C to the few places a match can start

@@ -10,12 +10,13 @@ import time
 from pathlib import Path
 
 from detector import __version__
-from detector.errors import NOTHING_CHANGED, DetectorError, InputError, Stopped, storage_error
+from detector.errors import NOTHING_CHANGED, DetectorError, InputError, NestedWatermarks, Stopped, storage_error
 from detector.index import index_entries
 from detector.ingest import find_input_files, read_document
 from detector.ingest.manifest import as_manifest
 from detector.metadata import GivenMeta, complete, name_key, same_text_warning
 from detector.model import DocumentMeta
+from detector.normalize import refuse_nested_watermarks
 from detector.paths import resolved, shown
 from detector.settings import DEFAULT, NORMALISER_VERSION, REBUILD_GUARD_MIN_GONE, REBUILD_MAX_GONE_SHARE, Settings
 from detector.store import Store, driver_errors, open_store
@@ -345,11 +346,23 @@ class _Rebuild:
     def _prepare(self, plan: _Plan) -> list:
         """IndexEntry of everything to insert, read and fingerprinted (on every core) before the write transaction
         so that it stays short (scans recording their results wait for it)."""
-        kept = [self.store.document(doc_id) for doc_id, _ in plan.keep] if self.summary.full else []
+        kept = [self._kept_document(doc_id) for doc_id, _ in plan.keep] if self.summary.full else []
         docs = [doc for doc in map(self._read, self._bar(plan.index)) if doc is not None] + kept
         entries = index_entries(docs, self.settings, to_store=True)
         self._prepared = len(entries)
         return entries
+
+    def _kept_document(self, doc_id: int):
+        """A stored document a full rebuild indexes again without its file (missing, or in a folder not readable). One
+        that an earlier chachong stored with watermarks nested as only a crafted text has them stops the rebuild before
+        anything is written, naming it: it cannot be indexed, and dropping it unasked would lose it."""
+        doc = self.store.document(doc_id)
+        try:
+            refuse_nested_watermarks(doc.text, doc.path)
+        except NestedWatermarks as err:
+            raise NestedWatermarks(doc.path, f"stored document {doc_id}: {err.reason.split('; ')[0]}; {NOTHING_CHANGED}: "
+                                             f"drop it with `chachong remove {doc_id} --db DB`, then rebuild again") from None
+        return doc
 
     def _read(self, path: str):
         """The document at `path`, its metadata as people gave it (manifest, meta, add), the rest inferred as `add` does."""
