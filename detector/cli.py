@@ -212,7 +212,7 @@ def add(paths, db_path, author, unit, year, meeting, team, manifest, encoding, m
         summary = _call(api.add_paths, corpus, paths, meta=meta, manifest=_manifest(manifest), encoding=encoding,
                         progress=_progress())
     _echo_problems(summary.failed, summary.skipped)
-    click.echo(f"added {len(summary.added)}, already present {len(summary.duplicates)}, failed {len(summary.failed)}")
+    click.echo(messages.say("added", added=len(summary.added), present=len(summary.duplicates), failed=len(summary.failed)))
     sys.exit(ExitCode.ERROR if summary.failed else ExitCode.OK)
 
 
@@ -270,7 +270,7 @@ def backup(db_path, out):
     SQLite's online backup: one snapshot, written owner-only under a temporary name and renamed.
     """
     written = _call(api.backup, db_path, out)
-    click.echo(f"backed up {shown_target(db_path)} to {shown(written)}")
+    click.echo(messages.say("backed_up", db=shown_target(db_path), out=shown(written)))
 
 
 @cli.command()
@@ -377,7 +377,7 @@ def _write_reports(view, out_dir) -> bool:
         _report.write_reports(view, out_dir)
     except (DetectorError, OSError) as err:
         problem = err if isinstance(err, DetectorError) else storage_error(err, out_dir)
-        click.echo(messages.say("error", message=f"the reports could not be written: {problem}"), err=True)
+        click.echo(messages.say("error", message=messages.say("reports_not_written", message=problem)), err=True)
         return False
     return True
 
@@ -389,8 +389,7 @@ def _record(corpus, result, options: dict, rechecks=None):
             scan_id = history.record_scan(corpus.store, result, corpus.settings, options=options, rechecks=rechecks)
     except (DetectorError, *_storage_errors()) as err:
         problem = err if isinstance(err, DetectorError) else storage_error(err, corpus.store.location)
-        click.echo(f"warning: this scan was not recorded in the scan history ({problem}); its results above are complete",
-                   err=True)
+        click.echo(messages.say("warning", message=messages.say("not_recorded", message=problem)), err=True)
         return None
     return scan_id
 
@@ -453,7 +452,7 @@ def rebuild(db_path, archive, manifest, full, keep_missing, allow_mass_removal, 
     _echo_problems(summary.failed)  # the skipped links are in the log already
     if summary.compact_problem:
         click.echo(messages.say("error", message=summary.compact_problem), err=True)
-    click.echo(summary.line())
+    click.echo(messages.said(summary.line()))
     sys.exit(ExitCode.ERROR if summary.failed or summary.compact_problem else ExitCode.OK)
 
 
@@ -468,9 +467,9 @@ def remove(targets, db_path):
     with _open(db_path, create=False) as corpus, _writing(corpus, "remove"):
         removed, unknown = _call(api.remove_paths, corpus, targets)
     for doc_id, path in removed:
-        click.echo(f"removed {doc_id} {shown(path)}")
+        click.echo(messages.say("removed", id=doc_id, path=shown(path)))
     for target in unknown:
-        click.echo(f"error: {shown(target)}: no document with this id or path in the corpus", err=True)
+        click.echo(messages.say("error", message=messages.say("not_in_corpus", target=shown(target))), err=True)
     sys.exit(ExitCode.ERROR if unknown else ExitCode.OK)
 
 
@@ -483,6 +482,12 @@ def _writing(corpus, command: str):
         yield
     finally:
         lock.__exit__(None, None, None)
+
+
+def _in_users_language(record: logging.LogRecord) -> bool:
+    """A log line in the users' language (a rebuild's stage lines in Chinese with --lang zh or a Chinese locale)."""
+    record.msg, record.args = messages.said(record.getMessage()), ()
+    return True
 
 
 @contextlib.contextmanager
@@ -519,6 +524,7 @@ def _log_to_stderr():
     """Log lines (one per stage, with counts and timings) to stderr for the length of a command."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s chachong %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S"))
+    handler.addFilter(_in_users_language)
     logger = logging.getLogger("chachong")
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)

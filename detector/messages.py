@@ -37,6 +37,13 @@ CATALOGUE = {
     "not_recorded_stopped": ("this scan is not recorded in the scan history: it stopped when {db} stopped answering; scan the "
                              "files not scanned again when it is back", "本次扫描未记入扫描历史：{db} 停止应答，扫描中途停止；"
                              "待其恢复后请重新扫描未扫描的文件"),
+    "added": ("added {added}, already present {present}, failed {failed}", "新增 {added} 篇，已存在 {present} 篇，失败 {failed} 篇"),
+    "removed": ("removed {id} {path}", "已移除 {id} {path}"),
+    "not_in_corpus": ("{target}: no document with this id or path in the corpus", "{target}：文档库中没有此编号或路径的文档"),
+    "backed_up": ("backed up {db} to {out}", "已将 {db} 备份到 {out}"),
+    "reports_not_written": ("the reports could not be written: {message}", "报告未能写入：{message}"),
+    "not_recorded": ("this scan was not recorded in the scan history ({message}); its results above are complete",
+                     "本次扫描未记入扫描历史（{message}）；以上结果完整"),
     "summary_ranking": ("排名 ranking ({zh} {measure}; 本人旧稿 self_reuse 另列):", "排名（按{zh}；本人旧稿另列）："),
     "summary_clusters": ("群组 clusters: {n}", "群组：{n} 个"),
     "summary_within_batch": ("本批次内 within this batch", "本批次内"),
@@ -261,10 +268,86 @@ PHRASE_SOURCES = (
 )
 
 
+def _manifest_rows(m) -> str:
+    more = f" 等，另有 {m.group(3)} 行" if m.group(3) else ""
+    return f"清单：有 {m.group(1)} 行在文档库文件夹中找不到文件（{m.group(2)}{more}）：未应用；请检查 path 列"
+
+
+def _compacted(m) -> str:
+    vacuumed = "，已压缩（VACUUM）" if m.group(3) else ""
+    wal = "；有扫描正在读取，WAL 暂留" if m.group(4) else ""
+    return f"整理：已优化；{m.group(2)} 页中 {m.group(1)} 页空闲{vacuumed}{wal}（{m.group(5)} 秒）"
+
+
+def _lock_holder(m) -> str:
+    host = f"，主机 {m.group(3)}" if m.group(3) else ""
+    return f"另一个 `chachong {m.group(1)}`（进程 {m.group(2)}{host}，开始于 {m.group(4)}）"
+
+
+# The nightly rebuild's log lines (detector/rebuild.py), whole lines: read before PHRASE_SOURCES, whose shorter phrases
+# ("check the path") would otherwise take pieces of them. The summary line is `RebuildSummary.line()`.
+REBUILD_PHRASE_SOURCES = (
+    (r"^lock: holding the writer lock of (.+)$", r"加锁：已取得 \1 的写入锁"),
+    (r"^survey: (\d+) files to keep or index, (\d+) hashed, (\d+) new, (\d+) changed, (\d+) gone, (\d+) renamed, (\d+) "
+     r"unreadable \(([\d.]+) s\)$", r"盘点：\1 个文件需保留或索引，其中 \2 个重新计算哈希；新增 \3，改动 \4，消失 \5，改名 \6，"
+     r"无法读取 \7（\8 秒）"),
+    (r"^prepare: (\d+) documents read and fingerprinted, (\d+) failed \(([\d.]+) s\)$", r"准备：读取并计算指纹 \1 篇，失败 \2 篇（\3 秒）"),
+    (r"^statistics: (\d+) segment hashes recounted$", r"统计：重新统计了 \1 个片段哈希"),
+    (r"^apply: (\d+) indexed, (\d+) removed, (\d+) renamed, (\d+) relabelled; statistics recounted; committed "
+     r"\(([\d.]+) s\)$", r"写入：索引 \1 篇，移除 \2 篇，改名 \3 篇，更新元数据 \4 篇；统计已重算；已提交（\5 秒）"),
+    (r"^compact: optimized; (\d+) of (\d+) pages free(, vacuumed)?(; WAL kept \(a scan is reading\))? \(([\d.]+) s\)$",
+     _compacted),
+    (r"^compact: not done; the changes were committed$", "整理：未完成；改动已提交"),
+    (r"^compact: (.*) \(([\d.]+) s\)$", r"整理：\1（\2 秒）"),
+    (r"added (\d+), changed (\d+), removed (\d+), renamed (\d+), relabelled (\d+), unchanged (\d+), failed (\d+); "
+     r"(\d+) documents; ([\d.]+) s", r"新增 \1，改动 \2，移除 \3，改名 \4，更新元数据 \5，未变 \6，失败 \7；共 \8 篇文档；用时 \9 秒"),
+    (r"^done: ", "完成："),
+    (r"^full rebuild needed: (.*); doing one$", r"需要完全重建：\1；现在完全重建"),
+    (r"other index settings were asked for", "指定了另一套索引设置"),
+    (r"this chachong derives other index parameters from the stored settings", "本程序由已存设置推出的索引参数与已存的不同"),
+    (r"^skipped (.+?): a symbolic link that loops or points nowhere; skipped$", r"已跳过 \1：符号链接循环或指向不存在的目标"),
+    (r"^manifest: no file in the archive for (\d+) rows? \((.*?)(?: and (\d+) more)?\): not applied; check the path column$",
+     _manifest_rows),
+    (r"([^\s:：]+)'s report is the same text as (.+?) \((.+?)\), which is stored: not stored again; two authors handed "
+     r"in one text, compare them", r"\1 的材料与已存的 \2（\3）文字相同：不再另存；两位作者交了同一份文字，请比对"),
+    (r"^stopped \(SIGTERM\) after the changes were committed: the index is complete and in line with the archive; only "
+     r"compacting was cut short$", "已停止（SIGTERM），改动已提交：索引完整，与文档库文件夹一致；只是整理被中断"),
+    (r"^stopped \(SIGTERM\) before the changes were committed: the index is as it was before this run, nothing "
+     r"half-written; the next rebuild does the whole job$",
+     "已停止（SIGTERM），改动尚未提交：索引仍是本次运行前的样子，没有写了一半的内容；下次重建会做完全部工作"),
+)
+
+# What the disk or the database refused (detector/errors.py storage_error) and who holds the writer lock
+# (detector/locking.py): read after PHRASE_SOURCES, whose mass-removal line says "nothing was changed." in a sentence of its own.
+STORAGE_PHRASE_SOURCES = (
+    (r"the changes were committed \(the index is in line with the archive\), only compacting was not done",
+     "改动已提交（索引已与文档库文件夹一致），只是没能整理数据库"),
+    (r"the disk is full", "磁盘已满"),
+    (r"nothing was changed", "未作任何改动"),
+    (r"free some space \(or use a file on another disk\) and run again", "请腾出磁盘空间（或改用另一磁盘上的文件）后重新运行"),
+    (r"the file size limit of this process was reached \(ulimit -f ([^)]*)\)", r"已达到本进程的文件大小上限（ulimit -f \1）"),
+    (r"raise it \(ulimit -f unlimited\) and run again", "请调高上限（ulimit -f unlimited）后重新运行"),
+    (r"is read-only \(the file or its disk\)", "是只读的（文件本身或其所在磁盘）"),
+    (r"make it writable or work on a copy", "请使其可写，或在副本上操作"),
+    (r"give this user access to the file and its folder", "请让当前用户可以访问该文件及其文件夹"),
+    (r"disk I/O error", "磁盘读写错误"),
+    (r"check the disk \(dmesg, df\), then run `chachong check --db DB`", "请检查磁盘（dmesg、df），然后运行 `chachong check --db DB`"),
+    (r"another process kept the database busy too long", "另一进程占用数据库过久"),
+    (r"try again when it has finished", "请待其完成后重试"),
+    (r"the database is damaged; restore it from a backup \(`chachong backup`\) or rebuild it \(`chachong rebuild --full`\)",
+     "数据库已损坏；请从备份恢复（`chachong backup`），或重建（`chachong rebuild --full`）"),
+    (r"cannot be opened; check that its folder exists and this user may read and write there",
+     "无法打开；请确认其文件夹存在，且当前用户可在其中读写"),
+    (r"check the disk and the file, then run again", "请检查磁盘和文件后重新运行"),
+    (r"another `chachong (\w+)` \(pid (\d+)(?: on ([^,]+))?, started ([^)]+)\)", _lock_holder),
+    (r"another chachong process", "另一个 chachong 进程"),
+)
+
 @functools.lru_cache(maxsize=1)
 def _phrases() -> tuple:
-    """The phrases, compiled once."""
-    return tuple((re.compile(english), chinese) for english, chinese in PHRASE_SOURCES)
+    """The phrases, compiled once: the rebuild's whole lines first, the storage errors last."""
+    sources = REBUILD_PHRASE_SOURCES + PHRASE_SOURCES + STORAGE_PHRASE_SOURCES
+    return tuple((re.compile(english), chinese) for english, chinese in sources)
 
 
 _current = {"language": None}
@@ -311,7 +394,7 @@ def localized(text: str) -> str:
     """A library message in Chinese where its phrases are known (see PHRASE_SOURCES); '; ' between them becomes '；'."""
     for pattern, chinese in _phrases():
         text = pattern.sub(chinese, text)
-    return re.sub(r"(?<=[\u4e00-\u9fff）”)])[;,] (?=[\u4e00-\u9fff“（])", lambda m: "；" if m.group(0)[0] == ";" else "，", text)
+    return re.sub(r"(?<=[\w）”)])[;,] (?=[\u4e00-\u9fff“（])", lambda m: "；" if m.group(0)[0] == ";" else "，", text)
 
 
 def both(key: str, **fields) -> str:

@@ -7,6 +7,7 @@ from contextlib import closing
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -24,6 +25,7 @@ from detector.errors import IndexLocked
 from detector.fingerprint import fingerprint
 from detector.locking import writer_lock
 from detector.store.sqlite import SqliteStore
+from detector.web.service import last_rebuild_log
 from planting import BASE, SAMPLE, SOURCE
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -512,3 +514,69 @@ def test_a_damaged_file_alone_is_tried_again_each_night_without_writing_the_inde
         assert "INFO apply:" not in result.stderr and "INFO compact:" not in result.stderr, result.stderr
         assert result.stdout.startswith("added 0, changed 0, removed 0") and "failed 1" in result.stdout
     assert (db.stat().st_mtime_ns, db.stat().st_size) == before
+
+
+# ---------------------------------------------------------------- in Chinese
+
+ENGLISH_ALLOWED = re.compile(r"chachong|INFO|WARNING|VACUUM|WAL|SIGTERM|Word|WPS|UTF-8|docx|pdf|txt|\.db|index\.html|path|`[^`]*`")
+
+
+def _english_left(output: str, *paths: Path) -> list[str]:
+    """The lines of `output` that still hold English words once paths, timestamps and names kept as they are go."""
+    left = []
+    for line in output.splitlines():
+        bare = line
+        for path in sorted(map(str, paths), key=len, reverse=True):
+            bare = bare.replace(path, "")
+        bare = ENGLISH_ALLOWED.sub("", bare)
+        if re.search(r"[A-Za-z]{2,}", bare):
+            left.append(line)
+    return left
+
+
+def test_a_rebuild_in_chinese_says_every_line_in_chinese(tmp_path, monkeypatch):
+    """The office's administrator in a Chinese locale reads the night's log: stage lines, summary, warnings, the files
+    that failed, a full disk while compacting and another writer holding the index — all in Chinese."""
+    archive, db = tmp_path / "archive", tmp_path / "corpus.db"
+    archive.mkdir()
+    seeds = sorted(SAMPLE.glob("*.txt"))
+    for number, seed in enumerate(seeds):
+        shutil.copy(seed, archive / f"材料{number}.txt")
+    shutil.copy(seeds[0], archive / "李四.txt")  # the same text under another author
+    (archive / "损坏.docx").write_bytes(b"PK\x03\x04 not a zip after all")
+    (archive / "链接.txt").symlink_to(archive / "不存在.txt")
+    (archive / "manifest.csv").write_text("path,author,unit,year\n材料0.txt,张三,某局,2023\n李四.txt,李四,某局,2023\n"
+                                          "笔误.txt,王五,某局,2023\n", encoding="utf-8")
+    command = ["--lang", "zh", "rebuild", "--db", str(db), "--from", str(archive), "--manifest", str(archive / "manifest.csv")]
+    first = CliRunner().invoke(cli, command)
+    assert first.exit_code == ExitCode.ERROR and "新增 5，" in first.stdout and "盘点：" in first.stderr, first.output
+    assert "张三" in first.stderr and "清单：" in first.stderr and "已跳过" in first.stderr, first.stderr
+    monkeypatch.setattr(SqliteStore, "compact", lambda self, *a, **k: (_ for _ in ()).throw(
+        __import__("sqlite3").OperationalError("database or disk is full")))
+    full = CliRunner().invoke(cli, command + ["--full"])
+    assert "磁盘已满；改动已提交" in full.stderr, full.stderr
+    with writer_lock(db, "add"):
+        locked = CliRunner().invoke(cli, command)
+    assert locked.exit_code == ExitCode.LOCKED and "另一个 `chachong add`" in locked.stderr, locked.stderr
+    for result in (first, full, locked):
+        assert _english_left(result.output, archive, db) == [], result.output
+    log = tmp_path / "rebuild.log"  # the web page's archive view shows the last run of the log cron appends to
+    log.write_text("2026-01-01 02:00:00 chachong INFO lock: holding the writer lock of x.db\n" + full.stderr, encoding="utf-8")
+    assert last_rebuild_log(log) == full.stderr.splitlines()
+
+
+def test_add_remove_backup_and_a_scans_report_line_in_chinese(tmp_path):
+    """The administrator's other commands, and the line a scan with --out ends with, in Chinese with --lang zh."""
+    archive, db = tmp_path / "文档库", tmp_path / "语料库.db"
+    archive.mkdir()
+    for number, seed in enumerate(sorted(SAMPLE.glob("*.txt"))):
+        shutil.copy(seed, archive / f"材料{number}.txt")
+    runs = [CliRunner().invoke(cli, ["--lang", "zh", *args]) for args in (
+        ["add", str(archive), "--db", str(db)],
+        ["remove", "1", "99", "--db", str(db)],
+        ["backup", "--db", str(db), str(tmp_path / "备份.db")],
+        ["scan", str(archive / "材料1.txt"), "--db", str(db), "--out", str(tmp_path / "报告")])]
+    assert "新增 5 篇" in runs[0].stdout and "已移除 1" in runs[1].stdout and "99：文档库中没有" in runs[1].stderr
+    assert "已将" in runs[2].stdout and "报告已写入" in runs[3].stderr, runs[3].stderr
+    for result in runs:
+        assert _english_left(result.stderr + "\n".join(result.stdout.splitlines()[:1]), tmp_path) == [], result.output

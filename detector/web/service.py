@@ -173,7 +173,7 @@ REBUILD_LOG_MAX_LINES = 200
 
 def last_rebuild_log(log_file) -> list[str]:
     """The lines of the last run in a rebuild log (the file cron appends `rebuild`'s stderr to): from its last
-    'lock: holding' line (how every run starts) to the end; [] when there is no such file."""
+    'lock: holding' line (how every run starts; '加锁：已取得' in Chinese) to the end; [] when there is no such file."""
     if not log_file:
         return []
     try:
@@ -182,5 +182,5 @@ def last_rebuild_log(log_file) -> list[str]:
             lines = handle.read().decode("utf-8", errors="replace").splitlines()
     except OSError as err:
         return [f"{log_file}: cannot be read ({err.strerror})"]
-    starts = [n for n, line in enumerate(lines) if " lock: holding " in line]
+    starts = [n for n, line in enumerate(lines) if " lock: holding " in line or " 加锁：已取得 " in line]  # --lang zh
     return lines[starts[-1] if starts else 0:][-REBUILD_LOG_MAX_LINES:]
