@@ -41,6 +41,18 @@ def reference_normalize(text: str) -> NormalizedText:
             return folded
 
 
+def reference_junk_rounds(text: str) -> int:
+    """How many rounds of reference_normalize remove junk (watermarks nested k deep: k)."""
+    folded, rounds = fold_characters(text), 0
+    while True:
+        before = folded.text
+        folded = substitute(folded, JUNK, "")
+        rounds += folded.text != before
+        folded = substitute(substitute(substitute(folded, YEAR, YEAR_TOKEN), PLACEHOLDER, PLACEHOLDER_TOKEN), NUMBERING, "")
+        if folded.text == before:
+            return rounds
+
+
 def fold_characters(text: str) -> NormalizedText:
     """Per-character folding; texts with a character that folds to several go through a loop over every character."""
     codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)

@@ -6,9 +6,11 @@ import io
 import json
 import time
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import find, given, settings as hsettings, strategies as st
 
 from detector import api, normalize as normalizing
 from detector.batch import scan_documents
@@ -17,7 +19,7 @@ from detector.errors import InputError, NestedWatermarks
 from detector.ingest import read_document
 from detector.normalize import normalize
 from detector.settings import MAX_NORMALIZE_ROUNDS
-from normalize_reference import reference_normalize
+from normalize_reference import reference_junk_rounds, reference_normalize
 from planting import SAMPLE
 
 REPO = Path(__file__).resolve().parent.parent
@@ -79,6 +81,53 @@ def test_the_deepest_nesting_within_the_bound_is_normalised_as_before():
 def test_one_level_deeper_is_refused():
     with pytest.raises(NestedWatermarks):
         normalize("加强学习" + nested(MAX_NORMALIZE_ROUNDS) + "。一是改进作风")
+
+
+# pieces of watermarks that nest, overlap and adjoin, with the years, placeholders and numbering rounds interleave with
+NESTING = st.sampled_from(["稿子", "铺", "稿子铺", "整理", "##", "paid", "begin", "ab", "来源", "网络", "互联网", "本文", "免费",
+                           "下载", "更多范文", "x", "局", "20", "23", "。", "一是", "1.", "○", "*", "学习"])
+MARKS = st.sampled_from(["稿子铺", "稿子铺整理", "##paid##", "##paidbegin##", "##ab##", "来源网络", "本文来源:互联网", "免费下载更多范文"])
+
+
+def _wrapped(mark: str, cut: int, inner: str) -> str:
+    """`inner` put inside `mark` (cut after character cut % …): the mark forms once what is inside is removed."""
+    at = 1 + cut % (len(mark) - 1)
+    return mark[:at] + inner + mark[at:]
+
+
+FILLER = st.one_of(st.just(""), st.lists(NESTING, max_size=2).map("".join))  # often nothing: marks that nest deep
+
+
+def _nest(layers: list) -> str:
+    """Each layer's mark around what the layers before made, with its filler (a year, a placeholder …) beside it."""
+    text = ""
+    for mark, cut, filler, left in layers:
+        text = _wrapped(mark, cut, filler + text if left else text + filler)
+    return text
+
+
+LAYER = st.tuples(MARKS, st.integers(0, 20), FILLER, st.booleans())
+NESTED = st.lists(st.lists(LAYER, max_size=6).map(_nest), min_size=1, max_size=3).map("".join)  # side by side
+
+
+@given(st.one_of(st.lists(NESTING, max_size=30).map("".join), NESTED))
+@hsettings(max_examples=400, deadline=None)
+def test_a_text_is_refused_exactly_when_its_junk_takes_the_bound_and_else_normalised_as_the_reference(text):
+    bound = 3  # low, so that generated texts fall on both sides of it
+    with mock.patch.object(normalizing, "MAX_NORMALIZE_ROUNDS", bound):
+        if reference_junk_rounds(text) >= bound:
+            with pytest.raises(NestedWatermarks):
+                normalize(text)
+            return
+        new, old = normalize(text), reference_normalize(text)
+    assert new.text == old.text and new.starts.tolist() == old.starts.tolist() and new.ends.tolist() == old.ends.tolist()
+
+
+def test_the_generated_texts_reach_both_sides_of_the_bound():
+    assert reference_junk_rounds("稿子稿子稿子铺铺铺") == 3 and reference_junk_rounds("稿子稿子铺铺") == 2
+    assert reference_junk_rounds("##pa稿子铺id##") == 2 and reference_junk_rounds("学习") == 0
+    deep = find(NESTED, lambda text: reference_junk_rounds(text) >= 4, settings=hsettings(database=None))
+    assert reference_junk_rounds(deep) >= 4
 
 
 def test_a_crafted_file_is_refused_when_read_in_a_fraction_of_a_second(tmp_path):
