@@ -254,11 +254,29 @@ def scan(paths, db_path, fmt, fail_above, show_formulae, author, unit, year, mee
 @click.argument("source", type=click.Path())
 @_output_options
 @_encoding_option
-def compare(submission, source, fmt, fail_above, show_formulae, encoding):
-    """Compare two files: passages of SUBMISSION reused from SOURCE."""
+@_out_option
+def compare(submission, source, fmt, fail_above, show_formulae, encoding, out_dir):
+    """Compare two files: passages of SUBMISSION reused from SOURCE.
+
+    With --out, also the side-by-side page (the text of a .docx or .pdf as read, the passages marked at the offsets
+    shown), results.csv, passages.csv and results.json.
+    """
     _must_exist([submission, source])
     report = _call(api.compare_paths, submission, source, encoding=encoding, settings=_reading_settings(DEFAULT))
-    _finish([report], fmt, fail_above, show_formulae)
+    _show([report], fmt, show_formulae)
+    _exit([report], fail_above, _write_comparison(report, out_dir))
+
+
+def _write_comparison(report, out_dir) -> bool:
+    """compare --out: the report folder of one comparison (written atomically, file by file); an error is one line."""
+    if not out_dir:
+        return True
+    from detector.report.view import compare_view  # only here: compare without --out starts as fast as before
+
+    written = _write_reports(compare_view(report), out_dir)
+    if written:
+        click.echo(messages.say("compare_written", path=shown(os.path.join(out_dir, "index.html"))), err=True)
+    return written
 
 
 @cli.command()

@@ -31,6 +31,7 @@ CATALOGUE = {
     "similarity": ("sim", "相似度"),
     "summary_head": ("扫描 scan {id}: {files} 份 files, {failed} 份无法读取 could not be read", "扫描 {id}：{files} 份，{failed} 份无法读取"),
     # printed before the scan is recorded, so without its number (`chachong scans` lists it)
+    "compare_written": ("reports written to {path}", "报告已写入 {path}"),
     "reports_written": ("scan {id}: reports written to {path}", "扫描 {id}：报告已写入 {path}"),
     "summary_head_new": ("本次扫描 this scan: {files} 份 files, {failed} 份无法读取 could not be read", "本次扫描：{files} 份，{failed} 份无法读取"),
     "summary_not_scanned": (", {n} 份未扫描 not scanned", "，{n} 份未扫描"),

@@ -93,3 +93,36 @@ def test_compare_finds_a_passage_read_back_past_every_band_key_far_from_the_one_
     edited_at = submission_text.index(EDITED)
     found = [p.submission_span for p in _counted(report)]
     assert any(start <= edited_at + 5 and end >= edited_at + len(EDITED) - 5 for start, end in found), found
+
+
+def test_compare_out_writes_the_side_by_side_page_csv_and_json_of_a_docx_against_a_text(planted, source_path, tmp_path):
+    """An inspector comparing a .docx is told offsets into the text chachong read from it: --out writes the page that
+    shows that text with the passages marked, and the spreadsheets, as a scan's report folder has them."""
+    import csv
+    import html
+    import json
+    import re
+
+    from click.testing import CliRunner
+
+    from detector.cli import cli
+    from ingest_samples import write_docx
+
+    text, truth = planted
+    submission = write_docx(tmp_path / "送检.docx", [line for line in text.split("\n") if line.strip()])
+    out = tmp_path / "对照"
+    result = CliRunner().invoke(cli, ["--lang", "zh", "compare", str(submission), str(source_path), "--out", str(out)])
+    assert result.exit_code == 0 and "报告已写入" in result.stderr, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["index.html", "passages.csv", "results.csv", "results.json", "s001.html"]
+    report = json.loads((out / "results.json").read_text(encoding="utf-8"))["reports"][0]
+    read = read_document(submission).text
+    counted = [p for p in report["passages"] if p["kind"] in COUNTED_KINDS]
+    assert len(counted) == len(truth)
+    for passage in report["passages"]:
+        start, end = passage["submission_span"]
+        assert read[start:end] == passage["submission_text"]
+    with open(out / "passages.csv", encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(int(r["本文起"]), int(r["本文止"])) for r in rows] == [tuple(p["submission_span"]) for p in report["passages"]]
+    page = html.unescape(re.sub(r"<[^>]+>", "", (out / "s001.html").read_text(encoding="utf-8")))
+    assert all(p["submission_text"] in page for p in counted) and "全文对照" in page

@@ -251,6 +251,16 @@ def _both(message: str) -> str:
     return f"{chinese} — {message}" if chinese != message else message
 
 
+def compare_view(report: Report) -> ScanView:
+    """The renderers' view of a two-file comparison (one submission, no batch, not recorded): `compare --out` and the
+    web page's compare."""
+    from detector.batch import BatchScan
+
+    result = BatchScan(reports=[report], clusters=[], peers=[[None] * len(report.passages)], started_at="", seconds=0.0)
+    info = ScanInfo(id=None, started_at="", seconds=0.0, paths=[report.submission.path], files=1, failed=0, corpus_documents=1)
+    return build_view(result, info)
+
+
 def build_view(result, scan: ScanInfo, rank_by: str = DEFAULT_RANKING) -> ScanView:
     """The view of a batch scan (detector.batch.BatchScan: reports, peers, clusters), ranked by `rank_by`."""
     if rank_by not in RANKING_MEASURES:

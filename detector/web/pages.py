@@ -16,7 +16,7 @@ from detector.messages import both
 from detector.report.csv_report import write_csv
 from detector.report.folder import results_envelope
 from detector.report.html_report import render_index, render_submission
-from detector.report.view import ScanInfo, ScanView, build_view
+from detector.report.view import ScanView, compare_view
 from detector.web import forms, service
 from detector.web.jobs import current_jobs as jobs
 from detector.web.rendering import bilingual, with_nav
@@ -130,17 +130,8 @@ def compare_form():
 @bp.post("/compare")
 def compare_result():
     report = forms.compared(request)
-    view = _compare_view(report)
+    view = compare_view(report)
     return with_nav(render_submission(view, view.submissions[0]), render_template("_nav.html", scan=None, active="compare"))
-
-
-def _compare_view(report) -> ScanView:
-    """The renderers' view of a two-file comparison (one submission, no batch, not recorded)."""
-    from detector.batch import BatchScan
-
-    result = BatchScan(reports=[report], clusters=[], peers=[[None] * len(report.passages)], started_at="", seconds=0.0)
-    info = ScanInfo(id=None, started_at="", seconds=0.0, paths=[report.submission.path], files=1, failed=0, corpus_documents=1)
-    return build_view(result, info)
 
 
 # ---------------------------------------------------------------- archive
