@@ -263,6 +263,7 @@ PHRASE_SOURCES = (
     (r"(\d+) segment document frequencies differ from a recount; `chachong rebuild` recounts them",
      r"有 \1 个片段文档频率与重新计数不符；`chachong rebuild` 会重新计数"),
     (r"the postings hold (\d+) records, the stored documents own (\d+)", r"倒排索引存有 \1 条记录，而存储的文档拥有 \2 条"),
+    (r"the content indexed for it before stays until the file can be read", "此前为它建立索引的内容保留，直到该文件可以读取"),
     (r"run `chachong rebuild --full`", "请运行 `chachong rebuild --full`"),
     (r"no scan with id (\d+); `chachong scans --db (.+?)` lists them", r"没有编号为 \1 的扫描；`chachong scans --db \2` 可列出全部扫描"),
     (r"no such document in (.+?); `chachong meta --db DB` lists them", r"文档库 \1 中没有此文档；`chachong meta --db DB` 可列出全部文档"),

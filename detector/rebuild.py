@@ -346,11 +346,24 @@ class _Rebuild:
     def _prepare(self, plan: _Plan) -> list:
         """IndexEntry of everything to insert, read and fingerprinted (on every core) before the write transaction
         so that it stays short (scans recording their results wait for it)."""
+        docs = [doc for doc in map(self._read, self._bar(plan.index)) if doc is not None]
+        self._keep_what_could_not_be_replaced(plan)
         kept = [self._kept_document(doc_id) for doc_id, _ in plan.keep] if self.summary.full else []
-        docs = [doc for doc in map(self._read, self._bar(plan.index)) if doc is not None] + kept
-        entries = index_entries(docs, self.settings, to_store=True)
+        entries = index_entries(docs + kept, self.settings, to_store=True)
         self._prepared = len(entries)
         return entries
+
+    def _keep_what_could_not_be_replaced(self, plan: _Plan) -> None:
+        """A stored document whose file now holds content that cannot be read (a damaged .docx copied over it, a
+        crafted text) stays as it was, and the file is tried again next time: dropping it would lose the report the
+        damaged copy replaced, and with it the evidence later scans compare against."""
+        failed = {path: n for n, (path, _) in enumerate(self.summary.failed)}
+        for doc_id, path in [(d, p) for d, p in plan.remove if p in failed and p in plan.states]:
+            plan.remove.remove((doc_id, path))
+            plan.keep.append((doc_id, path))
+            where, reason = self.summary.failed[failed[path]]
+            self.summary.failed[failed[path]] = (where, f"{reason}; the content indexed for it before stays until the "
+                                                        "file can be read")
 
     def _kept_document(self, doc_id: int):
         """A stored document a full rebuild indexes again without its file (missing, or in a folder not readable). One

@@ -212,9 +212,10 @@ def test_rebuild_indexes_the_good_files_and_keeps_the_other_stored_ones(tmp_path
     (archive / SEEDS[0].name).write_text(crafted(), encoding="utf-8")  # a stored report's file replaced by a crafted one
     result, seconds = _run("rebuild", "--db", db, "--from", archive)
     assert seconds < SECONDS and result.exit_code == ExitCode.ERROR
-    _one_line_refusal(result.output, archive / SEEDS[0].name)
-    # the other reports stay; the changed file's old text goes, as for any edited file that cannot be read now
-    assert _stored(db) == [seed.name for seed in SEEDS[1:3]]
+    line = _one_line_refusal(result.output, archive / SEEDS[0].name)
+    # the report the crafted file replaced stays indexed (as for any file that changed into one that cannot be read)
+    assert "the content indexed for it before stays until the file can be read" in line, line
+    assert _stored(db) == [seed.name for seed in SEEDS[:3]]
     assert _run("check", "--db", db)[0].exit_code == 0
 
 

@@ -516,6 +516,35 @@ def test_a_damaged_file_alone_is_tried_again_each_night_without_writing_the_inde
     assert (db.stat().st_mtime_ns, db.stat().st_size) == before
 
 
+@pytest.mark.parametrize("full", [False, True])
+def test_a_stored_report_whose_file_is_damaged_stays_until_the_file_reads_again(tmp_path, full):
+    """A damaged copy saved over an archived report (a .txt that is now binary) cannot replace it: the night lists the
+    file and exits 1, the report stays indexed as it was (later scans still find copies of it), and once the file reads
+    again the next rebuild indexes its new content."""
+    archive, db = tmp_path / "archive", tmp_path / "corpus.db"
+    archive.mkdir()
+    for seed in sorted(SAMPLE.glob("*.txt")):
+        shutil.copy(seed, archive / seed.name)
+    _age(archive, 1)
+    assert CliRunner().invoke(cli, ["rebuild", "--db", str(db), "--from", str(archive)]).exit_code == 0
+    victim = archive / BASE.name
+    original = victim.read_text(encoding="utf-8")
+    victim.write_bytes(b"ab\x00\x00cd" * 64)
+    result = CliRunner().invoke(cli, ["rebuild", "--db", str(db), "--from", str(archive)] + (["--full"] if full else []))
+    assert result.exit_code == ExitCode.ERROR and "failed 1" in result.stdout, result.output
+    assert f"{victim}: " in result.stderr and "stays until the file can be read" in result.stderr, result.stderr
+    with api.open_corpus(db) as corpus:
+        stored = {Path(path).name: doc_id for doc_id, path, _ in api.list_documents(corpus)}
+        assert len(stored) == 5 and corpus.store.document(stored[victim.name]).text == original
+    assert CliRunner().invoke(cli, ["check", "--db", str(db)]).exit_code == 0
+    victim.write_text(original.replace("问题", "不足"), encoding="utf-8")
+    again = CliRunner().invoke(cli, ["rebuild", "--db", str(db), "--from", str(archive)])
+    assert again.exit_code == 0 and again.stdout.startswith("added 0, changed 1, removed 0"), again.output
+    with api.open_corpus(db) as corpus:
+        stored = {Path(path).name: doc_id for doc_id, path, _ in api.list_documents(corpus)}
+        assert len(stored) == 5 and "不足" in corpus.store.document(stored[victim.name]).text
+
+
 # ---------------------------------------------------------------- in Chinese
 
 ENGLISH_ALLOWED = re.compile(r"chachong|INFO|WARNING|VACUUM|WAL|SIGTERM|Word|WPS|UTF-8|docx|pdf|txt|\.db|index\.html|path|`[^`]*`")
