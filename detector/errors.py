@@ -1,6 +1,7 @@
 """The exception hierarchy: every failure a user can cause is a DetectorError with a message that says what to do."""
 
 import errno
+import os
 
 from detector.paths import shown
 
@@ -133,6 +134,9 @@ def _what_happened(err: Exception, where) -> str:
         return f"another process kept the database busy too long; {NOTHING_CHANGED} — try again when it has finished"
     if "malformed" in text or "not a database" in text:
         return "the database is damaged; restore it from a backup (`chachong backup`) or rebuild it (`chachong rebuild --full`)"
+    if code == errno.ENOENT and where and not os.path.isdir(os.path.dirname(os.path.abspath(where))):
+        return (f"its folder {os.path.dirname(os.path.abspath(where))} does not exist; {NOTHING_CHANGED} — check the --db "
+                "path, or create the folder first")
     if "unable to open" in text:
         return "cannot be opened; check that its folder exists and this user may read and write there"
     return f"{getattr(err, 'strerror', None) or err}; {NOTHING_CHANGED} — check the disk and the file, then run again"

@@ -310,3 +310,17 @@ def test_a_rebuild_whose_compacting_the_disk_refuses_says_the_changes_were_commi
     assert _run("check", "--db", db).exit_code == 0
     assert _run("rebuild", "--db", db, "--from", archive, "--full").exit_code == ExitCode.ERROR  # broken.docx only
     assert _documents(db) == len(SEEDS) and _run("check", "--db", db).exit_code == 0
+
+
+@pytest.mark.parametrize("command", ["add", "rebuild"])
+def test_a_database_in_a_folder_that_does_not_exist_says_so(command, tmp_path):
+    """A typo in the crontab's --db folder: the line names the missing folder and what to do, in both languages."""
+    db = tmp_path / "没有的文件夹" / "corpus.db"
+    args = [command, str(SEEDS[0].parent), "--db", db] if command == "add" else [command, "--db", db, "--from", SEEDS[0].parent]
+    result = _run(*args)
+    assert result.exit_code == ExitCode.ERROR and "Traceback" not in result.output
+    assert result.stderr.strip() == (f"error: {db}: its folder {db.parent} does not exist; nothing was changed — check the "
+                                     "--db path, or create the folder first"), result.stderr
+    chinese = _run("--lang", "zh", *args)
+    assert chinese.stderr.strip() == (f"错误：{db}: 所在文件夹 {db.parent} 不存在；未作任何改动 — 请检查 --db 路径，或先建立该文件夹")
+    assert not db.parent.exists()
