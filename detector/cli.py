@@ -315,7 +315,8 @@ def stats(db_path, fmt):
         click.echo(json.dumps(numbers, ensure_ascii=False, indent=2))
         return
     for key, value in numbers.items():
-        click.echo(f"{key:16} {value}")
+        shown_value = json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else value
+        click.echo(f"{_padded(messages.stats_label(key), 17)}{shown_value}")
 
 
 # ---------------------------------------------------------------- scan history
@@ -333,9 +334,9 @@ def scans(db_path, fmt):
         return
     for s in recorded:
         top = "–" if s.max_copy_ratio is None else f"{s.max_copy_ratio:.1%}"
-        again = f"  re-check of {s.rechecks}" if s.rechecks else ""
-        click.echo(f"{s.id:>5}  {s.local_time}  {s.files:>4} files  {s.failed} failed  max {top:>6}  "
-                   f"{s.clusters} clusters  {' '.join(s.paths)}{again}")
+        again = messages.say("recheck_of", id=s.rechecks) if s.rechecks else ""
+        click.echo(messages.say("scan_line", id=s.id, time=s.local_time, files=s.files, failed=s.failed, top=top,
+                                clusters=s.clusters, paths=" ".join(s.paths), again=again))
 
 
 @cli.command()
@@ -600,11 +601,19 @@ def _given_meta(**fields):
     return DocumentMeta(**{**fields, "meeting": meeting_name(fields["meeting"])})
 
 
+def _padded(label: str, width: int) -> str:
+    """`label` padded to `width` terminal columns (a Chinese character takes two)."""
+    import unicodedata
+
+    columns = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in label)
+    return label + " " * max(1, width - columns)
+
+
 def _render_meta(rows, fmt: str) -> str:
     """Documents with their metadata: JSON, or one line each with guessed values marked (推断)."""
     if fmt == "json":
         return json.dumps([{"id": i, "path": shown(p), **m.as_dict()} for i, p, m in rows], ensure_ascii=False, indent=2)
-    return "\n".join(f"{i:>5}  {shown(p)}  {_meta_cells(m)}" for i, p, m in rows) or "no documents"
+    return "\n".join(f"{i:>5}  {shown(p)}  {_meta_cells(m)}" for i, p, m in rows) or messages.say("no_documents")
 
 
 def _meta_cells(meta) -> str:

@@ -31,6 +31,10 @@ CATALOGUE = {
     "similarity": ("sim", "相似度"),
     "summary_head": ("扫描 scan {id}: {files} 份 files, {failed} 份无法读取 could not be read", "扫描 {id}：{files} 份，{failed} 份无法读取"),
     # printed before the scan is recorded, so without its number (`chachong scans` lists it)
+    "scan_line": ("{id:>5}  {time}  {files:>4} files  {failed} failed  max {top:>6}  {clusters} clusters  {paths}{again}",
+                  "{id:>5}  {time}  {files:>4} 份  {failed} 份无法读取  最高 {top:>6}  {clusters} 个群组  {paths}{again}"),
+    "recheck_of": ("  re-check of {id}", "  复查扫描 {id}"),
+    "no_documents": ("no documents", "文档库中没有文档"),
     "compare_written": ("reports written to {path}", "报告已写入 {path}"),
     "reports_written": ("scan {id}: reports written to {path}", "扫描 {id}：报告已写入 {path}"),
     "summary_head_new": ("本次扫描 this scan: {files} 份 files, {failed} 份无法读取 could not be read", "本次扫描：{files} 份，{failed} 份无法读取"),
@@ -92,6 +96,16 @@ CATALOGUE = {
     "web_updated": ("updated document {id}: {fields}", "已修改文档 {id}：{fields}"),
     "web_removed": ("removed {docs}", "已删除 {docs}"),
 }
+
+# `chachong stats`, its lines in Chinese (the JSON keeps the machine names)
+STATS_ZH = {"documents": "文档数", "characters": "字数", "segments": "片段数", "postings": "倒排记录数",
+            "database_bytes": "数据库字节数", "settings": "索引设置", "built_by": "建立索引的版本", "last_rebuild": "上次重建"}
+
+
+def stats_label(key: str) -> str:
+    """A `chachong stats` line's name: the machine name, or its Chinese one under --lang zh."""
+    return STATS_ZH.get(key, key) if language() == "zh" else key
+
 
 # What a file's bytes say it is (detector/ingest/sniff.py KIND_NAMES), in Chinese
 KIND_NAMES_ZH = {

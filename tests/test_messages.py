@@ -129,3 +129,22 @@ def test_where_the_reports_went_is_said_in_chinese(db, tmp_path):
     assert f"：报告已写入 {out / 'index.html'}" in chinese.stderr and "written to" not in chinese.stderr, chinese.stderr
     english = CliRunner().invoke(cli, ["--lang", "en", "report", "1", "--db", str(db), "--out", str(tmp_path / "again")])
     assert f"scan 1: reports written to {tmp_path / 'again' / 'index.html'}" in english.stderr, english.stderr
+
+
+def test_stats_scans_and_an_empty_meta_list_speak_chinese(db, tmp_path):
+    """The administrator's listings in Chinese: stats' names (the JSON keeps the machine names), the scan history's
+    lines, an empty document list; dicts shown as JSON, not as Python's repr."""
+    runner = CliRunner()
+    assert runner.invoke(cli, ["scan", str(SEED), "--db", str(db)]).exit_code == 0
+    stats = runner.invoke(cli, ["--lang", "zh", "stats", "--db", str(db)]).stdout
+    names = [line.split()[0] for line in stats.splitlines()]
+    assert names[:3] == ["文档数", "字数", "片段数"] and all(re.fullmatch(r"[\u4e00-\u9fff]+", n) for n in names), stats
+    assert "'" not in stats and '"num_perm": 64' in stats
+    scans = runner.invoke(cli, ["--lang", "zh", "scans", "--db", str(db)]).stdout
+    assert "1 份  0 份无法读取  最高" in scans and "个群组" in scans and not re.search(r"files|failed|max|clusters", scans)
+    empty = tmp_path / "empty.db"
+    assert runner.invoke(cli, ["add", str(SEED), "--db", str(empty)]).exit_code == 0
+    assert runner.invoke(cli, ["remove", "1", "--db", str(empty)]).exit_code == 0
+    assert runner.invoke(cli, ["--lang", "zh", "meta", "--db", str(empty)]).stdout.strip() == "文档库中没有文档"
+    english = runner.invoke(cli, ["stats", "--db", str(db)]).stdout
+    assert english.startswith("documents        ") and "1 files  0 failed" in runner.invoke(cli, ["scans", "--db", str(db)]).stdout
