@@ -148,3 +148,13 @@ def test_stats_scans_and_an_empty_meta_list_speak_chinese(db, tmp_path):
     assert runner.invoke(cli, ["--lang", "zh", "meta", "--db", str(empty)]).stdout.strip() == "文档库中没有文档"
     english = runner.invoke(cli, ["stats", "--db", str(db)]).stdout
     assert english.startswith("documents        ") and "1 files  0 failed" in runner.invoke(cli, ["scans", "--db", str(db)]).stdout
+
+
+def test_the_template_site_line_says_it_once_in_chinese(tmp_path):
+    """'⚠ 模板网站痕迹: 含模板网站痕迹 3 处（稿子铺整理 ×2, ##paidbegin## ×1）' said it twice, with an English comma."""
+    seed = SAMPLE / "002_36651b71203e1f41.txt"  # carries 稿子铺整理 and ##paidbegin##
+    chinese = CliRunner().invoke(cli, ["--lang", "zh", "compare", str(seed), str(seed)]).stdout
+    line = next(line for line in chinese.splitlines() if "⚠" in line)
+    assert line.count("模板网站痕迹") == 1 and re.fullmatch(r"  ⚠ 含模板网站痕迹 \d+ 处（[^,]+）", line), line
+    english = CliRunner().invoke(cli, ["--lang", "en", "compare", str(seed), str(seed)]).stdout
+    assert "⚠ 模板网站痕迹: contains" in english

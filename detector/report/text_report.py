@@ -79,9 +79,10 @@ def _trace_lines(report: Report) -> list[str]:
     if not report.template_traces:
         return []
     counts = Counter(t.text for t in report.template_traces)
-    listed = ", ".join(f"{text} ×{n}" for text, n in counts.most_common())
+    listed = ("、" if language() == "zh" else ", ").join(f"{text} ×{n}" for text, n in counts.most_common())
     n = len(report.template_traces)
-    return [f"  ⚠ 模板网站痕迹: {say('template_traces', n=n, listed=listed)}"]
+    label = "" if language() == "zh" else "模板网站痕迹: "  # the Chinese line says 含模板网站痕迹 itself
+    return [f"  ⚠ {label}{say('template_traces', n=n, listed=listed)}"]
 
 
 def _source_lines(report: Report, limit: int = 10) -> list[str]:
