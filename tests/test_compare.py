@@ -126,3 +126,5 @@ def test_compare_out_writes_the_side_by_side_page_csv_and_json_of_a_docx_against
     assert [(int(r["本文起"]), int(r["本文止"])) for r in rows] == [tuple(p["submission_span"]) for p in report["passages"]]
     page = html.unescape(re.sub(r"<[^>]+>", "", (out / "s001.html").read_text(encoding="utf-8")))
     assert all(p["submission_text"] in page for p in counted) and "全文对照" in page
+    index = html.unescape(re.sub(r"<[^>]+>", "", (out / "index.html").read_text(encoding="utf-8")))
+    assert "两篇对照" in index and "批量扫描报告" not in index and "扫描编号" not in index and "扫描编号" not in page

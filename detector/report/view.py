@@ -257,7 +257,8 @@ def compare_view(report: Report) -> ScanView:
     from detector.batch import BatchScan
 
     result = BatchScan(reports=[report], clusters=[], peers=[[None] * len(report.passages)], started_at="", seconds=0.0)
-    info = ScanInfo(id=None, started_at="", seconds=0.0, paths=[report.submission.path], files=1, failed=0, corpus_documents=1)
+    info = ScanInfo(id=None, started_at="", seconds=0.0, paths=[report.submission.path], files=1, failed=0, corpus_documents=1,
+                    options={"compare": True})  # the pages say 两篇对照, not a batch scan with its number
     return build_view(result, info)
 
 
