@@ -224,6 +224,14 @@ def rebuild(db_path, archive, manifest=None, **options):
     return rebuilding.rebuild(db_path, archive, manifest, **options)
 
 
+def archive_is_there(archive, manifest=None) -> None:
+    """Before a rebuild reads its manifest: an empty archive folder whose manifest is missing is a share not mounted
+    (the manifest lives on it), said as such rather than as a wrong --manifest path."""
+    from detector import rebuild as rebuilding
+
+    rebuilding.archive_is_there(archive, manifest)
+
+
 def document_from_text(text: str, path: str, meta: DocumentMeta | None = None) -> Document:
     import hashlib
 

@@ -465,6 +465,7 @@ def rebuild(db_path, archive, manifest, full, keep_missing, allow_mass_removal, 
     time: a second rebuild exits with code 4. Exit code 1 when a file could not be indexed, or when the disk
     refused the compacting after the commit (the index is up to date all the same).
     """
+    _call(api.archive_is_there, archive, manifest)
     with _log_to_stderr(), _stopped_by_sigterm():
         summary = _call(api.rebuild, db_path, archive, manifest=_manifest(manifest), full=full, keep_missing=keep_missing,
                         encoding=encoding, progress=_progress(), allow_mass_removal=allow_mass_removal)

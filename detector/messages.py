@@ -202,6 +202,9 @@ PHRASE_SOURCES = (
     (r"not a usable chachong database \((.*?)\); check the --db path", r"不是可用的 chachong 数据库（\1）；请检查 --db 路径"),
     (r"the files of (\d+) of the (\d+) stored documents are gone \(is it mounted, or still being copied\?\)",
      r"已存的 \2 篇文档中有 \1 篇的文件不见了（文件夹是否已挂载，或仍在复制？）"),
+    (r"the folder is empty and the manifest (.+?) is not there \(is the archive mounted, or still being copied\?\); nothing "
+     r"was changed\. Check the folder and run again", r"文件夹是空的，清单 \1 也不存在（文档库文件夹是否已挂载，或仍在复制？）；"
+     "未作任何改动。请检查该文件夹后再运行"),
     (r"nothing was changed\. Check the folder, or run again with --allow-mass-removal if they were deleted on purpose",
      "未作任何改动。请检查该文件夹；如确是有意删除，请加 --allow-mass-removal 再运行"),
     (r"no such manifest file; check the --manifest path", "没有这个清单文件，请检查 --manifest 路径"),

@@ -101,6 +101,15 @@ def rebuild(db_path, archive, manifest=None, *, full: bool = False, keep_missing
     return summary
 
 
+def archive_is_there(archive, manifest=None) -> None:
+    """Raise DetectorError when the archive folder is empty and the manifest given is missing: the share that holds
+    both is not mounted (an empty mount point), and nothing is changed."""
+    if manifest is None or os.path.exists(manifest) or not os.path.isdir(archive) or any(os.scandir(archive)):
+        return
+    raise DetectorError(f"{shown(archive)}: the folder is empty and the manifest {shown(manifest)} is not there (is the "
+                        "archive mounted, or still being copied?); nothing was changed. Check the folder and run again")
+
+
 def _log_stopped(committed: bool) -> None:
     """One log line when SIGTERM stopped the run (the write transaction, if one was open, is rolled back by now)."""
     if committed:

@@ -609,3 +609,19 @@ def test_add_remove_backup_and_a_scans_report_line_in_chinese(tmp_path):
     assert "已将" in runs[2].stdout and "报告已写入" in runs[3].stderr, runs[3].stderr
     for result in runs:
         assert _english_left(result.stderr + "\n".join(result.stdout.splitlines()[:1]), tmp_path) == [], result.output
+
+
+def test_an_unmounted_share_that_holds_the_manifest_is_said_to_be_unmounted(tmp_path):
+    """The README's nightly line reads the manifest from the archive: with the share not mounted both are gone, and the
+    line asks whether it is mounted (in Chinese too) instead of calling the --manifest path wrong."""
+    mount, db = tmp_path / "mnt", tmp_path / "corpus.db"
+    mount.mkdir()
+    command = ["rebuild", "--db", str(db), "--from", str(mount), "--manifest", str(mount / "manifest.csv")]
+    result = CliRunner().invoke(cli, command)
+    assert result.exit_code == ExitCode.ERROR and "is the archive mounted" in result.stderr, result.output
+    assert "nothing was changed" in result.stderr and not db.exists()
+    chinese = CliRunner().invoke(cli, ["--lang", "zh", *command])
+    assert "文档库文件夹是否已挂载" in chinese.stderr and "未作任何改动" in chinese.stderr, chinese.stderr
+    (mount / "材料.txt").write_text(SAMPLE.joinpath("003_42e09aa36b9c46a6.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    typo = CliRunner().invoke(cli, command)  # mounted, the manifest really is missing: the path is what is wrong
+    assert typo.exit_code == ExitCode.ERROR and "no such manifest file; check the --manifest path" in typo.stderr
