@@ -44,6 +44,7 @@ class RebuildSummary:
     full: bool = False
     full_reason: str | None = None
     documents: int = 0
+    indexed: int = 0  # documents fingerprinted and written (all of them in a full rebuild)
     seconds: float = 0.0
     compact_problem: str | None = None  # why compacting, after the commit, was not done (a full disk: VACUUM)
     stages: dict = dataclasses.field(default_factory=dict)
@@ -53,9 +54,12 @@ class RebuildSummary:
         return bool(self.full or self.added or self.changed or self.removed or self.renamed or self.relabelled)
 
     def line(self) -> str:
+        """One line for the log and the terminal; a full rebuild says that it indexed everything again, which its
+        'unchanged' files were too."""
+        full = f"; full: all {self.indexed} indexed again" if self.full else ""
         return (f"added {len(self.added)}, changed {len(self.changed)}, removed {len(self.removed)}, "
                 f"renamed {len(self.renamed)}, relabelled {len(self.relabelled)}, unchanged {self.unchanged}, "
-                f"failed {len(self.failed)}; {self.documents} documents; {self.seconds:.2f} s")
+                f"failed {len(self.failed)}; {self.documents} documents; {self.seconds:.2f} s{full}")
 
 
 @dataclasses.dataclass
@@ -359,7 +363,7 @@ class _Rebuild:
         self._keep_what_could_not_be_replaced(plan)
         kept = [self._kept_document(doc_id) for doc_id, _ in plan.keep] if self.summary.full else []
         entries = index_entries(docs + kept, self.settings, to_store=True)
-        self._prepared = len(entries)
+        self._prepared = self.summary.indexed = len(entries)
         return entries
 
     def _keep_what_could_not_be_replaced(self, plan: _Plan) -> None:

@@ -625,3 +625,17 @@ def test_an_unmounted_share_that_holds_the_manifest_is_said_to_be_unmounted(tmp_
     (mount / "材料.txt").write_text(SAMPLE.joinpath("003_42e09aa36b9c46a6.txt").read_text(encoding="utf-8"), encoding="utf-8")
     typo = CliRunner().invoke(cli, command)  # mounted, the manifest really is missing: the path is what is wrong
     assert typo.exit_code == ExitCode.ERROR and "no such manifest file; check the --manifest path" in typo.stderr
+
+
+def test_a_full_rebuild_says_it_indexed_everything_again(tmp_path):
+    """'unchanged 5' alone after --full (or the automatic full rebuild of a new normaliser) read as if nothing was done."""
+    archive, db = tmp_path / "archive", tmp_path / "corpus.db"
+    archive.mkdir()
+    for number, seed in enumerate(sorted(SAMPLE.glob("*.txt"))):
+        shutil.copy(seed, archive / f"材料{number}.txt")
+    assert CliRunner().invoke(cli, ["rebuild", "--db", str(db), "--from", str(archive)]).exit_code == 0
+    full = CliRunner().invoke(cli, ["rebuild", "--db", str(db), "--from", str(archive), "--full"])
+    assert "unchanged 5, failed 0; 5 documents;" in full.stdout and full.stdout.rstrip().endswith("; full: all 5 indexed again")
+    assert "; full:" not in CliRunner().invoke(cli, ["rebuild", "--db", str(db), "--from", str(archive)]).stdout
+    chinese = CliRunner().invoke(cli, ["--lang", "zh", "rebuild", "--db", str(db), "--from", str(archive), "--full"])
+    assert chinese.stdout.rstrip().endswith("；完全重建：全部 5 篇重新索引") and _english_left(chinese.output, archive, db) == []
