@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import functools
 import json
 import logging
 import os
@@ -56,12 +57,14 @@ def _db_option(f):
                         help="The corpus database (SQLite file).")(f)
 
 
-def _measure_options(f):
-    """--rank-by and --fail-measure: which measure ranks a batch and which one --fail-above tests."""
+def _measure_options(f, ranks: bool = True):
+    """--rank-by and --fail-measure: which measure ranks a batch (`ranks`: a command with more than one submission)
+    and which one --fail-above tests."""
     choice = click.Choice(RANKING_MEASURES)
-    f = click.option("--rank-by", type=choice, default=DEFAULT_RANKING, show_default=True, expose_value=False,
-                     callback=_remember("rank_by"),
-                     help="Rank a batch by this measure (去除本人复制比 by default; 本人旧稿 is shown in its own column).")(f)
+    if ranks:
+        f = click.option("--rank-by", type=choice, default=DEFAULT_RANKING, show_default=True, expose_value=False,
+                         callback=_remember("rank_by"),
+                         help="Rank a batch by this measure (去除本人复制比 by default; 本人旧稿 is shown in its own column).")(f)
     f = click.option("--fail-measure", type=choice, default=DEFAULT_RANKING, show_default=True, expose_value=False,
                      callback=_remember("fail_measure"), help="The measure --fail-above tests.")(f)
     return click.option("--fail-above", type=click.FloatRange(0, 1), default=None,
@@ -79,9 +82,9 @@ def _chosen(key: str) -> str:
     return click.get_current_context().meta.get(f"chachong.{key}", DEFAULT_RANKING)
 
 
-def _output_options(f):
+def _output_options(f, ranks: bool = True):
     f = click.option("--show-formulae", is_flag=True, help="List short official formulae too (text format).")(f)
-    f = _measure_options(f)
+    f = _measure_options(f, ranks)
     f = click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="text", show_default=True,
                      help="Output format.")(f)
     return f
@@ -252,7 +255,7 @@ def scan(paths, db_path, fmt, fail_above, show_formulae, author, unit, year, mee
 @cli.command()
 @click.argument("submission", type=click.Path())
 @click.argument("source", type=click.Path())
-@_output_options
+@functools.partial(_output_options, ranks=False)  # two files: nothing to rank
 @_encoding_option
 @_out_option
 def compare(submission, source, fmt, fail_above, show_formulae, encoding, out_dir):

@@ -66,6 +66,18 @@ def test_compare_text_output_shows_the_passages(runner, planted, source_path, tm
     assert "总文字复制比" in result.output and "抓落实不够坚决" in result.output
 
 
+def test_compare_offers_no_ranking_but_tests_a_measure(runner, planted, source_path, tmp_path):
+    """Two files have nothing to rank: --rank-by is a usage error for compare (it was accepted and did nothing), while
+    --fail-above / --fail-measure still decide the exit code."""
+    sub = tmp_path / "sub.txt"
+    sub.write_text(planted[0], encoding="utf-8")
+    refused = runner.invoke(cli, ["compare", str(sub), str(source_path), "--rank-by", "copy_ratio"])
+    assert refused.exit_code == ExitCode.USAGE and "--rank-by" in refused.output, refused.output
+    assert "--rank-by" not in runner.invoke(cli, ["compare", "--help"]).output
+    found = runner.invoke(cli, ["compare", str(sub), str(source_path), "--fail-above", "0.01", "--fail-measure", "copy_ratio"])
+    assert found.exit_code == ExitCode.FINDINGS, found.output
+
+
 def test_a_batch_goes_on_past_bad_files(runner, db, tmp_path, seeds):
     folder = tmp_path / "batch"
     folder.mkdir()
