@@ -49,12 +49,12 @@ KINDS = (
               "a quotation of a leader or a document, cited; not counted, not copying."),
 )
 KIND = {k.kind: k for k in KINDS}
-# beside a source that is another submission of the same batch (本批) or a stored report of the submission's year or
+# beside a source that is another submission of the same batch (本批) or a source of the submission's year or
 # later (同年): which of the two was written first is not something a comparison can tell, and the wrong guess accuses
 # the person who was copied
 ORDER_NOTE_ZH = ("标“本批”的来源是本批次的另一份材料，标“同年”的来源与本文同一年度或更晚。这样的两份材料雷同时，双方都会显示为"
                  "从对方“复制”：比对无法判断谁抄了谁，请核实各自的成稿时间后再下结论。")
-ORDER_NOTE_EN = ("本批 marks another submission of this batch, 同年 a stored report of the submission's year or later. When two "
+ORDER_NOTE_EN = ("本批 marks another submission of this batch, 同年 a source of the submission's year or later. When two "
                  "such reports match, each shows the other as its source: the comparison cannot tell who copied whom; check when "
                  "each was written before deciding.")
 
