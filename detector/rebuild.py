@@ -369,14 +369,24 @@ class _Rebuild:
     def _keep_what_could_not_be_replaced(self, plan: _Plan) -> None:
         """A stored document whose file now holds content that cannot be read (a damaged .docx copied over it, a
         crafted text) stays as it was, and the file is tried again next time: dropping it would lose the report the
-        damaged copy replaced, and with it the evidence later scans compare against."""
+        damaged copy replaced, and with it the evidence later scans compare against. So does one whose unchanged file
+        a full rebuild cannot read again (a disk error, a text an earlier chachong stored that this one refuses):
+        a full rebuild clears the index, and only what it indexes again stays."""
         failed = {path: n for n, (path, _) in enumerate(self.summary.failed)}
         for doc_id, path in [(d, p) for d, p in plan.remove if p in failed and p in plan.states]:
             plan.remove.remove((doc_id, path))
-            plan.keep.append((doc_id, path))
-            where, reason = self.summary.failed[failed[path]]
-            self.summary.failed[failed[path]] = (where, f"{reason}; the content indexed for it before stays until the "
-                                                        "file can be read")
+            self._keep(plan, doc_id, path, failed[path])
+        if self.summary.full:  # the index is cleared: a stored document whose unchanged file fails now is kept too
+            stored = {sha: doc_id for doc_id, _, sha in self.store.documents()}
+            for path in [p for p in plan.index if p in failed and plan.states[p][2] in stored]:
+                self._keep(plan, stored[plan.states[path][2]], path, failed[path])
+
+    def _keep(self, plan: _Plan, doc_id: int, path: str, failure: int) -> None:
+        """Keep stored document `doc_id` whose file at `path` could not be read (summary.failed[failure]), saying so."""
+        plan.keep.append((doc_id, path))
+        where, reason = self.summary.failed[failure]
+        self.summary.failed[failure] = (where, f"{reason}; the content indexed for it before stays until the file can be "
+                                               "read")
 
     def _kept_document(self, doc_id: int):
         """A stored document a full rebuild indexes again without its file (missing, or in a folder not readable). One

@@ -238,6 +238,23 @@ def test_a_full_rebuild_that_would_index_a_crafted_stored_document_again_stops_n
     assert _stored(db) == [seed.name for seed in SEEDS[:3]]
 
 
+def test_a_full_rebuild_stops_too_when_the_crafted_stored_documents_file_is_still_there(tmp_path, monkeypatch):
+    """The file is refused when read; the full rebuild clears the index, so the stored document would be dropped
+    unasked ('unchanged 4, failed 1; 3 documents'): it stops as for a document kept without its file."""
+    archive, db = _folder(tmp_path, "archive"), tmp_path / "old.db"
+    (archive / "crafted.txt").write_text(crafted(300), encoding="utf-8")
+    monkeypatch.setattr(normalizing, "MAX_NORMALIZE_ROUNDS", 1000)  # stored by a chachong without the bound
+    with api.open_corpus(db, create=True) as corpus:
+        api.add_paths(corpus, [archive])
+        stored_id = next(doc_id for doc_id, path, _ in api.list_documents(corpus) if path.endswith("crafted.txt"))
+    monkeypatch.undo()
+    result, seconds = _run("rebuild", "--full", "--db", db, "--from", archive)
+    assert seconds < SECONDS and result.exit_code == ExitCode.ERROR
+    line = _one_line_refusal(result.stderr, archive / "crafted.txt")
+    assert f"stored document {stored_id}: " in line and f"`chachong remove {stored_id} --db DB`" in line
+    assert len(_stored(db)) == 4  # nothing was changed
+
+
 # ---------------------------------------------------------------- the web page
 
 

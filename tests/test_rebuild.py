@@ -545,6 +545,27 @@ def test_a_stored_report_whose_file_is_damaged_stays_until_the_file_reads_again(
         assert len(stored) == 5 and "不足" in corpus.store.document(stored[victim.name]).text
 
 
+def test_a_full_rebuild_keeps_the_stored_reports_whose_unchanged_files_it_cannot_read_again(tmp_path):
+    """A full rebuild clears the index and indexes every file again: one it cannot read this time (here a wrong
+    --encoding for every file) must not take the stored report with it. It wiped the whole corpus ('unchanged 4,
+    failed 4; 0 documents'); now each report stays as indexed before, listed as not read, and exit 1."""
+    archive, db = tmp_path / "archive", tmp_path / "corpus.db"
+    archive.mkdir()
+    for seed in sorted(SAMPLE.glob("*.txt"))[:4]:
+        shutil.copy(seed, archive / seed.name)
+    assert CliRunner().invoke(cli, ["rebuild", "--db", str(db), "--from", str(archive)]).exit_code == 0
+    with api.open_corpus(db) as corpus:
+        before = {path: corpus.store.document(doc_id).text for doc_id, path, _ in api.list_documents(corpus)}
+    result = CliRunner().invoke(cli, ["rebuild", "--full", "--encoding", "gb18030", "--db", str(db), "--from", str(archive)])
+    assert result.exit_code == ExitCode.ERROR and "failed 4; 4 documents" in result.stdout, result.output
+    assert result.stderr.count("stays until the file can be read") == 4, result.stderr
+    with api.open_corpus(db) as corpus:
+        assert {path: corpus.store.document(doc_id).text for doc_id, path, _ in api.list_documents(corpus)} == before
+    assert CliRunner().invoke(cli, ["check", "--db", str(db)]).exit_code == 0
+    again = CliRunner().invoke(cli, ["rebuild", "--full", "--db", str(db), "--from", str(archive)])
+    assert again.exit_code == 0 and "failed 0; 4 documents" in again.stdout, again.output
+
+
 # ---------------------------------------------------------------- in Chinese
 
 ENGLISH_ALLOWED = re.compile(r"chachong|INFO|WARNING|VACUUM|WAL|SIGTERM|Word|WPS|UTF-8|docx|pdf|txt|\.db|index\.html|path|`[^`]*`")
