@@ -249,6 +249,7 @@ PHRASE_SOURCES = (
     (r"`chachong backup` copies a SQLite database; back up a Redis Cluster with Redis's own persistence \(an RDB snapshot, "
      r"BGSAVE, or AOF on every master\)", "`chachong backup` 只复制 SQLite 数据库；Redis 集群请用 Redis 自身的持久化备份"
      "（RDB 快照、BGSAVE，或在每个主节点上开启 AOF）"),
+    (r"a symbolic link that loops or points nowhere; skipped", "符号链接循环或指向不存在的目标，已跳过"),
     (r"not scanned: the corpus (\S+) stopped answering before its turn; scan this file again when it is back",
      r"未扫描：轮到此文件之前语料库 \1 已停止应答；待其恢复后请重新扫描此文件"),
     # `chachong check`: what is wrong with a corpus (detector/store/sqlite.py and redis.py, problems)
@@ -326,6 +327,7 @@ REBUILD_PHRASE_SOURCES = (
     (r"other index settings were asked for", "指定了另一套索引设置"),
     (r"this chachong derives other index parameters from the stored settings", "本程序由已存设置推出的索引参数与已存的不同"),
     (r"^skipped (.+?): a symbolic link that loops or points nowhere; skipped$", r"已跳过 \1：符号链接循环或指向不存在的目标"),
+    (r"^skipped (.+?): (?=\d+ files? not read)", r"已跳过 \1："),  # the reason: PHRASE_SOURCES
     (r"^manifest: no file in the archive for (\d+) rows? \((.*?)(?: and (\d+) more)?\): not applied; check the path column$",
      _manifest_rows),
     (r"([^\s:：]+)'s report is the same text as (.+?) \((.+?)\), which is stored: not stored again; two authors handed "

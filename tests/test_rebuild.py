@@ -615,6 +615,23 @@ def test_a_rebuild_in_chinese_says_every_line_in_chinese(tmp_path, monkeypatch):
     assert last_rebuild_log(log) == full.stderr.splitlines()
 
 
+def test_the_files_a_rebuild_or_a_scan_skips_are_said_in_chinese(tmp_path):
+    """A rebuild's log and a scan's warnings name the files they leave out: a file of a type not read (the rebuild's
+    'skipped ARCHIVE: 1 file not read …' kept its English head) and a dangling link (a scan said 'a symbolic link that
+    loops or points nowhere; skipped' in English)."""
+    archive, db = tmp_path / "archive", tmp_path / "corpus.db"
+    archive.mkdir()
+    shutil.copy(sorted(SAMPLE.glob("*.txt"))[0], archive / "材料.txt")
+    (archive / "笔记.xyz").write_text("不是材料", encoding="utf-8")
+    (archive / "链接.txt").symlink_to(archive / "不存在.txt")
+    rebuilt = CliRunner().invoke(cli, ["--lang", "zh", "rebuild", "--db", str(db), "--from", str(archive)])
+    assert rebuilt.exit_code == 0 and rebuilt.stderr.count("已跳过") == 2, rebuilt.stderr
+    scanned = CliRunner().invoke(cli, ["--lang", "zh", "scan", str(archive), "--db", str(db)])
+    assert scanned.exit_code == 0 and "已跳过" in scanned.stderr, scanned.stderr
+    for result in (rebuilt, scanned):  # the file types chachong reads (.doc, .md, .text …) are names
+        assert _english_left(re.sub(r"\.(?:doc|md|text|xyz)\b", "", result.stderr), archive, db) == [], result.stderr
+
+
 def test_add_remove_backup_and_a_scans_report_line_in_chinese(tmp_path):
     """The administrator's other commands, and the line a scan with --out ends with, in Chinese with --lang zh."""
     archive, db = tmp_path / "文档库", tmp_path / "语料库.db"
