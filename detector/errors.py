@@ -113,10 +113,12 @@ NOTHING_CHANGED = "nothing was changed"
 def storage_error(err: Exception, path=None) -> StorageError:
     """A one-line StorageError for a SQLite or OS error: what happened to which file, and what to do."""
     where = getattr(err, "filename", None) or path
-    return StorageError(f"{shown(where or 'the database')}: {_what_happened(err, where)}")
+    return StorageError(f"{shown(where or 'the database')}: {_what_happened(err, where, database=where == path)}")
 
 
-def _what_happened(err: Exception, where) -> str:
+def _what_happened(err: Exception, where, database: bool = True) -> str:
+    """What the disk or the database refused, and what to do; `database`: `where` is the --db file (not a backup's
+    or a report's)."""
     text, code = str(err).lower(), getattr(err, "errno", None)
     name = getattr(err, "sqlite_errorname", "") or ""
     if code == errno.ENOSPC or "full" in text or name == "SQLITE_FULL" or _disk_full(where):
@@ -135,11 +137,15 @@ def _what_happened(err: Exception, where) -> str:
     if "malformed" in text or "not a database" in text:
         return "the database is damaged; restore it from a backup (`chachong backup`) or rebuild it (`chachong rebuild --full`)"
     if code == errno.ENOENT and where and not os.path.isdir(os.path.dirname(os.path.abspath(where))):
-        return (f"its folder {os.path.dirname(os.path.abspath(where))} does not exist; {NOTHING_CHANGED} — check the --db "
-                "path, or create the folder first")
+        return missing_folder(os.path.dirname(os.path.abspath(where)), "the --db path" if database else "the path")
     if "unable to open" in text:
         return "cannot be opened; check that its folder exists and this user may read and write there"
     return f"{getattr(err, 'strerror', None) or err}; {NOTHING_CHANGED} — check the disk and the file, then run again"
+
+
+def missing_folder(folder, what: str = "the path") -> str:
+    """Why a file could not be made in `folder`, which does not exist (a typo), and what to do."""
+    return f"its folder {shown(folder)} does not exist; {NOTHING_CHANGED} — check {what}, or create the folder first"
 
 
 def _io_error(err: Exception) -> bool:

@@ -347,6 +347,7 @@ STORAGE_PHRASE_SOURCES = (
     (r"the disk is full", "磁盘已满"),
     (r"its folder (.+?) does not exist", r"所在文件夹 \1 不存在"),
     (r"check the --db path, or create the folder first", "请检查 --db 路径，或先建立该文件夹"),
+    (r"(?:check the path|请检查路径), or create the folder first", "请检查路径，或先建立该文件夹"),  # "check the path": PHRASE_SOURCES
     (r"nothing was changed", "未作任何改动"),
     (r"free some space \(or use a file on another disk\) and run again", "请腾出磁盘空间（或改用另一磁盘上的文件）后重新运行"),
     (r"the file size limit of this process was reached \(ulimit -f ([^)]*)\)", r"已达到本进程的文件大小上限（ulimit -f \1）"),

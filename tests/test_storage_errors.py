@@ -324,3 +324,18 @@ def test_a_database_in_a_folder_that_does_not_exist_says_so(command, tmp_path):
     chinese = _run("--lang", "zh", *args)
     assert chinese.stderr.strip() == (f"错误：{db}: 所在文件夹 {db.parent} 不存在；未作任何改动 — 请检查 --db 路径，或先建立该文件夹")
     assert not db.parent.exists()
+
+
+def test_a_backup_into_a_folder_that_does_not_exist_names_the_backup_not_the_db(tmp_path):
+    """`chachong backup OUT` with a typo in OUT's folder: the line named the temporary file it could not make there
+    ('.b.db.x1y2.part') and said to check the --db path, which is right; it names OUT and says to check that path."""
+    db = tmp_path / "corpus.db"
+    assert _run("add", SEEDS[0], "--db", db).exit_code == 0
+    out = tmp_path / "没有的文件夹" / "backup.db"
+    result = _run("backup", out, "--db", db)
+    assert result.exit_code == ExitCode.ERROR and "Traceback" not in result.output
+    assert result.stderr.strip() == (f"error: {out}: its folder {out.parent} does not exist; nothing was changed — check "
+                                     "the path, or create the folder first"), result.stderr
+    chinese = _run("--lang", "zh", "backup", out, "--db", db)
+    assert chinese.stderr.strip() == f"错误：{out}: 所在文件夹 {out.parent} 不存在；未作任何改动 — 请检查路径，或先建立该文件夹"
+    assert not out.parent.exists()

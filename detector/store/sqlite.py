@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from detector.compression import DamagedBlob, compress, decompress, register_dictionary, train_dictionary
-from detector.errors import DatabaseError, SettingsMismatch, storage_error
+from detector.errors import DatabaseError, SettingsMismatch, missing_folder, storage_error
 from detector.fingerprint import segment_hashes
 from detector.layout import decode as decode_layout
 from detector.model import Document, DocumentMeta, SourceRef
@@ -780,6 +780,8 @@ class SqliteStore:
         out = Path(out) / Path(self.path).name if Path(out).is_dir() else Path(out)
         if out.exists() and out.resolve() == Path(self.path).resolve():
             raise DatabaseError(f"{shown(out)}: is the database itself; give another file to back up to")
+        if not out.parent.is_dir():  # named as given, not as the temporary file that could not be made there
+            raise DatabaseError(f"{shown(out)}: {missing_folder(out.parent)}")
         fd, temporary = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
         os.close(fd)
         try:
