@@ -160,7 +160,8 @@ def _disk_full(where) -> bool:
     try:
         folder = os.path.dirname(os.path.abspath(where)) if where else "."
         info = os.statvfs(folder)
-        return info.f_bavail == 0 and not info.f_flag & os.ST_RDONLY  # a read-only disk has no free blocks either
+        # a read-only disk has no free blocks either, and a file system of no blocks at all (/proc, /sys) is not a disk
+        return info.f_bavail == 0 and info.f_blocks > 0 and not info.f_flag & os.ST_RDONLY
     except (OSError, TypeError, ValueError):
         return False
 

@@ -339,3 +339,15 @@ def test_a_backup_into_a_folder_that_does_not_exist_names_the_backup_not_the_db(
     chinese = _run("--lang", "zh", "backup", out, "--db", db)
     assert chinese.stderr.strip() == f"错误：{out}: 所在文件夹 {out.parent} 不存在；未作任何改动 — 请检查路径，或先建立该文件夹"
     assert not out.parent.exists()
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc") or os.statvfs("/proc").f_blocks != 0, reason="needs a /proc of no blocks")
+def test_a_file_system_of_no_blocks_is_not_called_a_full_disk(tmp_path):
+    """/proc has no free blocks because it has no blocks at all: a report folder there cannot be made, but the disk is not
+    full (the reviewer's `compare --out /proc/nope` was told so)."""
+    from planting import SAMPLE
+
+    seeds = sorted(SAMPLE.glob("*.txt"))
+    result = CliRunner().invoke(cli, ["compare", str(seeds[0]), str(seeds[1]), "--out", "/proc/chachong-test"])
+    assert result.exit_code != 0 and "/proc/chachong-test" in result.output, result.output
+    assert "disk is full" not in result.output, result.output
