@@ -94,6 +94,21 @@ def built(tmp_path_factory):
     return archive, db, _findings(db), _findings(base / "fresh.db")
 
 
+def _seed_archive(root: Path, count: int | None = None) -> Path:
+    """root/archive holding the bundled sample reports (the first `count` of them)."""
+    archive = root / "archive"
+    archive.mkdir()
+    for seed in sorted(SAMPLE.glob("*.txt"))[:count]:
+        shutil.copy(seed, archive / seed.name)
+    return archive
+
+
+def _stored_texts(db: Path) -> dict:
+    """File name → stored text of every document."""
+    with api.open_corpus(db) as corpus:
+        return {Path(path).name: corpus.store.document(doc_id).text for doc_id, path, _ in api.list_documents(corpus)}
+
+
 def _copy_db(db: Path, target: Path) -> Path:
     shutil.copy(db, target)
     return target
@@ -480,10 +495,7 @@ def test_the_readme_crontab_line_logs_every_night_and_prints_what_cron_mails_onl
     anyone that the share was not mounted or a file could not be read."""
     if not (Path(sys.executable).parent / "chachong").exists():
         pytest.skip("chachong is not installed beside this Python")
-    archive, db, log = tmp_path / "archive", tmp_path / "corpus.db", tmp_path / "rebuild.log"
-    archive.mkdir()
-    for seed in sorted(SAMPLE.glob("*.txt")):
-        shutil.copy(seed, archive / seed.name)
+    archive, db, log = _seed_archive(tmp_path), tmp_path / "corpus.db", tmp_path / "rebuild.log"
     command = _readme_cron_command(db, archive, log)
     environment = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "SHELL": "/bin/sh"}  # as cron runs it
     night = subprocess.run(["/bin/sh", "-c", command], capture_output=True, text=True, env=environment, timeout=120)
@@ -500,10 +512,7 @@ def test_a_damaged_file_alone_is_tried_again_each_night_without_writing_the_inde
     """A file that cannot be read is no change to the index: the night re-reads it, lists it and exits 1, and opens no
     write transaction (no recount of the statistics, no compacting) — a damaged file left in a large archive for weeks
     would otherwise cost a full recount every night."""
-    archive, db = tmp_path / "archive", tmp_path / "corpus.db"
-    archive.mkdir()
-    for seed in sorted(SAMPLE.glob("*.txt")):
-        shutil.copy(seed, archive / seed.name)
+    archive, db = _seed_archive(tmp_path), tmp_path / "corpus.db"
     _age(archive, 1)
     assert CliRunner().invoke(cli, ["rebuild", "--db", str(db), "--from", str(archive)]).exit_code == 0
     (archive / "broken.docx").write_bytes(b"PK\x03\x04 not a zip after all")
@@ -521,10 +530,7 @@ def test_a_stored_report_whose_file_is_damaged_stays_until_the_file_reads_again(
     """A damaged copy saved over an archived report (a .txt that is now binary) cannot replace it: the night lists the
     file and exits 1, the report stays indexed as it was (later scans still find copies of it), and once the file reads
     again the next rebuild indexes its new content."""
-    archive, db = tmp_path / "archive", tmp_path / "corpus.db"
-    archive.mkdir()
-    for seed in sorted(SAMPLE.glob("*.txt")):
-        shutil.copy(seed, archive / seed.name)
+    archive, db = _seed_archive(tmp_path), tmp_path / "corpus.db"
     _age(archive, 1)
     assert CliRunner().invoke(cli, ["rebuild", "--db", str(db), "--from", str(archive)]).exit_code == 0
     victim = archive / BASE.name
@@ -533,34 +539,27 @@ def test_a_stored_report_whose_file_is_damaged_stays_until_the_file_reads_again(
     result = CliRunner().invoke(cli, ["rebuild", "--db", str(db), "--from", str(archive)] + (["--full"] if full else []))
     assert result.exit_code == ExitCode.ERROR and "failed 1" in result.stdout, result.output
     assert f"{victim}: " in result.stderr and "stays until the file can be read" in result.stderr, result.stderr
-    with api.open_corpus(db) as corpus:
-        stored = {Path(path).name: doc_id for doc_id, path, _ in api.list_documents(corpus)}
-        assert len(stored) == 5 and corpus.store.document(stored[victim.name]).text == original
+    stored = _stored_texts(db)
+    assert len(stored) == 5 and stored[victim.name] == original
     assert CliRunner().invoke(cli, ["check", "--db", str(db)]).exit_code == 0
     victim.write_text(original.replace("问题", "不足"), encoding="utf-8")
     again = CliRunner().invoke(cli, ["rebuild", "--db", str(db), "--from", str(archive)])
     assert again.exit_code == 0 and again.stdout.startswith("added 0, changed 1, removed 0"), again.output
-    with api.open_corpus(db) as corpus:
-        stored = {Path(path).name: doc_id for doc_id, path, _ in api.list_documents(corpus)}
-        assert len(stored) == 5 and "不足" in corpus.store.document(stored[victim.name]).text
+    stored = _stored_texts(db)
+    assert len(stored) == 5 and "不足" in stored[victim.name]
 
 
 def test_a_full_rebuild_keeps_the_stored_reports_whose_unchanged_files_it_cannot_read_again(tmp_path):
     """A full rebuild clears the index and indexes every file again: one it cannot read this time (here a wrong
     --encoding for every file) must not take the stored report with it. It wiped the whole corpus ('unchanged 4,
     failed 4; 0 documents'); now each report stays as indexed before, listed as not read, and exit 1."""
-    archive, db = tmp_path / "archive", tmp_path / "corpus.db"
-    archive.mkdir()
-    for seed in sorted(SAMPLE.glob("*.txt"))[:4]:
-        shutil.copy(seed, archive / seed.name)
+    archive, db = _seed_archive(tmp_path, 4), tmp_path / "corpus.db"
     assert CliRunner().invoke(cli, ["rebuild", "--db", str(db), "--from", str(archive)]).exit_code == 0
-    with api.open_corpus(db) as corpus:
-        before = {path: corpus.store.document(doc_id).text for doc_id, path, _ in api.list_documents(corpus)}
+    before = _stored_texts(db)
     result = CliRunner().invoke(cli, ["rebuild", "--full", "--encoding", "gb18030", "--db", str(db), "--from", str(archive)])
     assert result.exit_code == ExitCode.ERROR and "failed 4; 4 documents" in result.stdout, result.output
     assert result.stderr.count("stays until the file can be read") == 4, result.stderr
-    with api.open_corpus(db) as corpus:
-        assert {path: corpus.store.document(doc_id).text for doc_id, path, _ in api.list_documents(corpus)} == before
+    assert _stored_texts(db) == before
     assert CliRunner().invoke(cli, ["check", "--db", str(db)]).exit_code == 0
     again = CliRunner().invoke(cli, ["rebuild", "--full", "--db", str(db), "--from", str(archive)])
     assert again.exit_code == 0 and "failed 0; 4 documents" in again.stdout, again.output
