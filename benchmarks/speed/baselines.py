@@ -199,3 +199,14 @@ class Copydetect:
 
     def close(self) -> None:
         self.fingerprints = []
+
+
+def built_copydetect(docs: Iterable[CorpusDoc]):
+    """copydetect built on `docs`, or None where it is not installed (it is optional: `pip install copydetect`)."""
+    import importlib.util
+
+    if importlib.util.find_spec("copydetect") is None:
+        return None
+    engine = Copydetect()
+    engine.build(docs)
+    return engine

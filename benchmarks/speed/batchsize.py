@@ -16,13 +16,12 @@ Writes benchmarks/work/speed/batchsize.md too.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import statistics
 import sys
 
 from benchmarks.speed import baselines, corpora
 from benchmarks.speed.chachong import timed_batch
-from benchmarks.speed.measure import load_average, machine, percentiles, timed
+from benchmarks.speed.measure import load_average, machine_as_the_command_runs, machine_line, percentiles, timed
 from benchmarks.speed.run import WORK, write_submissions
 
 CORPUS = 1_000
@@ -78,16 +77,10 @@ def main(argv=None) -> int:
     if reason:
         print(f"batch size benchmark skipped: {reason}")
         return 0
-    from detector.allocator import keep_freed_memory
-
-    facts = machine(corpora.REPO)
-    facts["allocator"] = "glibc thresholds raised" if keep_freed_memory() else "default"
+    facts = machine_as_the_command_runs(corpora.REPO)
     submissions = _submissions(max(sizes))
     folders = {size: write_submissions(submissions[:size], WORK / f"batchsize-{size}") for size in sizes}
-    copydetect = None
-    if importlib.util.find_spec("copydetect"):  # optional: `pip install copydetect`
-        copydetect = baselines.Copydetect()
-        copydetect.build(corpora.corpus_docs("reports", CORPUS))
+    copydetect = baselines.built_copydetect(corpora.corpus_docs("reports", CORPUS))
     texts = [sub.text for sub in submissions]
     rounds = []
     for n in range(args.rounds):
@@ -98,7 +91,7 @@ def main(argv=None) -> int:
     text = "\n".join([f"Command: `python -m benchmarks.speed.batchsize --sizes {','.join(map(str, sizes))} "
                       f"--rounds {args.rounds}`; reports {CORPUS:,}; batches through `chachong scan FOLDER`'s path on "
                       "every core, each in a new process.",
-                      "Machine: " + ", ".join(f"{k} {v}" for k, v in facts.items()), "", table(rounds)])
+                      machine_line(facts), "", table(rounds)])
     (WORK / "batchsize.md").write_text(text + "\n", encoding="utf-8")
     print(text)
     return 0

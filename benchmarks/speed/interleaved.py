@@ -15,14 +15,13 @@ the targets name; the table ends with their medians. Writes benchmarks/work/spee
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import statistics
 import sys
 from pathlib import Path
 
 from benchmarks.speed import baselines, corpora
 from benchmarks.speed.chachong import Chachong, timed_batch
-from benchmarks.speed.measure import load_average, machine, percentiles, timed
+from benchmarks.speed.measure import load_average, machine_as_the_command_runs, machine_line, percentiles, timed
 from benchmarks.speed.run import WORK
 
 SMALL, LARGE = 1_000, 10_000
@@ -111,14 +110,8 @@ def main(argv=None) -> int:
     if reason:
         print(f"interleaved benchmark skipped: {reason}")
         return 0
-    from detector.allocator import keep_freed_memory
-
-    facts = machine(corpora.REPO)
-    facts["allocator"] = "glibc thresholds raised" if keep_freed_memory() else "default"
-    copydetect = None
-    if importlib.util.find_spec("copydetect"):  # optional: `pip install copydetect`
-        copydetect = baselines.Copydetect()
-        copydetect.build(corpora.corpus_docs("reports", SMALL))
+    facts = machine_as_the_command_runs(corpora.REPO)
+    copydetect = baselines.built_copydetect(corpora.corpus_docs("reports", SMALL))
     small, large = _texts(SMALL), _texts(LARGE)
     rounds = []
     for n in range(args.rounds):
@@ -128,7 +121,7 @@ def main(argv=None) -> int:
     facts["load_average_at_end"] = load_average()
     text = "\n".join([f"Command: `python -m benchmarks.speed.interleaved --rounds {args.rounds}`; "
                       f"{len(small) - 1} and {len(large) - 1} timed submissions per pass (reports {SMALL:,} / {LARGE:,}).",
-                      "Machine: " + ", ".join(f"{k} {v}" for k, v in facts.items()), "", table(rounds)])
+                      machine_line(facts), "", table(rounds)])
     (WORK / "interleaved.md").write_text(text + "\n", encoding="utf-8")
     print(text)
     return 0

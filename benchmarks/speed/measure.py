@@ -143,3 +143,17 @@ def machine(repo=None) -> dict:
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
         "load_average_at_start": load_average(),
     }
+
+
+def machine_as_the_command_runs(repo) -> dict:
+    """machine(), with glibc's allocator set as the chachong command sets it (recorded as "allocator")."""
+    from detector.allocator import keep_freed_memory
+
+    facts = machine(repo)
+    facts["allocator"] = "glibc thresholds raised, as the chachong command does" if keep_freed_memory() else "default"
+    return facts
+
+
+def machine_line(facts: dict) -> str:
+    """The facts as one line of a benchmark's report."""
+    return "Machine: " + ", ".join(f"{k} {v}" for k, v in facts.items())

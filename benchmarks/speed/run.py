@@ -22,7 +22,7 @@ from pathlib import Path
 
 from benchmarks.speed import baselines, corpora, dbstats, recall, report
 from benchmarks.speed.chachong import Chachong, database_bytes, fresh_process_scan, timed_batch
-from benchmarks.speed.measure import load_average, machine, percentiles, stage, timed
+from benchmarks.speed.measure import load_average, machine_as_the_command_runs, percentiles, stage, timed
 
 WORK = corpora.REPO / "benchmarks" / "work" / "speed"
 DEFAULT_SIZES = (1_000, 10_000)
@@ -264,10 +264,7 @@ def main(argv=None) -> int:
         print(f"speed benchmark skipped: {reason}")
         return 0
     WORK.mkdir(parents=True, exist_ok=True)
-    from detector.allocator import keep_freed_memory
-
-    facts = machine(corpora.REPO)
-    facts["allocator"] = "glibc thresholds raised, as the chachong command does" if keep_freed_memory() else "default"
+    facts = machine_as_the_command_runs(corpora.REPO)
     command = ("python -m benchmarks.speed.run " + " ".join(argv if argv is not None else sys.argv[1:])).strip()
     results = []
     for kind, n in plan(args):
