@@ -35,6 +35,8 @@ CATALOGUE = {
                   "{id:>5}  {time}  {files:>4} 份  {failed} 份无法读取  最高 {top:>6}  {clusters} 个群组  {paths}{again}"),
     "recheck_of": ("  re-check of {id}", "  复查扫描 {id}"),
     "no_documents": ("no documents", "文档库中没有文档"),
+    "postings_upgrade": ("{db}: packing the index's postings, once after an upgrade of chachong (about half a minute "
+                         "per 10,000 reports) …", "{db}：chachong 升级后首次打开，正在重新存放索引的倒排记录（每一万篇约半分钟）……"),
     "compare_written": ("reports written to {path}", "报告已写入 {path}"),
     "reports_written": ("scan {id}: reports written to {path}", "扫描 {id}：报告已写入 {path}"),
     "summary_head_new": ("本次扫描 this scan: {files} 份 files, {failed} 份无法读取 could not be read", "本次扫描：{files} 份，{failed} 份无法读取"),

@@ -44,7 +44,7 @@ def test_check_of_an_intact_index_says_ok(db):
 
 
 BROKEN = [  # (statements that break an index, what `check` says of it)
-    (["DELETE FROM postings WHERE key IN (SELECT key FROM postings LIMIT 5)"], "do not have one posting per band"),
+    (["DELETE FROM postings_recent WHERE key IN (SELECT key FROM postings_recent LIMIT 5)"], "do not have one posting per band"),
     (["UPDATE documents SET segment_count = segment_count + 1 WHERE id = 2"], "segments recorded, its layout has"),
     (["UPDATE segment_df SET docs = docs + 1 WHERE hash IN (SELECT hash FROM segment_df LIMIT 3)"],
      "3 of"),

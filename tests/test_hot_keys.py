@@ -13,6 +13,7 @@ from detector import api
 from detector.index import index_entries
 from detector.model import DocumentMeta
 from detector.settings import DEFAULT
+from detector.store import sqlite_postings
 from detector.store.sqlite import HOT_KEY_POSTINGS, SqliteStore
 
 BOILERPLATE = "坚持以人民为中心的发展思想，切实增强“四个意识”、坚定“四个自信”、做到“两个维护”。"
@@ -38,13 +39,18 @@ def _recounted(path, tmp_path) -> dict:
     return _hot_keys(store)
 
 
+def _per_key(store) -> dict:
+    """Every band key's postings, counted from all of them (packed and recent)."""
+    keys, counts = np.unique(sqlite_postings.all_postings(store.conn)[0], return_counts=True)
+    return dict(zip(keys.tolist(), counts.tolist()))
+
+
 def _exact(store, key: int) -> int:
-    return store.conn.execute("SELECT count(*) FROM postings WHERE key = ?", (key,)).fetchone()[0]
+    return _per_key(store).get(key, 0)
 
 
 def _truth(store) -> dict:
-    return dict(store.conn.execute("SELECT key, count(*) FROM postings GROUP BY key HAVING count(*) > ?",
-                                   (HOT_KEY_POSTINGS,)))
+    return {key: n for key, n in _per_key(store).items() if n > HOT_KEY_POSTINGS}
 
 
 def test_an_add_that_makes_keys_hot_lists_them_with_their_exact_counts(tmp_path):
@@ -146,7 +152,7 @@ def test_keys_listing_more_than_sqlites_longest_string_are_listed_by_several_sta
     if not hasattr(limited.conn, "setlimit"):
         pytest.skip("Python 3.10's sqlite3 cannot set SQLite's limits")
     limited.conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, 20_000)
-    stored = [key for (key,) in whole.conn.execute("SELECT DISTINCT key FROM postings")]
+    stored = list(_per_key(whole))
     keys = sorted(stored + [max(stored) + n for n in range(1, 50)])  # and keys nobody has
     expected, found = whole.postings(keys, cap=100), limited.postings(keys, cap=100)
     assert max(found.counts.values()) > 100 and len(found.keys) * 8 > 20_000  # hot keys; more than one string holds

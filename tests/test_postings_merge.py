@@ -1,5 +1,6 @@
-"""SQLite postings in two tables: recent ones merged into the main table give the same postings and scans, a merge
-that fails or is killed leaves the corpus as it was, and an index with the older single postings table is migrated."""
+"""SQLite postings in two tables: recent rows merged into the packed lists give the same postings and scans, a merge
+that fails or is killed leaves the corpus as it was, and indexes with the older postings tables (one table of rows;
+rows in two tables) are packed — or, on a read-only disk, read as they are."""
 
 import json
 import subprocess
@@ -14,7 +15,7 @@ from detector.index import index_entries
 from detector.model import DocumentMeta
 from detector.report.json_report import report_dict
 from detector.settings import DEFAULT
-from detector.store import open_store
+from detector.store import open_store, sqlite_postings
 from detector.store.sqlite import SCHEMA_VERSION
 from test_storage_errors import read_only  # noqa: F401 (a fixture: a read-only disk)
 
@@ -25,6 +26,19 @@ def _docs(seeds):
 
 def _rows(store, table):
     return store.conn.execute(f"SELECT key, segment FROM {table} ORDER BY key, segment").fetchall()
+
+
+def _packed(store) -> list:
+    """(key, segment) of every packed posting, in key order."""
+    found = []
+    for key, blob in store.conn.execute("SELECT key, segments FROM posting_lists ORDER BY key"):
+        found += [(key, segment) for segment in np.frombuffer(blob, dtype="<u4").tolist()]
+    return found
+
+
+def _all(store) -> list:
+    keys, segments = sqlite_postings.all_postings(store.conn)
+    return list(zip(keys.tolist(), segments.tolist()))
 
 
 def _build(path, seeds, merge_rows: int, first_merge_rows: int, monkeypatch):
@@ -52,22 +66,22 @@ def _expected(entries, ids) -> dict:
 
 
 def _snapshot(store) -> tuple:
-    return (_rows(store, "postings_main"), _rows(store, "postings_recent"), store.documents(),
+    return (_packed(store), _rows(store, "postings_recent"), store.documents(),
             store.conn.execute("SELECT hash, docs FROM segment_df ORDER BY hash").fetchall())
 
 
 def test_merged_postings_are_every_posting_and_scans_do_not_change(tmp_path, seeds, planted, monkeypatch):
     merged, entries = _build(tmp_path / "merged.db", seeds, merge_rows=2_000, first_merge_rows=1, monkeypatch=monkeypatch)
     unmerged, _ = _build(tmp_path / "recent.db", seeds, merge_rows=10**9, first_merge_rows=10**9, monkeypatch=monkeypatch)
-    assert _rows(merged, "postings_main") and _rows(merged, "postings_recent")  # both tables are read
-    assert not _rows(unmerged, "postings_main")
+    assert _packed(merged) and _rows(merged, "postings_recent")  # both tables are read
+    assert not _packed(unmerged)
     ids = [doc_id for doc_id, _, _ in merged.documents()]
     expected = _expected(entries, ids)
     keys = sorted(expected)
     got, reference = merged.postings(keys, cap=10_000), unmerged.postings(keys, cap=10_000)
     assert np.array_equal(got.keys, reference.keys) and np.array_equal(got.pairs, reference.pairs)
     assert got.counts == reference.counts == {k: len(v) for k, v in expected.items()}
-    assert sum(len(v) for v in expected.values()) == len(_rows(merged, "postings_main")) + len(_rows(merged, "postings_recent"))
+    assert sum(len(v) for v in expected.values()) == len(_packed(merged)) + len(_rows(merged, "postings_recent"))
     for key in keys[::7]:
         assert sorted(map(tuple, got.of_key(key).tolist())) == expected[key]
     hot = max(expected, key=lambda k: len(expected[k]))
@@ -80,11 +94,25 @@ def test_merged_postings_are_every_posting_and_scans_do_not_change(tmp_path, see
     unmerged.close()
 
 
+def test_a_packed_list_cut_short_or_holding_a_stray_segment_is_a_problem(tmp_path, seeds, monkeypatch):
+    store, _ = _build(tmp_path / "c.db", seeds[:3], merge_rows=2_000, first_merge_rows=1, monkeypatch=monkeypatch)
+    assert store.problems() == []
+    key = store.conn.execute("SELECT key FROM posting_lists ORDER BY length(segments) DESC LIMIT 1").fetchone()[0]
+    with store.writing():
+        store.conn.execute("UPDATE posting_lists SET segments = substr(segments, 5) WHERE key = ?", (key,))
+    assert any("do not have one posting per band" in p for p in store.problems())
+    with store.writing():
+        store.conn.execute("UPDATE posting_lists SET segments = CAST(segments || ? AS BLOB) WHERE key = ?",
+                           (np.array([10**6], dtype="<u4").tobytes(), key))
+    assert any("the documents own" in p and "not the same ones" in p for p in store.problems())
+    store.close()
+
+
 def test_a_merge_that_fails_leaves_the_corpus_as_it_was(tmp_path, seeds, monkeypatch):
     store, entries = _build(tmp_path / "c.db", seeds[:3], merge_rows=2_000, first_merge_rows=1, monkeypatch=monkeypatch)
     before = _snapshot(store)
     monkeypatch.setattr(settings, "RECENT_POSTINGS_MERGE_ROWS", 1)
-    store.conn.execute("CREATE TEMP TRIGGER full_disk BEFORE INSERT ON main.postings_main BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+    store.conn.execute("CREATE TEMP TRIGGER full_disk BEFORE INSERT ON main.posting_lists BEGIN SELECT RAISE(ABORT, 'disk full'); END")
     more = index_entries(_docs(seeds[3:]), DEFAULT, workers=1)
     with pytest.raises(Exception, match="disk full"):
         with store.writing():
@@ -107,7 +135,7 @@ from detector import api
 settings.RECENT_POSTINGS_MERGE_ROWS = 1
 store = open_store(sys.argv[1])
 store.conn.create_function("die", 0, lambda: os.kill(os.getpid(), signal.SIGKILL))
-store.conn.execute("CREATE TEMP TRIGGER killed AFTER INSERT ON main.postings_main BEGIN SELECT die(); END")
+store.conn.execute("CREATE TEMP TRIGGER killed AFTER INSERT ON main.posting_lists BEGIN SELECT die(); END")
 docs = [api.document_from_text(open(p, encoding="utf-8").read(), p) for p in sys.argv[2:]]
 with store.writing():
     store.insert_documents(index_entries(docs, DEFAULT, workers=1))
@@ -126,37 +154,62 @@ def test_a_merge_killed_halfway_leaves_the_corpus_as_it_was(tmp_path, seeds, mon
     store.close()
 
 
+_ROWS_TABLE = "(key INTEGER NOT NULL, segment INTEGER NOT NULL, PRIMARY KEY (key, segment)) WITHOUT ROWID"
+
+
 def _as_one_postings_table(store) -> None:
     """Turn a store's database into the layout of schema 3: one postings table."""
-    store.conn.executescript("""
+    postings = _all(store)
+    store.conn.executescript(f"""
         BEGIN;
-        CREATE TABLE old_postings (key INTEGER NOT NULL, segment INTEGER NOT NULL, PRIMARY KEY (key, segment)) WITHOUT ROWID;
-        INSERT INTO old_postings SELECT key, segment FROM postings;
-        DROP VIEW postings; DROP TABLE postings_main; DROP TABLE postings_recent;
-        ALTER TABLE old_postings RENAME TO postings;
+        DROP TABLE posting_lists; DROP TABLE postings_recent;
+        CREATE TABLE postings {_ROWS_TABLE};
         DELETE FROM meta WHERE key = 'recent_postings';
-        UPDATE meta SET value = '3' WHERE key = 'schema_version';
-        COMMIT;""")
+        UPDATE meta SET value = '3' WHERE key = 'schema_version';""")
+    store.conn.executemany("INSERT INTO postings VALUES (?, ?)", postings)
+    store.conn.execute("COMMIT")
     store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
-def test_an_index_with_one_postings_table_is_migrated(tmp_path, seeds, planted, monkeypatch):
+def _as_two_row_tables(store) -> None:
+    """Turn a store's database into the layout of schema 5: rows in postings_main and postings_recent, a view of both."""
+    packed = _packed(store)
+    store.conn.executescript(f"""
+        BEGIN;
+        DROP TABLE posting_lists;
+        CREATE TABLE postings_main {_ROWS_TABLE};
+        CREATE VIEW postings AS SELECT key, segment FROM postings_main UNION ALL SELECT key, segment FROM postings_recent;
+        CREATE TRIGGER postings_delete INSTEAD OF DELETE ON postings BEGIN
+            DELETE FROM postings_main WHERE key = old.key AND segment = old.segment;
+            DELETE FROM postings_recent WHERE key = old.key AND segment = old.segment;
+        END;
+        UPDATE meta SET value = '5' WHERE key = 'schema_version';""")
+    store.conn.executemany("INSERT INTO postings_main VALUES (?, ?)", packed)
+    store.conn.execute("COMMIT")
+    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def _postings_tables(store) -> dict:
+    return dict(store.conn.execute("SELECT name, type FROM sqlite_master WHERE name LIKE 'posting%'"))
+
+
+@pytest.mark.parametrize("older", [_as_one_postings_table, _as_two_row_tables], ids=["schema 3", "schema 5"])
+def test_an_index_with_postings_as_rows_is_packed(tmp_path, seeds, planted, monkeypatch, older):
     path = tmp_path / "old.db"
     store, entries = _build(path, seeds, merge_rows=2_000, first_merge_rows=1, monkeypatch=monkeypatch)
     text, _ = planted
     expected = report_dict(api.scan_text(Corpus(store, DEFAULT), text, "submission.txt"))
-    postings = _rows(store, "postings")
-    _as_one_postings_table(store)
+    postings = _all(store)
+    older(store)
     store.close()
     store = open_store(path)
-    kinds = dict(store.conn.execute("SELECT name, type FROM sqlite_master WHERE name LIKE 'postings%'"))
-    assert kinds == {"postings": "view", "postings_main": "table", "postings_recent": "table", "postings_delete": "trigger"}
-    assert _rows(store, "postings_main") == postings and store.meta()["schema_version"] == SCHEMA_VERSION
+    assert _postings_tables(store) == {"posting_lists": "table", "postings_recent": "table"}
+    assert _all(store) == postings and store.meta()["schema_version"] == SCHEMA_VERSION
     assert report_dict(api.scan_text(Corpus(store, DEFAULT), text, "submission.txt")) == expected
     with store.writing():
         store.delete_documents([store.documents()[-1][0]])
         store.insert_documents(entries[-1:])
-    assert store.problems() == [] and len(_rows(store, "postings")) == len(postings)
+    assert store.problems() == [] and len(_all(store)) == len(postings)
     assert store.meta()["recent_postings"] == len(_rows(store, "postings_recent")) > 0
     store.close()
 
@@ -171,7 +224,7 @@ def test_a_scan_reading_during_a_merging_add_sees_the_corpus_before_it(tmp_path,
     with reader.reading():
         with writer.writing():
             writer.insert_documents(index_entries(_docs(seeds[3:]), DEFAULT, workers=1))
-        assert not _rows(writer, "postings_recent")  # the add merged everything into postings_main
+        assert not _rows(writer, "postings_recent")  # the add merged everything into posting_lists
         assert reader.postings(keys, cap=10_000).counts == before and reader.document_count() == 3
     after = reader.postings(keys, cap=10_000).counts
     assert after == writer.postings(keys, cap=10_000).counts != before and reader.document_count() == 5
@@ -179,16 +232,20 @@ def test_a_scan_reading_during_a_merging_add_sees_the_corpus_before_it(tmp_path,
     writer.close()
 
 
-def test_an_index_with_one_postings_table_on_a_read_only_disk_is_read_as_it_is(tmp_path, seeds, planted, monkeypatch, read_only):
+@pytest.mark.parametrize("older", [_as_one_postings_table, _as_two_row_tables], ids=["schema 3", "schema 5"])
+def test_an_index_with_postings_as_rows_on_a_read_only_disk_is_read_as_it_is(tmp_path, seeds, planted, monkeypatch,
+                                                                              read_only, older):
     folder = tmp_path / "ro"
     folder.mkdir()
     store, _ = _build(folder / "old.db", seeds, merge_rows=2_000, first_merge_rows=1, monkeypatch=monkeypatch)
     text, _ = planted
     expected = report_dict(api.scan_text(Corpus(store, DEFAULT), text, "submission.txt"))
-    _as_one_postings_table(store)
+    stats = store.stats()
+    older(store)
     store.close()
     read_only(folder)
     store = open_store(folder / "old.db")
-    assert store.read_only and store.conn.execute("SELECT type FROM sqlite_master WHERE name = 'postings'").fetchone() == ("table",)
+    assert store.read_only and "posting_lists" not in _postings_tables(store)
     assert report_dict(api.scan_text(Corpus(store, DEFAULT), text, "submission.txt")) == expected
+    assert store.stats()["postings"] == stats["postings"] and store.problems() == []
     store.close()

@@ -21,10 +21,12 @@ from detector.model import Document, DocumentMeta, SourceRef
 from detector.files import create_private_file
 from detector.paths import from_sql, shown, to_sql
 from detector.store.base import RESTATED_ORIGINS, Postings
+from detector.store import sqlite_postings
 from detector.store.sqlite_hot_keys import HotKeyCensus
 
-SCHEMA_VERSION = 5  # 3: documents.layout, hot_keys; content_segments gone (hashes come from the layouts);
-# 4: postings split into postings_main and postings_recent (the view `postings` reads both); 5: text_dictionaries
+SCHEMA_VERSION = 6  # 3: documents.layout, hot_keys; content_segments gone (hashes come from the layouts);
+# 4: postings split into postings_main and postings_recent (the view `postings` reads both); 5: text_dictionaries;
+# 6: postings_main packed into posting_lists, a row per band key (sqlite_postings.py)
 BUSY_WAIT_MS = 60_000  # how long a write waits for another writer's transaction before it gives up
 WAL_KEPT_BYTES = 64 * 2**20  # a checkpointed WAL is cut back to this (a merge of postings makes it gigabytes)
 APPLICATION_ID = 0x43484348  # "CHCH": marks a file as a chachong database
@@ -46,22 +48,6 @@ CREATE TABLE IF NOT EXISTS documents (
     segment_count INTEGER NOT NULL,
     added_at TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS postings_main (  -- most postings, in key order; merged into from postings_recent
-    key INTEGER NOT NULL,
-    segment INTEGER NOT NULL,
-    PRIMARY KEY (key, segment)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS postings_recent (  -- postings of the latest documents (segments above all of postings_main)
-    key INTEGER NOT NULL,
-    segment INTEGER NOT NULL,
-    PRIMARY KEY (key, segment)
-) WITHOUT ROWID;
-CREATE VIEW IF NOT EXISTS postings AS
-    SELECT key, segment FROM postings_main UNION ALL SELECT key, segment FROM postings_recent;
-CREATE TRIGGER IF NOT EXISTS postings_delete INSTEAD OF DELETE ON postings BEGIN
-    DELETE FROM postings_main WHERE key = old.key AND segment = old.segment;
-    DELETE FROM postings_recent WHERE key = old.key AND segment = old.segment;
-END;
 CREATE INDEX IF NOT EXISTS documents_first_segment ON documents (first_segment);
 CREATE TABLE IF NOT EXISTS hot_keys (  -- band keys with more than HOT_KEY_POSTINGS postings: the recount's, kept by adds
     key INTEGER PRIMARY KEY,
@@ -141,6 +127,7 @@ class SqliteStore:
         if self.path != ":memory:" and not create and not Path(self.path).exists():
             raise DatabaseError(f"{self.path}: no such database; create one with `chachong add PATH... --db {self.path}`")
         self.read_only = False
+        self._row_postings = None  # the table of every posting as a row, in an older index read where it cannot be packed
         try:
             if create and self.path != ":memory:":
                 create_private_file(self.path)  # SQLite gives -wal and -shm the database file's mode
@@ -173,7 +160,8 @@ class SqliteStore:
             self._configure()
             self._check_application()
             self._split_postings()
-            self.conn.executescript(_SCHEMA)
+            self.conn.executescript(_SCHEMA + sqlite_postings.SCHEMA)
+            self._pack_postings()
             self._migrate()
             self._keep_older_corrections()
             self._register_dictionaries()
@@ -194,6 +182,29 @@ class SqliteStore:
             if self._is_table("postings"):  # another process may have renamed it meanwhile
                 self.conn.execute("ALTER TABLE postings RENAME TO postings_main")
                 self._set_meta("schema_version", SCHEMA_VERSION)
+
+    def _pack_postings(self) -> None:
+        """An index from before schema 6 has its postings as rows (postings_main, postings_recent): they are packed
+        into posting_lists once, by the first process that opens it for writing (about half a minute for 10^4
+        reports), and the space the rows took is given back when it is over a quarter of the file."""
+        if not self._is_table("postings_main"):
+            return
+        import sys
+
+        from detector.messages import say
+
+        print(say("postings_upgrade", db=shown(self.path)), file=sys.stderr, flush=True)
+        with self.transaction():
+            if not self._is_table("postings_main"):  # another process packed them meanwhile
+                return
+            sqlite_postings.from_rows(self.conn, "postings_main")
+            self.conn.execute("DROP TRIGGER IF EXISTS postings_delete")
+            self.conn.execute("DROP VIEW IF EXISTS postings")
+            self.conn.execute("DROP TABLE postings_main")
+            self.merge_postings()
+            self._set_meta("schema_version", SCHEMA_VERSION)
+        with contextlib.suppress(sqlite3.OperationalError):  # a reader keeps the old pages: the next rebuild compacts
+            self.compact()
 
     def _register_dictionaries(self) -> None:
         """Make the dictionaries this index's texts are compressed with known to the decompressor."""
@@ -240,6 +251,8 @@ class SqliteStore:
                 if n == len(options) - 1:
                     raise
         self.read_only = True
+        if not self._is_table("posting_lists"):  # an older index that cannot be upgraded here: read as it is
+            self._row_postings = "postings"
         self._register_dictionaries()
 
     @contextlib.contextmanager
@@ -333,8 +346,7 @@ class SqliteStore:
         """Store IndexEntry items (document, layout, band keys, segment hashes); call inside writing().
 
         Postings of the whole batch are written in key order into postings_recent, a table small enough that a
-        batch rewrites few pages; once it is large it is merged into postings_main in key order (see
-        _merge_postings_if_due). Segments are numbered contiguously inside this file (first_segment + index):
+        batch rewrites few pages; once it is large it is merged into posting_lists (see _merge_postings_if_due). Segments are numbered contiguously inside this file (first_segment + index):
         SQLite's own bookkeeping, translated to (document, segment index) pairs by postings(). hot_keys stays exact
         for the batch's keys (sqlite_hot_keys.py), unless postings were removed in this transaction (a recount follows).
         """
@@ -378,7 +390,7 @@ class SqliteStore:
         """This transaction recounts segment frequencies and hot keys before COMMIT: adds skip their upkeep of hot_keys."""
         self._recount_follows, self._census = True, None
 
-    # --- postings: a large table in key order and a small one of recent postings, merged when it grows ---
+    # --- postings: packed lists, and a small table of recent postings merged into them when it grows ---
     def _recent_postings(self) -> int:
         """Rows of postings_recent, as recorded in meta by the writes (counted when not recorded)."""
         row = self.conn.execute("SELECT value FROM meta WHERE key = 'recent_postings'").fetchone()
@@ -388,32 +400,19 @@ class SqliteStore:
         self._set_meta("recent_postings", rows)
 
     def _merge_postings_if_due(self) -> None:
-        """Merge postings_recent into postings_main once it holds RECENT_POSTINGS_MERGE_ROWS (or, while postings_main
+        """Merge postings_recent into posting_lists once it holds RECENT_POSTINGS_MERGE_ROWS (or, while posting_lists
         is empty, FIRST_POSTINGS_MERGE_ROWS): a batch of random keys then rewrites the pages of the small table
         only, and the large one is rewritten once per merge instead of once per batch."""
         from detector.settings import FIRST_POSTINGS_MERGE_ROWS, RECENT_POSTINGS_MERGE_ROWS
 
         recent = self._recent_postings()
-        main_empty = self.conn.execute("SELECT 1 FROM postings_main LIMIT 1").fetchone() is None
+        main_empty = self.conn.execute("SELECT 1 FROM posting_lists LIMIT 1").fetchone() is None
         if recent >= RECENT_POSTINGS_MERGE_ROWS or (main_empty and recent >= FIRST_POSTINGS_MERGE_ROWS):
             self.merge_postings()
 
     def merge_postings(self) -> None:
-        """Move every recent posting into postings_main, in key order; call inside writing().
-
-        Into an empty postings_main the table is copied whole (SQLite's transfer, which fills every page). Otherwise
-        the recent rows are copied to a temporary table and their pages freed first, so postings_main grows into
-        those pages and the file does not keep them as free space."""
-        if self.conn.execute("SELECT 1 FROM postings_main LIMIT 1").fetchone() is None:
-            self.conn.execute("INSERT INTO postings_main SELECT * FROM postings_recent")
-            self.conn.execute("DELETE FROM postings_recent")
-            self._note_recent_postings(0)
-            return
-        self.conn.execute("DROP TABLE IF EXISTS temp.merging_postings")
-        self.conn.execute("CREATE TEMP TABLE merging_postings AS SELECT key, segment FROM postings_recent ORDER BY key, segment")
-        self.conn.execute("DELETE FROM postings_recent")
-        self.conn.execute("INSERT OR IGNORE INTO postings_main (key, segment) SELECT key, segment FROM temp.merging_postings ORDER BY rowid")
-        self.conn.execute("DROP TABLE temp.merging_postings")
+        """Move every recent posting into posting_lists (appended to its key's list); call inside writing()."""
+        sqlite_postings.merge_recent(self.conn)
         self._note_recent_postings(0)
 
     def _last_document_id(self) -> int:
@@ -521,11 +520,20 @@ class SqliteStore:
 
     def _listed(self, keys: list, cap: int) -> tuple:
         """(keys found, postings listed per key, their segments in key order): the first cap + 1 of each key's
-        postings, lowest segment first. The keys go by as many statements as keep each one's string within SQLite's
+        postings, lowest segment first — its packed ones, then its recent ones (see sqlite_postings.py)."""
+        if self._row_postings:
+            return self._rows_listed(keys, cap, self._row_postings)
+        packed = sqlite_postings.packed_listing(self.conn, json.dumps(keys), cap)
+        if not self._recent_postings():
+            return packed
+        return sqlite_postings.joined(packed, self._rows_listed(keys, cap, "postings_recent"), cap)
+
+    def _rows_listed(self, keys: list, cap: int, table: str) -> tuple:
+        """_listed's postings of a (key, segment) table: the recent ones. The keys go by as many statements as keep each one's string within SQLite's
         longest (SQLITE_LIMIT_LENGTH, 10^9 bytes by default): one for a report, a few for a book-length submission
         whose keys are mostly hot (cap + 1 listed each), which would otherwise fail with "string or blob too big"."""
         at_once = max(1, self._longest_string() // ((int(cap) + 3) * _LISTED_NUMBER_CHARS))
-        parts = [self._listed_at_once(keys[lo : lo + at_once], cap) for lo in range(0, max(1, len(keys)), at_once)]
+        parts = [self._rows_at_once(keys[lo : lo + at_once], cap, table) for lo in range(0, max(1, len(keys)), at_once)]
         return parts[0] if len(parts) == 1 else tuple(np.concatenate(column) for column in zip(*parts))
 
     def _longest_string(self) -> int:
@@ -533,12 +541,12 @@ class SqliteStore:
         getlimit = getattr(self.conn, "getlimit", None)
         return getlimit(sqlite3.SQLITE_LIMIT_LENGTH) if getlimit is not None else _SQLITE_DEFAULT_MAX_LENGTH
 
-    def _listed_at_once(self, keys: list, cap: int) -> tuple:
-        """_listed's keys by one statement giving one string — each found key's run as "-1,key,segment,…" (keys and
-        segments are never negative) — parsed at once (a row per key cost more in Python than the reads)."""
+    def _rows_at_once(self, keys: list, cap: int, table: str) -> tuple:
+        """_rows_listed's keys by one statement giving one string — each found key's run as "-1,key,segment,…"
+        (keys and segments are never negative) — parsed at once (a row per key cost more in Python than the reads)."""
         listed = self.conn.execute(
             "SELECT group_concat('-1,' || q.value || ',' || (SELECT group_concat(segment) FROM (SELECT segment FROM"
-            " postings WHERE key = q.value ORDER BY segment LIMIT ?))) FROM json_each(?) AS q",
+            f" {table} WHERE key = q.value ORDER BY segment LIMIT ?))) FROM json_each(?) AS q",
             (int(cap) + 1, json.dumps(keys))).fetchone()[0]  # a key without postings gives NULL, which is left out
         if not listed:
             return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
@@ -573,8 +581,9 @@ class SqliteStore:
         wanted = [k for k in keys if k not in remembered]
         known = dict(self._batched("SELECT key, postings FROM hot_keys WHERE key IN ({})", wanted))
         for key in (k for k in wanted if k not in known):
-            known[key] = self.conn.execute("SELECT count(*) FROM (SELECT 1 FROM postings WHERE key = ? LIMIT ?)",
-                                           (key, HOT_KEY_COUNT_CAP)).fetchone()[0]
+            counted = sqlite_postings.key_postings_sql(self._row_postings)
+            found = self.conn.execute(f"SELECT {counted}", (key, HOT_KEY_COUNT_CAP)).fetchone()[0]
+            known[key] = min(found, HOT_KEY_COUNT_CAP)
         remembered.update(known)
         return {k: remembered[k] for k in keys}
 
@@ -652,7 +661,7 @@ class SqliteStore:
     def stats(self) -> dict:
         docs, chars = self.conn.execute("SELECT count(*), coalesce(sum(chars), 0) FROM documents").fetchone()
         segments = self.conn.execute("SELECT coalesce(sum(segment_count), 0) FROM documents").fetchone()[0]
-        postings = self.conn.execute("SELECT count(*) FROM postings").fetchone()[0]
+        postings = sqlite_postings.total(self.conn, self._row_postings)
         pages = self.conn.execute("PRAGMA page_count").fetchone()[0]
         size = pages * self.conn.execute("PRAGMA page_size").fetchone()[0]
         return {"documents": docs, "characters": chars, "segments": segments, "postings": postings,
@@ -703,12 +712,7 @@ class SqliteStore:
                 hash_counts[h] = hash_counts.get(h, 0) + 1
         self._count_segments(hash_counts, -1)
         ranges = list(self._batched("SELECT first_segment, segment_count FROM documents WHERE id IN ({})", doc_ids))
-        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS doomed_segments (segment INTEGER PRIMARY KEY)")
-        self.conn.execute("DELETE FROM doomed_segments")
-        segments = ((s,) for first, count in ranges for s in range(first, first + count))
-        self.conn.executemany("INSERT INTO doomed_segments (segment) VALUES (?)", segments)
-        for table in ("postings_main", "postings_recent"):
-            self.conn.execute(f"DELETE FROM {table} WHERE segment IN (SELECT segment FROM doomed_segments)")
+        sqlite_postings.remove_segments(self.conn, ranges)
         self._note_recent_postings(self.conn.execute("SELECT count(*) FROM postings_recent").fetchone()[0])
         for _ in self._batched("DELETE FROM documents WHERE id IN ({})", doc_ids):
             pass
@@ -718,7 +722,7 @@ class SqliteStore:
 
     def clear_index(self) -> None:
         """Empty documents, postings and statistics (a full rebuild starts here); call inside a transaction."""
-        for table in ("postings_main", "postings_recent", "segment_df", "documents", "hot_keys"):
+        for table in ("posting_lists", "postings_recent", "segment_df", "documents", "hot_keys"):
             self.conn.execute(f"DELETE FROM {table}")
         self.conn.execute("DELETE FROM meta WHERE key = 'last_document_id'")  # numbered from 1 again, as a fresh index
         self._note_recent_postings(0)
@@ -737,9 +741,9 @@ class SqliteStore:
         self.conn.execute("DELETE FROM segment_df")
         self.conn.executemany("INSERT INTO segment_df (hash, docs) VALUES (?, ?)", zip(hashes.tolist(), counts.tolist()))
         self.conn.execute("DELETE FROM hot_keys")
-        self.merge_postings()  # all postings in one table, whose key order lets SQLite count them without sorting
-        self.conn.execute("INSERT INTO hot_keys (key, postings) SELECT key, count(*) FROM postings_main GROUP BY key"
-                          " HAVING count(*) > ?", (HOT_KEY_POSTINGS,))
+        self.merge_postings()  # all postings packed: a list's length is its key's count
+        self.conn.execute("INSERT INTO hot_keys (key, postings) SELECT key, length(segments) / 4 FROM posting_lists"
+                          " WHERE length(segments) > ?", (HOT_KEY_POSTINGS * sqlite_postings.SEGMENT_BYTES,))
         self._postings_written, self._census = True, None
         self._postings_removed = self._recount_follows = False  # hot_keys exact again
         self._forget()
@@ -760,17 +764,24 @@ class SqliteStore:
             self.conn.execute(f"PRAGMA busy_timeout={BUSY_WAIT_MS}")
         return {"pages": pages, "free_pages": free, "vacuumed": vacuumed, "wal_truncated": not busy}
 
-    def index_problems(self) -> list[str]:
-        """What is wrong with the index, empty when it is intact: SQLite's integrity check and postings ↔ documents."""
+    def index_problems(self, per_segment: tuple | None = None) -> list[str]:
+        """What is wrong with the index, empty when it is intact: SQLite's integrity check and postings ↔ documents
+        (`per_segment`: the postings of each segment, when counted already)."""
         problems = [f"SQLite's integrity check: {r[0]}; restore a backup or run `chachong rebuild --full`"
                     for r in self.conn.execute("PRAGMA integrity_check") if r[0] != "ok"]
         ranges = self.conn.execute("SELECT first_segment, segment_count FROM documents ORDER BY first_segment").fetchall()
         expected = np.concatenate([np.arange(f, f + n) for f, n in ranges]) if ranges else np.zeros(0, np.int64)
-        found = np.array([r[0] for r in self.conn.execute("SELECT DISTINCT segment FROM postings ORDER BY segment")])
-        if not np.array_equal(found.astype(np.int64), expected.astype(np.int64)):
-            problems.append(f"postings cover {len(found)} segments, the documents own {len(expected)} (not the same ones); "
-                            "run `chachong rebuild --full`")
+        counts, outside = per_segment or self._postings_per_segment()
+        found = np.flatnonzero(counts)
+        if outside or not np.array_equal(found, expected.astype(np.int64)):
+            problems.append(f"postings cover {len(found) + bool(outside)} segments, the documents own {len(expected)} "
+                            "(not the same ones); run `chachong rebuild --full`")
         return problems
+
+    def _postings_per_segment(self) -> tuple:
+        """(postings of each segment id the documents may own, postings of segments beyond them)."""
+        end = self.conn.execute("SELECT coalesce(max(first_segment + segment_count), 0) FROM documents").fetchone()[0]
+        return sqlite_postings.postings_per_segment(self.conn, end, self._row_postings)
 
     # --- upkeep: a consistent copy, and everything that can be checked ---
     def backup(self, out) -> Path:
@@ -807,20 +818,20 @@ class SqliteStore:
     def problems(self) -> list[str]:
         """Everything wrong with the database and the index, empty when intact: SQLite's integrity check, postings ↔
         documents, each document's segment count against its layout, segment document frequencies, the settings."""
-        problems = self.index_problems()
-        problems += self._posting_count_problems()
+        per_segment = self._postings_per_segment()
+        problems = self.index_problems(per_segment)
+        problems += self._posting_count_problems(per_segment[0])
         problems += self._segment_problems()
         problems += self._frequency_problems()
         problems += self._signature_problems()
         return problems
 
-    def _posting_count_problems(self) -> list[str]:
+    def _posting_count_problems(self, counts: np.ndarray) -> list[str]:
         """Every segment has one posting per LSH band (a chance key collision inside one segment: one in ~10^7)."""
         bands = (self.meta().get("index") or {}).get("bands")
         if not bands:
             return []
-        wrong = self.conn.execute("SELECT count(*) FROM (SELECT segment FROM postings GROUP BY segment HAVING count(*) != ?)",
-                                  (bands,)).fetchone()[0]
+        wrong = int(((counts > 0) & (counts != bands)).sum())
         return [f"{wrong} segments do not have one posting per band ({bands}); rebuild with `chachong rebuild --full`"] if wrong else []
 
     def _segment_problems(self) -> list[str]:

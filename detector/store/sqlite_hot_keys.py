@@ -24,6 +24,8 @@ import threading
 
 import numpy as np
 
+from detector.store.sqlite_postings import KEY_POSTINGS_SQL
+
 
 class HotKeyCensus:
     """The hot_keys bookkeeping of one batch of new postings: made before they are inserted, applied after."""
@@ -59,9 +61,8 @@ class HotKeyCensus:
         listed, crossed = self._found if self._found is not None else self._probe_after(conn)
         conn.executemany("UPDATE hot_keys SET postings = postings + ? WHERE key = ?",
                          zip(self.added[listed].tolist(), self.keys[listed].tolist()))
-        conn.executemany("INSERT INTO hot_keys (key, postings) SELECT ?1, (SELECT count(*) FROM postings_main"
-                         " WHERE key = ?1) + (SELECT count(*) FROM postings_recent WHERE key = ?1)",
-                         ((key,) for key in crossed))
+        conn.executemany(f"INSERT INTO hot_keys (key, postings) SELECT ?1, {KEY_POSTINGS_SQL}",
+                         ((key, -1) for key in crossed))  # LIMIT -1: every recent posting counted
 
     def _listed(self, conn) -> np.ndarray:
         hot = np.array([key for (key,) in conn.execute("SELECT key FROM hot_keys")], dtype=np.int64)
@@ -85,6 +86,6 @@ class HotKeyCensus:
     @staticmethod
     def _having_row(conn, keys: list, offset: int) -> list:
         """The keys that have a posting at position `offset` (0-based) or later."""
-        return [key for (key,) in conn.execute(
-            "SELECT value FROM json_each(?) AS q WHERE EXISTS (SELECT 1 FROM postings WHERE key = q.value LIMIT 1 OFFSET ?)",
-            (json.dumps(keys), offset))]
+        counted = KEY_POSTINGS_SQL.replace("?1", "q.value").replace("?2", "?2 + 1")  # recent ones: no more than needed
+        return [key for (key,) in conn.execute(f"SELECT value FROM json_each(?1) AS q WHERE {counted} > ?2",
+                                               (json.dumps(keys), offset))]
