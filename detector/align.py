@@ -297,7 +297,7 @@ def align_pair(sub: Fingerprint, src: Fingerprint, doc_id: int, settings: Settin
     rows, cols, scores = segment_similarities(sub, src, settings, similar)
     if not len(rows):
         return []
-    chains = _chain(rows, cols, scores, sub, src, settings)
+    chains = [_without_formula_edges(chain, sub, src, settings) for chain in _chain(rows, cols, scores, sub, src, settings)]
     pairs = dict(zip(zip(rows.tolist(), cols.tolist()), scores.tolist()))
     refined = [_refine(chain, _partners(chain, pairs, src), sub, src, doc_id, settings) for chain in chains]
     return _join_neighbours(refined, sub, src, settings)
@@ -397,6 +397,30 @@ def _stray_edges_apart(chain: list, sub: Fingerprint, bounds: tuple, settings: S
         after.insert(0, [chain[-1]])
         chain = chain[:-1]
     return before + [chain] + after
+
+
+def _without_formula_edges(chain: list, sub: Fingerprint, src: Fingerprint, settings: Settings) -> list:
+    """The chain without first or last matches made of official formulae alone: the submission's own heading
+    "理论学习不深入" meets the source's "理论学习方面" on the formula's words, and the copy starts after it. A chain of
+    such matches only is left as it is (classify tells formulae)."""
+    while len(chain) >= 2 and _formula_match(chain[0], sub, src, settings.formulae_file):
+        chain = chain[1:]
+    while len(chain) >= 2 and _formula_match(chain[-1], sub, src, settings.formulae_file):
+        chain = chain[:-1]
+    return chain
+
+
+def _formula_match(match: tuple, sub: Fingerprint, src: Fingerprint, formulae_file) -> bool:
+    """Whether two different segments share nothing but curated formulae: with the formulae cut out of both, neither the
+    segments nor the sentences they lie in (a pair may have matched as sentences) share a character bigram. Segments
+    alike word for word are a copy, formulae or not."""
+    i, j, _ = match
+    segments = (sub.segment_content(i), src.segment_content(j))
+    if segments[0] == segments[1]:
+        return False
+    sentences = (sub.sentence_texts()[_sentence_list(sub)[i]], src.sentence_texts()[_sentence_list(src)[j]])
+    cut = [tuple(without_formulae(text, formulae_file) for text in pair) for pair in (segments, sentences)]
+    return cut[0] != segments and not any(_bigrams(a) & _bigrams(b) for a, b in cut)
 
 
 def _strays(edge: tuple, rest: list, sub_gap: int, bounds: tuple, settings: Settings) -> bool:

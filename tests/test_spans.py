@@ -64,3 +64,22 @@ def test_a_shared_closing_line_after_an_uncopied_paragraph_does_not_stretch_the_
     [passage] = [p for p in report.passages if p.kind == "copied"]
     end = source.index(copied) + len(copied)
     assert abs(passage.source_span[1] - end) <= 5 and lines[6][:20] not in passage.source_text
+
+
+def test_a_heading_of_the_submissions_own_that_shares_a_formula_with_the_sources_is_not_evidence():
+    """The submission's headings 理论学习不深入 / 政治素质不过硬 around a copied paragraph share only the formulae 理论学习方面 /
+    政治素质方面 with the source's: the passage starts and ends where the copy does (it took 8 characters of each)."""
+    source = "\n".join((SAMPLE / "003_42e09aa36b9c46a6.txt").read_text(encoding="utf-8").split("\n")[:6])
+    paragraph = source.split("\n")[2]  # （一）理论学习方面。一是学深悟透不够足。…  then （二）政治素质方面。…
+    copied = paragraph[paragraph.index("一是") :]
+    other = OTHER.read_text(encoding="utf-8").split("\n")
+    head = "\n".join(other[:2]) + "\n一、理论学习不深入。\n"
+    submission = head + copied + "\n二、政治素质不过硬。\n" + "\n".join(other[3:])
+    with api.open_corpus(":memory:", create=True) as corpus:
+        api.add_text(corpus, source, "archive/2023/干部丙.txt")
+        report = api.scan_text(corpus, submission, "2024/干部乙.txt")
+    [passage] = [p for p in report.passages if p.kind == "copied"]
+    numbering = len("一是")  # not content: no span starts on it
+    assert passage.submission_span == (len(head) + numbering, len(head) + len(copied)), passage.submission_text
+    src_start = source.index(copied)
+    assert passage.source_span == (src_start + numbering, src_start + len(copied)), passage.source_text
