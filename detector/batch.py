@@ -39,7 +39,7 @@ class BatchScan:
     started_at: str
     seconds: float
     paths: list = dataclasses.field(default_factory=list)
-    corpus_documents: int = 0
+    corpus_documents: int | None = 0  # None: the store stopped answering before the corpus was counted
     skipped: list = dataclasses.field(default_factory=list)  # (path, reason): links that loop or point nowhere; files
     # of a type not read; files the manifest does not list (warnings)
     stopped: StoreUnavailable | None = None  # the store's failure that left the submissions after it not scanned
@@ -116,12 +116,13 @@ def _screened(item: Document | Report) -> Document | Report:
     return item
 
 
-def _scan_readable(corpus: Corpus, docs: list, progress, timings: Timings, workers: int) -> tuple[dict, int, StoreUnavailable | None]:
-    """n → report of each batch document scanned, the corpus's document count, and the store's failure that stopped the
+def _scan_readable(corpus: Corpus, docs: list, progress, timings: Timings,
+                   workers: int) -> tuple[dict, int | None, StoreUnavailable | None]:
+    """n → report of each batch document scanned, the corpus's document count (None: not known, the store stopped first), and the store's failure that stopped the
     rest (None when every one was scanned). A file that cannot be read never gets here (it is a failed report); a
     store that is gone would fail every submission after it, each after the failover wait, so the batch stops. Other
     store errors (damaged stored bytes, a deleted corpus) end the command as before: nothing says the next would scan."""
-    done, counted = {}, 0
+    done, counted = {}, None
     try:
         with corpus.reading():
             filed = [stored_self(corpus, doc) for doc in docs]  # submissions in the archive already

@@ -41,6 +41,7 @@ CATALOGUE = {
     "reports_written": ("scan {id}: reports written to {path}", "扫描 {id}：报告已写入 {path}"),
     "summary_head_new": ("本次扫描 this scan: {files} 份 files, {failed} 份无法读取 could not be read", "本次扫描：{files} 份，{failed} 份无法读取"),
     "summary_not_scanned": (", {n} 份未扫描 not scanned", "，{n} 份未扫描"),
+    "summary_corpus_unread": (", 语料库未能读取 the corpus could not be read", "，语料库未能读取"),
     "not_recorded_stopped": ("this scan is not recorded in the scan history: it stopped when {db} stopped answering; scan the "
                              "files not scanned again when it is back", "本次扫描未记入扫描历史：{db} 停止应答，扫描中途停止；"
                              "待其恢复后请重新扫描未扫描的文件"),

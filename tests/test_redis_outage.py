@@ -151,3 +151,39 @@ def test_a_corpus_whose_pointer_was_evicted_with_other_keys_left_is_said_to_be_e
         assert "no corpus named" in never and "evicted" not in never, never
     finally:
         node.stop()
+
+
+def _kill_before_the_batch_is_read(monkeypatch, node: RedisNode) -> None:
+    """The server dies (SIGKILL) once the corpus is opened, before the batch looks anything up in it."""
+    import detector.batch
+
+    real = detector.batch.stored_self
+
+    def kill_then_look_up(*args, **kwargs):
+        node.kill()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(detector.batch, "stored_self", kill_then_look_up)
+    monkeypatch.setattr("detector.store.redis_link.REDIS_FAILOVER_SECONDS", 1)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_server_that_dies_before_the_corpus_is_read_is_said_so_not_0_corpus_documents(tmp_path, monkeypatch, lang):
+    """Every file is not scanned, and the report's head says the corpus could not be read: its size is not known."""
+    node = RedisNode(tmp_path / "dies", free_ports(1)[0]).start()
+    try:
+        target = _target(node)
+        assert _run("add", *ARCHIVE, "--db", target).exit_code == ExitCode.OK
+        folder = _submissions(tmp_path / "batch")
+        _kill_before_the_batch_is_read(monkeypatch, node)
+        stopped = _run("--lang", lang, "scan", folder, "--db", target, "--out", tmp_path / "out")
+        assert stopped.exit_code == ExitCode.ERROR, stopped.output
+        part = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
+        assert part["scan"]["corpus_documents"] is None and part["scan"]["not_scanned"] == 3, part["scan"]
+        index = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+        assert "语料库未能读取" in index and "corpus could not be read" in index and "语料库 0 篇" not in index
+        head = next(line for line in stopped.output.splitlines() if line.startswith("本次扫描"))  # the summary's first line
+        assert "3 份未扫描" in head and "语料库未能读取" in head, head
+        assert ("the corpus could not be read" in head) == (lang == "en"), head
+    finally:
+        node.stop()

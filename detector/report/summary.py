@@ -18,6 +18,7 @@ def render_summary(view: ScanView, colour: bool = False) -> str:
     counts = {"files": len(view.submissions), "failed": scan.failed}
     head = say("summary_head_new", **counts) if scan.id is None else say("summary_head", id=scan.id, **counts)
     head += say("summary_not_scanned", n=scan.not_scanned) if scan.not_scanned else ""
+    head += say("summary_corpus_unread") if scan.corpus_documents is None else ""
     lines = [head, "", say("summary_ranking", zh=measure_name(view.rank_by), measure=view.rank_by)]
     lines += [_ranked_line(sub, view.rank_by, colour) for sub in view.ranked]
     lines += ["", say("summary_clusters", n=len(view.clusters))]

@@ -23,7 +23,7 @@ class ScanInfo:
     paths: list
     files: int
     failed: int
-    corpus_documents: int = 0
+    corpus_documents: Optional[int] = 0  # None: the corpus could not be read (the store stopped answering first)
     clusters: int = 0
     not_scanned: int = 0  # submissions read but not scanned: the store stopped answering (`stopped` says how)
     stopped: Optional[str] = None
