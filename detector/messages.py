@@ -326,6 +326,8 @@ REBUILD_PHRASE_SOURCES = (
      r"(\d+) documents; ([\d.]+) s", r"新增 \1，改动 \2，移除 \3，改名 \4，更新元数据 \5，未变 \6，失败 \7；共 \8 篇文档；用时 \9 秒"),
     (r"^done: ", "完成："),
     (r"; full: all (\d+) indexed again", r"；完全重建：全部 \1 篇重新索引"),
+    (r"; compacted \(the last rebuild's compacting had not finished\)", "；已整理（上次重建的整理未完成）"),
+    (r"^compact: done, but not recorded as done; the next rebuild compacts again$", "整理：已完成，但未能记下；下次重建将再次整理"),
     (r"^full rebuild needed: (.*); doing one$", r"需要完全重建：\1；现在完全重建"),
     (r"other index settings were asked for", "指定了另一套索引设置"),
     (r"this chachong derives other index parameters from the stored settings", "本程序由已存设置推出的索引参数与已存的不同"),

@@ -25,6 +25,7 @@ log = logging.getLogger("chachong.rebuild")
 
 BATCH_DOCUMENTS = 200  # documents fingerprinted per insert_documents call
 RACY_SECONDS = 2  # a file modified this close to the survey is hashed again next time (its mtime may not move)
+COMPACT_PENDING = "compact_pending"  # meta: committed changes not compacted yet (refused, cut short, WAL kept by a reader)
 
 
 @dataclasses.dataclass
@@ -47,6 +48,7 @@ class RebuildSummary:
     indexed: int = 0  # documents fingerprinted and written (all of them in a full rebuild)
     seconds: float = 0.0
     compact_problem: str | None = None  # why compacting, after the commit, was not done (a full disk: VACUUM)
+    compacted_again: bool = False  # nothing changed, but the last rebuild's compacting had not finished: done now
     stages: dict = dataclasses.field(default_factory=dict)
 
     @property
@@ -57,9 +59,10 @@ class RebuildSummary:
         """One line for the log and the terminal; a full rebuild says that it indexed everything again, which its
         'unchanged' files were too."""
         full = f"; full: all {self.indexed} indexed again" if self.full else ""
+        again = "; compacted (the last rebuild's compacting had not finished)" if self.compacted_again else ""
         return (f"added {len(self.added)}, changed {len(self.changed)}, removed {len(self.removed)}, "
                 f"renamed {len(self.renamed)}, relabelled {len(self.relabelled)}, unchanged {self.unchanged}, "
-                f"failed {len(self.failed)}; {self.documents} documents; {self.seconds:.2f} s{full}")
+                f"failed {len(self.failed)}; {self.documents} documents; {self.seconds:.2f} s{full}{again}")
 
 
 @dataclasses.dataclass
@@ -169,11 +172,14 @@ class _Rebuild:
         self._record_manifest(plan)
         self.given = GivenMeta(self.store.given_meta_rows())
         self._warn_same_text_of_two_authors(plan)
+        applied = False
         if self.summary.full or self._has_work(plan):
             entries = self._stage("prepare", lambda: self._prepare(plan))
             if self.summary.full or entries or self._has_work(dataclasses.replace(plan, index=[])):
                 self._stage("apply", lambda: self._apply(plan, entries))
-                self._compact_after_commit()
+                applied = True
+        if applied or self.store.meta().get(COMPACT_PENDING):  # a night that changes nothing finishes the last one's
+            self.summary.compacted_again = self._compact_after_commit() and not applied
         self.summary.documents = self.store.document_count()
         return self.summary
 
@@ -463,29 +469,46 @@ class _Rebuild:
         self.store.set_meta("last_rebuild", {
             "at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "archive": str(self.archive), "full": s.full,
             "added": len(s.added), "changed": len(s.changed), "removed": len(s.removed), "failed": len(s.failed)})
+        self.store.set_meta(COMPACT_PENDING, True)  # with the changes: compacting after the commit may not finish
 
     # ---------------------------------------------------------------- after the commit
 
-    def _compact_after_commit(self) -> None:
+    def _compact_after_commit(self) -> bool:
         """Compacting comes after the commit: when the disk or the database refuses it (VACUUM needs room for a copy
-        of the database), the new index stands, and the problem is said as such — not as 'nothing was changed'."""
+        of the database), the new index stands, and the problem is said as such — not as 'nothing was changed'.
+        Whether it finished: until it does, the meta says it is pending and the next rebuild compacts."""
         try:
-            self._stage("compact", self._compact)
+            finished = self._stage("compact", self._compact)
         except (*driver_errors(), OSError) as err:
             problem = str(storage_error(err, self.store.location))
             self.summary.compact_problem = problem.replace(
                 NOTHING_CHANGED, "the changes were committed (the index is in line with the archive), only compacting "
                 "was not done")
             log.warning("compact: not done; the changes were committed")
+            return False
+        if finished:
+            self._no_compact_pending()
+        return finished
 
-    def _compact(self) -> None:
+    def _no_compact_pending(self) -> None:
+        """Forget the pending compacting; a disk that refuses this small write leaves it pending, and the next rebuild
+        compacts once more (no harm)."""
+        try:
+            with self.store.writing():
+                self.store.set_meta(COMPACT_PENDING, False)
+        except (*driver_errors(), OSError):
+            log.warning("compact: done, but not recorded as done; the next rebuild compacts again")
+
+    def _compact(self) -> bool:
+        """Compact; whether it finished (a scan reading an old snapshot keeps the WAL, and its space)."""
         result = self.store.compact()
         if "pages" not in result:  # a backend without pages (Redis): what its clean-up did
             self._compaction = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in result.items()) or "nothing to do"
-            return
+            return True
         self._compaction = (f"optimized; {result['free_pages']} of {result['pages']} pages free"
                             f"{', vacuumed' if result['vacuumed'] else ''}"
                             f"{'' if result['wal_truncated'] else '; WAL kept (a scan is reading)'}")
+        return result["wal_truncated"]
 
     def _bar(self, items: list):
         if not self.progress or not items:

@@ -312,6 +312,39 @@ def test_a_rebuild_whose_compacting_the_disk_refuses_says_the_changes_were_commi
     assert _documents(db) == len(SEEDS) and _run("check", "--db", db).exit_code == 0
 
 
+
+def test_the_next_rebuild_compacts_what_a_refused_compacting_left_even_when_nothing_changed(tmp_path, monkeypatch):
+    """Compacting refused by a full disk after the commit was redone only by the next rebuild that changed something:
+    the free pages (and the WAL) kept their space meanwhile. The database's meta says it is pending, so the next rebuild
+    compacts whatever it changes, says so in its summary, and the one after it has nothing left to do."""
+    from detector.messages import localized
+
+    archive, db = tmp_path / "archive", tmp_path / "corpus.db"
+    archive.mkdir()
+    for seed in SEEDS:
+        shutil.copy(seed, archive / seed.name)
+    assert _run("rebuild", "--db", db, "--from", archive).exit_code == ExitCode.OK
+    for seed in SEEDS[1:]:
+        (archive / seed.name).unlink()  # most of the index freed: compacting would VACUUM
+
+    def full_disk(self, *args, **kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(sqlite_store.SqliteStore, "compact", full_disk)
+    refused = _run("rebuild", "--db", db, "--from", archive, "--allow-mass-removal")
+    assert refused.exit_code == ExitCode.ERROR and "only compacting was not done" in refused.stderr, refused.output
+    monkeypatch.undo()
+    uncompacted = db.stat().st_size
+    again = _run("rebuild", "--db", db, "--from", archive)
+    assert again.exit_code == ExitCode.OK, again.output
+    assert "compact: optimized" in again.stderr and ", vacuumed" in again.stderr, again.stderr
+    assert again.stdout.startswith("added 0, changed 0, removed 0, renamed 0, relabelled 0, unchanged 1, failed 0")
+    assert again.stdout.rstrip().endswith("; compacted (the last rebuild's compacting had not finished)"), again.stdout
+    assert "已整理（上次重建的整理未完成）" in localized(again.stdout)
+    assert db.stat().st_size < uncompacted / 2 and _documents(db) == 1
+    after = _run("rebuild", "--db", db, "--from", archive)
+    assert after.exit_code == ExitCode.OK and "compact:" not in after.stderr and "compacted" not in after.stdout, after.output
+
 @pytest.mark.parametrize("command", ["add", "rebuild"])
 def test_a_database_in_a_folder_that_does_not_exist_says_so(command, tmp_path):
     """A typo in the crontab's --db folder: the line names the missing folder and what to do, in both languages."""
