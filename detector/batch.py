@@ -271,6 +271,12 @@ class BatchStore:
         found.update(self.batch.layouts([d for d in doc_ids if d >= BATCH_IDS]))
         return found
 
+    def contents(self, doc_ids) -> dict:
+        doc_ids = list(doc_ids)
+        found = self.base.contents([d for d in doc_ids if d < BATCH_IDS])
+        found.update(self.batch.contents([d for d in doc_ids if d >= BATCH_IDS]))
+        return found
+
     def _owner(self, doc_id: int) -> Store:
         return self.batch if doc_id >= BATCH_IDS else self.base
 

@@ -10,6 +10,7 @@ import os
 from detector.errors import WorkerLost
 from detector.fingerprint import fingerprint
 from detector.layout import encode as encode_layout
+from detector.layout import encode_contents
 from detector.settings import Settings
 from detector.shingles import bigram_set_sizes
 from detector.store.base import IndexEntry
@@ -111,10 +112,11 @@ def _lost_workers():
 
 
 def _signed_for_storage(text: str, settings: Settings) -> tuple:
-    """(None, band keys, segment hashes, the layout's stored form): what a store writes, a twentieth of the bytes the
-    layout's arrays take to send back (the process storing batches, the pipeline's slowest stage, unpickles less)."""
+    """(None, band keys, segment hashes, the layout's stored form, its segment contents' stored form): what a store
+    writes, a twentieth of the bytes the layout's arrays take to send back (the process storing batches, the
+    pipeline's slowest stage, unpickles less)."""
     layout, keys, hashes = _signed(text, settings)
-    return None, keys, hashes, encode_layout(layout, text)
+    return None, keys, hashes, encode_layout(layout, text), encode_contents(layout)
 
 
 def _signed(text: str, settings: Settings) -> tuple:

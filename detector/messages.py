@@ -265,6 +265,7 @@ PHRASE_SOURCES = (
     (r"no segment layout \(indexed by an older chachong\)", "没有片段布局（由旧版 chachong 建立的索引）"),
     (r"its text or layout cannot be read \((.*)\); restore a backup or rebuild", r"其正文或布局无法读取（\1）；请从备份恢复或重建"),
     (r"(\d+) segments recorded, its layout has (\d+)", r"记录为 \1 个片段，其布局却有 \2 个"),
+    (r"its stored segment contents differ from its layout", "其存储的片段内容与其布局不一致"),
     (r"segment document frequencies: (\d+) of (\d+) segment hashes counted wrong; `chachong rebuild --from ARCHIVE` recounts "
      r"them", r"片段文档频率：\2 个片段哈希中有 \1 个计数错误；`chachong rebuild --from 文档库文件夹` 会重新计数"),
     (r"built with normaliser version ([^,\s]+), this chachong has ([^;\s]+); ", r"索引由规范化版本 \1 建立，本程序为版本 \2；"),

@@ -99,14 +99,14 @@ def _verified(corpus: Corpus, sub: Fingerprint, doc: Document, found: list) -> t
     that the text is shared (a template, a formula): they stand in as carriers made of their verified segments.
     """
     settings = corpus.settings
-    sources = corpus.sources(c.doc_id for c in found)
+    sources = corpus.verify_sources(c.doc_id for c in found)  # (metadata, fingerprint of the segment contents)
     verify.verify(found, sub, sources, settings)
     verified = sorted((c for c in found if c.matched), key=lambda c: (-c.evidence, -c.score, c.doc_id))
     peer = _peer_test(corpus)
     leaders = set()
     for segment, ranked in _by_segment(verified).items():
         leaders.update(c.doc_id for c in _leaders(segment, ranked, settings.segment_leaders, peer))
-    own = {c.doc_id for c in verified if same_owner(doc.meta, sources[c.doc_id][0].meta)}
+    own = {c.doc_id for c in verified if same_owner(doc.meta, sources[c.doc_id][0])}
     leading = [c for c in verified if c.doc_id in leaders and c.doc_id not in own][: settings.max_candidate_documents]
     chosen = own | {c.doc_id for c in leading}  # the author's own beyond the cap: a self_reuse passage shows its source
     full = [c for c in verified if c.doc_id in chosen]

@@ -33,9 +33,12 @@ MAX_NORMALIZE_ROUNDS = 10
 HISTORY_WAIT_SECONDS = 10  # a scan waits this long for a writer before it gives up recording its history (with a warning)
 MIN_YEAR, MAX_YEAR = 1949, 2100  # years a report can be for (manifest rows and --year outside are refused)
 
-# SQLite postings (detector/store/sqlite.py): new postings go to a small table merged into the large one in key order
-RECENT_POSTINGS_MERGE_ROWS = 16_000_000  # recent postings are merged into the main table once there are this many
-FIRST_POSTINGS_MERGE_ROWS = 1_000_000  # …or this many while the main table is empty (it is then written sequentially)
+# SQLite postings (detector/store/sqlite.py): new postings go to a small table of rows, merged into the packed lists
+# (sqlite_postings.py). A scan lists a recent key's postings row by row, at about twice a packed key's cost; a merge
+# rewrites every list it appends to (a boilerplate key's long one each time), so merges grow with the corpus
+RECENT_POSTINGS_MERGE_ROWS = 16_000_000  # recent postings are merged into the packed lists once there are this many
+FIRST_POSTINGS_MERGE_ROWS = 1_000_000  # …or this many and RECENT_POSTINGS_SHARE of the packed ones (any, while none are)
+RECENT_POSTINGS_SHARE = 0.125
 
 # Sources read for scans are kept in memory (detector/corpus.py), up to this many bytes (~60–100 KB a report):
 # a batch against 10^4 reports meets a few thousand of them, and reading one again costs more than keeping it

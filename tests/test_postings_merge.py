@@ -51,6 +51,7 @@ def _build(path, seeds, merge_rows: int, first_merge_rows: int, monkeypatch):
     for n, entry in enumerate(entries):
         if n == len(entries) - 1:
             monkeypatch.setattr(settings, "RECENT_POSTINGS_MERGE_ROWS", 10**9)
+            monkeypatch.setattr(settings, "FIRST_POSTINGS_MERGE_ROWS", 10**9)
         with store.writing():
             store.insert_documents([entry])
     return store, entries
@@ -112,6 +113,7 @@ def test_a_merge_that_fails_leaves_the_corpus_as_it_was(tmp_path, seeds, monkeyp
     store, entries = _build(tmp_path / "c.db", seeds[:3], merge_rows=2_000, first_merge_rows=1, monkeypatch=monkeypatch)
     before = _snapshot(store)
     monkeypatch.setattr(settings, "RECENT_POSTINGS_MERGE_ROWS", 1)
+    monkeypatch.setattr(settings, "FIRST_POSTINGS_MERGE_ROWS", 1)
     store.conn.execute("CREATE TEMP TRIGGER full_disk BEFORE INSERT ON main.posting_lists BEGIN SELECT RAISE(ABORT, 'disk full'); END")
     more = index_entries(_docs(seeds[3:]), DEFAULT, workers=1)
     with pytest.raises(Exception, match="disk full"):
@@ -132,7 +134,7 @@ from detector.index import index_entries
 from detector.settings import DEFAULT
 from detector.store import open_store
 from detector import api
-settings.RECENT_POSTINGS_MERGE_ROWS = 1
+settings.RECENT_POSTINGS_MERGE_ROWS = settings.FIRST_POSTINGS_MERGE_ROWS = 1
 store = open_store(sys.argv[1])
 store.conn.create_function("die", 0, lambda: os.kill(os.getpid(), signal.SIGKILL))
 store.conn.execute("CREATE TEMP TRIGGER killed AFTER INSERT ON main.posting_lists BEGIN SELECT die(); END")
@@ -183,6 +185,7 @@ def _as_two_row_tables(store) -> None:
             DELETE FROM postings_main WHERE key = old.key AND segment = old.segment;
             DELETE FROM postings_recent WHERE key = old.key AND segment = old.segment;
         END;
+        ALTER TABLE documents DROP COLUMN contents;
         UPDATE meta SET value = '5' WHERE key = 'schema_version';""")
     store.conn.executemany("INSERT INTO postings_main VALUES (?, ?)", packed)
     store.conn.execute("COMMIT")
@@ -205,6 +208,7 @@ def test_an_index_with_postings_as_rows_is_packed(tmp_path, seeds, planted, monk
     store = open_store(path)
     assert _postings_tables(store) == {"posting_lists": "table", "postings_recent": "table"}
     assert _all(store) == postings and store.meta()["schema_version"] == SCHEMA_VERSION
+    assert store.conn.execute("SELECT count(*) FROM documents WHERE contents IS NULL").fetchone()[0] == 0
     assert report_dict(api.scan_text(Corpus(store, DEFAULT), text, "submission.txt")) == expected
     with store.writing():
         store.delete_documents([store.documents()[-1][0]])
@@ -221,6 +225,7 @@ def test_a_scan_reading_during_a_merging_add_sees_the_corpus_before_it(tmp_path,
     keys = sorted({k for e in index_entries(_docs(seeds), DEFAULT, workers=1) for k in np.asarray(e.keys).ravel().tolist()})
     before = reader.postings(keys, cap=10_000).counts
     monkeypatch.setattr(settings, "RECENT_POSTINGS_MERGE_ROWS", 1)
+    monkeypatch.setattr(settings, "FIRST_POSTINGS_MERGE_ROWS", 1)
     with reader.reading():
         with writer.writing():
             writer.insert_documents(index_entries(_docs(seeds[3:]), DEFAULT, workers=1))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from click.testing import CliRunner
 
 from detector import api
@@ -66,8 +67,30 @@ def test_the_source_cache_keeps_within_its_byte_budget_and_drops_the_least_recen
         small.sources(ids[3:5])
         count, taken = small.cached_sources
         assert taken <= 2 * one and count >= 2
-        assert ids[4] in small._sources and ids[1] not in small._sources
+        assert ids[4] in small._sources.entries and ids[1] not in small._sources.entries
         small.forget(ids[4])
         assert small.cached_sources[1] == taken - source_bytes(*corpus.source_fingerprint(ids[4]))
         small.forget_sources()
         assert small.cached_sources == (0, 0)
+
+
+def test_verifying_reads_segment_contents_equal_to_the_layouts_and_scans_as_from_the_layouts(tmp_path, seeds, planted,
+                                                                                            monkeypatch):
+    from detector.layout import SegmentContents
+    from detector.report.json_report import report_dict
+
+    with api.open_corpus(tmp_path / "c.db", create=True) as corpus:
+        ids = api.add_texts(corpus, [(str(p), p.read_text(encoding="utf-8"), None) for p in seeds])
+        contents, layouts = corpus.store.contents(ids), corpus.store.layouts(ids)
+        for doc_id in ids:
+            (meta, stored), (doc, layout) = contents[doc_id], layouts[doc_id]
+            assert isinstance(stored, SegmentContents) and meta == doc.meta
+            assert np.array_equal(stored.codes, layout.codes) and stored.content == layout.content
+            assert np.array_equal(stored.lengths, layout.lengths) and np.array_equal(stored.sentences, layout.sentences)
+            assert all(np.array_equal(a, b) for a, b in zip(stored.set_sizes, layout.set_sizes))
+        text, _ = planted
+        from_contents = report_dict(api.scan_text(Corpus(corpus.store, corpus.settings), text, "s.txt"))
+        monkeypatch.setattr(type(corpus.store), "contents", lambda store, doc_ids: {
+            i: (doc.meta, layout) for i, (doc, layout) in store.layouts(doc_ids).items()})
+        from_layouts = report_dict(api.scan_text(Corpus(corpus.store, corpus.settings), text, "s.txt"))
+    assert from_contents["passages"] and from_contents == from_layouts

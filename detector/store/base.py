@@ -73,6 +73,14 @@ class IndexEntry:
     keys: np.ndarray  # (segments, bands) int64 band keys
     hashes: list  # content hash of each segment (for segment document frequencies)
     encoded: bytes | None = None  # detector.layout.encode(layout, document.text), when made already
+    contents: bytes | None = None  # detector.layout.encode_contents(layout), when made already
+
+    def stored_contents(self) -> bytes:
+        from detector.layout import encode_contents
+
+        if self.contents is None:
+            self.contents = encode_contents(self.full_layout())
+        return self.contents
 
     def stored_layout(self) -> bytes:
         from detector.layout import encode
@@ -185,6 +193,11 @@ class Store(Protocol):
     def segment_document_frequency(self, hashes: Iterable[int]) -> dict[int, int]: ...
     def layouts(self, doc_ids: list[int]) -> dict[int, tuple[Document, object]]:
         """(document, layout) of stored documents, by id: the scan's fast path (no re-normalising)."""
+        ...
+
+    def contents(self, doc_ids: list[int]) -> dict[int, tuple[DocumentMeta, object]]:
+        """(metadata, segment contents) of stored documents, by id: what verifying candidates reads (a store without
+        a lighter stored form gives their layouts, which hold the same and more)."""
         ...
 
     # --- rebuild support ---

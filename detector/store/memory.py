@@ -209,6 +209,10 @@ class MemoryStore:
     def layouts(self, doc_ids) -> dict:
         return {i: self._docs[i] for i in doc_ids if i in self._docs}
 
+    def contents(self, doc_ids) -> dict:
+        """(metadata, layout) by id: the layouts in memory are what verifying reads."""
+        return {i: (doc.meta, layout) for i, (doc, layout) in self.layouts(doc_ids).items()}
+
     # --- rebuild support ---
     def file_states(self) -> dict:
         return dict(self._files)

@@ -784,6 +784,21 @@ class RedisStore:
             found[doc_id] = (doc, decode_layout(fields["layout"], doc.text))
         return found
 
+    def contents(self, doc_ids: list[int]) -> dict:
+        """(metadata, segment contents) of visible documents, by id; a document stored without them (by an older
+        chachong): its layout."""
+        from detector.layout import decode_contents
+
+        self._renew_lease()
+        gen = self._gen()
+        doc_ids = list(dict.fromkeys(int(i) for i in doc_ids))
+        records = self._catalogue(gen, doc_ids)
+        visible = [i for i in doc_ids if records[i] is not None]
+        stored = self._stored_fields(gen, visible, ("contents",))
+        found = {i: (_meta(records[i]["meta"]), decode_contents(fields["contents"])) for i, fields in stored.items()}
+        found.update({i: (doc.meta, layout) for i, (doc, layout) in self.layouts([i for i in visible if i not in found]).items()})
+        return found
+
     def _epoch(self, gen: int, field: str) -> int:
         return int(self.link.read(self.link.client.hget, self.keys.of(gen, "state"), field) or 0)
 
@@ -1009,7 +1024,7 @@ class _WriterLock:
 def _document_fields(entry: IndexEntry) -> dict:
     doc = entry.document
     keys = np.asarray(entry.keys, dtype=np.int64)
-    return {"text": _pack_text(doc.text), "layout": entry.stored_layout(),
+    return {"text": _pack_text(doc.text), "layout": entry.stored_layout(), "contents": entry.stored_contents(),
             "hashes": np.asarray(list(entry.hashes), dtype="<i8").tobytes(),
             "bands": keys.astype(">u4").tobytes(), "band_width": keys.shape[1] if keys.ndim == 2 else 0,
             "chars": doc.chars}

@@ -17,6 +17,7 @@ from detector.compression import DamagedBlob, compress, decompress, register_dic
 from detector.errors import DatabaseError, SettingsMismatch, missing_folder, storage_error
 from detector.fingerprint import segment_hashes
 from detector.layout import decode as decode_layout
+from detector.layout import decode_contents, encode_contents
 from detector.model import Document, DocumentMeta, SourceRef
 from detector.files import create_private_file
 from detector.paths import from_sql, shown, to_sql
@@ -24,9 +25,9 @@ from detector.store.base import RESTATED_ORIGINS, Postings
 from detector.store import sqlite_postings
 from detector.store.sqlite_hot_keys import HotKeyCensus
 
-SCHEMA_VERSION = 6  # 3: documents.layout, hot_keys; content_segments gone (hashes come from the layouts);
+SCHEMA_VERSION = 7  # 3: documents.layout, hot_keys; content_segments gone (hashes come from the layouts);
 # 4: postings split into postings_main and postings_recent (the view `postings` reads both); 5: text_dictionaries;
-# 6: postings_main packed into posting_lists, a row per band key (sqlite_postings.py)
+# 6: postings_main packed into posting_lists, a row per band key (sqlite_postings.py); 7: documents.contents
 BUSY_WAIT_MS = 60_000  # how long a write waits for another writer's transaction before it gives up
 WAL_KEPT_BYTES = 64 * 2**20  # a checkpointed WAL is cut back to this (a merge of postings makes it gigabytes)
 APPLICATION_ID = 0x43484348  # "CHCH": marks a file as a chachong database
@@ -41,6 +42,7 @@ CREATE TABLE IF NOT EXISTS documents (
     format TEXT,
     text BLOB NOT NULL,  -- the original text, compressed UTF-8 or UTF-16 (see _pack_text)
     layout BLOB,  -- the segment layout the aligner needs (detector/layout.py), so scans never re-normalise
+    contents BLOB,  -- the segments' contents without offsets: what verifying a candidate reads (layout.encode_contents)
     chars INTEGER NOT NULL,
     author TEXT, unit TEXT, year INTEGER, meeting TEXT, team INTEGER,
     inferred TEXT,
@@ -165,6 +167,7 @@ class SqliteStore:
             self._migrate()
             self._keep_older_corrections()
             self._register_dictionaries()
+            self._store_contents()  # reads the texts: after their dictionaries are known
         except sqlite3.OperationalError as err:
             self.conn.close()
             if create or self.path == ":memory:" or not _read_only_trouble(err):
@@ -205,6 +208,23 @@ class SqliteStore:
             self._set_meta("schema_version", SCHEMA_VERSION)
         with contextlib.suppress(sqlite3.OperationalError):  # a reader keeps the old pages: the next rebuild compacts
             self.compact()
+
+    def _store_contents(self) -> None:
+        """An index from before schema 7 has no documents.contents: the column is added and filled from the layouts
+        once, by the first process that opens it for writing (about 10 s for 10^5 reports)."""
+        if self._has_contents():
+            return
+        with self.transaction():
+            if self._has_contents():  # another process added them meanwhile
+                return
+            self.conn.execute("ALTER TABLE documents ADD COLUMN contents BLOB")
+            rows = self.conn.execute("SELECT id, text, layout FROM documents WHERE layout IS NOT NULL").fetchall()
+            self.conn.executemany("UPDATE documents SET contents = ? WHERE id = ?", (
+                (_contents_of(packed, blob), doc_id) for doc_id, packed, blob in rows))
+            self._set_meta("schema_version", SCHEMA_VERSION)
+
+    def _has_contents(self) -> bool:
+        return any(row[1] == "contents" for row in self.conn.execute("PRAGMA table_info(documents)"))
 
     def _register_dictionaries(self) -> None:
         """Make the dictionaries this index's texts are compressed with known to the decompressor."""
@@ -357,8 +377,7 @@ class SqliteStore:
         ids, hash_counts, doc_id = [], {}, self._last_document_id()
         for entry in entries:
             doc, doc_id = entry.document, doc_id + 1
-            ids.append(self._insert_document_row(doc_id, doc, entry.stored_layout(), first, len(entry.keys),
-                                                 dictionary))
+            ids.append(self._insert_document_row(doc_id, doc, entry, first, dictionary))
             for h in set(entry.hashes):
                 hash_counts[h] = hash_counts.get(h, 0) + 1
             first += len(entry.keys)
@@ -400,14 +419,18 @@ class SqliteStore:
         self._set_meta("recent_postings", rows)
 
     def _merge_postings_if_due(self) -> None:
-        """Merge postings_recent into posting_lists once it holds RECENT_POSTINGS_MERGE_ROWS (or, while posting_lists
-        is empty, FIRST_POSTINGS_MERGE_ROWS): a batch of random keys then rewrites the pages of the small table
-        only, and the large one is rewritten once per merge instead of once per batch."""
-        from detector.settings import FIRST_POSTINGS_MERGE_ROWS, RECENT_POSTINGS_MERGE_ROWS
+        """Merge postings_recent into posting_lists once it holds RECENT_POSTINGS_MERGE_ROWS, or at least
+        FIRST_POSTINGS_MERGE_ROWS and an eighth of the packed postings (RECENT_POSTINGS_SHARE): a batch of random
+        keys then rewrites the pages of the small table only, the lists a merge touches are rewritten a few dozen
+        times in a corpus's life (a boilerplate key's long list each time), and a scan lists few keys row by row."""
+        from detector.settings import FIRST_POSTINGS_MERGE_ROWS, RECENT_POSTINGS_MERGE_ROWS, RECENT_POSTINGS_SHARE
 
         recent = self._recent_postings()
-        main_empty = self.conn.execute("SELECT 1 FROM posting_lists LIMIT 1").fetchone() is None
-        if recent >= RECENT_POSTINGS_MERGE_ROWS or (main_empty and recent >= FIRST_POSTINGS_MERGE_ROWS):
+        if recent < FIRST_POSTINGS_MERGE_ROWS:
+            return
+        bands = (self.meta().get("index") or {}).get("bands") or 1
+        total = bands * self.conn.execute("SELECT coalesce(sum(segment_count), 0) FROM documents").fetchone()[0]
+        if recent >= RECENT_POSTINGS_MERGE_ROWS or recent >= RECENT_POSTINGS_SHARE * max(total - recent, 0):
             self.merge_postings()
 
     def merge_postings(self) -> None:
@@ -422,15 +445,16 @@ class SqliteStore:
         kept = self.conn.execute("SELECT value FROM meta WHERE key = 'last_document_id'").fetchone()
         return max(row[0] or 0, json.loads(kept[0]) if kept else 0)
 
-    def _insert_document_row(self, doc_id: int, doc: Document, layout: bytes, first_segment: int, segment_count: int,
+    def _insert_document_row(self, doc_id: int, doc: Document, entry, first_segment: int,
                              dictionary: int | None = None) -> int:
         meta = doc.meta
         self.conn.execute(
-            "INSERT INTO documents (id, path, sha256, encoding, format, text, layout, chars, author, unit, year, meeting,"
-            " team, inferred, first_segment, segment_count, added_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (doc_id, to_sql(doc.path), doc.sha256, doc.encoding, doc.format, _pack_text(doc.text, dictionary), layout,
-             doc.chars, meta.author, meta.unit, meta.year, meta.meeting, None if meta.team is None else int(meta.team),
-             json.dumps(list(meta.inferred)), first_segment, segment_count, _now()),
+            "INSERT INTO documents (id, path, sha256, encoding, format, text, layout, contents, chars, author, unit, year,"
+            " meeting, team, inferred, first_segment, segment_count, added_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (doc_id, to_sql(doc.path), doc.sha256, doc.encoding, doc.format, _pack_text(doc.text, dictionary),
+             entry.stored_layout(), entry.stored_contents(), doc.chars, meta.author, meta.unit, meta.year, meta.meeting,
+             None if meta.team is None else int(meta.team), json.dumps(list(meta.inferred)), first_segment,
+             len(entry.keys), _now()),
         )
         return doc_id
 
@@ -603,6 +627,24 @@ class SqliteStore:
                 raise DatabaseError(f"{self.path}: the index was written by an older chachong; "
                                     "rebuild it with `chachong rebuild --full`")
             found[row[0]] = self._document_with_layout(row)
+        return found
+
+    def contents(self, doc_ids) -> dict:
+        """id → (metadata, SegmentContents) of stored documents: what verifying reads, without their texts or
+        offsets; a document stored before contents were kept (none after an upgrade's first write): its layout."""
+        if self.read_only and not self._has_contents():  # an older index that cannot be upgraded here
+            return {doc_id: (doc.meta, layout) for doc_id, (doc, layout) in self.layouts(doc_ids).items()}
+        found, older = {}, []
+        for row in self._batched("SELECT id, author, unit, year, meeting, team, inferred, contents, path FROM documents"
+                                 " WHERE id IN ({})", list(doc_ids)):
+            if row[7] is None:
+                older.append(row[0])
+                continue
+            try:
+                found[row[0]] = (_meta_from_row(row[1:7]), decode_contents(row[7]))
+            except (DamagedBlob, DatabaseError) as err:
+                raise self._unreadable((row[0], row[8]), err) from None
+        found.update({doc_id: (doc.meta, layout) for doc_id, (doc, layout) in self.layouts(older).items()})
         return found
 
     def _document_with_layout(self, row) -> tuple:
@@ -836,25 +878,30 @@ class SqliteStore:
 
     def _segment_problems(self) -> list[str]:
         problems, previous_end = [], 0
-        rows = self.conn.execute("SELECT id, path, text, layout, first_segment, segment_count FROM documents ORDER BY first_segment")
-        for doc_id, path, packed, blob, first, count in rows:
+        contents = "contents" if self._has_contents() else "NULL"  # an older index read where it cannot be upgraded
+        rows = self.conn.execute(f"SELECT id, path, text, layout, first_segment, segment_count, {contents} FROM documents"
+                                 " ORDER BY first_segment")
+        for doc_id, path, packed, blob, first, count, contents in rows:
             where = f"document {doc_id} ({shown(from_sql(path))})"
             if first < previous_end:
                 problems.append(f"{where}: its segments {first}–{first + count - 1} overlap the previous document's; "
                                 "run `chachong rebuild --full`")
             previous_end = max(previous_end, first + count)
-            problems += self._layout_problems(where, packed, blob, count)
+            problems += self._layout_problems(where, packed, blob, count, contents)
         return problems
 
-    def _layout_problems(self, where: str, packed, blob, count: int) -> list[str]:
+    def _layout_problems(self, where: str, packed, blob, count: int, contents=None) -> list[str]:
         if blob is None:
             return [f"{where}: no segment layout (indexed by an older chachong); run `chachong rebuild --full`"]
         try:
-            segments = len(decode_layout(blob, _unpack_text(packed)).lengths)
+            layout = decode_layout(blob, _unpack_text(packed))
+            stored = decode_contents(contents) if contents is not None else None
         except Exception as err:  # decompression, UTF-8 or layout decoding: the stored bytes are damaged
             return [f"{where}: its text or layout cannot be read ({_damage(err)}); restore a backup or rebuild"]
-        if segments != count:
-            return [f"{where}: {count} segments recorded, its layout has {segments}; run `chachong rebuild --full`"]
+        if len(layout.lengths) != count:
+            return [f"{where}: {count} segments recorded, its layout has {len(layout.lengths)}; run `chachong rebuild --full`"]
+        if stored is not None and not _same_contents(stored, layout):
+            return [f"{where}: its stored segment contents differ from its layout; run `chachong rebuild --full`"]
         return []
 
     def _frequency_problems(self) -> list[str]:
@@ -1060,6 +1107,22 @@ class _Snapshot:
         if self.own:
             self.store.conn.execute("COMMIT")
         return False
+
+
+def _contents_of(packed: bytes, blob: bytes):
+    """The stored segment contents of a stored text and layout; None when they do not decode (`check` says so)."""
+    try:
+        return encode_contents(decode_layout(blob, _unpack_text(packed)))
+    except (DamagedBlob, DatabaseError, UnicodeDecodeError):  # damaged: read through its layout, which `check` reports
+        return None
+
+
+def _same_contents(stored, layout) -> bool:
+    """Whether stored segment contents are those of the layout (what verifying reads is what aligning reads)."""
+    same_sizes = (stored.set_sizes is None) == (layout.set_sizes is None) and all(
+        np.array_equal(a, b) for a, b in zip(stored.set_sizes or (), layout.set_sizes or ()))
+    return (np.array_equal(stored.codes, layout.codes) and np.array_equal(stored.lengths, layout.lengths)
+            and np.array_equal(stored.sentences, layout.sentences) and same_sizes)
 
 
 def _row_to_document(row) -> Document:
