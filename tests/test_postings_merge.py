@@ -254,3 +254,20 @@ def test_an_index_with_postings_as_rows_on_a_read_only_disk_is_read_as_it_is(tmp
     assert report_dict(api.scan_text(Corpus(store, DEFAULT), text, "submission.txt")) == expected
     assert store.stats()["postings"] == stats["postings"] and store.problems() == []
     store.close()
+
+
+def test_an_add_that_merged_postings_gives_back_the_pages_the_rewritten_lists_left(tmp_path, seeds, monkeypatch):
+    monkeypatch.setattr(settings, "RECENT_POSTINGS_MERGE_ROWS", 500)
+    monkeypatch.setattr(settings, "FIRST_POSTINGS_MERGE_ROWS", 1)
+    texts = [(f"{n}-{p.name}", p.read_text(encoding="utf-8") + f"第{n}次。", None) for n in range(4) for p in seeds]
+
+    def free_share(store) -> float:
+        return store.conn.execute("PRAGMA freelist_count").fetchone()[0] / store.conn.execute("PRAGMA page_count").fetchone()[0]
+
+    with api.open_corpus(tmp_path / "kept.db", create=True) as corpus:
+        monkeypatch.setattr(corpus.store, "settle", lambda: None)  # as before: no compacting after an add
+        api.add_texts(corpus, texts)
+        left = free_share(corpus.store)
+    with api.open_corpus(tmp_path / "settled.db", create=True) as corpus:
+        api.add_texts(corpus, texts)
+        assert left > 0.25 >= free_share(corpus.store) and corpus.store.problems() == []
