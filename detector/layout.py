@@ -200,12 +200,10 @@ def decode_contents(blob: bytes) -> SegmentContents:
     if width not in _WIDTHS or code_width not in (2, 4):
         raise DatabaseError("stored segment contents are damaged; rebuild the index with `chachong rebuild --full`")
     dtype = np.dtype(_WIDTHS[width]).newbyteorder("<")
-    counts = [segments, segments] + ([segments, sentences] if sentences else [])
-    arrays, offset = [], 16
-    for count in counts:
-        arrays.append(np.frombuffer(raw, dtype=dtype, count=count, offset=offset))
-        offset += count * width
-    codes = np.frombuffer(raw, dtype=f"<u{code_width}", offset=offset).astype("<u4")
-    set_sizes = (arrays[2].astype(np.int32), arrays[3].astype(np.int32)) if sentences else None
-    return SegmentContents(codes=codes, lengths=arrays[0].astype(np.int64), sentences=np.cumsum(arrays[1], dtype=np.int64),
+    integers = 2 * segments + (segments + sentences if sentences else 0)
+    numbers = np.frombuffer(raw, dtype=dtype, count=integers, offset=16).astype(np.int64)  # one read, then views
+    codes = np.frombuffer(raw, dtype=f"<u{code_width}", offset=16 + integers * width).astype("<u4")
+    sizes = numbers[2 * segments :].astype(np.int32)
+    set_sizes = (sizes[:segments], sizes[segments:]) if sentences else None
+    return SegmentContents(codes=codes, lengths=numbers[:segments], sentences=np.cumsum(numbers[segments : 2 * segments]),
                            set_sizes=set_sizes)

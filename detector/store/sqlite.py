@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime
+import functools
 import os
 import tempfile
 import json
@@ -1176,7 +1177,14 @@ def _damage(err: Exception) -> str:
 def _meta_from_row(row) -> DocumentMeta:
     author, unit, year, meeting, team, inferred = row
     return DocumentMeta(author=author, unit=unit, year=year, meeting=meeting,
-                        team=None if team is None else bool(team), inferred=tuple(json.loads(inferred or "[]")))
+                        team=None if team is None else bool(team), inferred=_inferred_fields(inferred or "[]"))
+
+
+@functools.lru_cache(maxsize=64)
+def _inferred_fields(stored: str) -> tuple:
+    """The fields a document's metadata inferred, from their stored JSON (a scan reads hundreds of rows, and a corpus
+    has a handful of distinct lists)."""
+    return tuple(json.loads(stored))
 
 
 def _read_only_trouble(err: sqlite3.Error) -> bool:
