@@ -85,10 +85,24 @@ def joined(packed: tuple, recent: tuple, cap: int) -> tuple:
 
 def merge_recent(conn: sqlite3.Connection) -> None:
     """Move every recent posting into posting_lists (appended to its key's list); call inside a write transaction."""
-    cursor = conn.execute("SELECT key, segment FROM postings_recent ORDER BY key, segment")
-    while rows := cursor.fetchmany(ROWS_AT_ONCE):
-        _append(conn, np.array(rows, dtype=np.int64).reshape(-1, 2))
+    for rows in _rows_in_order(conn, "postings_recent"):
+        _append(conn, rows)
     conn.execute("DELETE FROM postings_recent")
+
+
+def _rows_in_order(conn: sqlite3.Connection, table: str):
+    """The (key, segment) rows of a table whose primary key they are, in order, ROWS_AT_ONCE at a time: each part read
+    as one string of numbers, parsed at once (a Python tuple per row cost ~0.6 µs, four times the parse)."""
+    after = (-1, -1)
+    while True:
+        listed = conn.execute(
+            f"SELECT group_concat(key || ',' || segment) FROM (SELECT key, segment FROM {table}"
+            " WHERE (key, segment) > (?, ?) ORDER BY key, segment LIMIT ?)", (*after, ROWS_AT_ONCE)).fetchone()[0]
+        if not listed:
+            return
+        rows = np.fromstring(listed, dtype=np.int64, sep=",").reshape(-1, 2)
+        yield rows
+        after = tuple(rows[-1].tolist())
 
 
 def _append(conn: sqlite3.Connection, rows: np.ndarray) -> None:
@@ -174,9 +188,8 @@ def total(conn: sqlite3.Connection, row_table: str | None = None) -> int:
 
 def from_rows(conn: sqlite3.Connection, table: str) -> None:
     """Pack a (key, segment) table of an older index into posting_lists (its rows are left for the caller to drop)."""
-    cursor = conn.execute(f"SELECT key, segment FROM {table} ORDER BY key, segment")
-    while rows := cursor.fetchmany(ROWS_AT_ONCE):
-        _append(conn, np.array(rows, dtype=np.int64).reshape(-1, 2))
+    for rows in _rows_in_order(conn, table):
+        _append(conn, rows)
 
 
 def all_postings(conn: sqlite3.Connection) -> tuple[np.ndarray, np.ndarray]:
