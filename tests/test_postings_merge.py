@@ -3,6 +3,7 @@ that fails or is killed leaves the corpus as it was, and indexes with the older 
 rows in two tables) are packed — or, on a read-only disk, read as they are."""
 
 import json
+import sqlite3
 import subprocess
 import sys
 
@@ -271,3 +272,31 @@ def test_an_add_that_merged_postings_gives_back_the_pages_the_rewritten_lists_le
     with api.open_corpus(tmp_path / "settled.db", create=True) as corpus:
         api.add_texts(corpus, texts)
         assert left > 0.25 >= free_share(corpus.store) and corpus.store.problems() == []
+
+
+@pytest.mark.parametrize("older", [_as_one_postings_table, _as_two_row_tables], ids=["schema 3", "schema 5"])
+def test_an_upgrade_the_disk_refuses_leaves_the_index_read_as_it_was(tmp_path, seeds, planted, monkeypatch, older):
+    """A full disk stops the packing: the command reads the older index as it is (read-only), every posting found —
+    not an empty posting_lists made before the packing began (a scan then found nothing) — and the next opening
+    with room packs it."""
+    path = tmp_path / "old.db"
+    store, _ = _build(path, seeds, merge_rows=2_000, first_merge_rows=1, monkeypatch=monkeypatch)
+    text, _ = planted
+    expected = report_dict(api.scan_text(Corpus(store, DEFAULT), text, "submission.txt"))
+    postings = _all(store)
+    older(store)
+    store.close()
+
+    def disk_full(conn, table):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(sqlite_postings, "from_rows", disk_full)
+        store = open_store(path)
+    assert store.read_only and "posting_lists" not in _postings_tables(store)
+    assert report_dict(api.scan_text(Corpus(store, DEFAULT), text, "submission.txt")) == expected
+    assert store.stats()["postings"] == len(postings) and store.problems() == []
+    store.close()
+    store = open_store(path)
+    assert not store.read_only and _all(store) == postings and store.problems() == []
+    store.close()

@@ -162,9 +162,9 @@ class SqliteStore:
         try:
             self._configure()
             self._check_application()
-            self._split_postings()
-            self.conn.executescript(_SCHEMA + sqlite_postings.SCHEMA)
-            self._pack_postings()
+            self.conn.executescript(_SCHEMA)
+            self._pack_postings()  # an older index: its tables made in the transaction that packs its rows
+            sqlite_postings.create_tables(self.conn)
             self._migrate()
             self._keep_older_corrections()
             self._register_dictionaries()
@@ -178,34 +178,30 @@ class SqliteStore:
             self.conn.close()
             raise
 
-    def _split_postings(self) -> None:
-        """An index from before schema 4 has one postings table: it becomes postings_main (renamed, nothing copied)."""
-        if not self._is_table("postings"):
-            return
-        with self.transaction():
-            if self._is_table("postings"):  # another process may have renamed it meanwhile
-                self.conn.execute("ALTER TABLE postings RENAME TO postings_main")
-                self._set_meta("schema_version", SCHEMA_VERSION)
+    def _row_postings_table(self) -> str | None:
+        """The table of an index from before schema 6 holding its postings as rows: `postings` (schema 3: one table)
+        or `postings_main` (schemas 4–5, beside postings_recent and the view `postings` of both); None: packed."""
+        return next((table for table in ("postings", "postings_main") if self._is_table(table)), None)
 
     def _pack_postings(self) -> None:
-        """An index from before schema 6 has its postings as rows (postings_main, postings_recent): they are packed
-        into posting_lists once, by the first process that opens it for writing (about half a minute for 10^4
-        reports), and the space the rows took is given back when it is over a quarter of the file."""
-        if not self._is_table("postings_main"):
+        """An index from before schema 6 has its postings as rows: they are packed into posting_lists once, by the
+        first process that opens it for writing (about half a minute for 10^4 reports), in one transaction that also
+        makes the new tables — an upgrade that did not finish leaves no empty posting_lists a read-only opening would
+        take for the index — and the space the rows took is given back when it is over a quarter of the file."""
+        if self._row_postings_table() is None:
             return
-        import sys
-
-        from detector.messages import say
-
-        print(say("postings_upgrade", db=shown(self.path)), file=sys.stderr, flush=True)
         with self.transaction():
-            if not self._is_table("postings_main"):  # another process packed them meanwhile
+            table = self._row_postings_table()
+            if table is None:  # another process packed them while this one waited
                 return
-            sqlite_postings.from_rows(self.conn, "postings_main")
-            self.conn.execute("DROP TRIGGER IF EXISTS postings_delete")
-            self.conn.execute("DROP VIEW IF EXISTS postings")
-            self.conn.execute("DROP TABLE postings_main")
-            self.merge_postings()
+            _say_upgrade("postings_upgrade", self.path)
+            sqlite_postings.create_tables(self.conn)
+            sqlite_postings.from_rows(self.conn, table)
+            if table == "postings_main":  # the view of both tables and its trigger go with it
+                self.conn.execute("DROP TRIGGER IF EXISTS postings_delete")
+                self.conn.execute("DROP VIEW IF EXISTS postings")
+            self.conn.execute(f"DROP TABLE {table}")
+            self.merge_postings()  # schemas 4–5: postings_recent's rows, above every one of postings_main
             self._set_meta("schema_version", SCHEMA_VERSION)
         with contextlib.suppress(sqlite3.OperationalError):  # a reader keeps the old pages: the next rebuild compacts
             self.compact()
@@ -272,7 +268,7 @@ class SqliteStore:
                 if n == len(options) - 1:
                     raise
         self.read_only = True
-        if not self._is_table("posting_lists"):  # an older index that cannot be upgraded here: read as it is
+        if self._row_postings_table():  # an older index that cannot be upgraded here: read as it is (a table or a view)
             self._row_postings = "postings"
         self._register_dictionaries()
 
@@ -1134,6 +1130,15 @@ def _same_contents(stored, layout) -> bool:
         np.array_equal(a, b) for a, b in zip(stored.set_sizes or (), layout.set_sizes or ()))
     return (np.array_equal(stored.codes, layout.codes) and np.array_equal(stored.lengths, layout.lengths)
             and np.array_equal(stored.sentences, layout.sentences) and same_sizes)
+
+
+def _say_upgrade(message: str, path: str) -> None:
+    """One line on stderr: this process is upgrading the index (once after an upgrade of chachong; it takes a while)."""
+    import sys
+
+    from detector.messages import say
+
+    print(say(message, db=shown(path)), file=sys.stderr, flush=True)
 
 
 def _row_to_document(row) -> Document:

@@ -22,21 +22,27 @@ SEGMENT_BYTES = 4  # a packed segment id: uint32, little-endian
 LARGEST_SEGMENT = (1 << 32) - 1
 ROWS_AT_ONCE = 1_000_000  # rows read at a time by a merge, a removal or a check (bounds their memory)
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS posting_lists (  -- each band key's segments, ascending, as packed uint32 (sqlite_postings.py)
+TABLES = (
+    """CREATE TABLE IF NOT EXISTS posting_lists (  -- each band key's segments, ascending, as packed uint32 (sqlite_postings.py)
     key INTEGER PRIMARY KEY,
     segments BLOB NOT NULL
-);
-CREATE TABLE IF NOT EXISTS postings_recent (  -- postings of the latest documents (segments above all of posting_lists)
+)""",
+    """CREATE TABLE IF NOT EXISTS postings_recent (  -- postings of the latest documents (segments above all of posting_lists)
     key INTEGER NOT NULL,
     segment INTEGER NOT NULL,
     PRIMARY KEY (key, segment)
-) WITHOUT ROWID;
-"""
+) WITHOUT ROWID""",
+)
 
 # how many postings a key has (?1), packed and recent; the recent ones counted up to ?2 rows
 KEY_POSTINGS_SQL = ("coalesce((SELECT length(segments) FROM posting_lists WHERE key = ?1), 0) / 4"
                     " + (SELECT count(*) FROM (SELECT 1 FROM postings_recent WHERE key = ?1 LIMIT ?2))")
+
+
+def create_tables(conn: sqlite3.Connection) -> None:
+    """Make the two tables where they are not (statement by statement: inside a transaction, as an upgrade needs)."""
+    for statement in TABLES:
+        conn.execute(statement)
 
 
 def key_postings_sql(row_table: str | None = None) -> str:
