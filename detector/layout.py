@@ -38,7 +38,7 @@ import dataclasses
 
 import numpy as np
 
-from detector.compression import compress, decompress
+from detector.compression import DamagedBlob, compress, decompress
 from detector.errors import DatabaseError
 
 _MAGIC = b"L1"
@@ -113,6 +113,14 @@ def decode(blob: bytes, text: str) -> Layout:
     if not blob.startswith(_MAGIC):
         raise DatabaseError("a stored layout has an unknown format; rebuild the index with `chachong rebuild --full`")
     raw = decompress(blob[len(_MAGIC):])
+    try:
+        return _parsed(raw, text)
+    except (KeyError, ValueError, IndexError) as err:  # bytes that decompress but are no layout (UnicodeDecodeError too)
+        raise DamagedBlob(f"the layout does not parse: {type(err).__name__}") from None
+
+
+def _parsed(raw: bytes, text: str) -> Layout:
+    """A layout from its decompressed stored form; KeyError, ValueError or IndexError when the bytes are not one."""
     chars, segments, exceptions, width = np.frombuffer(raw[:16], dtype="<u4").tolist()
     dtype = np.dtype(_WIDTHS[width]).newbyteorder("<")
     sizes = [chars, chars, segments, segments, exceptions]
@@ -196,13 +204,23 @@ def decode_contents(blob: bytes) -> SegmentContents:
     if not blob.startswith(_CONTENTS_MAGIC):
         raise DatabaseError("stored segment contents have an unknown format; rebuild the index with `chachong rebuild --full`")
     raw = decompress(blob[len(_CONTENTS_MAGIC):])
+    try:
+        return _parsed_contents(raw)
+    except (KeyError, ValueError, IndexError) as err:  # bytes that decompress but are no segment contents
+        raise DamagedBlob(f"the segment contents do not parse: {type(err).__name__}") from None
+
+
+def _parsed_contents(raw: bytes) -> SegmentContents:
+    """SegmentContents from their decompressed stored form; KeyError, ValueError or IndexError when the bytes are not."""
     segments, sentences, width, code_width = np.frombuffer(raw[:16], dtype="<u4").tolist()
     if width not in _WIDTHS or code_width not in (2, 4):
-        raise DatabaseError("stored segment contents are damaged; rebuild the index with `chachong rebuild --full`")
+        raise ValueError("unknown widths")
     dtype = np.dtype(_WIDTHS[width]).newbyteorder("<")
     integers = 2 * segments + (segments + sentences if sentences else 0)
     numbers = np.frombuffer(raw, dtype=dtype, count=integers, offset=16).astype(np.int64)  # one read, then views
     codes = np.frombuffer(raw, dtype=f"<u{code_width}", offset=16 + integers * width).astype("<u4")
+    if int(numbers[:segments].sum()) != len(codes):
+        raise ValueError("the segments' lengths do not add up to the content")
     sizes = numbers[2 * segments :].astype(np.int32)
     set_sizes = (sizes[:segments], sizes[segments:]) if sentences else None
     return SegmentContents(codes=codes, lengths=numbers[:segments], sentences=np.cumsum(numbers[segments : 2 * segments]),

@@ -12,6 +12,7 @@ import pytest
 
 from detector import api, settings
 from detector.corpus import Corpus
+from detector.errors import DatabaseError
 from detector.index import index_entries
 from detector.model import DocumentMeta
 from detector.report.json_report import report_dict
@@ -299,4 +300,30 @@ def test_an_upgrade_the_disk_refuses_leaves_the_index_read_as_it_was(tmp_path, s
     store.close()
     store = open_store(path)
     assert not store.read_only and _all(store) == postings and store.problems() == []
+    store.close()
+
+
+def test_an_older_index_with_a_damaged_layout_is_upgraded_and_check_names_the_document(tmp_path, seeds, monkeypatch):
+    """Filling documents.contents decodes every layout: one whose bytes decompress but are no layout is left without
+    contents (check names it) — it made every command stop with a KeyError, check and rebuild --full included."""
+    from click.testing import CliRunner
+
+    from detector.cli import cli
+    from detector.compression import compress
+
+    path = tmp_path / "old.db"
+    store, _ = _build(path, seeds[:3], merge_rows=2_000, first_merge_rows=1, monkeypatch=monkeypatch)
+    garbage = b"L1" + compress(np.array([5, 1, 0, 5], dtype="<u4").tobytes() + bytes(7))  # width 5: no layout
+    with store.writing():
+        store.conn.execute("UPDATE documents SET layout = ? WHERE id = 2", (garbage,))
+    store.conn.execute("ALTER TABLE documents DROP COLUMN contents")  # as schema 6 had it
+    store.close()
+    checked = CliRunner().invoke(cli, ["check", "--db", str(path)])
+    assert checked.exit_code == 1, checked.output
+    problems = [line for line in checked.output.splitlines() if line.startswith("problem: ")]
+    assert len(problems) == 2 and "document 2" in problems[0] and "the layout does not parse" in problems[0], checked.output
+    store = open_store(path)
+    assert store.conn.execute("SELECT id FROM documents WHERE contents IS NULL").fetchall() == [(2,)]
+    with pytest.raises(DatabaseError, match="document 2 .*the layout does not parse"):
+        store.contents([1, 2, 3])
     store.close()
