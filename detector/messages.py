@@ -266,6 +266,10 @@ PHRASE_SOURCES = (
     (r"its text or layout cannot be read \((.*)\); restore a backup or rebuild", r"其正文或布局无法读取（\1）；请从备份恢复或重建"),
     (r"(\d+) segments recorded, its layout has (\d+)", r"记录为 \1 个片段，其布局却有 \2 个"),
     (r"its stored segment contents differ from its layout", "其存储的片段内容与其布局不一致"),
+    (r"the index has used ([\d,]+) segment numbers and ([\d,]+) more would pass ([\d,]+), the most it stores",
+     r"索引已用去 \1 个片段编号，再加 \2 个将超过其能存储的上限 \3"),
+    (r"number them from 0 again with `chachong rebuild --full`, then add again",
+     "请用 `chachong rebuild --full` 从 0 重新编号，然后再添加"),
     (r"segment document frequencies: (\d+) of (\d+) segment hashes counted wrong; `chachong rebuild --from ARCHIVE` recounts "
      r"them", r"片段文档频率：\2 个片段哈希中有 \1 个计数错误；`chachong rebuild --from 文档库文件夹` 会重新计数"),
     (r"built with normaliser version ([^,\s]+), this chachong has ([^;\s]+); ", r"索引由规范化版本 \1 建立，本程序为版本 \2；"),

@@ -327,3 +327,27 @@ def test_an_older_index_with_a_damaged_layout_is_upgraded_and_check_names_the_do
     with pytest.raises(DatabaseError, match="document 2 .*the layout does not parse"):
         store.contents([1, 2, 3])
     store.close()
+
+
+def test_an_add_past_the_largest_packed_segment_id_is_refused_in_one_line(tmp_path, seeds):
+    """Segment ids go up for good (a changed document takes new ones): an add that would pass 2^32 - 1 is refused
+    before it writes — its postings were stored as rows, and every later merge (an add, any rebuild) then stopped
+    with a ValueError traceback."""
+    from click.testing import CliRunner
+
+    from detector.cli import cli
+
+    path = tmp_path / "c.db"
+    assert CliRunner().invoke(cli, ["add", str(seeds[0]), "--db", str(path)]).exit_code == 0
+    store = open_store(path)
+    with store.writing():
+        store.conn.execute("UPDATE documents SET first_segment = ?", (sqlite_postings.LARGEST_SEGMENT - 99,))
+    store.close()
+    added = CliRunner().invoke(cli, ["add", str(seeds[1]), "--db", str(path)])
+    errors = [line for line in added.output.splitlines() if line.startswith("error:")]
+    assert added.exit_code == 1 and len(errors) == 1 and "rebuild --full" in errors[0], added.output
+    in_chinese = CliRunner().invoke(cli, ["--lang", "zh", "add", str(seeds[1]), "--db", str(path)]).output
+    assert "个片段编号" in in_chinese and "从 0 重新编号" in in_chinese and "segment numbers" not in in_chinese
+    store = open_store(path)
+    assert store.document_count() == 1 and store.conn.execute("SELECT max(segment) FROM postings_recent").fetchone()[0] < 2**32
+    store.close()

@@ -368,6 +368,7 @@ class SqliteStore:
         for the batch's keys (sqlite_hot_keys.py), unless postings were removed in this transaction (a recount follows).
         """
         first = self._next_segment_id()
+        self._refuse_segments_past_packing(first, sum(len(entry.keys) for entry in entries))
         keys, segments = _batch_postings(entries, first)
         self._gather_hot_keys(keys, segments)
         dictionary = self._text_dictionary([entry.document.text for entry in entries])
@@ -390,6 +391,15 @@ class SqliteStore:
         self._count_segments(hash_counts, +1)
         self._forget()
         return ids
+
+    def _refuse_segments_past_packing(self, first: int, count: int) -> None:
+        """Segment ids are never given twice (a changed or removed document's stay unused until `rebuild --full`
+        numbers from 0 again) and are packed as uint32: a batch that would pass 2^32 - 1 is refused before anything
+        is written, where its postings would have stopped every later merge (and so every add and rebuild)."""
+        if first + count - 1 > sqlite_postings.LARGEST_SEGMENT:
+            raise DatabaseError(f"{shown(self.path)}: the index has used {first:,} segment numbers and {count:,} more would "
+                                f"pass {sqlite_postings.LARGEST_SEGMENT:,}, the most it stores; nothing was changed — "
+                                "number them from 0 again with `chachong rebuild --full`, then add again")
 
     def _gather_hot_keys(self, keys: np.ndarray, segments: np.ndarray) -> None:
         """Make a batch's hot_keys bookkeeping, applied after its postings are in (before the next batch's, or at COMMIT).
