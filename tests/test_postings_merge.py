@@ -351,3 +351,38 @@ def test_an_add_past_the_largest_packed_segment_id_is_refused_in_one_line(tmp_pa
     store = open_store(path)
     assert store.document_count() == 1 and store.conn.execute("SELECT max(segment) FROM postings_recent").fetchone()[0] < 2**32
     store.close()
+
+
+def test_a_posting_list_of_broken_ids_or_out_of_order_is_a_problem_and_a_scan_says_so_in_one_line(tmp_path, seeds,
+                                                                                                   planted, monkeypatch):
+    """A packed list whose length is not whole segment ids stopped check and scans with 'ValueError: buffer size must
+    be a multiple of element size'; check now names it (and a list out of order), a scan says it in one line, and a
+    removal goes on (check still names it)."""
+    from click.testing import CliRunner
+
+    from detector.cli import cli
+
+    path = tmp_path / "c.db"
+    store, _ = _build(path, seeds[:4], merge_rows=2_000, first_merge_rows=1, monkeypatch=monkeypatch)
+    longest = store.conn.execute("SELECT key FROM posting_lists ORDER BY length(segments) DESC, key LIMIT 1").fetchone()[0]
+    with store.writing():  # its first two segments swapped
+        store.conn.execute("UPDATE posting_lists SET segments = CAST(substr(segments, 5, 4) || substr(segments, 1, 4) ||"
+                           " substr(segments, 9) AS BLOB) WHERE key = ?", (longest,))
+    assert [p for p in store.problems() if "posting lists" in p] == [
+        f"posting lists not in ascending order: 1 (band key {longest}); run `chachong rebuild --full`"]
+    with store.writing():
+        store.conn.execute("UPDATE posting_lists SET segments = substr(segments, 2) WHERE key != ?", (longest,))
+    damaged = store.conn.execute("SELECT count(*) - 1 FROM posting_lists").fetchone()[0]
+    assert any(p.startswith(f"posting lists damaged: {damaged} (band key ") for p in store.problems())
+    text, _ = planted
+    with pytest.raises(DatabaseError, match=r"c\.db: the postings of band key \d+ are damaged \(\d+ bytes"):
+        api.scan_text(Corpus(store, DEFAULT), text, "submission.txt")
+    store.close()
+    checked = CliRunner().invoke(cli, ["--lang", "zh", "check", "--db", str(path)])
+    assert checked.exit_code == 1 and f"{damaged} 个倒排列表已损坏（频带键 " in checked.output, checked.output
+    assert "1 个倒排列表未按升序排列" in checked.output
+    removed = CliRunner().invoke(cli, ["remove", "1", "--db", str(path)])
+    assert removed.exit_code == 0, removed.output
+    store = open_store(path)
+    assert any("posting lists damaged" in p for p in store.problems()) and store.document_count() == 3
+    store.close()

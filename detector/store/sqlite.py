@@ -564,7 +564,10 @@ class SqliteStore:
         postings, lowest segment first — its packed ones, then its recent ones (see sqlite_postings.py)."""
         if self._row_postings:
             return self._rows_listed(keys, cap, self._row_postings)
-        packed = sqlite_postings.packed_listing(self.conn, json.dumps(keys), cap)
+        try:
+            packed = sqlite_postings.packed_listing(self.conn, json.dumps(keys), cap)
+        except sqlite_postings.DamagedList as err:
+            raise DatabaseError(f"{shown(self.path)}: {err}") from None
         if not self._recent_postings():
             return packed
         return sqlite_postings.joined(packed, self._rows_listed(keys, cap, "postings_recent"), cap)
@@ -830,12 +833,20 @@ class SqliteStore:
                     for r in self.conn.execute("PRAGMA integrity_check") if r[0] != "ok"]
         ranges = self.conn.execute("SELECT first_segment, segment_count FROM documents ORDER BY first_segment").fetchall()
         expected = np.concatenate([np.arange(f, f + n) for f, n in ranges]) if ranges else np.zeros(0, np.int64)
-        counts, outside = per_segment or self._postings_per_segment()
+        counts, outside, unordered = per_segment or self._postings_per_segment()
         found = np.flatnonzero(counts)
         if outside or not np.array_equal(found, expected.astype(np.int64)):
             problems.append(f"postings cover {len(found) + bool(outside)} segments, the documents own {len(expected)} "
                             "(not the same ones); run `chachong rebuild --full`")
-        return problems
+        return problems + self._list_problems(unordered)
+
+    def _list_problems(self, unordered: list) -> list[str]:
+        """Packed lists that are not whole segment ids, or whose segments do not ascend."""
+        damaged = [] if self._row_postings else sqlite_postings.damaged_lists(self.conn)
+        problems = [f"posting lists damaged: {len(damaged)} (band key {damaged[0][0]}: {damaged[0][1]} bytes, not whole segment "
+                    "ids); run `chachong rebuild --full`"] if damaged else []
+        return problems + ([f"posting lists not in ascending order: {len(unordered)} (band key {unordered[0]}); "
+                            "run `chachong rebuild --full`"] if unordered else [])
 
     def _postings_per_segment(self) -> tuple:
         """(postings of each segment id the documents may own, postings of segments beyond them)."""

@@ -13,10 +13,11 @@ key's postings are its packed segments, then its recent ones, in order.
 
 from __future__ import annotations
 
-import itertools
 import sqlite3
 
 import numpy as np
+
+from detector.errors import DatabaseError
 
 SEGMENT_BYTES = 4  # a packed segment id: uint32, little-endian
 LARGEST_SEGMENT = (1 << 32) - 1
@@ -59,10 +60,22 @@ def pack(segments: np.ndarray) -> bytes:
     return segments.astype("<u4").tobytes()
 
 
-def unpack(blobs: list) -> tuple[np.ndarray, np.ndarray]:
-    """(segments of each blob, all of them in order as int64) of packed lists."""
-    per_list = np.fromiter(map(len, blobs), dtype=np.int64, count=len(blobs)) // SEGMENT_BYTES
-    return per_list, np.frombuffer(b"".join(blobs), dtype="<u4").astype(np.int64)
+class DamagedList(DatabaseError):
+    """A packed list whose bytes are not whole segment ids: the database file is damaged."""
+
+    def __init__(self, key: int, size: int):
+        super().__init__(f"the postings of band key {key} are damaged ({size} bytes, not whole {SEGMENT_BYTES}-byte segment "
+                         "ids); run `chachong check`, then restore a backup or rebuild with `chachong rebuild --full`")
+
+
+def unpack(keys: list, blobs: list) -> tuple[np.ndarray, np.ndarray]:
+    """(segments of each blob, all of them in order as int64) of the packed lists of `keys`; DamagedList when one is
+    not whole segment ids (read as they are, every later list's ids would be shifted)."""
+    sizes = np.fromiter(map(len, blobs), dtype=np.int64, count=len(blobs))
+    damaged = np.flatnonzero(sizes % SEGMENT_BYTES)
+    if len(damaged):
+        raise DamagedList(keys[damaged[0]], int(sizes[damaged[0]]))
+    return sizes // SEGMENT_BYTES, np.frombuffer(b"".join(blobs), dtype="<u4").astype(np.int64)
 
 
 def packed_listing(conn: sqlite3.Connection, keys_json: str, cap: int) -> tuple:
@@ -70,7 +83,7 @@ def packed_listing(conn: sqlite3.Connection, keys_json: str, cap: int) -> tuple:
     cap + 1 packed segments of each, keys ascending."""
     rows = conn.execute("SELECT key, substr(segments, 1, ?) FROM posting_lists WHERE key IN (SELECT value FROM"
                         " json_each(?)) ORDER BY key", ((int(cap) + 1) * SEGMENT_BYTES, keys_json)).fetchall()
-    per_key, segments = unpack([blob for _, blob in rows])
+    per_key, segments = unpack([key for key, _ in rows], [blob for _, blob in rows])
     return np.fromiter((key for key, _ in rows), dtype=np.int64, count=len(rows)), per_key, segments
 
 
@@ -159,23 +172,47 @@ def _inside(segments: np.ndarray, lows: np.ndarray, highs: np.ndarray) -> np.nda
 
 
 def _all_lists(conn: sqlite3.Connection):
-    """(keys, segments per key, segments) of every packed list, a part at a time."""
-    cursor = conn.execute("SELECT key, segments FROM posting_lists")
+    """(keys, segments per key, segments) of every packed list of whole segment ids (a damaged one is left to
+    `damaged_lists`, which check reports), a part at a time."""
+    cursor = conn.execute(f"SELECT key, segments FROM posting_lists WHERE length(segments) % {SEGMENT_BYTES} = 0")
     while rows := cursor.fetchmany(ROWS_AT_ONCE // 8):
-        per_key, segments = unpack([blob for _, blob in rows])
-        yield [key for key, _ in rows], per_key, segments
+        keys = [key for key, _ in rows]
+        yield (keys, *unpack(keys, [blob for _, blob in rows]))
 
 
-def postings_per_segment(conn: sqlite3.Connection, segment_end: int, row_table: str | None = None) -> tuple[np.ndarray, int]:
-    """(how many postings each segment id below `segment_end` has, postings of segments at or above it), in both
-    tables (or in an older index's `row_table`): what a check compares with the documents' segments."""
-    counts, outside = np.zeros(max(int(segment_end), 0), dtype=np.int64), 0
-    parts = () if row_table else (segments for _, _, segments in _all_lists(conn))
-    for segments in itertools.chain(parts, _row_segments(conn, row_table or "postings_recent")):
-        inside = segments < len(counts)
-        counts += np.bincount(segments[inside], minlength=len(counts))
-        outside += int((~inside).sum())
-    return counts, outside
+def damaged_lists(conn: sqlite3.Connection) -> list[tuple[int, int]]:
+    """(key, bytes) of the packed lists that are not whole segment ids (from their lengths: no list is read)."""
+    return conn.execute(f"SELECT key, length(segments) FROM posting_lists WHERE length(segments) % {SEGMENT_BYTES} != 0"
+                        " ORDER BY key").fetchall()
+
+
+def _unordered(keys: list, per_key: np.ndarray, segments: np.ndarray) -> list:
+    """The keys whose packed segments do not ascend strictly (a list out of order, or holding a segment twice)."""
+    ends = np.cumsum(per_key)
+    wrong = np.diff(segments) <= 0
+    last = ends[:-1] - 1  # each list's last segment (but the final list's): its step goes to the next list's first
+    wrong[last[(last >= 0) & (last < len(wrong))]] = False
+    return sorted({keys[i] for i in np.searchsorted(ends, np.flatnonzero(wrong), side="right").tolist()})
+
+
+def postings_per_segment(conn: sqlite3.Connection, segment_end: int, row_table: str | None = None) -> tuple:
+    """(how many postings each segment id below `segment_end` has, postings of segments at or above it, the keys
+    whose packed lists do not ascend), in both tables (or in an older index's `row_table`): what a check compares
+    with the documents' segments."""
+    counts, outside, unordered = np.zeros(max(int(segment_end), 0), dtype=np.int64), 0, []
+    for keys, per_key, segments in () if row_table else _all_lists(conn):
+        unordered += _unordered(keys, per_key, segments)
+        outside += _count_into(counts, segments)
+    for segments in _row_segments(conn, row_table or "postings_recent"):
+        outside += _count_into(counts, segments)
+    return counts, outside, unordered
+
+
+def _count_into(counts: np.ndarray, segments: np.ndarray) -> int:
+    """Add the segments' postings to `counts`; returns how many lie beyond it."""
+    inside = segments < len(counts)
+    counts += np.bincount(segments[inside], minlength=len(counts))
+    return int((~inside).sum())
 
 
 def _row_segments(conn: sqlite3.Connection, table: str):
