@@ -190,25 +190,33 @@ def _read_batches(corpus: Corpus, files: list, manifest_meta: dict, meta, encodi
 
 def remove_document(corpus: Corpus, doc_id: int) -> None:
     """Remove a stored document and its index entries, keeping document frequencies consistent."""
+    remove_documents(corpus, [doc_id])
+
+
+def remove_documents(corpus: Corpus, doc_ids: list) -> None:
+    """Remove stored documents and their index entries in one transaction — all of them or none, and one pass over
+    the packed postings (SQLite) however many they are — keeping document frequencies consistent."""
     with corpus.store.writing():
-        corpus.store.delete_documents([doc_id])
-    corpus.forget(doc_id)
+        corpus.store.delete_documents(doc_ids)
+    for doc_id in doc_ids:
+        corpus.forget(doc_id)
 
 
 def remove_paths(corpus: Corpus, targets) -> tuple[list, list]:
-    """Remove documents named by id, by the path they were added from, or by a folder above it.
+    """Remove documents named by id, by the path they were added from, or by a folder above it (a document named
+    twice is removed once).
 
     Returns ([(id, path) removed], [targets that named no document]).
     """
-    removed, unknown = [], []
+    removed, unknown = {}, []
     for target in map(str, targets):
         found = _documents_named(corpus, target)
         if not found:
             unknown.append(target)
-        for doc_id, path in found:
-            remove_document(corpus, doc_id)
-            removed.append((doc_id, path))
-    return removed, unknown
+        removed.update(found)
+    if removed:
+        remove_documents(corpus, list(removed))
+    return list(removed.items()), unknown
 
 
 def _documents_named(corpus: Corpus, target: str) -> list:
