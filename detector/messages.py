@@ -37,6 +37,8 @@ CATALOGUE = {
     "no_documents": ("no documents", "文档库中没有文档"),
     "postings_upgrade": ("{db}: packing the index's postings, once after an upgrade of chachong (about half a minute "
                          "per 10,000 reports) …", "{db}：chachong 升级后首次打开，正在重新存放索引的倒排记录（每一万篇约半分钟）……"),
+    "contents_upgrade": ("{db}: storing each report's segment contents, once after an upgrade of chachong (about 5 seconds "
+                         "per 10,000 reports) …", "{db}：chachong 升级后首次打开，正在存放各篇的片段内容（每一万篇约 5 秒）……"),
     "compare_written": ("reports written to {path}", "报告已写入 {path}"),
     "reports_written": ("scan {id}: reports written to {path}", "扫描 {id}：报告已写入 {path}"),
     "summary_head_new": ("本次扫描 this scan: {files} 份 files, {failed} 份无法读取 could not be read", "本次扫描：{files} 份，{failed} 份无法读取"),

@@ -386,3 +386,22 @@ def test_a_posting_list_of_broken_ids_or_out_of_order_is_a_problem_and_a_scan_sa
     store = open_store(path)
     assert any("posting lists damaged" in p for p in store.problems()) and store.document_count() == 3
     store.close()
+
+
+def test_filling_the_contents_of_an_older_index_says_so_once(tmp_path, seeds, monkeypatch):
+    """An index of schema 6 is given documents.contents by the first process that opens it for writing (44 s at 10^5
+    reports, holding the write lock): one line on stderr says what it is doing, as the packing's does; then nothing."""
+    path = tmp_path / "old.db"
+    store, _ = _build(path, seeds[:3], merge_rows=2_000, first_merge_rows=1, monkeypatch=monkeypatch)
+    expected = store.contents([1, 2, 3])
+    store.conn.execute("ALTER TABLE documents DROP COLUMN contents")  # as schema 6 had it
+    store.close()
+    opened = subprocess.run([sys.executable, "-c", "import sys; from detector.store import open_store; open_store(sys.argv[1])",
+                             str(path)], capture_output=True, text=True)
+    assert opened.returncode == 0 and opened.stderr.count("\n") == 1 and "segment contents" in opened.stderr, opened.stderr
+    again = subprocess.run(opened.args, capture_output=True, text=True)
+    assert again.returncode == 0 and again.stderr == ""
+    store = open_store(path)
+    got = store.contents([1, 2, 3])
+    assert all(np.array_equal(got[i][1].codes, expected[i][1].codes) for i in (1, 2, 3)) and store.problems() == []
+    store.close()
