@@ -27,8 +27,10 @@ Generation G (a full rebuild writes a new generation; everything else writes in 
     {NAME:G:sS}, {NAME:G:nS}  sha256 → id and path → JSON [ids], sharded by crc32 % 64
     {NAME:G:hS}:E             segment document frequencies, epoch E: HASH content hash → documents
     {NAME:G:fS}:E             archive files seen by the last rebuild, epoch E: HASH path → JSON [size, mtime, sha]
-    {NAME:G:dI}               document I: HASH text (zstd UTF-8; older: zlib), layout (detector.layout blob), hashes (int64
-                              segment content hashes), bands (big-endian uint32, segments × bands)
+    {NAME:G:dI}               document I: HASH text (zstd UTF-8; older: zlib), layout (detector.layout blob), contents (its
+                              segment contents, what verifying reads: layout.encode_contents; absent in a document
+                              written before them: its layout is read instead), hashes (int64 segment content
+                              hashes), bands (big-endian uint32, segments × bands), chars, band_width
     {NAME:G:pT}KKKK           postings of band key K (KKKK: its 4 bytes, big-endian), T = K % 256: a STRING of
                               8-byte records (document id, segment index; big-endian uint32 each), APPENDed in
                               ascending document order; STRLEN / 8 is the count, GETRANGE 0 8·cap−1 a capped
