@@ -405,3 +405,25 @@ def test_filling_the_contents_of_an_older_index_says_so_once(tmp_path, seeds, mo
     got = store.contents([1, 2, 3])
     assert all(np.array_equal(got[i][1].codes, expected[i][1].codes) for i in (1, 2, 3)) and store.problems() == []
     store.close()
+
+
+def test_a_process_reading_an_older_index_read_only_goes_on_after_another_packs_it(tmp_path, seeds, planted, monkeypatch):
+    """A service that opened an older index read-only (the disk was full) read its postings from the view `postings`
+    for good: once another process packed the index, its next scan stopped with 'no such table: postings'."""
+    path = tmp_path / "old.db"
+    store, _ = _build(path, seeds, merge_rows=2_000, first_merge_rows=1, monkeypatch=monkeypatch)
+    text, _ = planted
+    expected = report_dict(api.scan_text(Corpus(store, DEFAULT), text, "submission.txt"))
+    _as_two_row_tables(store)
+    store.close()
+
+    def disk_full(conn, table):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(sqlite_postings, "from_rows", disk_full)
+        service = Corpus(open_store(path), DEFAULT)
+    assert service.store.read_only and report_dict(api.scan_text(service, text, "submission.txt")) == expected
+    open_store(path).close()  # room again: another process packs it
+    assert report_dict(api.scan_text(service, text, "submission.txt")) == expected
+    service.close()

@@ -274,8 +274,7 @@ class SqliteStore:
                 if n == len(options) - 1:
                     raise
         self.read_only = True
-        if self._row_postings_table():  # an older index that cannot be upgraded here: read as it is (a table or a view)
-            self._row_postings = "postings"
+        self._forget()  # an older index that cannot be upgraded here is read as it is (its postings as rows)
         self._register_dictionaries()
 
     @contextlib.contextmanager
@@ -746,9 +745,12 @@ class SqliteStore:
         return changed
 
     def _forget(self) -> None:
-        """Drop what was cached from the index (it changed)."""
+        """Drop what was cached from the index (it changed); read-only, see again whether its postings are rows (an
+        older index another process may have packed since: a service opened on a full disk goes on scanning)."""
         self._segment_starts = None
         self._cached = {}
+        if self.read_only:
+            self._row_postings = "postings" if self._row_postings_table() else None
 
     def set_meta(self, key: str, value) -> None:
         self._set_meta(key, value)
