@@ -160,3 +160,24 @@ def test_keys_listing_more_than_sqlites_longest_string_are_listed_by_several_sta
     assert found.counts == expected.counts
     whole.close()
     limited.close()
+
+
+def test_a_removal_leaves_the_hot_key_counts_exact(tmp_path, monkeypatch):
+    """remove takes the removed postings off hot_keys' counts, packed and recent (a key back at the threshold leaves
+    the list): they over-counted until the next rebuild's recount, weighing those keys as commoner than they are."""
+    from detector import settings
+
+    with api.open_corpus(tmp_path / "c.db", create=True) as corpus:
+        monkeypatch.setattr(settings, "FIRST_POSTINGS_MERGE_ROWS", 1)  # the first reports packed …
+        api.add_texts(corpus, [_report(n) for n in range(HOT_KEY_POSTINGS)])
+        monkeypatch.setattr(settings, "FIRST_POSTINGS_MERGE_ROWS", 10**9)  # … the latest recent
+        api.add_texts(corpus, [_report(n) for n in range(HOT_KEY_POSTINGS, HOT_KEY_POSTINGS + 4)])
+        store = corpus.store
+        assert store.conn.execute("SELECT count(*) FROM postings_recent").fetchone()[0] and store.conn.execute(
+            "SELECT count(*) FROM posting_lists").fetchone()[0]
+        assert HOT_KEY_POSTINGS + 4 in _hot_keys(store).values() and _hot_keys(store) == _truth(store)
+        api.remove_paths(corpus, ["1", str(HOT_KEY_POSTINGS + 4)])  # one packed, one recent: still hot
+        assert HOT_KEY_POSTINGS + 2 in _hot_keys(store).values() and _hot_keys(store) == _truth(store)
+        api.remove_paths(corpus, ["2", "3"])  # back at the threshold: no longer listed
+        assert HOT_KEY_POSTINGS not in _hot_keys(store).values() and _hot_keys(store) == _truth(store)
+        assert store.problems() == []

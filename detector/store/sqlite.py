@@ -782,13 +782,23 @@ class SqliteStore:
                 hash_counts[h] = hash_counts.get(h, 0) + 1
         self._count_segments(hash_counts, -1)
         ranges = list(self._batched("SELECT first_segment, segment_count FROM documents WHERE id IN ({})", doc_ids))
-        sqlite_postings.remove_segments(self.conn, ranges)
+        self._count_hot_keys_again(sqlite_postings.remove_segments(self.conn, ranges))
         self._note_recent_postings(self.conn.execute("SELECT count(*) FROM postings_recent").fetchone()[0])
         for _ in self._batched("DELETE FROM documents WHERE id IN ({})", doc_ids):
             pass
-        self._postings_written = self._postings_removed = True  # hot_keys over-counts their keys until a recount
+        self._postings_written = self._postings_removed = True  # a later add's probe of the snapshot would count them
         self._census = None
         self._forget()
+
+    def _count_hot_keys_again(self, keys: list) -> None:
+        """The hot_keys counts of keys that lost postings, counted again (from the lists' lengths and the recent rows),
+        a key back at HOT_KEY_POSTINGS or under taken off: a removal leaves them exact, where they over-counted until
+        the next rebuild's recount."""
+        listed = json.dumps(keys)
+        counted = sqlite_postings.KEY_POSTINGS_SQL.replace("?1", "hot_keys.key").replace("?2", "-1")
+        self.conn.execute(f"UPDATE hot_keys SET postings = {counted} WHERE key IN (SELECT value FROM json_each(?))", (listed,))
+        self.conn.execute("DELETE FROM hot_keys WHERE postings <= ? AND key IN (SELECT value FROM json_each(?))",
+                          (HOT_KEY_POSTINGS, listed))
 
     def clear_index(self) -> None:
         """Empty documents, postings and statistics (a full rebuild starts here); call inside a transaction."""

@@ -135,13 +135,13 @@ def _append(conn: sqlite3.Connection, rows: np.ndarray) -> None:
                      zip(keys[starts].tolist(), (data[a:b] for a, b in zip(bounds, bounds[1:]))))
 
 
-def remove_segments(conn: sqlite3.Connection, ranges: list) -> None:
+def remove_segments(conn: sqlite3.Connection, ranges: list) -> list[int]:
     """Remove the postings of the segments in the [first, first + count) `ranges` from both tables: one pass over
-    the packed lists, each list that holds one of them written again (or deleted, emptied); call inside a write
-    transaction."""
+    the packed lists, each list that holds one of them written again (or deleted, emptied), and one over the recent
+    rows; returns the keys that lost postings. Call inside a write transaction."""
     ranges = sorted((int(first), int(first) + int(count)) for first, count in ranges if count > 0)
     if not ranges:
-        return
+        return []
     lows, highs = np.array([r[0] for r in ranges]), np.array([r[1] for r in ranges])
     changed = []
     for keys, per_key, segments in _all_lists(conn):
@@ -150,10 +150,17 @@ def remove_segments(conn: sqlite3.Connection, ranges: list) -> None:
             changed += _kept_lists(keys, np.repeat(np.arange(len(keys)), per_key), segments, doomed)
     conn.executemany("UPDATE posting_lists SET segments = ?2 WHERE key = ?1", [c for c in changed if c[1]])
     conn.executemany("DELETE FROM posting_lists WHERE key = ?", [(key,) for key, blob in changed if not blob])
+    recent = _recent_rows_of(conn, ranges)
+    conn.executemany("DELETE FROM postings_recent WHERE key = ? AND segment = ?", recent)
+    return sorted({key for key, _ in changed} | {key for key, _ in recent})
+
+
+def _recent_rows_of(conn: sqlite3.Connection, ranges: list) -> list[tuple[int, int]]:
+    """The (key, segment) rows of postings_recent whose segment lies in one of the [low, high) ranges (one pass)."""
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS doomed_segments (segment INTEGER PRIMARY KEY)")
     conn.execute("DELETE FROM doomed_segments")
     conn.executemany("INSERT INTO doomed_segments (segment) VALUES (?)", ((s,) for low, high in ranges for s in range(low, high)))
-    conn.execute("DELETE FROM postings_recent WHERE segment IN (SELECT segment FROM doomed_segments)")  # one pass
+    return conn.execute("SELECT key, segment FROM postings_recent WHERE segment IN (SELECT segment FROM doomed_segments)").fetchall()
 
 
 def _kept_lists(keys: list, owner: np.ndarray, segments: np.ndarray, doomed: np.ndarray) -> list:
