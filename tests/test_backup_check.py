@@ -43,6 +43,18 @@ def test_check_of_an_intact_index_says_ok(db):
     assert result.exit_code == ExitCode.OK and result.output.strip().endswith(": ok")
 
 
+def test_check_of_a_report_of_no_segments_says_ok(tmp_path):
+    """A text with nothing to segment (punctuation alone, a control character) stores no set sizes in its segment
+    contents, where its layout has two empty arrays: check called them different ('its stored segment contents differ
+    from its layout'), exit 1, for an intact index."""
+    (tmp_path / "a.txt").write_text("。！", encoding="utf-8")
+    (tmp_path / "b.txt").write_bytes(b"\x01")
+    db = tmp_path / "c.db"
+    assert _run("add", tmp_path / "a.txt", tmp_path / "b.txt", SEEDS[0], "--db", db).exit_code == 0
+    result = _run("check", "--db", db)
+    assert result.exit_code == ExitCode.OK and result.output.strip().endswith(": ok"), result.output
+
+
 BROKEN = [  # (statements that break an index, what `check` says of it)
     (["DELETE FROM postings_recent WHERE key IN (SELECT key FROM postings_recent LIMIT 5)"], "do not have one posting per band"),
     (["UPDATE documents SET segment_count = segment_count + 1 WHERE id = 2"], "segments recorded, its layout has"),

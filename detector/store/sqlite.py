@@ -1164,8 +1164,9 @@ def _contents_of(packed: bytes, blob: bytes):
 
 
 def _same_contents(stored, layout) -> bool:
-    """Whether stored segment contents are those of the layout (what verifying reads is what aligning reads)."""
-    same_sizes = (stored.set_sizes is None) == (layout.set_sizes is None) and all(
+    """Whether stored segment contents are those of the layout (what verifying reads is what aligning reads). A text
+    of no segments has no set sizes to store: its contents read as none, its layout as two empty arrays — alike."""
+    same_sizes = not len(layout.lengths) or (stored.set_sizes is None) == (layout.set_sizes is None) and all(
         np.array_equal(a, b) for a, b in zip(stored.set_sizes or (), layout.set_sizes or ()))
     return (np.array_equal(stored.codes, layout.codes) and np.array_equal(stored.lengths, layout.lengths)
             and np.array_equal(stored.sentences, layout.sentences) and same_sizes)
