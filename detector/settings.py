@@ -39,6 +39,9 @@ MIN_YEAR, MAX_YEAR = 1949, 2100  # years a report can be for (manifest rows and 
 RECENT_POSTINGS_MERGE_ROWS = 16_000_000  # recent postings are merged into the packed lists once there are this many
 FIRST_POSTINGS_MERGE_ROWS = 1_000_000  # …or this many and RECENT_POSTINGS_SHARE of the packed ones (any, while none are)
 RECENT_POSTINGS_SHARE = 0.125
+# Removing documents finds their postings by their band keys (made again from their layouts) while they hold at most
+# this share of the index's segments; more, and one pass over every list costs less than the keys' lists one by one
+REMOVAL_BY_KEYS_SHARE = 0.05
 
 # Sources read for scans are kept in memory (detector/corpus.py), up to this many bytes (~60–100 KB a report):
 # a batch against 10^4 reports meets a few thousand of them, and reading one again costs more than keeping it

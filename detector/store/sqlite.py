@@ -774,21 +774,48 @@ class SqliteStore:
         self.conn.execute("UPDATE documents SET path = ? WHERE id = ?", (to_sql(path), doc_id))
 
     def delete_documents(self, doc_ids) -> None:
-        """Remove documents, their postings (in one pass over the postings) and their segment counts; call inside writing()."""
+        """Remove documents, their postings and their segment counts; call inside writing(). The postings are found
+        by the documents' band keys, made again from their layouts (or, for many documents, by one pass over all)."""
         doc_ids = list(doc_ids)
+        layouts = {doc_id: layout for doc_id, (_, layout) in self.layouts(doc_ids).items()}
         hash_counts: dict = {}
-        for _, layout in self.layouts(doc_ids).values():
+        for layout in layouts.values():
             for h in set(segment_hashes(layout)):
                 hash_counts[h] = hash_counts.get(h, 0) + 1
         self._count_segments(hash_counts, -1)
-        ranges = list(self._batched("SELECT first_segment, segment_count FROM documents WHERE id IN ({})", doc_ids))
-        self._count_hot_keys_again(sqlite_postings.remove_segments(self.conn, ranges))
+        ranges = dict((r[0], r[1:]) for r in self._batched(
+            "SELECT id, first_segment, segment_count FROM documents WHERE id IN ({})", doc_ids))
+        expected = self._postings_of(layouts, ranges)
+        self._count_hot_keys_again(sqlite_postings.remove_segments(self.conn, list(ranges.values()), expected))
         self._note_recent_postings(self.conn.execute("SELECT count(*) FROM postings_recent").fetchone()[0])
         for _ in self._batched("DELETE FROM documents WHERE id IN ({})", doc_ids):
             pass
         self._postings_written = self._postings_removed = True  # a later add's probe of the snapshot would count them
         self._census = None
         self._forget()
+
+    def _postings_of(self, layouts: dict, ranges: dict) -> tuple | None:
+        """(keys, segments) of documents' postings, distinct, as indexing their layouts made them (the index's
+        settings); None where one pass over every list is the way: settings this chachong would not index with, a
+        layout of another segment count, or documents holding over REMOVAL_BY_KEYS_SHARE of the postings."""
+        from detector.settings import REMOVAL_BY_KEYS_SHARE
+        from detector.sign import band_keys, signatures
+
+        settings = _recorded_settings(self.meta().get("index"))
+        total = self.conn.execute("SELECT coalesce(sum(segment_count), 0) FROM documents").fetchone()[0]
+        if (settings is None or layouts.keys() != ranges.keys()
+                or sum(count for _, count in ranges.values()) > REMOVAL_BY_KEYS_SHARE * total):
+            return None
+        keys, segments = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+        for doc_id, layout in layouts.items():
+            first, count = ranges[doc_id]
+            found = band_keys(signatures([layout.content[a:b] for a, b in layout.bounds.tolist()], settings), *settings.bands_rows)
+            if len(found) != count:
+                return None
+            keys.append(found.ravel())
+            segments.append(np.repeat(np.arange(first, first + count, dtype=np.int64), found.shape[1]))
+        pairs = np.unique(np.stack([np.concatenate(keys), np.concatenate(segments)], axis=1), axis=0)
+        return pairs[:, 0], pairs[:, 1]
 
     def _count_hot_keys_again(self, keys: list) -> None:
         """The hot_keys counts of keys that lost postings, counted again (from the lists' lengths and the recent rows),
@@ -965,7 +992,7 @@ class SqliteStore:
         return []
 
     def _signature_problems(self) -> list[str]:
-        from detector.settings import NORMALISER_VERSION, Settings
+        from detector.settings import NORMALISER_VERSION
 
         stored = self.meta().get("index")
         if not stored:
@@ -973,10 +1000,8 @@ class SqliteStore:
         if stored.get("normaliser_version") != NORMALISER_VERSION:
             return [f"built with normaliser version {stored.get('normaliser_version')}, this chachong has "
                     f"{NORMALISER_VERSION}; run `chachong rebuild --full`"]
-        names = {f.name for f in dataclasses.fields(Settings)}
-        fields = {k: tuple(v) if k == "lsh_weights" else v for k, v in stored.items() if k in names}
         try:
-            derived = Settings(**fields).index_signature()
+            derived = _settings_of(stored).index_signature()
         except Exception as err:
             return [f"the recorded index settings are not valid ({err}); run `chachong rebuild --full`"]
         differing = sorted(k for k in derived.keys() | stored.keys() if derived.get(k) != stored.get(k))
@@ -1170,6 +1195,26 @@ def _same_contents(stored, layout) -> bool:
         np.array_equal(a, b) for a, b in zip(stored.set_sizes or (), layout.set_sizes or ()))
     return (np.array_equal(stored.codes, layout.codes) and np.array_equal(stored.lengths, layout.lengths)
             and np.array_equal(stored.sentences, layout.sentences) and same_sizes)
+
+
+def _settings_of(stored: dict):
+    """The Settings an index's recorded signature names (an exception when it names none)."""
+    from detector.settings import Settings
+
+    names = {f.name for f in dataclasses.fields(Settings)}
+    return Settings(**{k: tuple(v) if k == "lsh_weights" else v for k, v in stored.items() if k in names})
+
+
+def _recorded_settings(stored: dict | None):
+    """The Settings the index was built with, when this chachong's normaliser built it; else None."""
+    from detector.settings import NORMALISER_VERSION
+
+    if not stored or stored.get("normaliser_version") != NORMALISER_VERSION:
+        return None
+    try:
+        return _settings_of(stored)
+    except Exception:  # not valid settings: check says so
+        return None
 
 
 def _say_upgrade(message: str, path: str) -> None:
