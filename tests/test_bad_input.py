@@ -128,6 +128,21 @@ def test_unsupported_suffix(tmp_path):
     assert refused(tmp_path / "table.xls", UnsupportedFormat).startswith("unsupported file type '.xls'")
 
 
+def test_a_suffix_with_a_line_break_is_shown_on_one_line(tmp_path):
+    """Found by tests/test_fuzz_filesystem.py: a file named "0." and a line break, in a folder, gave "unsupported file
+    type '.'", the line break itself inside the quotes: a two-line error."""
+    from detector.ingest import find_input_files
+
+    (tmp_path / "0.\n").write_bytes(b"")
+    (tmp_path / "a.x\ty").write_bytes(OLE_MAGIC + bytes(100))
+    with pytest.raises(UnsupportedFormat) as caught:
+        read_document(tmp_path / "a.x\ty")
+    assert "\t" not in str(caught.value) and "unsupported file type '.x\\ty'" in str(caught.value)
+    reasons = [reason for _, reason in find_input_files([tmp_path]).skipped]
+    assert reasons and all("\n" not in reason and "\t" not in reason for reason in reasons), reasons
+    assert any("'.\\n'" in reason for reason in reasons), reasons
+
+
 def _zip_with(path, members: dict):
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, content in members.items():

@@ -132,7 +132,7 @@ def _extract(path: Path, data: bytes, encoding, ocr: bool = False, settings: Set
         _refuse_misnamed(path, kind, expected, f"a {suffix} file")
         return _clean_text(reader(path, data, ocr=ocr, settings=settings)), "", suffix[1:]
     raise UnsupportedFormat(
-        path, f"unsupported file type '{suffix}'; chachong reads {', '.join(SUPPORTED_SUFFIXES)} (convert the file to one of them)"
+        path, f"unsupported file type '{shown(suffix)}'; chachong reads {', '.join(SUPPORTED_SUFFIXES)} (convert the file to one of them)"
     )
 
 
@@ -215,7 +215,7 @@ def _not_read(suffix: str, paths: list) -> str:
     head = f"{len(paths)} file{'s' if len(paths) > 1 else ''} not read ({names}{more}): "
     if not suffix:  # read as text when named on its own, but in a folder a file is known by its extension
         return head + f"no file extension; a folder's files are read by theirs ({', '.join(SUPPORTED_SUFFIXES)}): add one"
-    return head + (f"unsupported file type '{suffix}'; chachong reads {', '.join(SUPPORTED_SUFFIXES)} "
+    return head + (f"unsupported file type '{shown(suffix)}'; chachong reads {', '.join(SUPPORTED_SUFFIXES)} "
                    "(convert the file to one of them)")
 
 
