@@ -38,6 +38,10 @@ def _packed(store) -> list:
     return found
 
 
+def _scanned(store, text: str) -> dict:
+    return report_dict(api.scan_text(Corpus(store, DEFAULT), text, "submission.txt"))
+
+
 def _all(store) -> list:
     keys, segments = sqlite_postings.all_postings(store.conn)
     return list(zip(keys.tolist(), segments.tolist()))
@@ -90,7 +94,7 @@ def test_merged_postings_are_every_posting_and_scans_do_not_change(tmp_path, see
     hot = max(expected, key=lambda k: len(expected[k]))
     assert list(map(tuple, merged.postings([hot], cap=2).of_key(hot).tolist())) == expected[hot][:2]
     text, _ = planted
-    scans = [report_dict(api.scan_text(Corpus(store, DEFAULT), text, "submission.txt")) for store in (merged, unmerged)]
+    scans = [_scanned(store, text) for store in (merged, unmerged)]
     assert scans[0]["passages"] and json.dumps(scans[0], ensure_ascii=False) == json.dumps(scans[1], ensure_ascii=False)
     assert merged.problems() == [] and merged.meta()["recent_postings"] == len(_rows(merged, "postings_recent"))
     merged.close()
@@ -198,20 +202,35 @@ def _postings_tables(store) -> dict:
     return dict(store.conn.execute("SELECT name, type FROM sqlite_master WHERE name LIKE 'posting%'"))
 
 
-@pytest.mark.parametrize("older", [_as_one_postings_table, _as_two_row_tables], ids=["schema 3", "schema 5"])
-def test_an_index_with_postings_as_rows_is_packed(tmp_path, seeds, planted, monkeypatch, older):
-    path = tmp_path / "old.db"
+def _older_index(path, seeds, text: str, monkeypatch, older) -> tuple:
+    """Index the seeds at `path`, scan `text`, then turn the index into an older schema (`older`): (the entries, the
+    scan's report, every posting) from before."""
     store, entries = _build(path, seeds, merge_rows=2_000, first_merge_rows=1, monkeypatch=monkeypatch)
-    text, _ = planted
-    expected = report_dict(api.scan_text(Corpus(store, DEFAULT), text, "submission.txt"))
-    postings = _all(store)
+    expected, postings = _scanned(store, text), _all(store)
     older(store)
     store.close()
+    return entries, expected, postings
+
+
+def _opened_on_a_full_disk(path, monkeypatch):
+    """open_store(path), the disk refusing the packing of an older index's postings."""
+    def disk_full(conn, table):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(sqlite_postings, "from_rows", disk_full)
+        return open_store(path)
+
+
+@pytest.mark.parametrize("older", [_as_one_postings_table, _as_two_row_tables], ids=["schema 3", "schema 5"])
+def test_an_index_with_postings_as_rows_is_packed(tmp_path, seeds, planted, monkeypatch, older):
+    path, (text, _) = tmp_path / "old.db", planted
+    entries, expected, postings = _older_index(path, seeds, text, monkeypatch, older)
     store = open_store(path)
     assert _postings_tables(store) == {"posting_lists": "table", "postings_recent": "table"}
     assert _all(store) == postings and store.meta()["schema_version"] == SCHEMA_VERSION
     assert store.conn.execute("SELECT count(*) FROM documents WHERE contents IS NULL").fetchone()[0] == 0
-    assert report_dict(api.scan_text(Corpus(store, DEFAULT), text, "submission.txt")) == expected
+    assert _scanned(store, text) == expected
     with store.writing():
         store.delete_documents([store.documents()[-1][0]])
         store.insert_documents(entries[-1:])
@@ -242,19 +261,14 @@ def test_a_scan_reading_during_a_merging_add_sees_the_corpus_before_it(tmp_path,
 @pytest.mark.parametrize("older", [_as_one_postings_table, _as_two_row_tables], ids=["schema 3", "schema 5"])
 def test_an_index_with_postings_as_rows_on_a_read_only_disk_is_read_as_it_is(tmp_path, seeds, planted, monkeypatch,
                                                                               read_only, older):
-    folder = tmp_path / "ro"
+    folder, (text, _) = tmp_path / "ro", planted
     folder.mkdir()
-    store, _ = _build(folder / "old.db", seeds, merge_rows=2_000, first_merge_rows=1, monkeypatch=monkeypatch)
-    text, _ = planted
-    expected = report_dict(api.scan_text(Corpus(store, DEFAULT), text, "submission.txt"))
-    stats = store.stats()
-    older(store)
-    store.close()
+    _, expected, postings = _older_index(folder / "old.db", seeds, text, monkeypatch, older)
     read_only(folder)
     store = open_store(folder / "old.db")
     assert store.read_only and "posting_lists" not in _postings_tables(store)
-    assert report_dict(api.scan_text(Corpus(store, DEFAULT), text, "submission.txt")) == expected
-    assert store.stats()["postings"] == stats["postings"] and store.problems() == []
+    assert _scanned(store, text) == expected
+    assert store.stats()["postings"] == len(postings) and store.problems() == []
     store.close()
 
 
@@ -280,22 +294,11 @@ def test_an_upgrade_the_disk_refuses_leaves_the_index_read_as_it_was(tmp_path, s
     """A full disk stops the packing: the command reads the older index as it is (read-only), every posting found —
     not an empty posting_lists made before the packing began (a scan then found nothing) — and the next opening
     with room packs it."""
-    path = tmp_path / "old.db"
-    store, _ = _build(path, seeds, merge_rows=2_000, first_merge_rows=1, monkeypatch=monkeypatch)
-    text, _ = planted
-    expected = report_dict(api.scan_text(Corpus(store, DEFAULT), text, "submission.txt"))
-    postings = _all(store)
-    older(store)
-    store.close()
-
-    def disk_full(conn, table):
-        raise sqlite3.OperationalError("database or disk is full")
-
-    with monkeypatch.context() as patched:
-        patched.setattr(sqlite_postings, "from_rows", disk_full)
-        store = open_store(path)
+    path, (text, _) = tmp_path / "old.db", planted
+    _, expected, postings = _older_index(path, seeds, text, monkeypatch, older)
+    store = _opened_on_a_full_disk(path, monkeypatch)
     assert store.read_only and "posting_lists" not in _postings_tables(store)
-    assert report_dict(api.scan_text(Corpus(store, DEFAULT), text, "submission.txt")) == expected
+    assert _scanned(store, text) == expected
     assert store.stats()["postings"] == len(postings) and store.problems() == []
     store.close()
     store = open_store(path)
@@ -410,19 +413,9 @@ def test_filling_the_contents_of_an_older_index_says_so_once(tmp_path, seeds, mo
 def test_a_process_reading_an_older_index_read_only_goes_on_after_another_packs_it(tmp_path, seeds, planted, monkeypatch):
     """A service that opened an older index read-only (the disk was full) read its postings from the view `postings`
     for good: once another process packed the index, its next scan stopped with 'no such table: postings'."""
-    path = tmp_path / "old.db"
-    store, _ = _build(path, seeds, merge_rows=2_000, first_merge_rows=1, monkeypatch=monkeypatch)
-    text, _ = planted
-    expected = report_dict(api.scan_text(Corpus(store, DEFAULT), text, "submission.txt"))
-    _as_two_row_tables(store)
-    store.close()
-
-    def disk_full(conn, table):
-        raise sqlite3.OperationalError("database or disk is full")
-
-    with monkeypatch.context() as patched:
-        patched.setattr(sqlite_postings, "from_rows", disk_full)
-        service = Corpus(open_store(path), DEFAULT)
+    path, (text, _) = tmp_path / "old.db", planted
+    _, expected, _ = _older_index(path, seeds, text, monkeypatch, _as_two_row_tables)
+    service = Corpus(_opened_on_a_full_disk(path, monkeypatch), DEFAULT)
     assert service.store.read_only and report_dict(api.scan_text(service, text, "submission.txt")) == expected
     open_store(path).close()  # room again: another process packs it
     assert report_dict(api.scan_text(service, text, "submission.txt")) == expected
