@@ -21,7 +21,7 @@ import sys
 
 from benchmarks.speed import baselines, corpora
 from benchmarks.speed.chachong import timed_batch
-from benchmarks.speed.measure import load_average, machine_as_the_command_runs, machine_line, percentiles, timed
+from benchmarks.speed.measure import machine_as_the_command_runs, percentiles, timed, write_report
 from benchmarks.speed.run import WORK, write_submissions
 
 CORPUS = 1_000
@@ -87,13 +87,9 @@ def main(argv=None) -> int:
         rounds.append(one_round(folders, texts, copydetect))
         print(f"round {n + 1}: " + ", ".join(f"{size}: {b:.1f} ms" + (f" (copydetect {c:.1f})" if c else "")
                                              for size, (b, c) in rounds[-1].items()), file=sys.stderr, flush=True)
-    facts["load_average_at_end"] = load_average()
-    text = "\n".join([f"Command: `python -m benchmarks.speed.batchsize --sizes {','.join(map(str, sizes))} "
-                      f"--rounds {args.rounds}`; reports {CORPUS:,}; batches through `chachong scan FOLDER`'s path on "
-                      "every core, each in a new process.",
-                      machine_line(facts), "", table(rounds)])
-    (WORK / "batchsize.md").write_text(text + "\n", encoding="utf-8")
-    print(text)
+    write_report(WORK / "batchsize.md", f"Command: `python -m benchmarks.speed.batchsize --sizes {','.join(map(str, sizes))} "
+                 f"--rounds {args.rounds}`; reports {CORPUS:,}; batches through `chachong scan FOLDER`'s path on every "
+                 "core, each in a new process.", facts, table(rounds))
     return 0
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from benchmarks.speed import baselines, corpora
 from benchmarks.speed.chachong import Chachong, timed_batch
-from benchmarks.speed.measure import load_average, machine_as_the_command_runs, machine_line, percentiles, timed
+from benchmarks.speed.measure import machine_as_the_command_runs, percentiles, timed, write_report
 from benchmarks.speed.run import WORK
 
 SMALL, LARGE = 1_000, 10_000
@@ -118,12 +118,9 @@ def main(argv=None) -> int:
         found = one_round(small, large, copydetect)
         rounds.append((found, ratios(found)))
         print(f"round {n + 1}: " + ", ".join(f"{k} {v:.1f} ms" for k, v in found.items()), file=sys.stderr, flush=True)
-    facts["load_average_at_end"] = load_average()
-    text = "\n".join([f"Command: `python -m benchmarks.speed.interleaved --rounds {args.rounds}`; "
-                      f"{len(small) - 1} and {len(large) - 1} timed submissions per pass (reports {SMALL:,} / {LARGE:,}).",
-                      machine_line(facts), "", table(rounds)])
-    (WORK / "interleaved.md").write_text(text + "\n", encoding="utf-8")
-    print(text)
+    write_report(WORK / "interleaved.md", f"Command: `python -m benchmarks.speed.interleaved --rounds {args.rounds}`; "
+                 f"{len(small) - 1} and {len(large) - 1} timed submissions per pass (reports {SMALL:,} / {LARGE:,}).",
+                 facts, table(rounds))
     return 0
 
 

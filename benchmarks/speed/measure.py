@@ -157,3 +157,12 @@ def machine_as_the_command_runs(repo) -> dict:
 def machine_line(facts: dict) -> str:
     """The facts as one line of a benchmark's report."""
     return "Machine: " + ", ".join(f"{k} {v}" for k, v in facts.items())
+
+
+def write_report(path, command: str, facts: dict, table: str) -> None:
+    """End a benchmark: the load average now added to its facts, its report (the command, the machine, the table)
+    written to `path` and printed."""
+    facts["load_average_at_end"] = load_average()
+    text = "\n".join([command, machine_line(facts), "", table])
+    path.write_text(text + "\n", encoding="utf-8")
+    print(text)
