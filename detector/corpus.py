@@ -131,8 +131,8 @@ def source_bytes(doc, fp: Fingerprint) -> int:
     """About what a cached source takes in memory: its text, its content and its layout's arrays (the tables scans
     derive from it and keep with it add some tens of percent)."""
     layout = fp.layout
-    arrays = (layout.starts, layout.ends, layout.lengths, layout.sentences, layout.codes, *(layout.set_sizes or ()))
-    return sys.getsizeof(doc.text) + sys.getsizeof(layout.content) + sum(a.nbytes for a in arrays if a is not None)
+    offsets = layout.starts.nbytes + layout.ends.nbytes
+    return sys.getsizeof(doc.text) + sys.getsizeof(layout.content) + offsets + contents_bytes(fp)
 
 
 def open_corpus(target, settings: Settings | None = None, create: bool = False) -> Corpus:

@@ -9,6 +9,7 @@ from detector import api
 from detector.corpus import Corpus, source_bytes
 from detector.cli import cli
 from detector.scan import STAGES, Timings
+from detector.store.base import contents_from_layouts
 
 
 def _spans(report) -> list:
@@ -90,7 +91,6 @@ def test_verifying_reads_segment_contents_equal_to_the_layouts_and_scans_as_from
             assert all(np.array_equal(a, b) for a, b in zip(stored.set_sizes, layout.set_sizes))
         text, _ = planted
         from_contents = report_dict(api.scan_text(Corpus(corpus.store, corpus.settings), text, "s.txt"))
-        monkeypatch.setattr(type(corpus.store), "contents", lambda store, doc_ids: {
-            i: (doc.meta, layout) for i, (doc, layout) in store.layouts(doc_ids).items()})
+        monkeypatch.setattr(type(corpus.store), "contents", contents_from_layouts)
         from_layouts = report_dict(api.scan_text(Corpus(corpus.store, corpus.settings), text, "s.txt"))
     assert from_contents["passages"] and from_contents == from_layouts

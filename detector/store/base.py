@@ -135,6 +135,12 @@ class Postings:
         return self.pairs[self.keys == key]
 
 
+def contents_from_layouts(store, doc_ids) -> dict:
+    """Store.contents() of a store without a lighter stored form (or of documents stored before it was kept): the
+    (metadata, layout) of each document, the layout holding all that verifying reads."""
+    return {doc_id: (doc.meta, layout) for doc_id, (doc, layout) in store.layouts(doc_ids).items()}
+
+
 class ReadState(Protocol):
     changed: bool  # another process changed the index since this store's previous read: drop caches
 

@@ -12,7 +12,7 @@ import numpy as np
 from detector.errors import DatabaseError, SettingsMismatch
 from detector.fingerprint import distinct
 from detector.model import Document, DocumentMeta, SourceRef
-from detector.store.base import NEWS, IndexEntry, Postings, place_in_time, repeated_seqs
+from detector.store.base import NEWS, IndexEntry, Postings, contents_from_layouts, place_in_time, repeated_seqs
 
 
 @dataclasses.dataclass
@@ -211,7 +211,7 @@ class MemoryStore:
 
     def contents(self, doc_ids) -> dict:
         """(metadata, layout) by id: the layouts in memory are what verifying reads."""
-        return {i: (doc.meta, layout) for i, (doc, layout) in self.layouts(doc_ids).items()}
+        return contents_from_layouts(self, doc_ids)
 
     # --- rebuild support ---
     def file_states(self) -> dict:

@@ -69,7 +69,7 @@ from detector.compression import compress, decompress
 from detector.errors import DatabaseError, IndexLocked, SettingsMismatch
 from detector.model import Document, DocumentMeta, SourceRef
 from detector.settings import REDIS_LOCK_SECONDS, REDIS_READER_GRACE_SECONDS, REDIS_WRITE_BATCH_KEYS
-from detector.store.base import NEWS, IndexEntry, Postings, place_in_time, repeated_seqs
+from detector.store.base import NEWS, IndexEntry, Postings, contents_from_layouts, place_in_time, repeated_seqs
 from detector.store.redis_link import Link, parse_target
 
 SCHEMA_VERSION = 1
@@ -798,7 +798,7 @@ class RedisStore:
         visible = [i for i in doc_ids if records[i] is not None]
         stored = self._stored_fields(gen, visible, ("contents",))
         found = {i: (_meta(records[i]["meta"]), decode_contents(fields["contents"])) for i, fields in stored.items()}
-        found.update({i: (doc.meta, layout) for i, (doc, layout) in self.layouts([i for i in visible if i not in found]).items()})
+        found.update(contents_from_layouts(self, [i for i in visible if i not in found]))
         return found
 
     def _epoch(self, gen: int, field: str) -> int:

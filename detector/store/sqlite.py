@@ -22,7 +22,7 @@ from detector.layout import decode_contents, encode_contents
 from detector.model import Document, DocumentMeta, SourceRef
 from detector.files import create_private_file
 from detector.paths import from_sql, shown, to_sql
-from detector.store.base import RESTATED_ORIGINS, Postings
+from detector.store.base import RESTATED_ORIGINS, Postings, contents_from_layouts
 from detector.store import sqlite_postings
 from detector.store.sqlite_hot_keys import HotKeyCensus
 
@@ -141,6 +141,7 @@ class SqliteStore:
         self._cached: dict = {}
         self._postings_written = self._postings_removed = self._recount_follows = False  # in the current write transaction
         self._census: HotKeyCensus | None = None  # its new postings' hot_keys bookkeeping, applied before COMMIT
+        self._merged = False  # postings merged since the last settle(): an add compacts after them
 
     def _migrate(self) -> None:
         """Bring the tables of an index written by an older chachong to this schema (its documents then need
@@ -441,7 +442,7 @@ class SqliteStore:
         if recent < FIRST_POSTINGS_MERGE_ROWS:
             return
         bands = (self.meta().get("index") or {}).get("bands") or 1
-        total = bands * self.conn.execute("SELECT coalesce(sum(segment_count), 0) FROM documents").fetchone()[0]
+        total = bands * self._segments_stored()  # counted now: this transaction's batches are in
         if recent >= RECENT_POSTINGS_MERGE_ROWS or recent >= RECENT_POSTINGS_SHARE * max(total - recent, 0):
             self.merge_postings()
 
@@ -455,7 +456,7 @@ class SqliteStore:
         """After an add: when it merged postings, compact (VACUUM if over a quarter of the file is free: the lists a
         merge rewrote leave their old pages — at 10^3 reports, 30% of the file). Not compacting is no error: the
         next rebuild compacts."""
-        merged, self._merged = getattr(self, "_merged", False), False
+        merged, self._merged = self._merged, False
         if merged and not self.read_only:
             with contextlib.suppress(sqlite3.OperationalError):  # a full disk, a reader holding the WAL
                 self.compact()
@@ -639,8 +640,11 @@ class SqliteStore:
     def segment_total(self) -> int:
         """Segments in the index (for weighting band keys by rarity); counted once per committed state."""
         if "segment_total" not in self._cached:
-            self._cached["segment_total"] = self.conn.execute("SELECT coalesce(sum(segment_count), 0) FROM documents").fetchone()[0]
+            self._cached["segment_total"] = self._segments_stored()
         return self._cached["segment_total"]
+
+    def _segments_stored(self) -> int:
+        return self.conn.execute("SELECT coalesce(sum(segment_count), 0) FROM documents").fetchone()[0]
 
     def layouts(self, doc_ids) -> dict:
         """id → (Document, Layout) of stored documents, from the stored layouts (nothing re-normalised)."""
@@ -658,7 +662,7 @@ class SqliteStore:
         """id → (metadata, SegmentContents) of stored documents: what verifying reads, without their texts or
         offsets; a document stored before contents were kept (none after an upgrade's first write): its layout."""
         if self.read_only and not self._has_contents():  # an older index that cannot be upgraded here
-            return {doc_id: (doc.meta, layout) for doc_id, (doc, layout) in self.layouts(doc_ids).items()}
+            return contents_from_layouts(self, doc_ids)
         found, older = {}, []
         for row in self._batched("SELECT id, author, unit, year, meeting, team, inferred, contents, path FROM documents"
                                  " WHERE id IN ({})", list(doc_ids)):
@@ -669,7 +673,7 @@ class SqliteStore:
                 found[row[0]] = (_meta_from_row(row[1:7]), decode_contents(row[7]))
             except (DamagedBlob, DatabaseError) as err:
                 raise self._unreadable((row[0], row[8]), err) from None
-        found.update({doc_id: (doc.meta, layout) for doc_id, (doc, layout) in self.layouts(older).items()})
+        found.update(contents_from_layouts(self, older))
         return found
 
     def _document_with_layout(self, row) -> tuple:

@@ -37,7 +37,7 @@ TABLES = (
 )
 
 # how many postings a key has (?1), packed and recent; the recent ones counted up to ?2 rows
-KEY_POSTINGS_SQL = ("coalesce((SELECT length(segments) FROM posting_lists WHERE key = ?1), 0) / 4"
+KEY_POSTINGS_SQL = (f"coalesce((SELECT length(segments) FROM posting_lists WHERE key = ?1), 0) / {SEGMENT_BYTES}"
                     " + (SELECT count(*) FROM (SELECT 1 FROM postings_recent WHERE key = ?1 LIMIT ?2))")
 
 
@@ -97,16 +97,14 @@ def joined(packed: tuple, recent: tuple, cap: int) -> tuple:
     order = np.argsort(keys, kind="stable")  # each key's packed rows stay before its recent ones
     keys, segments = keys[order], np.concatenate([packed[2], recent[2]])[order]
     starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
-    rank = np.arange(len(keys)) - np.repeat(starts, np.diff(np.r_[starts, len(keys)]))
-    kept = rank <= cap
-    found = keys[starts]
-    return found, np.minimum(np.diff(np.r_[starts, len(keys)]), cap + 1), segments[kept]
+    runs = np.diff(np.r_[starts, len(keys)])
+    rank = np.arange(len(keys)) - np.repeat(starts, runs)
+    return keys[starts], np.minimum(runs, cap + 1), segments[rank <= cap]
 
 
 def merge_recent(conn: sqlite3.Connection) -> None:
     """Move every recent posting into posting_lists (appended to its key's list); call inside a write transaction."""
-    for rows in _rows_in_order(conn, "postings_recent"):
-        _append(conn, rows)
+    from_rows(conn, "postings_recent")
     conn.execute("DELETE FROM postings_recent")
 
 
@@ -274,7 +272,8 @@ def total(conn: sqlite3.Connection, row_table: str | None = None) -> int:
 
 
 def from_rows(conn: sqlite3.Connection, table: str) -> None:
-    """Pack a (key, segment) table of an older index into posting_lists (its rows are left for the caller to drop)."""
+    """Append the rows of a (key, segment) table — postings_recent, or an older index's — to posting_lists (the rows
+    are left for the caller to delete or drop)."""
     for rows in _rows_in_order(conn, table):
         _append(conn, rows)
 
