@@ -14,15 +14,16 @@ import numpy as np
 from detector.corpus import Corpus
 from detector.errors import InputError, NestedWatermarks, StoreUnavailable
 from detector.fingerprint import Fingerprint
-from detector.index import index_entries
+from detector.index import index_entries, lost_workers, signed_text, worker_pool
 from detector.ingest.manifest import as_manifest, not_listed
 from detector.ingest import find_input_files, read_document
 from detector.paths import resolved
 from detector.model import COUNTED_KINDS, Document, Report
 from detector.normalize import refuse_nested_watermarks
 from detector.progress import progress_bar
-from detector.scan import Timings, failed_report, not_scanned_report, scan_document, stored_self
+from detector.scan import Timings, failed_report, not_scanned_report, scan_document, stored_self, warm_up
 from detector.store import Postings, Store, memory_store
+from detector.store.base import IndexEntry
 
 # ids of the batch's own documents and segments are shifted past any corpus id (on equal evidence the
 # aligner prefers the lower id: the archive document over a colleague's submission)
@@ -61,30 +62,53 @@ def scan_batch(corpus: Corpus, paths, encoding=None, progress=None, meta=None, m
     """Read files and folders, then scan every submission against the corpus and the other submissions.
 
     `meta` (DocumentMeta) applies to every submission, `manifest` (CSV) per file; what neither gives is inferred.
-    `workers` > 1 scans in that many processes (see scan_documents).
+    `workers` > 1 reads and fingerprints the files, then scans them, in that many processes (see scan_documents).
     """
     found = find_input_files(paths)
     given = as_manifest(manifest)
-    items = [failed_report(folder, reason) for folder, reason in found.failed]
-    items += [_read(path, corpus, encoding, given.get(resolved(path), meta))
-              for path in progress_bar(found.files, progress, "reading")]
-    result = scan_documents(corpus, items, progress, timings, workers)
+    metas = [given.get(resolved(path), meta) for path in found.files]
+    read, signed = _read_all(found.files, metas, corpus.settings, encoding, progress, workers)
+    items = [failed_report(folder, reason) for folder, reason in found.failed] + read
+    result = scan_documents(corpus, items, progress, timings, workers, signed=[None] * len(found.failed) + signed)
     result.paths = [str(p) for p in paths]
     result.skipped = found.skipped + ([] if meta else not_listed(found.files, given))
     return result
 
 
-def _read(path, corpus: Corpus, encoding, meta=None) -> Document | Report:
+def _read_all(paths: list, metas: list, settings, encoding, progress, workers: int) -> tuple[list, list]:
+    """(the Document, or failed Report, of each file; the fingerprint of each Document made as it was read, or None).
+
+    With `workers` > 1 and at least two files for each, the files are read and fingerprinted in that many processes:
+    converting .docx and .pdf files and fingerprinting are a batch's work before scanning, and one core did it all."""
+    if workers <= 1 or len(paths) < 2 * workers:
+        read = [_read(path, settings, encoding, meta) for path, meta in progress_bar(list(zip(paths, metas)), progress, "reading")]
+        return read, [None] * len(read)
+    with worker_pool(workers) as pool, lost_workers(
+            "a process reading and fingerprinting the submissions ended before it answered (out of memory, or "
+            "killed): nothing was scanned; run the same command again, with fewer files at a time if memory is short"):
+        done = pool.map(_read_and_signed, paths, metas, [settings] * len(paths), [encoding] * len(paths))
+        pairs = [next(done) for _ in progress_bar(list(range(len(paths))), progress, "reading")]
+    return [item for item, _ in pairs], [sign for _, sign in pairs]
+
+
+def _read(path, settings, encoding, meta=None) -> Document | Report:
     try:
-        return read_document(path, encoding=encoding, settings=corpus.settings,
+        return read_document(path, encoding=encoding, settings=settings,
                              meta=dataclasses.replace(meta) if meta else None)
     except InputError as err:
         return failed_report(path, err.reason, meta=dataclasses.replace(meta) if meta else None)
 
 
+def _read_and_signed(path, meta, settings, encoding) -> tuple:
+    """In a worker process: (the file's Document, or failed Report; the Document's fingerprint, or None)."""
+    item = _screened(_read(path, settings, encoding, meta))
+    return (item, signed_text(item.text, settings)) if isinstance(item, Document) else (item, None)
+
+
 def scan_documents(corpus: Corpus, items: list, progress=None, timings: Timings | None = None,
-                   workers: int = 1) -> BatchScan:
+                   workers: int = 1, signed: list | None = None) -> BatchScan:
     """Scan documents (failed reports pass through) against the corpus and each other; nothing is written to the corpus.
+    `signed`: per item, its fingerprint (signed_text's) when made already, else None.
 
     With `workers` > 1 (and a corpus that can be opened again in a child process) the submissions are scanned in
     that many forked processes, each with its own connection; the reports are the same as in one process. A store
@@ -93,7 +117,8 @@ def scan_documents(corpus: Corpus, items: list, progress=None, timings: Timings 
     items = [_screened(item) for item in items]
     readable = [(pos, doc) for pos, doc in enumerate(items) if isinstance(doc, Document)]
     docs = [doc for _, doc in readable]
-    done, counted, stopped = _scan_readable(corpus, docs, progress, timings or Timings(), workers)
+    signs = [signed[pos] for pos, _ in readable] if signed else None
+    done, counted, stopped = _scan_readable(corpus, docs, progress, timings or Timings(), workers, signs)
     reports = list(items)
     for n, (pos, doc) in enumerate(readable):
         reports[pos] = done[n] if n in done else not_scanned_report(doc, corpus.store.location)
@@ -116,8 +141,8 @@ def _screened(item: Document | Report) -> Document | Report:
     return item
 
 
-def _scan_readable(corpus: Corpus, docs: list, progress, timings: Timings,
-                   workers: int) -> tuple[dict, int | None, StoreUnavailable | None]:
+def _scan_readable(corpus: Corpus, docs: list, progress, timings: Timings, workers: int,
+                   signed: list | None = None) -> tuple[dict, int | None, StoreUnavailable | None]:
     """n → report of each batch document scanned, the corpus's document count (None: not known, the store stopped first), and the store's failure that stopped the
     rest (None when every one was scanned). A file that cannot be read never gets here (it is a failed report); a
     store that is gone would fail every submission after it, each after the failover wait, so the batch stops. Other
@@ -127,7 +152,7 @@ def _scan_readable(corpus: Corpus, docs: list, progress, timings: Timings,
         with corpus.reading():
             filed = [stored_self(corpus, doc) for doc in docs]  # submissions in the archive already
             counted = corpus.store.document_count()
-        with BatchStore.of(corpus.store, docs, corpus.settings, filed) as store:
+        with BatchStore.of(corpus.store, docs, corpus.settings, filed, signed) as store:
             for n, report in _scanned(store, Corpus(store, corpus.settings), docs, progress, timings, workers):
                 done[n] = report
     except StoreUnavailable as err:
@@ -146,6 +171,7 @@ def _scanned(store: "BatchStore", corpus: Corpus, docs: list, progress, timings:
             yield n, store.scan(corpus, n, doc, timings)
         return
     _FORKED = (store, corpus, docs)
+    warm_up(corpus.settings)  # made once here, each forked process has it
     try:
         with multiprocessing.get_context("fork").Pool(workers, initializer=_reconnect) as pool:
             results = pool.imap_unordered(_scan_forked, range(len(docs)))
@@ -174,6 +200,12 @@ def _peer_positions(report: Report, to_position: dict) -> list:
     return [to_position.get(getattr(p.source, "doc_id", None)) for p in report.passages]
 
 
+def _entries(docs: list, settings, signed: list) -> list:
+    """The IndexEntry of each document, from its fingerprint where made already."""
+    made = iter(index_entries([doc for doc, sign in zip(docs, signed) if sign is None], settings))
+    return [IndexEntry(doc, *sign) if sign is not None else next(made) for doc, sign in zip(docs, signed)]
+
+
 class BatchStore:
     """The corpus store and an in-memory store of the batch's submissions, read as one store (a scan never writes).
 
@@ -200,14 +232,14 @@ class BatchStore:
         return found
 
     @classmethod
-    def of(cls, base: Store, docs: list, settings, filed=()) -> "BatchStore":
+    def of(cls, base: Store, docs: list, settings, filed=(), signed: list | None = None) -> "BatchStore":
         """Index `docs` into a fresh in-memory store; document n gets id BATCH_IDS + n. `filed`: per document, the id
         of the corpus document it is (the year's reports filed in the archive before the batch is scanned or
-        re-checked), or None."""
+        re-checked), or None. `signed`: per document, its fingerprint (signed_text's) when made already, or None."""
         batch = memory_store(first_id=BATCH_IDS)
         # a unique hash per entry: two identical files in a batch must still find each other
         unique = [dataclasses.replace(doc, sha256=f"batch{n}:{doc.sha256}") for n, doc in enumerate(docs)]
-        entries = index_entries(unique, settings)
+        entries = _entries(unique, settings, signed or [None] * len(unique))
         batch.insert_documents(entries)
         batch.prepare_postings()
         return cls(base, batch, entries, filed)

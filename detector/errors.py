@@ -66,7 +66,7 @@ class ManifestError(DetectorError):
 
 
 class WorkerLost(DetectorError):
-    """A worker process fingerprinting documents ended before it answered (out of memory, or killed)."""
+    """A worker process reading or fingerprinting documents ended before it answered (out of memory, or killed)."""
 
 
 class WrongFileType(UnsupportedFormat):

@@ -23,9 +23,9 @@ def index_entries(docs: list, settings: Settings, workers: int | None = None, to
     `to_store`: entries only to be written, whose layouts workers may send back in their stored form only."""
     workers = workers or os.cpu_count() or 1
     if workers < 2 or sum(len(doc.text) for doc in docs) < PARALLEL_MIN_CHARS:
-        return [IndexEntry(doc, *_signed(doc.text, settings)) for doc in docs]
-    with _worker_pool(workers) as pool:
-        return _entries(docs, _submitted(pool, _signed_for_storage if to_store else _signed, docs, settings))
+        return [IndexEntry(doc, *signed_text(doc.text, settings)) for doc in docs]
+    with worker_pool(workers) as pool:
+        return _entries(docs, _submitted(pool, _signed_for_storage if to_store else signed_text, docs, settings))
 
 
 def indexed_batches(batches, settings: Settings, documents=lambda batch: batch, workers: int | None = None):
@@ -47,7 +47,7 @@ def indexed_batches(batches, settings: Settings, documents=lambda batch: batch, 
         for batch in itertools.chain(ahead, batches):
             yield batch, index_entries(documents(batch), settings, workers=1)
         return
-    pool = _worker_pool(workers)
+    pool = worker_pool(workers)
     try:
         in_flight = collections.deque()
         for batch in itertools.chain(ahead, batches):
@@ -62,7 +62,7 @@ def indexed_batches(batches, settings: Settings, documents=lambda batch: batch, 
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _worker_pool(workers: int):
+def worker_pool(workers: int):
     """Forked worker processes that end with the process that made them (see _end_with_parent)."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -94,33 +94,33 @@ def _submitted(pool, work, docs: list, settings: Settings):
 
 def _entries(docs: list, results) -> list[IndexEntry]:
     """The IndexEntry of each document from its worker's result; a worker that died is one line (WorkerLost)."""
-    with _lost_workers():
+    with lost_workers("a worker process fingerprinting documents ended before it answered (out of memory, or killed): "
+                      "nothing of the documents it had was written; run the same command again, with fewer files at a "
+                      "time if memory is short"):
         return [IndexEntry(doc, *result) for doc, result in zip(docs, results)]
 
 
 @contextlib.contextmanager
-def _lost_workers():
-    """A worker that died (the out-of-memory killer, `kill`) is one line saying what happened, not a traceback."""
+def lost_workers(message: str):
+    """A worker of worker_pool that died (the out-of-memory killer, `kill`) is one line, `message`, not a traceback."""
     from concurrent.futures.process import BrokenProcessPool
 
     try:
         yield
     except BrokenProcessPool:
-        raise WorkerLost("a worker process fingerprinting documents ended before it answered (out of memory, or "
-                         "killed): nothing of the documents it had was written; run the same command again, with "
-                         "fewer files at a time if memory is short") from None
+        raise WorkerLost(message) from None
 
 
 def _signed_for_storage(text: str, settings: Settings) -> tuple:
     """(None, band keys, segment hashes, the layout's stored form, its segment contents' stored form): what a store
     writes, a twentieth of the bytes the layout's arrays take to send back (the process storing batches, the
     pipeline's slowest stage, unpickles less)."""
-    layout, keys, hashes = _signed(text, settings)
+    layout, keys, hashes = signed_text(text, settings)
     return None, keys, hashes, encode_layout(layout, text), encode_contents(layout)
 
 
-def _signed(text: str, settings: Settings) -> tuple:
-    """(layout, band keys, segment hashes) of one text: the work a worker process does."""
+def signed_text(text: str, settings: Settings) -> tuple:
+    """(layout, band keys, segment hashes) of one text, the rest of its IndexEntry: the work a worker process does."""
     fp = fingerprint(text, settings)
     if settings.shingling == "char2":  # stored with the layout, so that no scan has to count them
         fp.layout.set_sizes = bigram_set_sizes(fp)

@@ -9,12 +9,14 @@ from detector import align, metadata, quotes, verify
 from detector.classify import Context, judge
 from detector.corpus import Corpus
 from detector.fingerprint import Fingerprint, fingerprint
+from detector.formulae import curated_formulae
 from detector.metadata import name_key, same_owner
 from detector.paths import canonical_path, shown
 from detector.measure import measure, rank_sources, section_measures
 from detector.model import Document, DocumentMeta, Passage, Report, TemplateTrace
 from detector.normalize import template_traces
 from detector.sections import find_sections
+from detector.settings import Settings
 
 STAGES = ("fingerprint", "candidates", "verify", "align", "classify", "measure")
 
@@ -52,6 +54,12 @@ class Timings:
         return rows + [f"{'total':<12}{total * 1000 / n:9.1f} ms per submission ({counts['submissions']} scanned; "
                        f"per submission {counts['candidates'] / n:.0f} candidates, {counts['verified'] / n:.0f} verified, "
                        f"{counts['aligned'] / n:.0f} aligned)"]
+
+
+def warm_up(settings: Settings) -> None:
+    """Make what a process's first scan would make for every later one (the curated formulae's pattern, the fold table
+    normalising builds on): before forking scanning processes, so that they share it instead of each making it."""
+    curated_formulae(settings.formulae_file)
 
 
 def scan_document(corpus: Corpus, doc: Document, exclude_ids=(), timings: Timings | None = None,

@@ -1,6 +1,7 @@
 """Batch scans: 30 submissions against the corpus and each other give the expected ranking, clusters, history and exit codes."""
 
 import json
+import os
 
 import pytest
 from batch_planting import (CLEAN, CORPUS_ALONE, CORPUS_PAIR, CORPUS_SEED, PAIR, RING, TEMPLATE, fresh_pool, planned_texts,
@@ -172,3 +173,47 @@ def test_a_batch_summary_printed_before_the_scan_is_recorded_names_no_placeholde
     result = CliRunner().invoke(cli, ["scan", str(folder), "--db", str(scanned.db)])
     head = next(line for line in result.stdout.splitlines() if "份 files" in line)
     assert head.startswith("本次扫描 this scan: 2 份 files") and "scan -" not in result.stdout, head
+
+
+
+def _files(folder):
+    return sorted(p for p in folder.iterdir() if p.is_file())
+
+
+def test_files_read_and_fingerprinted_in_two_processes_are_what_one_process_reads(scanned):
+    """The parallel reading path: the same documents and failed reports in the same order, and each document's
+    fingerprint as signing its text here gives it."""
+    from detector.index import signed_text
+    from detector.model import Report
+    from detector.settings import DEFAULT
+
+    paths = _files(scanned.folder)
+    alone, none_signed = batch._read_all(paths, [None] * len(paths), DEFAULT, None, None, workers=1)
+    forked, signed = batch._read_all(paths, [None] * len(paths), DEFAULT, None, None, workers=2)
+    assert none_signed == [None] * len(paths) and len(forked) == len(paths) == 31
+    failed = [n for n, item in enumerate(alone) if isinstance(item, Report)]
+    assert failed == [n for n, item in enumerate(forked) if isinstance(item, Report)] == [30]  # the broken .docx
+    assert forked[30].error == alone[30].error and signed[30] is None
+    for here, there, sign in list(zip(alone, forked, signed))[:30]:
+        assert (there.path, there.text, there.sha256, there.meta) == (here.path, here.text, here.sha256, here.meta)
+        layout, keys, hashes = sign
+        _, keys_here, hashes_here = signed_text(here.text, DEFAULT)
+        assert (keys == keys_here).all() and list(hashes) == list(hashes_here) and layout.content
+
+
+_REAL_READER = batch._read_and_signed
+
+
+def _reader_dying_on_a_docx(path, meta, settings, encoding):
+    if str(path).endswith(".docx"):
+        os._exit(3)  # as the out-of-memory killer ends a process converting a huge file
+    return _REAL_READER(path, meta, settings, encoding)
+
+
+def test_a_reading_process_that_dies_is_one_line_and_nothing_is_scanned(scanned, monkeypatch):
+    monkeypatch.setattr(batch, "_read_and_signed", _reader_dying_on_a_docx)
+    run = CliRunner().invoke(cli, ["scan", str(scanned.folder), "--db", str(scanned.db), "--workers", "2"])
+    assert run.exit_code == ExitCode.ERROR and not run.stdout.strip()
+    said = [line for line in run.stderr.splitlines() if line.strip()]
+    assert len(said) == 1 and "reading and fingerprinting the submissions ended" in said[0], run.stderr
+    assert "run the same command again" in said[0]

@@ -149,9 +149,10 @@ def test_a_text_given_without_a_file_is_refused_too(seed_db):
 # ---------------------------------------------------------------- every command goes on with the other files
 
 
-def test_a_batch_scans_the_good_files_and_lists_the_crafted_one(tmp_path, seed_db):
+@pytest.mark.parametrize("workers", [1, 2])  # read in this process, or read and fingerprinted in two
+def test_a_batch_scans_the_good_files_and_lists_the_crafted_one(tmp_path, seed_db, workers):
     folder = _folder(tmp_path)
-    result, seconds = _run("scan", folder, "--db", seed_db, "--format", "json")
+    result, seconds = _run("scan", folder, "--db", seed_db, "--format", "json", "--workers", workers)
     assert seconds < SECONDS and result.exit_code == ExitCode.ERROR
     _one_line_refusal(result.stderr, folder / "crafted.txt")
     reports = {Path(r["submission"]["path"]).name: r for r in json.loads(result.stdout)["reports"]}

@@ -52,7 +52,7 @@ def test_a_little_text_in_two_batches_starts_no_workers(documents, monkeypatch):
     def no_pool(workers):
         raise AssertionError("workers started for a few reports")
 
-    monkeypatch.setattr(index, "_worker_pool", no_pool)
+    monkeypatch.setattr(index, "worker_pool", no_pool)
     got = list(indexed_batches([documents[:3], []], DEFAULT, workers=2))  # 100 small files: a batch, then an empty one
     assert [len(entries) for _, entries in got] == [3, 0]
     monkeypatch.setattr(index, "PARALLEL_MIN_CHARS", 0)
@@ -63,7 +63,7 @@ def test_a_little_text_in_two_batches_starts_no_workers(documents, monkeypatch):
 def _signer_dying_on_marked_text(text, settings):
     if "【DIE】" in text:
         os._exit(3)  # as the out-of-memory killer ends a worker
-    return index._signed(text, settings)[:3] + (None,)
+    return index.signed_text(text, settings)[:3] + (None,)
 
 
 def test_a_worker_that_dies_is_one_line_and_the_earlier_batches_stay(tmp_path, documents, monkeypatch):
