@@ -217,3 +217,28 @@ def test_a_reading_process_that_dies_is_one_line_and_nothing_is_scanned(scanned,
     said = [line for line in run.stderr.splitlines() if line.strip()]
     assert len(said) == 1 and "reading and fingerprinting the submissions ended" in said[0], run.stderr
     assert "run the same command again" in said[0]
+
+
+def _reader_logging_slowly(path, meta, settings, encoding):
+    import time
+
+    with open(os.environ["READ_LOG"], "a", encoding="utf-8") as log:
+        log.write(f"{path}\n")
+    time.sleep(0.05)  # a .pdf takes this long and more
+    return _REAL_READER(path, meta, settings, encoding)
+
+
+def test_a_batch_stopped_while_reading_begins_no_more_files(scanned, monkeypatch, tmp_path):
+    from detector.settings import DEFAULT
+
+    def stop_after_two(label, done, total):
+        if label == "reading" and done == 2:
+            raise KeyboardInterrupt  # Ctrl-C
+
+    monkeypatch.setenv("READ_LOG", str(tmp_path / "read.log"))
+    monkeypatch.setattr(batch, "_read_and_signed", _reader_logging_slowly)
+    paths = _files(scanned.folder)
+    with pytest.raises(KeyboardInterrupt):
+        batch._read_all(paths, [None] * len(paths), DEFAULT, None, stop_after_two, workers=2)
+    begun = (tmp_path / "read.log").read_text(encoding="utf-8").splitlines()
+    assert 2 <= len(begun) < len(paths) // 2, begun
