@@ -228,7 +228,7 @@ def add(paths, db_path, author, unit, year, meeting, team, manifest, encoding, m
 @_out_option
 @click.option("--timings", is_flag=True, help="Print the time each scan stage took (per submission) on stderr.")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Scan in this many processes (default: one per core, at most 4). The reports are the same.")
+              help="Read and scan in this many processes (default: one per core, at most 4). The reports are the same.")
 def scan(paths, db_path, fmt, fail_above, show_formulae, author, unit, year, meeting, team, manifest, encoding, out_dir,
          timings, workers):
     """Scan submissions (files or folders) against the corpus and against each other; the scan is recorded in the database.
