@@ -164,6 +164,7 @@ class _Rebuild:
         self.summary = RebuildSummary()
         self.unreadable_folders: list = []
         self.allow_mass_removal = allow_mass_removal
+        self._ids: list | None = None  # per entry to insert, the id to store it under (a full rebuild's former ids)
 
     def run(self, full: bool, settings: Settings | None) -> RebuildSummary:
         self.settings, self.summary.full = self._choose_settings(full, settings)
@@ -370,7 +371,18 @@ class _Rebuild:
         kept = [self._kept_document(doc_id) for doc_id, _ in plan.keep] if self.summary.full else []
         entries = index_entries(docs + kept, self.settings, to_store=True)
         self._prepared = self.summary.indexed = len(entries)
+        self._ids = self._former_ids(entries, [doc_id for doc_id, _ in plan.keep]) if self.summary.full else None
         return entries
+
+    def _former_ids(self, entries: list, kept: list) -> list:
+        """Per entry of a full rebuild, the id its content was stored under (kept: `meta 17`, `remove 17` and the
+        source ids of recorded reports and exports still name the same report), or None for new content."""
+        by_sha = {sha: doc_id for doc_id, _, sha in self.store.documents()}
+        former, given = [by_sha.get(e.document.sha256) for e in entries[: len(entries) - len(kept)]] + kept, set()
+        for n, doc_id in enumerate(former):
+            former[n] = None if doc_id in given else doc_id  # one content, one id
+            given.add(doc_id)
+        return former
 
     def _keep_what_could_not_be_replaced(self, plan: _Plan) -> None:
         """A stored document whose file now holds content that cannot be read (a damaged .docx copied over it, a
@@ -429,7 +441,8 @@ class _Rebuild:
             for doc_id, _, new in plan.move:
                 self.store.move_document(doc_id, new)
             for i in range(0, len(entries), BATCH_DOCUMENTS):
-                self.store.insert_documents(entries[i : i + BATCH_DOCUMENTS])
+                self.store.insert_documents(entries[i : i + BATCH_DOCUMENTS],
+                                            self._ids[i : i + BATCH_DOCUMENTS] if self._ids else None)
             for doc_id, path, meta in relabels:
                 self.store.update_meta(doc_id, meta)
             self.summary.relabelled = [path for _, path, _ in relabels]

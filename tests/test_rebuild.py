@@ -183,17 +183,27 @@ def _file_bytes(db: Path) -> dict:
     return {p.name: p.read_bytes() for p in db.parent.glob(db.name + "*") if not p.name.endswith((".lock", "-shm"))}
 
 
-def test_full_rebuild_matches_a_fresh_index_with_the_same_ids(built, tmp_path):
+def test_full_rebuild_matches_a_fresh_index_and_keeps_every_documents_id(built, tmp_path):
+    """The same documents and findings as a fresh index, and each content stored before under the id it had: people
+    wrote the ids down (`meta 17`, `remove 17`, a recorded report's source); a new or changed text gets an id above
+    every id given before (the removed one's is not given again)."""
     archive, db_v1, _, new = built
     _write_archive(archive, 2)
     db = _copy_db(db_v1, tmp_path / "c.db")
+    with closing(SqliteStore(db)) as store:
+        before = {sha: doc_id for doc_id, _, sha in store.documents()}
     summary = api.rebuild(db, archive, full=True)
     assert summary.full and _findings(db) == new
     with api.open_corpus(tmp_path / "fresh.db", create=True) as corpus:
         api.add_paths(corpus, [archive])
         fresh = corpus.store.documents()
     with closing(SqliteStore(db)) as store:
-        assert store.documents() == fresh
+        after = store.documents()
+    assert sorted((path, sha) for _, path, sha in after) == sorted((path, sha) for _, path, sha in fresh)
+    kept = [(doc_id, before[sha]) for doc_id, _, sha in after if sha in before]
+    new_ids = [doc_id for doc_id, _, sha in after if sha not in before]
+    assert kept and new_ids and all(now == then for now, then in kept)
+    assert min(new_ids) > max(before.values())
     _assert_intact(db)
 
 

@@ -276,6 +276,26 @@ def test_a_cleared_index_refilled_counts_only_the_new_documents(store, entries):
     assert store.index_problems() == []
 
 
+def test_a_cleared_index_refilled_under_given_ids_keeps_them_and_never_gives_an_old_one_again(store, entries):
+    """A full rebuild stores each document under the id it had; new ones get ids above every id given before."""
+    ids = _write(store, entries[:4])
+    with store.writing():
+        store.delete_documents(ids[3:])  # id 4 was given, and is never given again
+    with store.writing():
+        store.clear_index()
+        again = store.insert_documents(entries[:3], [ids[2], None, ids[0]])
+        later = store.insert_documents(entries[4:], None)
+        store.recount_segment_df()
+    assert again[0] == ids[2] and again[2] == ids[0] and again[1] > ids[3] and later[0] > again[1]
+    assert sorted(i for i, _, _ in store.documents()) == sorted(again + later)
+    assert store.document(ids[2]).path == entries[0].document.path
+    assert store.document(ids[0]).path == entries[2].document.path
+    expected = _expected_postings(entries[:3] + entries[4:], again + later)  # the postings name the ids given
+    found = store.postings(list(expected), 10_000)
+    assert {k: sorted(map(tuple, found.of_key(k).tolist())) for k in expected} == expected
+    assert store.index_problems() == []
+
+
 def test_a_second_writer_is_refused_at_once(store):
     if store.location == ":memory:":
         pytest.skip("an in-memory store has one writer by construction")

@@ -77,16 +77,19 @@ class MemoryStore:
         return self
 
     # --- documents ---
-    def insert_documents(self, entries: list[IndexEntry]) -> list[int]:
-        ids = []
-        for entry in entries:
-            doc_id, self._next_id = self._next_id, self._next_id + 1
+    def insert_documents(self, entries: list[IndexEntry], ids: list | None = None) -> list[int]:
+        stored = []
+        for entry, wanted in zip(entries, ids or [None] * len(entries)):
+            if wanted is not None and wanted in self._docs:
+                raise DatabaseError(f"{self.location}: document id {wanted} is in use")
+            doc_id = self._next_id if wanted is None else wanted
+            self._next_id = max(self._next_id, doc_id + 1)
             self._docs[doc_id] = (dataclasses.replace(entry.document, id=doc_id), entry.full_layout())
             self._keys[doc_id], self._hashes[doc_id] = entry.keys, list(entry.hashes)
             self._runs = None
             self._df.update(set(entry.hashes))
-            ids.append(doc_id)
-        return ids
+            stored.append(doc_id)
+        return stored
 
     def delete_documents(self, doc_ids) -> None:
         doomed = set(doc_ids) & self._docs.keys()

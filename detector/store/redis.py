@@ -460,18 +460,30 @@ class RedisStore:
         self._check_lock()
         return self._write
 
-    def insert_documents(self, entries: list[IndexEntry]) -> list[int]:
-        """Store documents' data and postings now; they appear (catalogue, counts, names) when the block commits."""
+    def insert_documents(self, entries: list[IndexEntry], ids: list | None = None) -> list[int]:
+        """Store documents' data and postings now; they appear (catalogue, counts, names) when the block commits.
+        `ids`: per entry, the id to store it under, or None for the next never given (see Store.insert_documents)."""
         write = self._writer()
         if not entries:
             return []
-        last = self.link.write(self.link.client.incrby, self.keys.of(write.generation, "ids"), len(entries))
-        ids = list(range(last - len(entries) + 1, last + 1))
+        ids = self._ids_for(write.generation, ids or [None] * len(entries))
         for start in range(0, len(entries), DOCS_PER_BATCH):
             batch = list(zip(ids[start:start + DOCS_PER_BATCH], entries[start:start + DOCS_PER_BATCH]))
             self.link.write(self._write_documents, write.generation, batch)
             write.added.update({doc_id: (_catalogue_record(entry), _counted(entry)) for doc_id, entry in batch})
         return ids
+
+    def _ids_for(self, gen: int, given: list) -> list[int]:
+        """The given ids, and new ones from the generation's counter for the others (first raised past every given
+        id, so that no later document gets one of them)."""
+        counter = self.keys.of(gen, "ids")
+        highest = max((i for i in given if i is not None), default=0)
+        if highest > int(self.link.read(self.link.client.get, counter) or 0):
+            self.link.write(self.link.client.set, counter, highest)
+        news = sum(i is None for i in given)
+        last = self.link.write(self.link.client.incrby, counter, news)
+        fresh = iter(range(last - news + 1, last + 1))
+        return [next(fresh) if i is None else i for i in given]
 
     def _write_documents(self, gen: int, batch: list) -> None:
         self.link.client.hset(self.keys.of(gen, "pending"), mapping={doc_id: "add" for doc_id, _ in batch})
@@ -841,6 +853,9 @@ class RedisStore:
         old = write.generation
         gen = int(self.link.write(self.link.client.incr, self.keys.next))
         self.link.write(self.link.client.sadd, self.keys.generations, gen)
+        # ids go on from the highest given: the rebuild stores documents under the ids they had, new ones above
+        given = self.link.read(self.link.client.get, self.keys.of(old, "ids"))
+        self.link.write(self.link.client.set, self.keys.of(gen, "ids"), int(given or 0))
         write.meta = {**self._meta_of(old), **write.meta}
         if write.files is None:
             write.files = self.file_states()

@@ -365,8 +365,9 @@ class SqliteStore:
         row = self.conn.execute("SELECT id FROM documents WHERE sha256 = ?", (sha256,)).fetchone()
         return row[0] if row else None
 
-    def insert_documents(self, entries: list) -> list[int]:
-        """Store IndexEntry items (document, layout, band keys, segment hashes); call inside writing().
+    def insert_documents(self, entries: list, ids: list | None = None) -> list[int]:
+        """Store IndexEntry items (document, layout, band keys, segment hashes); call inside writing(). `ids`: per
+        entry, the id to store it under, or None for the next never given (see Store.insert_documents).
 
         Postings of the whole batch are written in key order into postings_recent, a table small enough that a
         batch rewrites few pages; once it is large it is merged into posting_lists (see _merge_postings_if_due). Segments are numbered contiguously inside this file (first_segment + index):
@@ -378,15 +379,18 @@ class SqliteStore:
         keys, segments = _batch_postings(entries, first)
         self._gather_hot_keys(keys, segments)
         dictionary = self._text_dictionary([entry.document.text for entry in entries])
-        ids, hash_counts, doc_id = [], {}, self._last_document_id()
-        for entry in entries:
-            doc, doc_id = entry.document, doc_id + 1
-            ids.append(self._insert_document_row(doc_id, doc, entry, first, dictionary))
+        given, stored, hash_counts = ids or [None] * len(entries), [], {}
+        last = max([self._last_document_id(), *(i for i in given if i is not None)])
+        for entry, wanted in zip(entries, given):
+            if wanted is None:
+                last += 1
+            stored.append(self._insert_document_row(last if wanted is None else wanted, entry.document, entry, first,
+                                                    dictionary))
             for h in set(entry.hashes):
                 hash_counts[h] = hash_counts.get(h, 0) + 1
             first += len(entry.keys)
-        if ids:
-            self._set_meta("last_document_id", ids[-1])
+        if stored:
+            self._set_meta("last_document_id", last)
         if len(keys):
             recent, before = self._recent_postings(), self.conn.total_changes
             self.conn.executemany("INSERT OR IGNORE INTO postings_recent (key, segment) VALUES (?, ?)",
@@ -396,7 +400,7 @@ class SqliteStore:
         self._postings_written = True
         self._count_segments(hash_counts, +1)
         self._forget()
-        return ids
+        return stored
 
     def _refuse_segments_past_packing(self, first: int, count: int) -> None:
         """Segment ids are never given twice (a changed or removed document's stay unused until `rebuild --full`
@@ -832,10 +836,11 @@ class SqliteStore:
                           (HOT_KEY_POSTINGS, listed))
 
     def clear_index(self) -> None:
-        """Empty documents, postings and statistics (a full rebuild starts here); call inside a transaction."""
+        """Empty documents, postings and statistics (a full rebuild starts here); call inside a transaction. The
+        highest id given stays known: the rebuild stores documents under the ids they had, new ones above them."""
+        self._set_meta("last_document_id", self._last_document_id())  # also where an older index did not record it
         for table in ("posting_lists", "postings_recent", "segment_df", "documents", "hot_keys"):
             self.conn.execute(f"DELETE FROM {table}")
-        self.conn.execute("DELETE FROM meta WHERE key = 'last_document_id'")  # numbered from 1 again, as a fresh index
         self._note_recent_postings(0)
         self._postings_written = self._postings_removed = True  # the rebuild that clears the index recounts it
         self._census = None
