@@ -6,7 +6,8 @@ The order of the questions is the order of the checks:
 3. nothing — too weak to report (evidence and similarity thresholds);
 4. template — carried by documents of at least `template_min_owners` other authors/units (in a batch, the other
    submissions count only where no earlier document, the submitter's own included, carries the passage: colleagues
-   who copied one archived report have copied it, and this year's template that only they carry is still a template);
+   who copied one archived report have copied it, and this year's template that only they carry is still a template;
+   nor do documents of a year after the submitter's own earliest report carrying it: they can have it from him);
 5. self_reuse — one of the carrying documents is the submitter's own (same author; same unit for team reports);
 6. copied — a specific other author's document.
 """
@@ -140,10 +141,19 @@ def _reuse(alignment: Alignment, others: list, carriers: list, context: Context,
 def _other_owners(carriers: list, own_ids: set, context: Context) -> set:
     """The other authors/units carrying a passage: those of earlier documents, or — where no earlier document carries
     it, the submitter's own included — those of the batch's other submissions (a document of unknown owner is its own).
-    Colleagues who copied the submitter's archived report do not make his reuse of it a template."""
+    Colleagues who copied the submitter's archived report do not make his reuse of it a template: neither batch-mates
+    nor documents of a year after his own earliest carrying report (of the same year or an unknown one, who wrote
+    first is open: they count)."""
     earlier = any(not context.peer(c.doc_id) for c in carriers)
-    counted = [c for c in carriers if c.doc_id not in own_ids and not (earlier and context.peer(c.doc_id))]
+    own_since = min((c.year for c in carriers if c.doc_id in own_ids and c.year is not None), default=None)
+    counted = [c for c in carriers if c.doc_id not in own_ids and not (earlier and context.peer(c.doc_id))
+               and not _written_after(c, own_since)]
     return {owner(c) or ("document", c.doc_id) for c in counted}
+
+
+def _written_after(carrier, year) -> bool:
+    """Whether a carrying document is of a year after `year` (False when either is unknown)."""
+    return None not in (year, carrier.year) and carrier.year > year
 
 
 def _strongest(alignment: Alignment, others: list, doc_ids: set) -> Alignment:

@@ -67,6 +67,21 @@ def test_a_team_report_reused_by_the_same_unit_is_self_reuse():
     assert report.metrics["copy_ratio"] > 0.9
 
 
+@pytest.mark.parametrize("copiers_year", [2023, None])
+def test_reusing_ones_own_report_that_colleagues_copied_later_is_self_reuse_not_a_template(copiers_year):
+    """Two colleagues copied 干部丙's 2022 passage into their 2023 reports: his 2024 reuse of it is his own text, not a
+    template whose named source is a copier. Where the copiers' year is unknown, who wrote first is open: a template."""
+    items = [("2022/干部丙.txt", plant(seed_text(3), PASSAGE), meta("干部丙", "某镇", 2022))]
+    items += [(f"2023/{i}.txt", plant(seed_text(i), PASSAGE), meta(f"干部{i}", f"单位{i}", copiers_year)) for i in (0, 1)]
+    report = _scan(items, plant(seed_text(4), PASSAGE, 5), meta("干部丙", "某镇", 2024))
+    [passage] = _counted(report)
+    if copiers_year is None:
+        assert passage.kind == "template"
+        return
+    assert (passage.kind, passage.source.path, passage.years) == ("self_reuse", "2022/干部丙.txt", "2022 → 2024")
+    assert report.metrics["copy_ratio_excluding_self"] == 0
+
+
 # ---------------------------------------------------------------- template and copied
 
 
