@@ -18,6 +18,9 @@ _OTHER_MEETING = re.compile(r"(?:专题)?(?:研讨会|座谈会|述职述廉|述
 _MEETING_YEAR = re.compile(r"((?:19|20)\d\d)\s*年(?:度|第.批|[^。，,\n]{0,12}?(?:民主生活会|组织生活会))")
 _ANY_YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 _TEAM_SUBJECT = re.compile(r"^\s*([^\s，。、：:“”\d]{0,20}?)(领导班子|党组|党委|党工委|党总支|党支部|支部委员会|班子)")
+# a title naming one member's post in a leading body (党组书记、局长张三…, 党委委员, 班子成员) or saying 个人: a personal report
+_MEMBERS_POST = re.compile(r"个人|(?:领导班子|党组|党委|党工委|党总支|党支部|班子)(?:副?书记|成员|委员)")
+_REPORT_TITLE = re.compile("对照检查|检视剖析|剖析材料|发言提纲|检查材料")
 _TEAM_WORDS = re.compile(r"班子成员|领导班子|党组|党委|我们|局班子")
 _PERSONAL_WORDS = re.compile(r"本人|我")
 _NAME_DOTS = re.compile(r"[.\u00b7\u2022\u2027\u2219\u22c5\u30fb\uff0e\uff65]")  # the dots written in 买买提·艾力
@@ -146,9 +149,12 @@ def _meeting(head: str):
 
 
 def _team(head: str, text: str):
-    """A title naming a 班子/党组 makes a team report; otherwise the way the report speaks decides."""
-    if any(_TEAM_SUBJECT.search(line) and re.search("对照检查|检视剖析|剖析材料|发言提纲|检查材料", line)
-           for line in head.splitlines()[:3]):
+    """A title naming a member's post (党组书记张三…) makes a personal report, one naming a 班子/党组 a team report;
+    otherwise the way the report speaks decides."""
+    titles = [line for line in head.splitlines()[:3] if _REPORT_TITLE.search(line)]
+    if any(_MEMBERS_POST.search(line) for line in titles):
+        return False
+    if any(_TEAM_SUBJECT.search(line) for line in titles):
         return True
     team, personal = len(_TEAM_WORDS.findall(text)), len(_PERSONAL_WORDS.findall(text))
     if team >= 3 and team >= 2 * personal:

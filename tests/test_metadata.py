@@ -87,6 +87,26 @@ def test_two_counties_team_reports_are_not_one_units(tmp_path):
     assert {p.kind for p in report.passages if p.kind != "formula"} == {"copied"}
 
 
+PERSONAL_TITLES = ["市某局党组书记、局长张三2023年度专题民主生活会个人对照检查材料", "某镇党委书记王五2023年度民主生活会对照检查材料",
+                   "市某局党组成员、副局长赵六2023年度民主生活会检视剖析材料", "市某局领导班子成员孙七2023年度民主生活会个人发言提纲"]
+
+
+@pytest.mark.parametrize("title", PERSONAL_TITLES)
+def test_a_title_naming_a_members_post_in_a_leading_body_is_a_personal_report(title):
+    """党组书记张三…个人对照检查材料 is one member's report: no team report of 市某局, whose every member would be one owner."""
+    guessed = infer(f"{title}\n按照要求，我们班子成员认真查摆问题，党组要求我们带头。", "x.txt")
+    assert guessed.team is False and guessed.unit is None
+
+
+def test_two_members_of_one_leading_body_copying_each_other_have_copied(tmp_path):
+    """The 党组书记's and a 党组成员's personal reports of one bureau: a copy between them is no 本人旧稿 (own reuse)."""
+    old, new, _ = last_year_and_this_year()
+    with api.open_corpus(tmp_path / "c.db", create=True) as corpus:
+        api.add_text(corpus, PERSONAL_TITLES[0] + "\n" + old, "2022/张三.txt")
+        report = api.scan_text(corpus, PERSONAL_TITLES[2] + "\n" + new, "2024/赵六.txt", meta(author="赵六", unit="市某局", year=2024, team=None))
+    assert {p.kind for p in report.passages if p.kind != "formula"} == {"copied"}
+
+
 def test_a_named_unit_is_still_a_unit():
     assert infer("某某县人民政府党组2023年民主生活会对照检查材料\n我们", "x.txt").unit == "某某县人民政府"
     assert infer("市某局领导班子2023年民主生活会对照检查材料\n我们", "x.txt").unit == "市某局"
