@@ -8,6 +8,7 @@ import unicodedata
 from pathlib import Path
 
 from detector.model import DocumentMeta
+from detector.normalize import simplified
 
 FIELDS = ("author", "unit", "year", "meeting", "team")
 HEAD_CHARS = 300  # the title and opening paragraph: where a report says which meeting of which year it is for
@@ -101,7 +102,7 @@ def meeting_name(value):
 def owner(meta):
     """Whose report it is: the unit for a team (班子) report, else the author; None when unknown.
 
-    Names are compared as `name_key` folds them, so 张　三 from a padded name list is 张三."""
+    Names are compared as `name_key` folds them, so 张　三 from a padded name list is 张三, and 張三 is 张三."""
     if meta.team and name_key(meta.unit):
         return ("unit", name_key(meta.unit))
     if name_key(meta.author):
@@ -111,9 +112,10 @@ def owner(meta):
 
 def name_key(name) -> str:
     """A name as compared: full/half width folded, spaces (also the full-width padding 张　三) dropped, the variants
-    of the middle dot of a transliterated name (买买提·艾力) made one; '' for None or blank."""
+    of the middle dot of a transliterated name (买买提·艾力) made one, traditional characters simplified (a Big5
+    report's 張曉明 is 张晓明, as its text is compared); '' for None or blank."""
     folded = "".join(unicodedata.normalize("NFKC", name or "").split())
-    return _NAME_DOTS.sub("·", folded)
+    return simplified(_NAME_DOTS.sub("·", folded))
 
 
 def same_text_warning(author: str, stored_path: str, stored_author: str) -> str:

@@ -247,6 +247,16 @@ def _plain_ideograph(char: str) -> bool:
     return any(low <= code <= high for low, high in _IDEOGRAPH_BLOCKS) and char not in _traditional_to_simplified()
 
 
+def simplified(text: str) -> str:
+    """`text` with its traditional characters written simplified, as matching folds them (names compared so)."""
+    return text.translate(_simplified_table())
+
+
+@functools.lru_cache(maxsize=1)
+def _simplified_table() -> dict:
+    return str.maketrans(_traditional_to_simplified())
+
+
 @functools.lru_cache(maxsize=1)
 def _traditional_to_simplified() -> dict:
     """Single-character traditional→simplified map from OpenCC's dictionary (first choice of each entry)."""
