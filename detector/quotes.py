@@ -5,13 +5,16 @@ from __future__ import annotations
 import dataclasses
 import re
 
-# who or what is cited: leaders, and documents named in 《》
-_SPEAKER = (r"(?:习近平)?总书记|习近平(?:同志)?|毛泽东(?:同志)?|邓小平(?:同志)?|毛主席|党章|古人|先贤|"
+# who or what is cited: leaders, the classics, the congress and plenum reports (often written without 《》), and
+# documents named in 《》
+_CONGRESS = r"(?:十[一二三四五六七八九]|二十)"
+_SPEAKER = (r"(?:习近平)?总书记|习近平(?:同志)?|毛泽东(?:同志)?|邓小平(?:同志)?|周恩来(?:同志)?|毛主席|马克思|恩格斯|列宁|"
+            rf"党章|古人|先贤|(?:党的)?{_CONGRESS}大报告|(?:党的)?{_CONGRESS}届[一二三四五六七八九]中全会(?:决定|公报)|"
             r"《[^》\n]{1,30}》")
 # a few characters may stand between the speaker and the verb: 在……大会上, 多次, 曾经
 _BETWEEN = r"[^，。；！？!?;“”\"\n]{0,25}?"
 # verbs that introduce the cited words; 讲话/说明/要求的 and the like are excluded by the look-ahead
-_VERB = r"(?:强调|指出|说|讲|要求|告诫|提出|指示|寄语|明确|写道|号召)(?:过|的)?(?![话明求座])"
+_VERB = r"(?:强调|指出|说|讲|要求|告诫|提出|指示|寄语|明确|写道|号召|规定)(?:过|的)?(?![话明求座])"
 _CITATION = re.compile(rf"(?P<speaker>{_SPEAKER}){_BETWEEN}{_VERB}(?P<mark>[，,：:]?\s*)(?P<open>[“\"「]?)")
 _CLOSE = {"“": "”", '"': '"', "「": "」"}
 _SENTENCE_END = re.compile(r"[。！？!?；;\n]")

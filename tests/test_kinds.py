@@ -167,6 +167,20 @@ def test_citations_quoted_and_unquoted_run_to_the_end_of_the_cited_words():
     assert spans == ["习近平总书记在大会上强调：“学史明理、学史增信。”", "毛泽东同志指出，没有调查就没有发言权。"]
 
 
+OTHER_QUOTES = ["党的二十大报告指出：“全面建设社会主义现代化国家，最艰巨最繁重的任务仍然在农村。坚持农业农村优先发展，坚持城乡融合发展，畅通城乡要素流动。”",
+                 "《中国共产党纪律处分条例》规定：“党员必须自觉遵守党纪国法，严格执行党的各项决定，不得以任何理由违反组织纪律和工作纪律。”",
+                 "列宁说过：“没有革命的理论，就不会有革命的运动。在目前机会主义的时髦宣传和迷恋于最狭隘的实际活动的情况下，必须坚持这个思想。”"]
+
+
+@pytest.mark.parametrize("quote", OTHER_QUOTES, ids=["congress_report", "regulation", "classic"])
+def test_a_quotation_of_a_congress_report_a_regulation_or_a_classic_is_not_counted_as_copied(quote):
+    """Two cadres quoting the 二十大报告 (no 《》), what a 《条例》 规定, or 列宁 have each cited it, not copied the other."""
+    report = _scan([("2023/a.txt", plant(seed_text(3), quote, 4), meta("干部丁", "某区", 2023))], plant(seed_text(4), quote, 6),
+                   meta("干部戊", "某县", 2024))
+    assert [p.kind for p in report.passages if quote[8:20] in p.submission_text] == ["quotation"]
+    assert report.metrics["copy_ratio"] == 0
+
+
 def test_mentions_of_speeches_are_not_citations():
     assert find_citations("深入学习习近平总书记重要讲话精神，对照总书记的要求还有差距。") == []
 
