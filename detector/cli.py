@@ -19,7 +19,7 @@ import click
 from detector import __version__, messages
 from detector.errors import DetectorError, IndexLocked, Stopped, storage_error
 from detector.model import DocumentMeta
-from detector.paths import shown, shown_target
+from detector.paths import shown, shown_target, shown_text
 from detector.labels import DEFAULT_RANKING, RANKING_MEASURES
 from detector.settings import DEFAULT, HISTORY_WAIT_SECONDS, MAX_YEAR, MIN_YEAR
 
@@ -623,7 +623,7 @@ def _render_meta(rows, fmt: str) -> str:
 def _meta_cells(meta) -> str:
     team = None if meta.team is None else ("班子" if meta.team else "个人")
     cells = [("author", meta.author), ("unit", meta.unit), ("year", meta.year), ("meeting", meta.meeting), ("team", team)]
-    return "  ".join(f"{k}={'-' if v is None else v}{'(推断)' if k in meta.inferred else ''}" for k, v in cells)
+    return "  ".join(f"{k}={'-' if v is None else shown_text(v)}{'(推断)' if k in meta.inferred else ''}" for k, v in cells)
 
 
 # ---------------------------------------------------------------- helpers

@@ -9,6 +9,8 @@ from pathlib import Path
 # Control characters in a name (a newline could start a forged `error:` line in a log) are shown escaped.
 _CONTROL_ESCAPES = {code: f"\\x{code:02x}" for code in [*range(32), 127]}
 _CONTROL_ESCAPES.update({ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"})
+# in text also the C1 controls (U+009B is a cursor command to some terminals, as ESC [ is)
+_TEXT_ESCAPES = {**_CONTROL_ESCAPES, **{code: f"\\x{code:02x}" for code in range(0x80, 0xA0)}}
 
 
 def shown(path) -> str:
@@ -18,6 +20,12 @@ def shown(path) -> str:
         return text
     raw = os.fsencode(text) if _has_surrogates(text) else text.encode("utf-8", "surrogatepass")
     return raw.decode("utf-8", "backslashreplace").translate(_CONTROL_ESCAPES)
+
+
+def shown_text(text) -> str:
+    """Text of a document or its metadata as printed on a terminal: control characters (C0, DEL, C1) escaped, so that
+    hostile text can neither move the cursor, erase or recolour lines, set the window title, nor start a line."""
+    return str(text).translate(_TEXT_ESCAPES)
 
 
 def shown_target(target) -> str:

@@ -8,6 +8,7 @@ import click
 
 from detector.labels import KIND, kind_name, measure_name
 from detector.messages import say
+from detector.paths import shown_text
 from detector.report.text_report import failure
 from detector.report.view import ScanView, SubmissionView
 
@@ -53,7 +54,7 @@ def _cluster_lines(cluster) -> list[str]:
     lines = [f"  #{cluster.id} ({len(cluster.members)} 份): {members}"]
     for shared in cluster.shared[:3]:
         where = ", ".join(s["path"].rsplit("/", 1)[-1] for s in shared["sources"]) or say("summary_within_batch")
-        text = " ".join(shared["text"].split())
+        text = shown_text(" ".join(shared["text"].split()))
         each = ", ".join(f"{sub.name} {chars} 字" for sub, chars in shared["member_chars"])
         lines.append(f"      「{text[:60]}{'…' if len(text) > 60 else ''}」 {shared['chars']} 字, {len(shared['members'])} 份 ({each}), "
                      f"来源 {where}")

@@ -9,6 +9,7 @@ import click
 from detector.messages import language, said, say
 from detector.model import COUNTED_KINDS, Report
 from detector.paths import shown as shown_path
+from detector.paths import shown_text
 from detector.labels import KIND, MEASURE, kind_name
 
 # the measures, in the order a CNKI-style report shows them, three to a line
@@ -48,7 +49,7 @@ def _meta_line(meta) -> str:
     """  · author · unit · year · meeting · 班子/个人, with the guessed values marked (推断)."""
     team = None if meta.team is None else ("班子" if meta.team else "个人")
     values = [("author", meta.author), ("unit", meta.unit), ("year", meta.year), ("meeting", meta.meeting), ("team", team)]
-    shown = [f"{v}{'(推断)' if k in meta.inferred else ''}" for k, v in values if v is not None]
+    shown = [f"{shown_text(v)}{'(推断)' if k in meta.inferred else ''}" for k, v in values if v is not None]
     return "  · " + " · ".join(shown) if shown else ""
 
 
@@ -99,7 +100,7 @@ def _source_lines(report: Report, limit: int = 10) -> list[str]:
 
 
 def _who(source) -> str:
-    who = ", ".join(str(x) for x in (source.author, source.unit, source.year) if x)
+    who = ", ".join(shown_text(x) for x in (source.author, source.unit, source.year) if x)
     return f" ({who})" if who else ""
 
 
@@ -119,13 +120,13 @@ def _kind_note(p) -> str:
         since = say("since", year=p.earliest_year) if p.earliest_year else ""
         return "  · " + say("in_documents", docs=p.document_count, units=p.unit_count, years=p.year_count, since=since)
     if p.kind == "quotation" and p.cited:
-        return "  · " + say("cites", who=p.cited)
+        return "  · " + say("cites", who=shown_text(p.cited))
     return "  · " + say("found_in", n=p.document_count) if p.document_count > 1 else ""
 
 
 def _one_line(text: str, limit: int = 160) -> str:
     flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    return shown_text(flat if len(flat) <= limit else flat[: limit - 1] + "…")
 
 
 def _style(text: str, kind: str, colour: bool) -> str:
