@@ -129,13 +129,39 @@ def _reuse(alignment: Alignment, others: list, carriers: list, context: Context,
     own = [c for c in carriers if same_owner(context.submission, c)]
     own_ids = {c.doc_id for c in own}
     if len(_other_owners(carriers, own_ids, context)) >= settings.template_min_owners:
-        return Verdict("template", alignment, carriers)
+        return _named(Verdict("template", alignment, carriers), _first_written(alignment, others, context, settings))
     if own:
         named = _strongest(alignment, others, own_ids)
-        first = next(c for c in own if c.doc_id == named.doc_id)
-        ordered = [first] + [c for c in carriers if c is not first]
-        return Verdict("self_reuse", named, ordered, years=years_label(first.year, context.submission.year))
-    return Verdict("copied", alignment, carriers)
+        verdict = _named(Verdict("self_reuse", alignment, carriers), named)
+        verdict.years = years_label(verdict.carriers[0].year, context.submission.year)
+        return verdict
+    return _named(Verdict("copied", alignment, carriers), _first_written(alignment, others, context, settings))
+
+
+def _named(verdict: Verdict, named: Alignment) -> Verdict:
+    """The verdict naming the source of `named` (its alignment, and its document first among the carriers)."""
+    first = next(c for c in verdict.carriers if c.doc_id == named.doc_id)
+    return dataclasses.replace(verdict, alignment=named, carriers=[first] + [c for c in verdict.carriers if c is not first])
+
+
+def _first_written(alignment: Alignment, others: list, context: Context, settings: Settings) -> Alignment:
+    """The source to name for a copied or template passage: of the documents aligned over the same stretch about as well
+    as the strongest (`named_source_match` of its span both ways and of its evidence), a stored one before a batch-mate,
+    then the one of the earliest year (unknown years last): a later report holding the text may have it from an earlier
+    one, never the other way round. On equal terms the strongest stays named."""
+    rivals = [o for o in others if _as_good(o, alignment, settings.named_source_match)]
+    def written(a: Alignment) -> tuple:
+        year = context.source(a.doc_id).year
+        return context.peer(a.doc_id), year is None, year or 0, a is not alignment
+    return min([alignment] + rivals, key=written)
+
+
+def _as_good(other: Alignment, best: Alignment, share: float) -> bool:
+    """Whether `other` is a full alignment (it has a source span) over `best`'s stretch, nearly as long and as strong."""
+    lengths = [a.sub_span[1] - a.sub_span[0] for a in (other, best)]
+    overlap = _overlap(other.sub_span, best.sub_span)
+    return (other.src_span[1] > other.src_span[0] and overlap >= share * max(lengths)
+            and other.evidence >= share * best.evidence)
 
 
 def _other_owners(carriers: list, own_ids: set, context: Context) -> set:

@@ -115,6 +115,8 @@ class Settings:
     # --- kinds of reuse (classify.py) and measures (measure.py): may change between scans ---
     template_min_owners: int = 2  # other authors/units carrying a passage that make it a template, not a copy
     carrier_min_overlap: float = 0.5  # a document carries a passage when its own match covers this share of it
+    named_source_match: float = 0.95  # a carrier aligned over this share of a copied/template passage's stretch, with this
+    # share of its evidence, is named instead of the strongest when it was written earlier (classify._first_written)
     quotation_min_share: float = 0.5  # share of a passage inside attributed citations that makes it a quotation
     quotation_min_chars: int = 8  # matched characters a quotation needs to be reported (it needs no evidence)
     quotation_max_chars: int = 300  # a citation runs at most this far (to its closing quote or sentence end)
@@ -134,6 +136,7 @@ class Settings:
                     "max_document_chars, max_paragraphs and max_xml_bytes must be positive")
         self._check(self.template_min_owners >= 1, "template_min_owners must be at least 1")
         self._check(0 < self.carrier_min_overlap <= 1, "carrier_min_overlap must be in (0, 1]")
+        self._check(0 < self.named_source_match <= 1, "named_source_match must be in (0, 1]")
         self._check(0 < self.quotation_min_share <= 1, "quotation_min_share must be in (0, 1]")
         self._check(self.quotation_max_chars >= 10, "quotation_max_chars must be at least 10")
 

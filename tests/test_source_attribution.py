@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from detector import api
-from detector.model import COUNTED_KINDS
+from detector.model import COUNTED_KINDS, DocumentMeta
 from planting import BASE, SAMPLE, SOURCE
 
 
@@ -37,3 +37,21 @@ def test_a_copy_names_its_source_when_older_documents_each_hold_one_of_its_sente
     assert all(p.kind in COUNTED_KINDS for p in covering), named
     covered = sum(min(p.submission_span[1], end) - max(p.submission_span[0], start) for p in covering)
     assert covered >= 0.95 * (end - start)
+
+
+def test_a_passage_two_archived_reports_hold_names_the_earlier_one(tmp_path):
+    """李四 copied three paragraphs of 张三's 2022 report into his 2023 one; 赵六's 2024 copy of them matches both
+    about as well (李四's a little better: the paragraphs stand together there). The report written first is named."""
+    paragraphs = [p for p in SOURCE.read_text(encoding="utf-8").splitlines() if len(re.sub(r"\s", "", p)) >= 60][:3]
+    others = [p for p in sorted(SAMPLE.glob("*.txt")) if p not in (SOURCE, BASE)]
+    own = [p for p in others[2].read_text(encoding="utf-8").splitlines() if len(p) >= 60][:6]
+    archive = [("a/李四2023.txt", others[0].read_text(encoding="utf-8") + "\n" + "\n".join(paragraphs),
+                DocumentMeta(author="李四", unit="乙局", year=2023)),
+               ("a/张三2022.txt", SOURCE.read_text(encoding="utf-8"), DocumentMeta(author="张三", unit="甲局", year=2022))]
+    with api.open_corpus(tmp_path / "c.db", create=True) as corpus:
+        api.add_texts(corpus, archive)  # 李四's gets the lower id
+        report = api.scan_text(corpus, "\n".join(own + paragraphs), "赵六.txt", DocumentMeta(author="赵六", unit="丁局", year=2024))
+    [passage] = [p for p in report.passages if p.kind in COUNTED_KINDS]
+    assert passage.source.path == "a/张三2022.txt", (passage.kind, passage.source.path)
+    assert [s.path for s in passage.other_sources] == ["a/李四2023.txt"]
+    assert report.submission.text[slice(*passage.submission_span)] == passage.submission_text
