@@ -65,9 +65,7 @@ def add_batches(corpus: Corpus, batches) -> Iterator[tuple[list, list[tuple[str,
         for doc, doc_id in zip(plan.fresh, ids):
             doc.id = doc_id
         yield plan.docs, [_outcome(doc, existing, seen) for doc, existing in zip(plan.docs, plan.existing)]
-    settle = getattr(corpus.store, "settle", None)
-    if settle is not None:
-        settle()
+    corpus.store.settle()
 
 
 @dataclasses.dataclass

@@ -179,6 +179,8 @@ class _Rebuild:
             if self.summary.full or entries or self._has_work(dataclasses.replace(plan, index=[])):
                 self._stage("apply", lambda: self._apply(plan, entries))
                 applied = True
+        if not applied and self.store.settle():  # the recount packs every posting; else what a killed add left
+            log.info("merge: the postings a command stopped before its end left recent were merged")
         if applied or self.store.meta().get(COMPACT_PENDING):  # a night that changes nothing finishes the last one's
             self.summary.compacted_again = self._compact_after_commit() and not applied
         self.summary.documents = self.store.document_count()

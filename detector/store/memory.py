@@ -236,6 +236,10 @@ class MemoryStore:
     def compact(self) -> dict:
         return {}
 
+    def settle(self) -> bool:
+        """Nothing waits to be merged: the postings are made from the documents' keys when read."""
+        return False
+
     def stats(self) -> dict:
         return {"documents": len(self._docs), "characters": sum(doc.chars for doc, _ in self._docs.values()),
                 "segments": self.segment_total(), "postings": len(self._posting_runs()[3]),

@@ -892,6 +892,10 @@ class RedisStore:
         done["stale_shard_keys"] = self.link.write(self._stale_epochs, self._serving())
         return done
 
+    def settle(self) -> bool:
+        """Nothing waits to be merged: a batch appends its postings to each band key's string."""
+        return False
+
     def stats(self) -> dict:
         gen = self._gen()
         state = {k.decode(): v for k, v in self.link.read(self.link.client.hgetall, self.keys.of(gen, "state")).items()}

@@ -436,19 +436,25 @@ class SqliteStore:
         self._set_meta("recent_postings", rows)
 
     def _merge_postings_if_due(self) -> None:
-        """Merge postings_recent into posting_lists once it holds RECENT_POSTINGS_MERGE_ROWS, or at least
-        FIRST_POSTINGS_MERGE_ROWS and an eighth of the packed postings (RECENT_POSTINGS_SHARE): a batch of random
-        keys then rewrites the pages of the small table only, the lists a merge touches are rewritten a few dozen
-        times in a corpus's life (a boilerplate key's long list each time), and a scan lists few keys row by row."""
-        from detector.settings import FIRST_POSTINGS_MERGE_ROWS, RECENT_POSTINGS_MERGE_ROWS, RECENT_POSTINGS_SHARE
+        """Inside a command that adds: merge postings_recent into posting_lists only once it holds
+        RECENT_POSTINGS_MERGE_ROWS. A merge costs about a microsecond and a half a row in merges of a batch or two
+        (each key a batch touches is rewritten each time) and a third of that in one merge of a whole build, so the
+        share rule waits for the command's end (settle): a 10^4-report add merges once, not fourteen times."""
+        from detector.settings import RECENT_POSTINGS_MERGE_ROWS
+
+        if self._recent_postings() >= RECENT_POSTINGS_MERGE_ROWS:
+            self.merge_postings()
+
+    def _recent_past_share(self) -> bool:
+        """Whether postings_recent holds at least FIRST_POSTINGS_MERGE_ROWS and RECENT_POSTINGS_SHARE of the packed
+        postings: then a scan would list too many keys row by row, and the merge is due."""
+        from detector.settings import FIRST_POSTINGS_MERGE_ROWS, RECENT_POSTINGS_SHARE
 
         recent = self._recent_postings()
         if recent < FIRST_POSTINGS_MERGE_ROWS:
-            return
+            return False
         bands = (self.meta().get("index") or {}).get("bands") or 1
-        total = bands * self._segments_stored()  # counted now: this transaction's batches are in
-        if recent >= RECENT_POSTINGS_MERGE_ROWS or recent >= RECENT_POSTINGS_SHARE * max(total - recent, 0):
-            self.merge_postings()
+        return recent >= RECENT_POSTINGS_SHARE * max(bands * self._segments_stored() - recent, 0)
 
     def merge_postings(self) -> None:
         """Move every recent posting into posting_lists (appended to its key's list); call inside writing()."""
@@ -456,14 +462,25 @@ class SqliteStore:
         self._note_recent_postings(0)
         self._merged = True
 
-    def settle(self) -> None:
-        """After an add: when it merged postings, compact (VACUUM if over a quarter of the file is free: the lists a
-        merge rewrote leave their old pages — at 10^3 reports, 30% of the file). Not compacting is no error: the
-        next rebuild compacts."""
+    def settle(self) -> bool:
+        """At the end of a command that added (or of a rebuild that changed nothing): merge the recent postings when
+        they are past the share (_recent_past_share) — also those a command killed before its end left — in a
+        transaction of their own; then, when this process merged, compact (VACUUM if over a quarter of the file is
+        free: the lists a merge rewrote and the recent rows leave their old pages). Whether it merged now. A merge or
+        compacting the disk or a reader refuses is no error: the postings stay recent (scans read them, a little
+        slower) and the next command's end merges them; the next rebuild compacts."""
+        merged_now = False
+        if not self.read_only and self._recent_past_share():
+            with contextlib.suppress(sqlite3.OperationalError):  # a full disk; another writer past the busy wait
+                with self.writing():
+                    if self._recent_past_share():  # as committed when this transaction began
+                        self.merge_postings()
+                        merged_now = True
         merged, self._merged = self._merged, False
         if merged and not self.read_only:
             with contextlib.suppress(sqlite3.OperationalError):  # a full disk, a reader holding the WAL
                 self.compact()
+        return merged_now
 
     def _last_document_id(self) -> int:
         """The highest id this database has given: a removed document's id is never given again (people write ids

@@ -110,15 +110,16 @@ def merge_recent(conn: sqlite3.Connection) -> None:
 
 def _rows_in_order(conn: sqlite3.Connection, table: str):
     """The (key, segment) rows of a table whose primary key they are, in order, ROWS_AT_ONCE at a time: each part read
-    as one string of numbers, parsed at once (a Python tuple per row cost ~0.6 µs, four times the parse)."""
+    as two strings of numbers, the keys' and the segments', parsed at once (a Python tuple per row cost ~0.6 µs, four
+    times the parse; one string of `key || ',' || segment` ~0.3 µs a row, a third more than two)."""
     after = (-1, -1)
     while True:
-        listed = conn.execute(
-            f"SELECT group_concat(key || ',' || segment) FROM (SELECT key, segment FROM {table}"
-            " WHERE (key, segment) > (?, ?) ORDER BY key, segment LIMIT ?)", (*after, ROWS_AT_ONCE)).fetchone()[0]
-        if not listed:
+        keys, segments = conn.execute(
+            f"SELECT group_concat(key), group_concat(segment) FROM (SELECT key, segment FROM {table}"
+            " WHERE (key, segment) > (?, ?) ORDER BY key, segment LIMIT ?)", (*after, ROWS_AT_ONCE)).fetchone()
+        if not keys:
             return
-        rows = np.fromstring(listed, dtype=np.int64, sep=",").reshape(-1, 2)
+        rows = np.stack([np.fromstring(keys, dtype=np.int64, sep=","), np.fromstring(segments, dtype=np.int64, sep=",")], axis=1)
         yield rows
         after = tuple(rows[-1].tolist())
 
