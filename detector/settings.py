@@ -35,10 +35,12 @@ MIN_YEAR, MAX_YEAR = 1949, 2100  # years a report can be for (manifest rows and 
 
 # SQLite postings (detector/store/sqlite.py): new postings go to a small table of rows, merged into the packed lists
 # (sqlite_postings.py). A scan lists a recent key's postings row by row, at about twice a packed key's cost; a merge
-# rewrites every list it appends to (a boilerplate key's long one each time), so merges grow with the corpus
+# rewrites every list it appends to (a boilerplate key's long one each time), so merges grow with the corpus; one large
+# merge costs under half of the same rows merged a batch or two at a time, so a command merges inside only at the first
+# threshold and applies the share rule once, at its end (SqliteStore.settle)
 RECENT_POSTINGS_MERGE_ROWS = 16_000_000  # recent postings are merged into the packed lists once there are this many
-FIRST_POSTINGS_MERGE_ROWS = 1_000_000  # …or this many and RECENT_POSTINGS_SHARE of the packed ones (any, while none are)
-RECENT_POSTINGS_SHARE = 0.125
+FIRST_POSTINGS_MERGE_ROWS = 1_000_000  # …or, at a command's end, this many and RECENT_POSTINGS_SHARE of the packed ones
+RECENT_POSTINGS_SHARE = 0.125  # (any, while none are packed)
 # Removing documents finds their postings by their band keys (made again from their layouts) while they hold at most
 # this share of the index's segments; more, and one pass over every list costs less than the keys' lists one by one
 REMOVAL_BY_KEYS_SHARE = 0.05

@@ -420,3 +420,111 @@ def test_a_process_reading_an_older_index_read_only_goes_on_after_another_packs_
     open_store(path).close()  # room again: another process packs it
     assert report_dict(api.scan_text(service, text, "submission.txt")) == expected
     service.close()
+
+
+def _merge_policy(monkeypatch, in_command: int, first: int = 1, share: float = 0.125) -> list:
+    """Merge thresholds for the test; returns the list each merge appends its recent row count to."""
+    from detector.store.sqlite import SqliteStore
+
+    monkeypatch.setattr(settings, "RECENT_POSTINGS_MERGE_ROWS", in_command)
+    monkeypatch.setattr(settings, "FIRST_POSTINGS_MERGE_ROWS", first)
+    monkeypatch.setattr(settings, "RECENT_POSTINGS_SHARE", share)
+    merges, merge = [], SqliteStore.merge_postings
+
+    def counted(store):
+        merges.append(store._recent_postings())
+        merge(store)
+
+    monkeypatch.setattr(SqliteStore, "merge_postings", counted)
+    return merges
+
+
+def _one_by_one(docs) -> list:
+    return [[doc] for doc in docs]
+
+
+def _add_stopped(corpus, docs, after: int) -> None:
+    """An add of one document a batch, stopped (as Ctrl-C stops it) once `after` batches were stored."""
+    with pytest.raises(KeyboardInterrupt):
+        for stored, _ in enumerate(api.add_batches(corpus, _one_by_one(docs)), start=1):
+            if stored == after:
+                raise KeyboardInterrupt
+
+
+def _past_the_share(store) -> bool:
+    recent = len(_rows(store, "postings_recent"))
+    return recent > 0 and recent >= settings.RECENT_POSTINGS_SHARE * len(_packed(store))
+
+
+def test_an_add_of_many_batches_merges_once_at_its_end(tmp_path, seeds, monkeypatch):
+    """Each batch used to merge when the recent rows passed an eighth of the packed ones: a 10^4-report build merged
+    fourteen times, rewriting the lists it appended to each time. Inside a command only the large threshold merges;
+    the share rule is applied once, at the end: no recent rows past the share are left, and the postings are all."""
+    merges = _merge_policy(monkeypatch, in_command=10**9)
+    with api.open_corpus(tmp_path / "c.db", create=True) as corpus:
+        outcomes = [o for _, batch in api.add_batches(corpus, _one_by_one(_docs(seeds))) for o in batch]
+        store = corpus.store
+        assert [status for status, _ in outcomes] == ["added"] * len(seeds)
+        assert len(merges) == 1 and merges[0] == len(_all(store)) and not _past_the_share(store)
+        assert not _rows(store, "postings_recent") and store.problems() == []
+
+
+def test_an_add_merges_inside_the_command_at_the_large_threshold(tmp_path, seeds, monkeypatch):
+    """The large threshold still bounds the recent rows while a command adds (a 10^5 build would otherwise grow them
+    to hundreds of millions of rows, each batch rewriting all their pages)."""
+    merges = _merge_policy(monkeypatch, in_command=3_000)
+    with api.open_corpus(tmp_path / "c.db", create=True) as corpus:
+        for _ in api.add_batches(corpus, _one_by_one(_docs(seeds))):
+            assert len(_rows(corpus.store, "postings_recent")) < 3_000  # merged by the batch that passed it
+        assert len(merges) >= 2 and corpus.store.problems() == []
+
+
+def test_postings_a_stopped_add_left_recent_are_merged_by_the_next_command(tmp_path, seeds, monkeypatch):
+    """An add stopped before its end (Ctrl-C, a kill) keeps the batches it committed, their postings recent — scans
+    read them, only slower — and the next add's end merges them with its own."""
+    merges = _merge_policy(monkeypatch, in_command=10**9)
+    docs = _docs(seeds)
+    with api.open_corpus(tmp_path / "c.db", create=True) as corpus:
+        _add_stopped(corpus, docs[:4], after=3)
+        assert corpus.store.document_count() == 3 and not merges and _past_the_share(corpus.store)
+    with api.open_corpus(tmp_path / "c.db") as corpus:
+        api.add_documents(corpus, docs[4:])
+        assert len(merges) == 1 and not _rows(corpus.store, "postings_recent") and corpus.store.problems() == []
+        assert len(_packed(corpus.store)) == merges[0] and corpus.store.document_count() == 4
+
+
+def test_a_merge_the_disk_refuses_at_the_end_of_an_add_keeps_what_it_added(tmp_path, seeds, monkeypatch):
+    """The end-of-command merge is a transaction of its own, after the batches committed: the disk refusing it is no
+    error — the documents stay added, their postings recent — and the next command's end merges them."""
+    merges = _merge_policy(monkeypatch, in_command=10**9)
+    docs = _docs(seeds)
+
+    def disk_full(conn):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    with api.open_corpus(tmp_path / "c.db", create=True) as corpus:
+        with monkeypatch.context() as refused:
+            refused.setattr(sqlite_postings, "merge_recent", disk_full)
+            assert [s for s, _ in api.add_documents(corpus, docs[:3])] == ["added"] * 3
+        assert corpus.store.document_count() == 3 and _past_the_share(corpus.store) and corpus.store.problems() == []
+        api.add_documents(corpus, docs[3:])
+        assert len(merges) == 2 and not _rows(corpus.store, "postings_recent") and corpus.store.problems() == []
+
+
+def test_a_rebuild_that_changes_nothing_merges_what_a_stopped_add_left(tmp_path, seeds, monkeypatch):
+    """A night with nothing to do still merges the recent postings an add stopped before its end left past the share
+    (every rebuild that changes something packs them all when it recounts)."""
+    archive, path = tmp_path / "archive", tmp_path / "c.db"
+    archive.mkdir()
+    for seed in seeds[:3]:
+        (archive / seed.name).write_bytes(seed.read_bytes())
+    api.rebuild(path, archive)
+    merges = _merge_policy(monkeypatch, in_command=10**9)
+    with api.open_corpus(path) as corpus:
+        _add_stopped(corpus, _docs(seeds[3:]), after=2)
+        assert _past_the_share(corpus.store)
+    summary = api.rebuild(path, archive, keep_missing=True)
+    assert not (summary.added or summary.changed or summary.removed) and len(merges) == 1
+    store = open_store(path)
+    assert not _rows(store, "postings_recent") and store.document_count() == 5 and store.problems() == []
+    store.close()

@@ -6,7 +6,8 @@ segments with `substr` (a hot key's sample), where rows cost a B-tree step each:
 listing a submission's keys, and about 4 bytes a posting on disk instead of 14.
 
 New postings go to postings_recent, a (key, segment) table small enough that a batch rewrites few of its pages;
-once it is large it is merged into posting_lists (`merge_recent`). Segments are numbered upwards, so every recent
+once it is large, or at the end of the command that added them once they are a share of the packed ones, it is
+merged into posting_lists (`merge_recent`; the policy is SqliteStore's). Segments are numbered upwards, so every recent
 segment is above every packed one (a removed document's postings go with it): a merge appends to each list, and a
 key's postings are its packed segments, then its recent ones, in order.
 """
