@@ -81,7 +81,8 @@ def _read_all(paths: list, metas: list, settings, encoding, progress, workers: i
     With `workers` > 1 and at least two files for each, the files are read and fingerprinted in that many processes:
     converting .docx and .pdf files and fingerprinting are a batch's work before scanning, and one core did it all."""
     if workers <= 1 or len(paths) < 2 * workers:
-        read = [_read(path, settings, encoding, meta) for path, meta in progress_bar(list(zip(paths, metas)), progress, "reading")]
+        read = [_read(path, settings, encoding, meta)
+                for path, meta in progress_bar(list(zip(paths, metas)), progress, "reading")]
         return read, [None] * len(read)
     pool = worker_pool(workers)
     try:
