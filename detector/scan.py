@@ -210,7 +210,9 @@ def _submission_meta(doc: Document, stored: Document | None) -> DocumentMeta:
     """The submission's metadata: as given, then as stored for the same content (`stored`), then inferred."""
     meta = doc.meta
     if stored is not None:
-        meta = dataclasses.replace(stored.meta, **{k: getattr(meta, k) for k in metadata.FIELDS if getattr(meta, k) is not None})
+        given = {k: getattr(meta, k) for k in metadata.FIELDS if getattr(meta, k) is not None}
+        guessed = tuple(k for k in metadata.FIELDS if k in (meta.inferred if k in given else stored.meta.inferred))
+        meta = dataclasses.replace(stored.meta, **given, inferred=guessed)  # a value given is no guess for being stored
     return metadata.complete(meta, doc.text, doc.path)
 
 

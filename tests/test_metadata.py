@@ -147,6 +147,18 @@ def test_a_stored_report_scanned_again_with_other_metadata_is_still_itself(tmp_p
     assert inferred_year.metrics["copy_ratio"] == 0 and same_path.metrics["copy_ratio"] == 0
 
 
+def test_a_value_given_for_a_stored_report_scanned_again_is_not_shown_as_a_guess(tmp_path):
+    """The stored report's year was inferred (2023年度); the scan gives --year 2024: 2024 is what a person said."""
+    old, _, _ = last_year_and_this_year()
+    own = tmp_path / "赵四.txt"
+    own.write_text("2023年度民主生活会对照检查材料\n" + old, encoding="utf-8")
+    with api.open_corpus(tmp_path / "c.db", create=True) as corpus:
+        api.add_paths(corpus, [own])
+        report = api.scan_batch(corpus, [own], meta=meta(None, None, 2024, meeting=None, team=None)).reports[0]
+    scanned = report.submission.meta
+    assert scanned.year == 2024 and "year" not in scanned.inferred and "meeting" in scanned.inferred
+
+
 @pytest.mark.parametrize("archived, given", [("张　三", "张三"), ("张三 ", " 张三"), ("ＺＨＡＮＧ", "ZHANG"),
                                               ("买买提·艾力", "买买提•艾力"), ("張曉明", "张晓明")])
 def test_a_name_written_with_padding_or_another_width_is_the_same_author(tmp_path, archived, given):
