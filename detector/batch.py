@@ -15,7 +15,8 @@ from detector.corpus import Corpus
 from detector.errors import InputError, NestedWatermarks, StoreUnavailable
 from detector.fingerprint import Fingerprint
 from detector.index import index_entries, lost_workers, signed_text, worker_pool
-from detector.ingest.manifest import as_manifest, not_listed
+from detector.ingest.manifest import as_manifest, files_named, not_listed
+from detector.metadata import owner
 from detector.ingest import find_input_files, read_document
 from detector.paths import resolved
 from detector.model import COUNTED_KINDS, Document, Report
@@ -71,8 +72,22 @@ def scan_batch(corpus: Corpus, paths, encoding=None, progress=None, meta=None, m
     items = [failed_report(folder, reason) for folder, reason in found.failed] + read
     result = scan_documents(corpus, items, progress, timings, workers, signed=[None] * len(found.failed) + signed)
     result.paths = [str(p) for p in paths]
-    result.skipped = found.skipped + ([] if meta else not_listed(found.files, given))
+    unlisted = {str(path) for path in found.files if given and resolved(path) not in given} if not meta else set()
+    result.skipped = found.skipped + ([] if meta else not_listed(found.files, given)) + unknown_authors(result.reports, unlisted)
     return result
+
+
+def unknown_authors(reports: list, skip=frozenset()) -> list[tuple[str, str]]:
+    """A (folder, warning) for the submissions of unknown author (none given, none inferred) with passages copied
+    from another author's report: those may be their own earlier reports (files in `skip` are warned of already)."""
+    unknown = [r.submission.path for r in reports if r.submission.path not in skip and not r.error
+               and owner(r.submission.meta) is None and any(p.kind == "copied" for p in r.passages)]
+    if not unknown:
+        return []
+    folder, counted = files_named(unknown, "of unknown author")
+    whose = "its passages copied from another author's report may be its author's" if len(unknown) == 1 else \
+        "their passages copied from another author's report may be their authors'"
+    return [(folder, f"{counted}: {whose} own earlier text; give the authors (--manifest or --author)")]
 
 
 def _read_all(paths: list, metas: list, settings, encoding, progress, workers: int) -> tuple[list, list]:

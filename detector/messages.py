@@ -168,6 +168,11 @@ PHRASE_SOURCES = (
     (r"authors inferred from the text, so reuse of one's own earlier report may read as copying",
      "作者只能从正文推断，本人旧稿的复用可能被当作抄袭他人"),
     (r"list them \(check the manifest's path column\)", "请把它们列入清单（检查清单的 path 列）"),
+    (r"(\d+) files? of unknown author \((.*?)(?: and (\d+) more)?\): ?", lambda m: f"{m.group(1)} 个文件作者未知（{m.group(2)}"
+     + (f" 等，另有 {m.group(3)} 个" if m.group(3) else "") + "）："),
+    (r"(?:its|their) passages copied from another author's report may be (?:its author's|their authors') own earlier text",
+     "其中复制他人的段落可能是作者本人的旧稿"),
+    (r"give the authors \(--manifest or --author\)", "请给出作者（--manifest 或 --author）"),
     (r"no file extension; a folder's files are read by theirs \((.+?)\): add one", r"没有扩展名；文件夹中的文件按扩展名读取（\1）：请加上扩展名"),
     (r"chachong reads (.+?) \(convert the file to one of them\)", r"chachong 可读取 \1（请转换为其中一种格式）"),
     (r"does not hold a (\.\w+) file inside \(damaged, or another kind of file renamed\)",

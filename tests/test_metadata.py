@@ -219,3 +219,26 @@ def test_meta_refuses_unknown_documents_and_edits_without_targets(runner, db):
     missing = runner.invoke(cli, ["meta", "99", "--db", str(db), "--year", "2020"])
     assert missing.exit_code == ExitCode.ERROR and "99" in missing.output
     assert runner.invoke(cli, ["meta", "--db", str(db), "--year", "2020"]).exit_code == ExitCode.USAGE
+
+
+@pytest.mark.parametrize("given", [[], ["--author", "张三"]])
+def test_a_copy_into_a_submission_of_unknown_author_is_said_to_be_possibly_its_own(tmp_path, given):
+    """张三's 2024 report reuses his archived 2023 one; scanned without his name, the copy reads 'copied' from 张三: the
+    scan says which files' authors are unknown, as it does for files a manifest does not list."""
+    old, new, _ = last_year_and_this_year()
+    (tmp_path / "archive").mkdir()
+    (tmp_path / "archive" / "2023.txt").write_text(old, encoding="utf-8")
+    (tmp_path / "2024").mkdir()
+    (tmp_path / "2024" / "张三2024.txt").write_text(new, encoding="utf-8")
+    (tmp_path / "2024" / "clean.txt").write_text(seed_text(1), encoding="utf-8")
+    runner, db = CliRunner(), str(tmp_path / "c.db")
+    assert runner.invoke(cli, ["add", str(tmp_path / "archive"), "--db", db, "--author", "张三", "--year", "2023"]).exit_code == 0
+    result = runner.invoke(cli, ["scan", str(tmp_path / "2024"), "--db", db, "--workers", "1", *given])
+    warned = [line for line in result.output.splitlines() if "of unknown author" in line]
+    if given:
+        assert warned == []
+        return
+    assert warned == [f"warning: {tmp_path / '2024'}: 1 file of unknown author (张三2024.txt): its passages copied from "
+                      "another author's report may be its author's own earlier text; give the authors (--manifest or --author)"]
+    zh = runner.invoke(cli, ["--lang", "zh", "scan", str(tmp_path / "2024"), "--db", db, "--workers", "1"])
+    assert "1 个文件作者未知（张三2024.txt）：其中复制他人的段落可能是作者本人的旧稿；请给出作者（--manifest 或 --author）" in zh.output

@@ -44,7 +44,7 @@ def _chachong(*args) -> subprocess.CompletedProcess:
 def _scan_json(db: str, *paths) -> dict:
     result = CliRunner().invoke(cli, ["scan", *map(str, paths), "--db", db, "--format", "json"])
     assert result.exit_code == ExitCode.OK, result.output
-    return json.loads(result.output)
+    return json.loads(result.stdout)  # stderr may warn (authors unknown)
 
 
 def _add(db: str, *paths) -> None:
@@ -217,7 +217,7 @@ db, out, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
 results, stop = [], time.monotonic() + seconds
 while time.monotonic() < stop or not results:
     r = CliRunner().invoke(cli, ["scan", {paths}, "--db", db, "--format", "json"])
-    results.append([r.exit_code, r.output])
+    results.append([r.exit_code, r.stdout])
 json.dump(results, open(out, "w"))
 """
 

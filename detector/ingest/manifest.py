@@ -60,15 +60,21 @@ def as_manifest(manifest) -> dict[Path, DocumentMeta]:
 def not_listed(files: list, manifest: dict, named: int = 5) -> list[tuple[str, str]]:
     """A (folder, warning) for the files a manifest was given for but that it does not list (a typo or a renamed file
     in its path column): their authors are only inferred, so reuse of their own earlier reports would read as copying."""
-    missing = [Path(path) for path in files if resolved(path) not in manifest]
+    missing = [path for path in files if resolved(path) not in manifest]
     if not manifest or not missing:
         return []
-    names = ", ".join(shown(path.name) for path in missing[:named])
-    more = f" and {len(missing) - named} more" if len(missing) > named else ""
-    folder = os.path.commonpath([str(path.parent) for path in missing])
-    return [(folder, f"{len(missing)} file{'s' if len(missing) > 1 else ''} not listed in the manifest ({names}{more}): "
-                     "authors inferred from the text, so reuse of one's own earlier report may read as copying; "
+    folder, counted = files_named(missing, "not listed in the manifest", named)
+    return [(folder, f"{counted}: authors inferred from the text, so reuse of one's own earlier report may read as copying; "
                      "list them (check the manifest's path column)")]
+
+
+def files_named(files: list, what: str, named: int = 5) -> tuple[str, str]:
+    """(their common folder, '3 files WHAT (a.txt, b.txt and 1 more)') of a warning about some files."""
+    paths = [Path(path) for path in files]
+    names = ", ".join(shown(path.name) for path in paths[:named])
+    more = f" and {len(paths) - named} more" if len(paths) > named else ""
+    folder = os.path.commonpath([str(path.parent) for path in paths])
+    return folder, f"{len(paths)} file{'s' if len(paths) > 1 else ''} {what} ({names}{more})"
 
 
 def _rows(csv_path: Path) -> tuple[list, list]:
