@@ -36,3 +36,23 @@ def test_control_characters_in_texts_and_metadata_are_escaped(tmp_path):
         assert result.exit_code == 0, result.output
         assert not CONTROL.findall(result.output), CONTROL.findall(result.output)
     assert "\\x1b]0;title\\x07" in outputs[0].output and "unit=\\x1b[A\\x1b[K\\x07\\x9bJ市某局" in outputs[1].output
+
+
+def test_files_of_one_name_in_a_folder_per_person_are_told_apart(tmp_path):
+    """Offices keep a folder per cadre, each holding 对照检查材料.txt: the ranking, the clusters and the pages name the
+    folder that tells them apart, not the one file name every submission and source has."""
+    paragraphs = [p for seed in (1, 2, 4) for p in seed_text(seed).splitlines() if len(p) >= 60]
+    shared = _copied_paragraph()
+    for n, person in enumerate(("张三", "李四")):
+        (tmp_path / "2024" / person).mkdir(parents=True)
+        (tmp_path / "2024" / person / "对照检查材料.txt").write_text("\n".join(paragraphs[n * 6 : n * 6 + 6] + [shared]),
+                                                                encoding="utf-8")
+    (tmp_path / "2022" / "王五").mkdir(parents=True)
+    (tmp_path / "2022" / "王五" / "对照检查材料.txt").write_text("\n".join(paragraphs[20:26] + [shared]), encoding="utf-8")
+    runner, db, out = CliRunner(), str(tmp_path / "c.db"), tmp_path / "out"
+    assert runner.invoke(cli, ["add", str(tmp_path / "2022"), "--db", db]).exit_code == 0
+    result = runner.invoke(cli, ["scan", str(tmp_path / "2024"), "--db", db, "--workers", "1", "--out", str(out)])
+    ranking = [line for line in result.stdout.splitlines() if re.match(r" +\d+ +\d+\.\d%  ", line)]
+    assert len(ranking) == 2 and all(re.search(r"(张三|李四)/对照检查材料.txt +王五/对照检查材料.txt", line) for line in ranking), ranking
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert ">张三/对照检查材料.txt</a>" in index and ">李四/对照检查材料.txt</a>" in index and ">对照检查材料.txt<" not in index

@@ -53,7 +53,7 @@ def _cluster_lines(cluster) -> list[str]:
     members = "、".join(s.name for s in cluster.member_subs)
     lines = [f"  #{cluster.id} ({len(cluster.members)} 份): {members}"]
     for shared in cluster.shared[:3]:
-        where = ", ".join(s["path"].rsplit("/", 1)[-1] for s in shared["sources"]) or say("summary_within_batch")
+        where = ", ".join(s["name"] for s in shared["sources"]) or say("summary_within_batch")
         text = shown_text(" ".join(shared["text"].split()))
         each = ", ".join(f"{sub.name} {chars} 字" for sub, chars in shared["member_chars"])
         lines.append(f"      「{text[:60]}{'…' if len(text) > 60 else ''}」 {shared['chars']} 字, {len(shared['members'])} 份 ({each}), "

@@ -57,6 +57,7 @@ class SourceLink:
     ref: SourceRef
     peer: Optional[int] = None  # batch position of the submission it is
     submission_year: Optional[int] = None  # the year of the submission it is a source of
+    label: Optional[str] = None  # the name shown, where the file name alone is another file's too (build_view)
 
     @property
     def path(self) -> str:
@@ -64,7 +65,7 @@ class SourceLink:
 
     @property
     def name(self) -> str:
-        return os.path.basename(self.path) or self.path
+        return self.label or os.path.basename(self.path) or self.path
 
     @property
     def peer_page(self) -> Optional[str]:
@@ -148,6 +149,7 @@ class SubmissionView:
     sources: list  # SourceView, as the report ranks them
     rank: int = 0
     clusters: list = dataclasses.field(default_factory=list)
+    label: Optional[str] = None  # the name shown, where the file name alone is another file's too (build_view)
 
     @property
     def path(self) -> str:
@@ -155,7 +157,7 @@ class SubmissionView:
 
     @property
     def name(self) -> str:
-        return os.path.basename(self.path) or self.path
+        return self.label or os.path.basename(self.path) or self.path
 
     @property
     def page(self) -> str:
@@ -267,14 +269,40 @@ def build_view(result, scan: ScanInfo, rank_by: str = DEFAULT_RANKING) -> ScanVi
     if rank_by not in RANKING_MEASURES:
         raise ValueError(f"rank_by {rank_by!r}: use one of {', '.join(RANKING_MEASURES)}")
     submissions = [_submission(pos, r, peers) for pos, (r, peers) in enumerate(zip(result.reports, result.peers))]
+    names = _label(submissions, result.clusters)
     ranked = sorted(submissions, key=lambda s: rank_key(s, rank_by))
     for rank, sub in enumerate(ranked, start=1):
         sub.rank = rank
     for cluster in result.clusters:
         for pos in cluster["members"]:
             submissions[pos].clusters.append(cluster["id"])
-    clusters = [_cluster(c, submissions) for c in result.clusters]
+    clusters = [_cluster(c, submissions, names) for c in result.clusters]
     return ScanView(scan=scan, submissions=submissions, ranked=ranked, clusters=clusters, rank_by=rank_by)
+
+
+def _label(submissions: list, clusters: list) -> dict:
+    """Name every submission and source by what tells its file apart from the others of the view (path → name)."""
+    links = [p.src for sub in submissions for p in sub.passages] + [s.link for sub in submissions for s in sub.sources]
+    sources = [src["path"] for c in clusters for shared in c["shared"] for src in shared["sources"]]
+    names = distinct_names([sub.path for sub in submissions] + [link.path for link in links] + sources)
+    for item in submissions + links:
+        item.label = names[item.path]
+    return names
+
+
+def distinct_names(paths: list) -> dict:
+    """Each path's shortest tail that no other of the paths ends with: its file name, or where another file has that
+    name too (张三/对照检查材料.docx, 李四/对照检查材料.docx: a folder per person), its folders up to the one that differs."""
+    by_name: dict = {}
+    for path in dict.fromkeys(paths):
+        by_name.setdefault(os.path.basename(path) or path, []).append(path.split(os.sep))
+    names = {}
+    for group in by_name.values():
+        for parts in group:
+            k = next(k for k in range(1, len(parts) + 1) if sum(other[-k:] == parts[-k:] for other in group) == 1
+                     or k == len(parts))
+            names[os.sep.join(parts)] = os.sep.join(parts[-k:]) or os.sep.join(parts)
+    return names
 
 
 def rank_key(sub: SubmissionView, rank_by: str) -> tuple:
@@ -311,9 +339,10 @@ def _same_source(a: SourceRef, b: SourceRef) -> bool:
     return a.as_dict() == b.as_dict()
 
 
-def _cluster(cluster: dict, submissions: list) -> ClusterView:
+def _cluster(cluster: dict, submissions: list, names: dict) -> ClusterView:
     members = sorted((submissions[m] for m in cluster["members"]), key=lambda s: s.rank)
-    shared = [{**s, "member_subs": [submissions[m] for m in s["members"]], "member_chars": _member_chars(s, submissions)}
+    shared = [{**s, "member_subs": [submissions[m] for m in s["members"]], "member_chars": _member_chars(s, submissions),
+               "sources": [{**src, "name": names[src["path"]]} for src in s["sources"]]}
               for s in cluster["shared"]]
     return ClusterView(id=cluster["id"], members=list(cluster["members"]), member_subs=members, shared=shared)
 
