@@ -138,6 +138,18 @@ def test_shared_headings_and_formulae_among_the_seeds_are_formula(seed_reports):
     assert "产生问题的原因分析" in texts and "习近平新时代中国特色社会主义思想" in texts
 
 
+GUIDING_IDEOLOGY = ("坚持以习近平新时代中国特色社会主义思想为指导，全面贯彻党的二十大和二十届二中、三中全会精神，深刻领悟“两个确立”"
+                    "的决定性意义，增强“四个意识”、坚定“四个自信”、做到“两个维护”。")
+
+
+def test_the_guiding_ideology_sentence_everyone_writes_is_not_counted_against_its_writer():
+    """90 characters of official formulae: longer than a formula may be, shared with one colleague — not a copy."""
+    report = _scan([("2023/a.txt", plant(seed_text(3), GUIDING_IDEOLOGY, 4), meta("干部丁", "某区", 2023))],
+                   plant(seed_text(4), GUIDING_IDEOLOGY, 6), meta("干部戊", "某县", 2024))
+    assert not [p for p in _counted(report) if "两个确立" in p.submission_text]
+    assert report.metrics["copy_ratio"] == 0
+
+
 # ---------------------------------------------------------------- quotation
 
 
