@@ -78,16 +78,24 @@ def scan_batch(corpus: Corpus, paths, encoding=None, progress=None, meta=None, m
 
 
 def unknown_authors(reports: list, skip=frozenset()) -> list[tuple[str, str]]:
-    """A (folder, warning) for the submissions of unknown author (none given, none inferred) with passages copied
-    from another author's report: those may be their own earlier reports (files in `skip` are warned of already)."""
-    unknown = [r.submission.path for r in reports if r.submission.path not in skip and not r.error
-               and owner(r.submission.meta) is None and any(p.kind == "copied" for p in r.passages)]
-    if not unknown:
-        return []
-    folder, counted = files_named(unknown, "of unknown author")
-    whose = "its passages copied from another author's report may be its author's" if len(unknown) == 1 else \
-        "their passages copied from another author's report may be their authors'"
-    return [(folder, f"{counted}: {whose} own earlier text; give the authors (--manifest or --author)")]
+    """(folder, warning) for the submissions with passages 'copied' where one side's author is unknown (none given,
+    none inferred): the submission's (files in `skip` are warned of already) or the source's. Those passages may be
+    the submitter's own earlier reports."""
+    copying = [r for r in reports if not r.error and any(p.kind == "copied" for p in r.passages)]
+    unknown = [r.submission.path for r in copying if r.submission.path not in skip and owner(r.submission.meta) is None]
+    from_unknown = [r.submission.path for r in copying if owner(r.submission.meta) is not None
+                    and any(p.kind == "copied" and owner(p.source) is None for p in r.passages)]
+    warnings = []
+    if unknown:
+        folder, counted = files_named(unknown, "of unknown author")
+        whose = "its passages copied from another author's report may be its author's" if len(unknown) == 1 else \
+            "their passages copied from another author's report may be their authors'"
+        warnings.append((folder, f"{counted}: {whose} own earlier text; give the authors (--manifest or --author)"))
+    if from_unknown:
+        folder, counted = files_named(from_unknown, "with passages copied from reports of unknown author")
+        warnings.append((folder, f"{counted}: they may be the submitter's own earlier text; give the archive's authors "
+                                 "(chachong meta ID --author NAME, or add --manifest)"))
+    return warnings
 
 
 def _read_all(paths: list, metas: list, settings, encoding, progress, workers: int) -> tuple[list, list]:

@@ -173,6 +173,12 @@ PHRASE_SOURCES = (
     (r"(?:its|their) passages copied from another author's report may be (?:its author's|their authors') own earlier text",
      "其中复制他人的段落可能是作者本人的旧稿"),
     (r"give the authors \(--manifest or --author\)", "请给出作者（--manifest 或 --author）"),
+    (r"(\d+) files? with passages copied from reports of unknown author \((.*?)(?: and (\d+) more)?\): ?",
+     lambda m: f"{m.group(1)} 个文件中有复制自作者未知报告的段落（{m.group(2)}" + (f" 等，另有 {m.group(3)} 个" if m.group(3) else "")
+     + "）："),
+    (r"they may be the submitter's own earlier text", "可能是送检人本人的旧稿"),
+    (r"give the archive's authors \(chachong meta ID --author NAME, or add --manifest\)",
+     "请给出文档库中报告的作者（chachong meta 编号 --author 姓名，或 add --manifest）"),
     (r"no file extension; a folder's files are read by theirs \((.+?)\): add one", r"没有扩展名；文件夹中的文件按扩展名读取（\1）：请加上扩展名"),
     (r"chachong reads (.+?) \(convert the file to one of them\)", r"chachong 可读取 \1（请转换为其中一种格式）"),
     (r"does not hold a (\.\w+) file inside \(damaged, or another kind of file renamed\)",

@@ -242,3 +242,24 @@ def test_a_copy_into_a_submission_of_unknown_author_is_said_to_be_possibly_its_o
                       "another author's report may be its author's own earlier text; give the authors (--manifest or --author)"]
     zh = runner.invoke(cli, ["--lang", "zh", "scan", str(tmp_path / "2024"), "--db", db, "--workers", "1"])
     assert "1 个文件作者未知（张三2024.txt）：其中复制他人的段落可能是作者本人的旧稿；请给出作者（--manifest 或 --author）" in zh.output
+
+
+def test_a_copy_from_an_archived_report_of_unknown_author_is_said_to_be_possibly_the_submitters_own(tmp_path):
+    """The archive was added without authors: 张三's reuse of his own 2023 report reads 'copied' from a report of
+    unknown author, and the scan says so; once the archive's author is given it is his self_reuse, and nothing is said."""
+    old, new, _ = last_year_and_this_year()
+    (tmp_path / "archive").mkdir()
+    (tmp_path / "archive" / "2023.txt").write_text(old, encoding="utf-8")
+    (tmp_path / "2024").mkdir()
+    (tmp_path / "2024" / "张三2024.txt").write_text(new, encoding="utf-8")
+    runner, db = CliRunner(), str(tmp_path / "c.db")
+    assert runner.invoke(cli, ["add", str(tmp_path / "archive"), "--db", db]).exit_code == 0
+    scan = ["scan", str(tmp_path / "2024"), "--db", db, "--workers", "1", "--author", "张三"]
+    warned = [line for line in runner.invoke(cli, scan).stderr.splitlines() if "unknown author" in line]
+    assert warned == [f"warning: {tmp_path / '2024'}: 1 file with passages copied from reports of unknown author "
+                      "(张三2024.txt): they may be the submitter's own earlier text; give the archive's authors "
+                      "(chachong meta ID --author NAME, or add --manifest)"]
+    zh = runner.invoke(cli, ["--lang", "zh", *scan]).stderr
+    assert "1 个文件中有复制自作者未知报告的段落（张三2024.txt）：可能是送检人本人的旧稿；请给出文档库中报告的作者" in zh
+    assert runner.invoke(cli, ["meta", str(tmp_path / "archive" / "2023.txt"), "--db", db, "--author", "张三"]).exit_code == 0
+    assert "unknown author" not in runner.invoke(cli, scan).stderr
