@@ -20,7 +20,7 @@ _MEETING_YEAR = re.compile(r"((?:19|20)\d\d)\s*年(?:度|第.批|[^。，,\n]{0,
 _ANY_YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 _TEAM_SUBJECT = re.compile(r"^\s*([^\s，。、：:“”\d]{0,20}?)(领导班子|党组|党委|党工委|党总支|党支部|支部委员会|班子)")
 # a title naming one member's post in a leading body (党组书记、局长张三…, 党委委员, 班子成员) or saying 个人: a personal report
-_MEMBERS_POST = re.compile(r"个人|(?:领导班子|党组|党委|党工委|党总支|党支部|班子)(?:副?书记|成员|委员)")
+_MEMBERS_POST = re.compile(r"个人|(?:领导班子|党组|党委|党工委|党总支|党支部|班子)(?:副?书记|成员|委员(?!会))")
 _REPORT_TITLE = re.compile("对照检查|检视剖析|剖析材料|发言提纲|检查材料")
 _TEAM_WORDS = re.compile(r"班子成员|领导班子|党组|党委|我们|局班子")
 _PERSONAL_WORDS = re.compile(r"本人|我")

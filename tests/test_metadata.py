@@ -98,6 +98,12 @@ def test_a_title_naming_a_members_post_in_a_leading_body_is_a_personal_report(ti
     assert guessed.team is False and guessed.unit is None
 
 
+@pytest.mark.parametrize("title", ["第一党支部委员会2023年度组织生活会对照检查材料", "某局机关党总支委员会2023年度组织生活会检视剖析材料"])
+def test_a_branch_committees_title_is_still_a_team_report(title):
+    """党支部委员会 is the committee (a team), not a member's post (党支部委员)."""
+    assert infer(f"{title}\n我们认真查摆问题。", "x.txt").team is True
+
+
 def test_two_members_of_one_leading_body_copying_each_other_have_copied(tmp_path):
     """The 党组书记's and a 党组成员's personal reports of one bureau: a copy between them is no 本人旧稿 (own reuse)."""
     old, new, _ = last_year_and_this_year()
