@@ -104,6 +104,19 @@ def _reading_settings(settings):
     return settings.replace(ocr=True) if click.get_current_context().meta.get("chachong.ocr") else settings
 
 
+def _workers_option(f):
+    return click.option("--workers", type=click.IntRange(min=1), default=None,
+                        help="Read and scan in this many processes (default: one per core, at most 4). The reports are "
+                             "the same.")(f)
+
+
+def _workers(given: int | None) -> int:
+    """The processes a batch runs in: as given, else one per core (at most SCAN_MAX_WORKERS)."""
+    from detector.batch import default_workers  # imported here: `chachong --help` loads no scanning code
+
+    return given or default_workers()
+
+
 def _encoding_option(f):
     f = click.option("--ocr", is_flag=True, expose_value=False, callback=_remember_ocr,
                      help="Read scanned PDFs with OCR (needs tesseract-ocr and tesseract-ocr-chi-sim).")(f)
@@ -227,8 +240,7 @@ def add(paths, db_path, author, unit, year, meeting, team, manifest, encoding, m
 @_encoding_option
 @_out_option
 @click.option("--timings", is_flag=True, help="Print the time each scan stage took (per submission) on stderr.")
-@click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Read and scan in this many processes (default: one per core, at most 4). The reports are the same.")
+@_workers_option
 def scan(paths, db_path, fmt, fail_above, show_formulae, author, unit, year, meeting, team, manifest, encoding, out_dir,
          timings, workers):
     """Scan submissions (files or folders) against the corpus and against each other; the scan is recorded in the database.
@@ -236,15 +248,13 @@ def scan(paths, db_path, fmt, fail_above, show_formulae, author, unit, year, mee
     Give the submissions' authors (--author … or --manifest) so that reuse of their own earlier reports is
     told apart (self_reuse); otherwise authors are inferred from the text where it names them.
     """
-    from detector.batch import default_workers  # imported here: `chachong --help` loads no scanning code
-
     options = {"encoding": encoding, "fail_above": fail_above, "out": out_dir}
     meta = _given_meta(author=author, unit=unit, year=year, meeting=meeting, team=team)
     with _open(db_path, create=False) as corpus:
         _must_exist(paths)  # after the database: a wrong --db is said first
         clock = api.Timings()
         result = _call(api.scan_batch, corpus, paths, encoding=encoding, progress=_progress(), meta=meta,
-                       manifest=_manifest(manifest), timings=clock, workers=workers or default_workers())
+                       manifest=_manifest(manifest), timings=clock, workers=_workers(workers))
         _echo_problems([], result.skipped)
         if timings:
             click.echo("\n".join(clock.lines()), err=True)
@@ -363,10 +373,11 @@ def report(scan_id, db_path, out_dir, rank_by):
 @_db_option
 @_out_option
 @_measure_options
-def recheck(scan_id, db_path, out_dir, fail_above):
+@_workers_option
+def recheck(scan_id, db_path, out_dir, fail_above, workers):
     """Scan the submissions of a recorded scan again, against the corpus as it is now; recorded as a new scan."""
     with _open(db_path, create=False) as corpus:
-        result = _call(history.recheck, corpus, scan_id, progress=_progress())
+        result = _call(history.recheck, corpus, scan_id, progress=_progress(), workers=_workers(workers))
         written = _deliver(corpus, result, "text", False, out_dir, {"out": out_dir}, rechecks=scan_id)
     _exit(result.reports, fail_above, written)
 

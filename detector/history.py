@@ -109,9 +109,10 @@ def _given(doc):
     return dataclasses.replace(doc, meta=meta)
 
 
-def recheck(corpus, scan_id: int, progress=None) -> BatchScan:
-    """Scan the submissions of a recorded scan again, against the corpus as it is now (the result is not recorded)."""
+def recheck(corpus, scan_id: int, progress=None, workers: int = 1) -> BatchScan:
+    """Scan the submissions of a recorded scan again, against the corpus as it is now (the result is not recorded);
+    in `workers` processes, as a batch scan."""
     _, old = load_scan(corpus.store, scan_id)
-    result = scan_documents(corpus, submissions(corpus.store, scan_id), progress)
+    result = scan_documents(corpus, submissions(corpus.store, scan_id), progress, workers=workers)
     result.paths = old.paths
     return result

@@ -150,6 +150,17 @@ def test_history_gives_back_typed_reports_equal_to_the_scan(scanned):
     assert [report_dict(r) for r in result.reports] == stored
 
 
+def test_a_recheck_in_two_processes_gives_what_one_process_gives(scanned):
+    """`recheck` scans on every core as `scan` does; the reports are the same as in one process."""
+    from detector.report.json_report import report_dict
+
+    with api.open_corpus(scanned.db) as corpus:
+        one, two = (history.recheck(corpus, scanned.scan_id, workers=w) for w in (1, 2))
+    assert [report_dict(r) for r in one.reports] == [report_dict(r) for r in two.reports]
+    assert one.clusters == two.clusters and one.peers == two.peers
+    assert sum(len(r.passages) for r in two.reports) > 20
+
+
 def test_a_batch_scanned_in_two_processes_gives_the_same_reports(scanned, tmp_path):
     """Forked scanning processes (each with its own connection) report exactly what one process does."""
     runs = {}
