@@ -24,6 +24,7 @@ _MEMBERS_POST = re.compile(r"个人|(?:领导班子|党组|党委|党工委|党�
 _REPORT_TITLE = re.compile("对照检查|检视剖析|剖析材料|发言提纲|检查材料")
 _TEAM_WORDS = re.compile(r"班子成员|领导班子|党组|党委|我们|局班子")
 _PERSONAL_WORDS = re.compile(r"本人|我")
+_NAME_NOTE = re.compile(r"\([^()]*\)")  # a post or unit in brackets after a name: 张三（副局长）, folded to ASCII brackets
 _NAME_DOTS = re.compile(r"[.\u00b7\u2022\u2027\u2219\u22c5\u30fb\uff0e\uff65]")  # the dots written in 买买提·艾力
 # a title such as 张三同志2023年度…对照检查材料; not a salutation (各位同志：, 王局长同志，), which many reports open with
 _AUTHOR = re.compile(r"^\s*([\u4e00-\u9fff]{2,4}?)同志(?![们：:，,、！!])")
@@ -113,9 +114,10 @@ def owner(meta):
 def name_key(name) -> str:
     """A name as compared: full/half width folded, spaces (also the full-width padding 张　三) dropped, the variants
     of the middle dot of a transliterated name (买买提·艾力) made one, traditional characters simplified (a Big5
-    report's 張曉明 is 张晓明, as its text is compared); '' for None or blank."""
+    report's 張曉明 is 张晓明, as its text is compared), a note in brackets dropped (张三（副局长）); '' for None or
+    blank (or a note alone)."""
     folded = "".join(unicodedata.normalize("NFKC", name or "").split())
-    return simplified(_NAME_DOTS.sub("·", folded))
+    return simplified(_NAME_DOTS.sub("·", _NAME_NOTE.sub("", folded)))
 
 
 def same_text_warning(author: str, stored_path: str, stored_author: str) -> str:

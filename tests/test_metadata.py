@@ -166,11 +166,12 @@ def test_a_value_given_for_a_stored_report_scanned_again_is_not_shown_as_a_guess
 
 
 @pytest.mark.parametrize("archived, given", [("张　三", "张三"), ("张三 ", " 张三"), ("ＺＨＡＮＧ", "ZHANG"),
-                                              ("买买提·艾力", "买买提•艾力"), ("張曉明", "张晓明")])
+                                              ("买买提·艾力", "买买提•艾力"), ("張曉明", "张晓明"),
+                                              ("张三（副局长）", "张三")])
 def test_a_name_written_with_padding_or_another_width_is_the_same_author(tmp_path, archived, given):
     """Name lists pad two-character names with a full-width space (张　三); a cell keeps a stray space; a Big5 report
-    names 張曉明 (its text is compared as simplified): still the author's own earlier report, never 'copied' from
-    another author."""
+    names 張曉明 (its text is compared as simplified); a list adds the post in brackets (张三（副局长）): still the
+    author's own earlier report, never 'copied' from another author."""
     old, new, _ = last_year_and_this_year()
     with api.open_corpus(tmp_path / "c.db", create=True) as corpus:
         api.add_text(corpus, old, "2022.txt", meta(archived, "某镇", 2022))
