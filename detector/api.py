@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import sys
 from pathlib import Path
 from typing import Iterator
 
-from detector import metadata
+from detector import messages, metadata
 from detector.corpus import Corpus, open_corpus
 from detector.errors import DetectorError, InputError, storage_error, StorageError, WorkerLost
 from detector.index import indexed_batches
@@ -48,13 +49,14 @@ def add_documents(corpus: Corpus, docs: list) -> list[tuple[str, int]]:
     return outcomes
 
 
-def add_batches(corpus: Corpus, batches) -> Iterator[tuple[list, list[tuple[str, int]]]]:
+def add_batches(corpus: Corpus, batches, announce=None) -> Iterator[tuple[list, list[tuple[str, int]]]]:
     """Index batches of documents, one transaction each, in order; yields (documents, outcomes) of each batch once it
     is stored, an outcome per document:
     ('added', id), or ('duplicate', id) when the same content is stored already or came earlier in these batches.
 
     Fingerprinting runs in worker processes outside the write transactions, one batch ahead: while a batch is
     written, the next is fingerprinted (indexed_batches). Stop early (an error) and nothing after that batch is stored.
+    At the end the store merges what it deferred (`announce()` is called first when that is work: minutes at 10^5).
     """
     seen: dict = {}  # sha256 → the first document of these batches carrying it (its id is set once it is stored)
     plans = (_plan(corpus, docs, seen) for docs in batches)
@@ -65,7 +67,7 @@ def add_batches(corpus: Corpus, batches) -> Iterator[tuple[list, list[tuple[str,
         for doc, doc_id in zip(plan.fresh, ids):
             doc.id = doc_id
         yield plan.docs, [_outcome(doc, existing, seen) for doc, existing in zip(plan.docs, plan.existing)]
-    corpus.store.settle()
+    corpus.store.settle(announce)
 
 
 @dataclasses.dataclass
@@ -129,7 +131,7 @@ def add_paths(corpus: Corpus, paths, meta: DocumentMeta | None = None, manifest=
     summary = AddSummary(failed=list(found.failed), skipped=list(found.skipped))
     readable = _read_batches(corpus, found.files, manifest_meta, meta, encoding, progress, batch_size, summary)
     try:
-        for docs, outcomes in add_batches(corpus, readable):
+        for docs, outcomes in add_batches(corpus, readable, _settling_said if progress is True else None):
             for doc, (status, doc_id) in zip(docs, outcomes):
                 (summary.added if status == "added" else summary.duplicates).append(doc.path)
                 if status != "added":
@@ -144,6 +146,11 @@ def add_paths(corpus: Corpus, paths, meta: DocumentMeta | None = None, manifest=
         raise StorageError(f"{problem.replace('nothing was changed', 'this batch was not written')} (the "
                            f"{len(summary.added)} files added before it stay added; the same `chachong add` again adds the rest)") from None
     return summary
+
+
+def _settling_said() -> None:
+    """On a terminal, say that the add's last step may take a while (its progress bar has ended)."""
+    print(messages.say("settling"), file=sys.stderr, flush=True)
 
 
 MANIFEST_FILE_MISSING = ("the manifest lists it, but there is no such file; check its path in the manifest (paths are "

@@ -48,6 +48,9 @@ CATALOGUE = {
                              "files not scanned again when it is back", "本次扫描未记入扫描历史：{db} 停止应答，扫描中途停止；"
                              "待其恢复后请重新扫描未扫描的文件"),
     "added": ("added {added}, already present {present}, failed {failed}", "新增 {added} 篇，已存在 {present} 篇，失败 {failed} 篇"),
+    "settling": ("merging the new postings into the index and compacting the database (on a large index this takes "
+                 "minutes; if stopped, the next command does it)",
+                 "正在把新的倒排记录并入索引并压缩数据库（大型索引需要几分钟；若中断，下一条命令会完成）"),
     "removed": ("removed {id} {path}", "已移除 {id} {path}"),
     "not_in_corpus": ("{target}: no document with this id or path in the corpus", "{target}：文档库中没有此编号或路径的文档"),
     "backed_up": ("backed up {db} to {out}", "已将 {db} 备份到 {out}"),

@@ -281,7 +281,7 @@ def test_an_add_that_merged_postings_gives_back_the_pages_the_rewritten_lists_le
         return store.conn.execute("PRAGMA freelist_count").fetchone()[0] / store.conn.execute("PRAGMA page_count").fetchone()[0]
 
     with api.open_corpus(tmp_path / "kept.db", create=True) as corpus:
-        monkeypatch.setattr(corpus.store, "settle", lambda: None)  # as before: no compacting after an add
+        monkeypatch.setattr(corpus.store, "settle", lambda announce=None: None)  # as before: no compacting after an add
         api.add_texts(corpus, texts)
         left = free_share(corpus.store)
     with api.open_corpus(tmp_path / "settled.db", create=True) as corpus:
@@ -528,3 +528,26 @@ def test_a_rebuild_that_changes_nothing_merges_what_a_stopped_add_left(tmp_path,
     store = open_store(path)
     assert not _rows(store, "postings_recent") and store.document_count() == 5 and store.problems() == []
     store.close()
+
+
+def test_an_add_on_a_terminal_says_before_its_long_last_step_and_only_then(tmp_path, seeds, monkeypatch, capsys):
+    """The merge and the compacting at an add's end take minutes on a large index, after its progress bar has ended:
+    a terminal is told (once, in the users' language); an add with nothing to merge, or off a terminal, says nothing."""
+    from detector import messages
+
+    merges = _merge_policy(monkeypatch, in_command=10**9)
+    folder = tmp_path / "files"
+    folder.mkdir()
+    for seed in seeds:
+        (folder / seed.name).write_bytes(seed.read_bytes())
+    with api.open_corpus(tmp_path / "c.db", create=True) as corpus:
+        api.add_paths(corpus, [folder], progress=True, batch_size=1)
+        told = capsys.readouterr().err
+        assert merges and told.count(messages.say("settling")) == 1
+        monkeypatch.setattr(settings, "FIRST_POSTINGS_MERGE_ROWS", 10**9)  # the next add leaves its rows recent
+        api.add_text(corpus, "新的一篇对照检查材料。一是理论学习不够深入。二是联系群众不够紧密。", "new.txt")
+        assert messages.say("settling") not in capsys.readouterr().err and len(merges) == 1
+    with api.open_corpus(tmp_path / "d.db", create=True) as corpus:
+        monkeypatch.setattr(settings, "FIRST_POSTINGS_MERGE_ROWS", 1)
+        api.add_paths(corpus, [folder], progress=False, batch_size=1)
+        assert len(merges) == 2 and messages.say("settling") not in capsys.readouterr().err

@@ -217,7 +217,8 @@ class Store(Protocol):
     def recount_segment_df(self) -> int: ...  # inside writing(): from the stored layouts; returns the rows
     def recount_follows(self) -> None: ...  # inside writing(): the transaction recounts, so inserts may skip upkeep
     def compact(self) -> dict: ...
-    def settle(self) -> bool: ...  # after adding: what a store defers while a command adds (merging), done; whether it merged
+    def settle(self, announce=None) -> bool: ...  # after adding: what a store defers while a command adds (merging),
+    # done; whether it merged. `announce()`, when given, is called before such work (it may take minutes)
     def stats(self) -> dict: ...
     def index_problems(self) -> list[str]: ...  # empty when the index is intact
     def problems(self) -> list[str]: ...  # index_problems and all else that can be checked (`chachong check`)

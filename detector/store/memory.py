@@ -236,7 +236,7 @@ class MemoryStore:
     def compact(self) -> dict:
         return {}
 
-    def settle(self) -> bool:
+    def settle(self, announce=None) -> bool:
         """Nothing waits to be merged: the postings are made from the documents' keys when read."""
         return False
 

@@ -892,7 +892,7 @@ class RedisStore:
         done["stale_shard_keys"] = self.link.write(self._stale_epochs, self._serving())
         return done
 
-    def settle(self) -> bool:
+    def settle(self, announce=None) -> bool:
         """Nothing waits to be merged: a batch appends its postings to each band key's string."""
         return False
 

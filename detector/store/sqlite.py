@@ -463,15 +463,18 @@ class SqliteStore:
         self._note_recent_postings(0)
         self._merged = True
 
-    def settle(self) -> bool:
+    def settle(self, announce=None) -> bool:
         """At the end of a command that added (or of a rebuild that changed nothing): merge the recent postings when
         they are past the share (_recent_past_share) — also those a command killed before its end left — in a
         transaction of their own; then, when this process merged, compact (VACUUM if over a quarter of the file is
         free: the lists a merge rewrote and the recent rows leave their old pages). Whether it merged now. A merge or
         compacting the disk or a reader refuses is no error: the postings stay recent (scans read them, a little
-        slower) and the next command's end merges them; the next rebuild compacts."""
-        merged_now = False
-        if not self.read_only and self._recent_past_share():
+        slower) and the next command's end merges them; the next rebuild compacts. `announce()` is called before
+        merging or compacting (on a large index they take minutes)."""
+        merged_now, due = False, not self.read_only and self._recent_past_share()
+        if announce is not None and (due or (self._merged and not self.read_only)):
+            announce()
+        if due:
             with contextlib.suppress(sqlite3.OperationalError):  # a full disk; another writer past the busy wait
                 with self.writing():
                     if self._recent_past_share():  # as committed when this transaction began
