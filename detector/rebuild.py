@@ -373,18 +373,23 @@ class _Rebuild:
         kept = [self._kept_document(doc_id) for doc_id, _ in plan.keep] if self.summary.full else []
         entries = index_entries(docs + kept, self.settings, to_store=True)
         self._prepared = self.summary.indexed = len(entries)
-        self._ids = self._former_ids(entries, [doc_id for doc_id, _ in plan.keep]) if self.summary.full else None
+        if self.summary.full:
+            entries, self._ids = self._in_former_order(entries)
         return entries
 
-    def _former_ids(self, entries: list, kept: list) -> list:
-        """Per entry of a full rebuild, the id its content was stored under (kept: `meta 17`, `remove 17` and the
-        source ids of recorded reports and exports still name the same report), or None for new content."""
+    def _in_former_order(self, entries: list) -> tuple[list, list]:
+        """A full rebuild's entries and, per entry, the id its content was stored under (kept: `meta 17`, `remove 17`
+        and the source ids of recorded reports and exports still name the same report), or None for new content;
+        ordered by those ids, new content last, so that segments ascend with ids as in an index added to over time
+        (a hot key's sample is its oldest reports in every backend)."""
         by_sha = {sha: doc_id for doc_id, _, sha in self.store.documents()}
-        former, given = [by_sha.get(e.document.sha256) for e in entries[: len(entries) - len(kept)]] + kept, set()
-        for n, doc_id in enumerate(former):
-            former[n] = None if doc_id in given else doc_id  # one content, one id
+        ids, given = [], set()
+        for entry in entries:
+            doc_id = by_sha.get(entry.document.sha256)
+            ids.append(None if doc_id in given else doc_id)  # one content, one id
             given.add(doc_id)
-        return former
+        order = sorted(range(len(entries)), key=lambda n: (ids[n] is None, ids[n] or 0))
+        return [entries[n] for n in order], [ids[n] for n in order]
 
     def _keep_what_could_not_be_replaced(self, plan: _Plan) -> None:
         """A stored document whose file now holds content that cannot be read (a damaged .docx copied over it, a

@@ -204,6 +204,9 @@ def test_full_rebuild_matches_a_fresh_index_and_keeps_every_documents_id(built, 
     new_ids = [doc_id for doc_id, _, sha in after if sha not in before]
     assert kept and new_ids and all(now == then for now, then in kept)
     assert min(new_ids) > max(before.values())
+    with closing(SqliteStore(db)) as store:  # segments ascend with ids, as in an index added to over time
+        in_segment_order = [row[0] for row in store.conn.execute("SELECT id FROM documents ORDER BY first_segment")]
+    assert in_segment_order == sorted(in_segment_order)
     _assert_intact(db)
 
 
