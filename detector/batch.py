@@ -15,7 +15,7 @@ from detector.corpus import Corpus
 from detector.errors import InputError, NestedWatermarks, StoreUnavailable
 from detector.fingerprint import Fingerprint
 from detector.index import index_entries, lost_workers, signed_text, worker_pool
-from detector.ingest.manifest import as_manifest, files_named, not_listed
+from detector.ingest.manifest import as_manifest, files_named, not_listed, unlisted
 from detector.metadata import owner
 from detector.ingest import find_input_files, read_document
 from detector.paths import resolved
@@ -72,8 +72,9 @@ def scan_batch(corpus: Corpus, paths, encoding=None, progress=None, meta=None, m
     items = [failed_report(folder, reason) for folder, reason in found.failed] + read
     result = scan_documents(corpus, items, progress, timings, workers, signed=[None] * len(found.failed) + signed)
     result.paths = [str(p) for p in paths]
-    unlisted = {str(path) for path in found.files if given and resolved(path) not in given} if not meta else set()
-    result.skipped = found.skipped + ([] if meta else not_listed(found.files, given)) + unknown_authors(result.reports, unlisted)
+    warned = set() if meta else {str(path) for path in unlisted(found.files, given)}  # said by not_listed already
+    result.skipped = (found.skipped + ([] if meta else not_listed(found.files, given))
+                      + unknown_authors(result.reports, warned))
     return result
 
 

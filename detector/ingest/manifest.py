@@ -57,11 +57,16 @@ def as_manifest(manifest) -> dict[Path, DocumentMeta]:
     return manifest if isinstance(manifest, dict) else read_manifest(manifest)
 
 
+def unlisted(files: list, manifest: dict) -> list:
+    """The files a manifest was given for but that it does not list (a typo or a renamed file in its path column)."""
+    return [path for path in files if resolved(path) not in manifest] if manifest else []
+
+
 def not_listed(files: list, manifest: dict, named: int = 5) -> list[tuple[str, str]]:
-    """A (folder, warning) for the files a manifest was given for but that it does not list (a typo or a renamed file
-    in its path column): their authors are only inferred, so reuse of their own earlier reports would read as copying."""
-    missing = [path for path in files if resolved(path) not in manifest]
-    if not manifest or not missing:
+    """A (folder, warning) for the unlisted files: their authors are only inferred, so reuse of their own earlier
+    reports would read as copying."""
+    missing = unlisted(files, manifest)
+    if not missing:
         return []
     folder, counted = files_named(missing, "not listed in the manifest", named)
     return [(folder, f"{counted}: authors inferred from the text, so reuse of one's own earlier report may read as copying; "
