@@ -108,15 +108,11 @@ def _read_all(paths: list, metas: list, settings, encoding, progress, workers: i
         read = [_read(path, settings, encoding, meta)
                 for path, meta in progress_bar(list(zip(paths, metas)), progress, "reading")]
         return read, [None] * len(read)
-    pool = worker_pool(workers)
-    try:
-        with lost_workers("a process reading and fingerprinting the submissions ended before it answered (out of "
-                          "memory, or killed): nothing was scanned; run the same command again, with fewer files at a "
-                          "time if memory is short"):
-            done = pool.map(_read_and_signed, paths, metas, [settings] * len(paths), [encoding] * len(paths))
-            pairs = [next(done) for _ in progress_bar(list(range(len(paths))), progress, "reading")]
-    finally:  # stopped early (Ctrl-C, an error): the files not yet begun are not read
-        pool.shutdown(wait=True, cancel_futures=True)
+    with worker_pool(workers) as pool, lost_workers(  # stopped early (Ctrl-C): the files not yet begun are not read
+            "a process reading and fingerprinting the submissions ended before it answered (out of memory, or "
+            "killed): nothing was scanned; run the same command again, with fewer files at a time if memory is short"):
+        done = pool.map(_read_and_signed, paths, metas, [settings] * len(paths), [encoding] * len(paths))
+        pairs = [next(done) for _ in progress_bar(list(range(len(paths))), progress, "reading")]
     return [item for item, _ in pairs], [sign for _, sign in pairs]
 
 

@@ -47,8 +47,7 @@ def indexed_batches(batches, settings: Settings, documents=lambda batch: batch, 
         for batch in itertools.chain(ahead, batches):
             yield batch, index_entries(documents(batch), settings, workers=1)
         return
-    pool = worker_pool(workers)
-    try:
+    with worker_pool(workers) as pool:  # the caller stopped early (an error storing a batch): the rest is not done
         in_flight = collections.deque()
         for batch in itertools.chain(ahead, batches):
             in_flight.append((batch, _submitted(pool, _signed_for_storage, documents(batch), settings)))
@@ -58,17 +57,21 @@ def indexed_batches(batches, settings: Settings, documents=lambda batch: batch, 
         while in_flight:
             done, results = in_flight.popleft()
             yield done, _entries(documents(done), results)
-    finally:  # the caller stopped early (an error storing a batch): what is still queued is not fingerprinted
-        pool.shutdown(wait=True, cancel_futures=True)
 
 
+@contextlib.contextmanager
 def worker_pool(workers: int):
-    """Forked worker processes that end with the process that made them (see _end_with_parent)."""
+    """Forked worker processes that end with the process that made them (see _end_with_parent), for the block; left
+    early (an error, Ctrl-C), the work not yet begun is cancelled, not done first."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_end_with_parent,
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_end_with_parent,
                                initargs=(os.getpid(),))
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _end_with_parent(parent: int) -> None:
