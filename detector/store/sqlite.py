@@ -471,8 +471,10 @@ class SqliteStore:
         compacting the disk or a reader refuses is no error: the postings stay recent (scans read them, a little
         slower) and the next command's end merges them; the next rebuild compacts. `announce()` is called before
         merging or compacting (on a large index they take minutes)."""
-        merged_now, due = False, not self.read_only and self._recent_past_share()
-        if announce is not None and (due or (self._merged and not self.read_only)):
+        if self.read_only:
+            return False
+        merged_now, due = False, self._recent_past_share()
+        if announce is not None and (due or self._merged):
             announce()
         if due:
             with contextlib.suppress(sqlite3.OperationalError):  # a full disk; another writer past the busy wait
@@ -481,7 +483,7 @@ class SqliteStore:
                         self.merge_postings()
                         merged_now = True
         merged, self._merged = self._merged, False
-        if merged and not self.read_only:
+        if merged:
             with contextlib.suppress(sqlite3.OperationalError):  # a full disk, a reader holding the WAL
                 self.compact()
         return merged_now
