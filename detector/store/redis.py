@@ -478,7 +478,7 @@ class RedisStore:
         id, so that no later document gets one of them)."""
         counter = self.keys.of(gen, "ids")
         highest = max((i for i in given if i is not None), default=0)
-        if highest > int(self.link.read(self.link.client.get, counter) or 0):
+        if highest and highest > int(self.link.read(self.link.client.get, counter) or 0):  # an add gives none: no read
             self.link.write(self.link.client.set, counter, highest)
         news = sum(i is None for i in given)
         last = self.link.write(self.link.client.incrby, counter, news)
