@@ -7,6 +7,7 @@ import time
 
 from detector import align, metadata, quotes, verify
 from detector.classify import Context, judge
+from detector.collector import collector_paused
 from detector.corpus import Corpus
 from detector.fingerprint import Fingerprint, fingerprint
 from detector.formulae import curated_formulae
@@ -67,7 +68,7 @@ def scan_document(corpus: Corpus, doc: Document, exclude_ids=(), timings: Timing
     """Every passage of `doc` found in the corpus, classified, with the measures (`fingerprinted`: its fingerprint,
     when the caller made it already)."""
     timings = timings or Timings()
-    with corpus.reading():  # one committed state of the index, even while a rebuild commits
+    with collector_paused(), corpus.reading():  # one committed state of the index, even while a rebuild commits
         return _scan(corpus, doc, set(exclude_ids), timings, fingerprinted)
 
 
