@@ -617,18 +617,17 @@ def _bigrams(text: str) -> frozenset:
     return frozenset(map(operator.add, text, text[1:]))
 
 
-@functools.lru_cache(maxsize=8192)
 def _edges(a: str, b: str) -> tuple[int, int]:
     """Unmatched characters at the start and at the end of `a` (none trimmed if nothing matches).
 
     One shared bigram keeps an edge: a heavily edited sentence keeps few three-character runs, and cutting
-    its first words made whole copied sentences too short to report.
-    """
-    grams = _bigrams(b)
-    first = next((k for k in range(len(a) - 1) if a[k : k + 2] in grams), None)
+    its first words made whole copied sentences too short to report. A bigram of `a` is looked for in `b` as a
+    substring (the same as among b's bigrams): `a` is a segment whose edges match at once, mostly, and `b` a region
+    met once, whose set of bigrams cost more to make than the few searches."""
+    first = next((k for k in range(len(a) - 1) if a[k : k + 2] in b), None)
     if first is None:
         return 0, 0
-    last = next(k for k in range(len(a) - 2, first - 1, -1) if a[k : k + 2] in grams)
+    last = next(k for k in range(len(a) - 2, first - 1, -1) if a[k : k + 2] in b)
     return first, len(a) - 2 - last
 
 
