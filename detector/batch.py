@@ -199,13 +199,19 @@ def _scanned(store: "BatchStore", corpus: Corpus, docs: list, progress, timings:
     warm_up(corpus.settings)  # made once here, each forked process has it
     try:
         with multiprocessing.get_context("fork").Pool(workers, initializer=_reconnect) as pool:
-            results = pool.imap_unordered(_scan_forked, range(len(docs)))
+            results = pool.imap_unordered(_scan_forked, _longest_first(docs))
             for _ in progress_bar(list(range(len(docs))), progress, "scanning"):
                 n, report, seconds, counts = next(results)
                 timings.merge(seconds, counts)
                 yield n, report
     finally:
         _FORKED = None
+
+
+def _longest_first(docs: list) -> list[int]:
+    """Batch positions, the longest submission first: the processes take the next one as they finish, so the last
+    ones handed out are short and the processes end together (in input order a long one left last kept one waiting)."""
+    return sorted(range(len(docs)), key=lambda n: -len(docs[n].text))
 
 
 def _reconnect() -> None:

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from detector import api, batch, history
 from detector.cli import ExitCode, cli
-from detector.model import COUNTED_KINDS
+from detector.model import COUNTED_KINDS, Document, DocumentMeta
 
 PLANTED = TEMPLATE + RING + PAIR + CORPUS_PAIR + CORPUS_ALONE
 
@@ -253,3 +253,9 @@ def test_a_batch_stopped_while_reading_begins_no_more_files(scanned, monkeypatch
         batch._read_all(paths, [None] * len(paths), DEFAULT, None, stop_after_two, workers=2)
     begun = (tmp_path / "read.log").read_text(encoding="utf-8").splitlines()
     assert 2 <= len(begun) < len(paths) // 2, begun
+
+
+def test_the_scanning_processes_take_the_longest_submissions_first():
+    docs = [Document(path=f"{n}.txt", text="字" * length, sha256=str(n), encoding="utf-8", meta=DocumentMeta())
+            for n, length in enumerate([300, 5000, 300, 80, 5000])]
+    assert batch._longest_first(docs) == [1, 4, 0, 2, 3]  # equal lengths keep their input order
