@@ -15,8 +15,8 @@ from rapidfuzz.distance import Indel
 from detector.fingerprint import Fingerprint
 from detector.formulae import without_formulae
 from detector.settings import Settings
-from detector.shingles import (prepare_text_sets, segment_and_long_sentence_lookup, sentence_bounds, submission_lookups,
-                               text_sets)
+from detector.shingles import (prepare_text_sets, segment_and_long_sentence_lookup, sentence_bounds, some_text_sets,
+                               submission_lookups, text_sets)
 from detector.sorting import dense_ranks, stable_order
 
 
@@ -186,18 +186,37 @@ def source_similarities(sub: Fingerprint, srcs: list, settings: Settings, near: 
     either side (a few in a hundred): a longer source sentence with any submission sentence; a one-clause source
     sentence (whose set is its clause's) with a longer submission sentence, in the join of the source's segments."""
     shingling, bar = settings.shingling, settings.verify_dice
-    prepare_text_sets(srcs, shingling)
-    by_segment, by_sentence = submission_lookups(sub, shingling)
-    segments, sentences = (list(sets) for sets in zip(*[text_sets(src, shingling) for src in srcs])) if srcs else ([], [])
     clauses = [_clause_counts(src) for src in srcs]
     longer = [count > 1 for count in clauses]
     if near is not None:
         longer = [more & (np.bincount(src.sentences, weights=chosen, minlength=len(more)) > 0)
                   for more, src, chosen in zip(longer, srcs, near)]
+    segments, sentences = _sets_compared(srcs, near, longer, shingling)
+    by_segment, by_sentence = submission_lookups(sub, shingling)
     with_longer = by_sentence.similar_each(sentences, bar, longer)
     both = segment_and_long_sentence_lookup(sub, shingling).similar_each(segments, bar, near)
     return [_segment_pairs_apart(found, by_segment.count, count, src, pairs)
             for found, count, src, pairs in zip(both, clauses, srcs, with_longer)]
+
+
+def _sets_compared(srcs: list, near: list | None, longer: list, shingling: str) -> tuple[list, list]:
+    """Each source's segment and sentence sets, for comparing its `near` segments and `longer` sentences: its whole
+    sets where it has them, or is aligned a second time (then kept: a source met twice is met again); else, aligned
+    for the first time, the sets of those texts only (see some_text_sets)."""
+    if near is None:
+        prepare_text_sets(srcs, shingling)
+        return [text_sets(src, shingling)[0] for src in srcs], [text_sets(src, shingling)[1] for src in srcs]
+    whole = [src.remembers(("sets", shingling)) or src.remembers(_ALIGNED) for src in srcs]
+    prepare_text_sets([src for src, kept in zip(srcs, whole) if kept], shingling)
+    first = [k for k, kept in enumerate(whole) if not kept]
+    some = iter(some_text_sets([srcs[k] for k in first], [near[k] for k in first], [longer[k] for k in first], shingling))
+    sets = [text_sets(src, shingling) if kept else next(some) for src, kept in zip(srcs, whole)]
+    for k in first:
+        srcs[k].remember(_ALIGNED, True)
+    return [segment for segment, _ in sets], [sentence for _, sentence in sets]
+
+
+_ALIGNED = "aligned before"  # a source fingerprint's mark: compared once already (its whole sets are made next time)
 
 
 def near_verified(candidate: Candidate, segment_count: int, reach: int) -> np.ndarray:

@@ -76,3 +76,20 @@ def test_source_similarities_are_every_segment_pair_and_the_sentence_pairs_with_
             assert pairs == expected
         kinds |= {(bool(clauses_a[i] > 1), bool(clauses_b[j] > 1)) for i, j in sentence_pairs}
     assert kinds == {(True, True), (True, False), (False, True)}  # every kind of sentence pair was compared
+
+
+def test_a_source_aligned_once_has_only_its_compared_texts_cut_and_finds_what_its_whole_sets_find(seeds):
+    """Compared around its verified segments, a source met for the first time has only those texts' sets made; met
+    again, its whole sets are made and kept. Both give the pairs of the same segments and sentences."""
+    texts = [p.read_text(encoding="utf-8") for p in seeds[:4]]
+    sub = fingerprint(texts[0][:3000] + texts[1][:2000], DEFAULT)
+    srcs = [fingerprint(t, DEFAULT, signed=False) for t in texts]
+    rng = np.random.default_rng(7)
+    near = [rng.random(src.segment_count) < 0.3 for src in srcs]
+    first = align.source_similarities(sub, srcs, DEFAULT, near)
+    assert not any(src.remembers(("sets", "char2")) for src in srcs)
+    again = align.source_similarities(sub, srcs, DEFAULT, near)
+    assert all(src.remembers(("sets", "char2")) for src in srcs)
+    assert first == again and sum(len(segment_pairs) for segment_pairs, _ in first) > 50
+    for (segment_pairs, _), chosen in zip(first, near):
+        assert all(chosen[j] for _, j in segment_pairs)
