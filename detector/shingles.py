@@ -361,8 +361,7 @@ def text_sets(fp: Fingerprint, shingling: str) -> tuple[ShingleSets, ShingleSets
 class Pool:
     """Fingerprints side by side, built with a few array operations over all of them (a scan meets hundreds of
     sources, and per-source numpy calls cost more than the work): one code-point array (`codes`, made when first
-    asked; `codes_at` reads some of it without making it), each segment's [start, end) in it, and sentences
-    numbered across the pool."""
+    asked), each segment's [start, end) in it, and sentences numbered across the pool."""
 
     def __init__(self, fps: list):
         layouts = [fp.layout for fp in fps]
@@ -382,16 +381,6 @@ class Pool:
     @functools.cached_property
     def codes(self) -> np.ndarray:
         return np.concatenate([codes_of(fp) for fp in self._fps]) if self._fps else np.zeros(0, dtype="<u4")
-
-    def codes_at(self, positions: np.ndarray) -> np.ndarray:
-        """The pooled code points at `positions` (ascending), read from each content without pooling them all:
-        a scan reads a small part of its candidates' contents."""
-        if "codes" in self.__dict__ or not len(positions):
-            return np.take(self.codes, positions)
-        firsts = np.r_[0, self.segments[:, 1]][self.segment_base]  # where each content starts (an empty one too)
-        cuts = np.searchsorted(positions, firsts).tolist() + [len(positions)]
-        return np.concatenate([np.take(codes_of(fp), positions[a:b] - first) for fp, first, a, b
-                               in zip(self._fps, firsts.tolist(), cuts[:-1], cuts[1:]) if b > a])
 
     def sentence_ranges(self) -> np.ndarray:
         """[start, end) in the pooled codes of each pooled sentence."""

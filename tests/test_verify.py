@@ -241,13 +241,19 @@ def test_one_cut_of_the_source_sentences_verifies_as_cutting_each_text(alphabet_
     assert results[0] == results[1] and sum(len(matched) for matched, _ in results[0]) > 20
 
 
-def test_pooled_code_points_read_in_place_are_those_of_the_pooled_array():
+def test_sentence_characters_are_those_of_the_sentences_holding_the_segments_used():
     from detector.shingles import Pool
 
-    texts = ["一二三四，五六。", "", "七八九十甲乙丙丁。", "戊", "己庚辛壬癸子丑寅卯。"]
+    texts = ["一二三四，五六。七八！", "", "七八九十甲乙丙丁。", "戊", "己庚辛壬癸子，丑寅卯。辰巳。"]
     fps = [fingerprint(text, DEFAULT, signed=False) for text in texts]
-    reading, pooled = Pool(fps), Pool(fps)
-    positions = np.flatnonzero(np.random.default_rng(1).random(len(pooled.codes)) < 0.5).astype(np.int32)
-    assert np.array_equal(reading.codes_at(positions), pooled.codes[positions]) and len(positions) > 5
-    assert "codes" not in reading.__dict__  # read without pooling every content
-    assert np.array_equal(pooled.codes_at(positions), pooled.codes[positions])
+    pool = Pool(fps)
+    clauses = [(fp, segment) for fp in fps for segment in range(fp.segment_count)]
+    for used in ([0], [1, len(clauses) - 1], list(range(0, len(clauses), 2)), list(range(len(clauses)))):
+        parts, lengths, offsets, chars = verify._sentence_characters(pool, np.array(used))
+        sentences = {int(pool.sentence_of[k]) for k in used}
+        expected = [k for k in range(len(clauses)) if int(pool.sentence_of[k]) in sentences]
+        assert parts.tolist() == expected
+        contents = [clauses[k][0].segment_content(clauses[k][1]) for k in expected]
+        assert lengths.tolist() == [len(text) for text in contents]
+        assert offsets.tolist() == [sum(lengths.tolist()[:k]) for k in range(len(expected))]
+        assert chars.tobytes().decode("utf-32-le") == "".join(contents)
