@@ -120,17 +120,21 @@ def _contenders(segments: np.ndarray, sources: np.ndarray, weights: np.ndarray, 
 
 def _summed_by_pair(segments: np.ndarray, sources: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distinct (submission segment, document, source segment) rows of the collisions, ordered by document, then
-    submission segment, with their key weights summed (one radix sort of packed 64-bit keys)."""
+    submission segment, with their key weights summed (one radix sort of packed keys, each part as wide as its
+    largest value: ~27 bits for a report, two 16-bit passes where fixed 20-bit fields took four)."""
     docs, columns = sources[:, 0], sources[:, 1]
     doc_ids, doc_rank = dense_ranks(docs)
-    if max(int(segments.max()), int(columns.max())) >= 1 << 20 or len(doc_ids) >= 1 << 23:
+    column_bits, segment_bits = int(columns.max()).bit_length(), int(segments.max()).bit_length()
+    if column_bits + segment_bits + (len(doc_ids) - 1).bit_length() > 63:
         raise ValueError("too many segments or documents to pack (a submission over the size limits?)")
-    packed = (doc_rank << 40) | (segments.astype(np.int64) << 20) | columns
+    doc_shift = column_bits + segment_bits
+    packed = (doc_rank << doc_shift) | (segments.astype(np.int64) << column_bits) | columns
     order = stable_order(packed)
     packed = packed[order]
     first = np.flatnonzero(np.r_[True, packed[1:] != packed[:-1]])
     packed = packed[first]
-    pairs = np.stack([(packed >> 20) & 0xFFFFF, doc_ids[packed >> 40], packed & 0xFFFFF], axis=1)
+    pairs = np.stack([(packed >> column_bits) & ((1 << segment_bits) - 1), doc_ids[packed >> doc_shift],
+                      packed & ((1 << column_bits) - 1)], axis=1)
     return pairs, np.add.reduceat(weights[order].astype(np.float64), first)
 
 

@@ -26,16 +26,35 @@ def stable_order(values: np.ndarray) -> np.ndarray:
 
 
 def dense_ranks(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(the distinct values in order, each value's rank among them) of non-negative integers below a few million
-    (document ids): a presence table instead of a sort."""
+    """(the distinct values in order, each value's rank among them) of non-negative integers: a presence table for
+    those below _DENSE_MAX (document ids), a sort for the rest — in a batch, the few ids of its own submissions,
+    numbered past every corpus id (sorting all for their sake took ~4% of a batch's time)."""
     values = np.asarray(values, dtype=np.int64)
     if not len(values):
         return values, values
-    if values.min() < 0 or values.max() >= _DENSE_MAX:
-        ordered = values[stable_order(values)]
-        distinct = ordered[np.r_[True, ordered[1:] != ordered[:-1]]]
-        return distinct, np.searchsorted(distinct, values)
+    if values.min() < 0:
+        return _ranks_by_sort(values)
+    large = values >= _DENSE_MAX
+    if not large.any():
+        return _ranks_by_table(values)
+    if large.all():
+        return _ranks_by_sort(values)
+    small_distinct, small_rank = _ranks_by_table(values[~large])
+    large_distinct, large_rank = _ranks_by_sort(values[large])
+    rank = np.empty(len(values), dtype=np.int64)
+    rank[~large] = small_rank
+    rank[large] = large_rank + len(small_distinct)  # every large value lies above every small one
+    return np.concatenate([small_distinct, large_distinct]), rank
+
+
+def _ranks_by_table(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     present = np.zeros(int(values.max()) + 1, dtype=bool)
     present[values] = True
     rank = np.cumsum(present) - 1
     return np.flatnonzero(present), rank[values]
+
+
+def _ranks_by_sort(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    ordered = values[stable_order(values)]
+    distinct = ordered[np.r_[True, ordered[1:] != ordered[:-1]]]
+    return distinct, np.searchsorted(distinct, values)

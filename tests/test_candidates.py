@@ -63,3 +63,22 @@ def test_a_key_of_infinite_weight_ranks_as_without_a_limit():
         ranked = align.candidates(sub, postings, segment_total=200_000)
         assert ranked[0].score == np.inf
         assert _listed(align.candidates(sub, postings, segment_total=200_000, limit=1)) == _listed(ranked[:1])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_collisions_summed_by_pair_equal_a_plain_sum(seed):
+    """Packed as wide as each part needs (a batch's own submissions have ids past 2^40), the rows and sums are a
+    plain dictionary's, ordered by document, then submission segment, then source segment."""
+    rng = np.random.default_rng(seed)
+    n = 5000
+    docs = np.where(rng.random(n) < 0.1, (1 << 40) + rng.integers(0, 20, n), rng.integers(0, 3000, n))
+    segments = rng.integers(0, [1, 150, 4000][seed], n)
+    columns = rng.integers(0, [1, 300, 70000][seed], n)
+    weights = rng.random(n).astype(np.float32)
+    pairs, summed = align._summed_by_pair(segments, np.stack([docs, columns], axis=1), weights)
+    expected: dict = {}
+    for s, d, c, w in zip(segments.tolist(), docs.tolist(), columns.tolist(), weights.astype(np.float64).tolist()):
+        expected[(d, s, c)] = expected.get((d, s, c), 0.0) + w
+    order = sorted(expected)
+    assert pairs.tolist() == [[s, d, c] for d, s, c in order]
+    assert summed.tolist() == [expected[k] for k in order]

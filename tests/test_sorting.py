@@ -34,6 +34,16 @@ def test_dense_ranks_are_unique_and_inverse(top):
     assert np.array_equal(distinct[rank], values)
 
 
+def test_dense_ranks_of_corpus_ids_mixed_with_a_batchs_ids():
+    """A batch's own submissions have ids past 2^40, among corpus ids below a few million: both kinds ranked as one."""
+    rng = np.random.default_rng(5)
+    values = np.concatenate([rng.integers(0, 5_000, 30_000), (1 << 40) + rng.integers(0, 30, 3_000)])
+    rng.shuffle(values)
+    distinct, rank = dense_ranks(values)
+    assert np.array_equal(distinct, np.unique(values))
+    assert np.array_equal(distinct[rank], values)
+
+
 def test_capped_runs_equal_capped_rows():
     rng = np.random.default_rng(3)
     keys = np.sort(rng.choice(1 << 40, 300, replace=False))
