@@ -9,7 +9,7 @@ from detector import align, metadata, quotes, verify
 from detector.classify import Context, judge
 from detector.collector import collector_paused
 from detector.corpus import Corpus
-from detector.fingerprint import Fingerprint, fingerprint
+from detector.fingerprint import Fingerprint, distinct, fingerprint
 from detector.formulae import curated_formulae
 from detector.metadata import name_key, same_owner
 from detector.paths import canonical_path, shown
@@ -95,7 +95,7 @@ def _candidates(corpus: Corpus, sub: Fingerprint, exclude: set) -> list:
     if not len(sub.keys):
         return []
     settings = corpus.settings
-    postings = corpus.store.postings(sorted(set(sub.keys.ravel().tolist())), settings.hot_key_postings)
+    postings = corpus.store.postings(distinct(sub.keys.ravel()).tolist(), settings.hot_key_postings)
     return align.candidates(sub, postings, corpus.store.segment_total(), exclude, settings.max_verified_candidates)
 
 

@@ -551,3 +551,18 @@ def test_an_add_on_a_terminal_says_before_its_long_last_step_and_only_then(tmp_p
         monkeypatch.setattr(settings, "FIRST_POSTINGS_MERGE_ROWS", 1)
         api.add_paths(corpus, [folder], progress=False, batch_size=1)
         assert len(merges) == 2 and messages.say("settling") not in capsys.readouterr().err
+
+
+def test_packed_listing_gives_keys_ascending_however_they_are_asked(tmp_path):
+    """The lookup walks the asked keys in order; asked out of order or twice, it still lists each key once, ascending."""
+    conn = sqlite3.connect(tmp_path / "p.db")
+    conn.execute("CREATE TABLE posting_lists (key INTEGER PRIMARY KEY, segments BLOB NOT NULL)")
+    lists = {3: [1, 5, 9], 7: [2], 11: [4, 6], 2**62: [8]}
+    conn.executemany("INSERT INTO posting_lists VALUES (?, ?)",
+                     [(k, sqlite_postings.pack(np.array(v))) for k, v in lists.items()])
+    expected = sqlite_postings.packed_listing(conn, json.dumps([1, 3, 7, 11, 2**62]), cap=1)
+    assert expected[0].tolist() == [3, 7, 11, 2**62] and expected[1].tolist() == [2, 1, 2, 1]
+    assert expected[2].tolist() == [1, 5, 2, 4, 6, 8]  # the first cap + 1 of each
+    for asked in ([2**62, 11, 7, 3, 1], [3, 3, 11, 7, 2**62, 7]):
+        got = sqlite_postings.packed_listing(conn, json.dumps(asked), cap=1)
+        assert all(np.array_equal(a, b) for a, b in zip(got, expected))

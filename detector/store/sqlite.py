@@ -16,7 +16,7 @@ import numpy as np
 
 from detector.compression import DamagedBlob, compress, decompress, register_dictionary, train_dictionary
 from detector.errors import DatabaseError, SettingsMismatch, missing_folder, storage_error
-from detector.fingerprint import segment_hashes
+from detector.fingerprint import distinct, segment_hashes
 from detector.layout import decode as decode_layout
 from detector.layout import decode_contents, encode_contents
 from detector.model import Document, DocumentMeta, SourceRef
@@ -578,7 +578,7 @@ class SqliteStore:
         state (HOT_SAMPLE_CACHE_KEYS): the submissions of a batch share their boilerplate keys, which are most of
         the rows read.
         """
-        keys = sorted({int(k) for k in keys})
+        keys = _ascending_distinct(keys)
         samples = self._hot_samples(cap)
         found_keys, per_key, segments = self._listed([k for k in keys if k not in samples], cap)
         table = _capped_runs(found_keys, per_key, segments, cap)  # cold runs, then the hot ones
@@ -1187,6 +1187,15 @@ class _Transaction:
                 self.conn.execute("ROLLBACK")
             except sqlite3.Error:
                 pass  # the connection is unusable; the journal restores the last commit when the file is next opened
+
+
+def _ascending_distinct(keys) -> list[int]:
+    """Band keys as distinct Python ints, ascending: only checked when they come so (a scan's do), else sorted (a set
+    and a sort of a scan's ~3,000 keys cost ~0.8 ms, the check a tenth of it)."""
+    array = keys.astype(np.int64, copy=False) if isinstance(keys, np.ndarray) else np.fromiter(keys, dtype=np.int64)
+    if len(array) > 1 and not (array[1:] > array[:-1]).all():
+        array = distinct(array)
+    return array.tolist()
 
 
 class _Snapshot:
