@@ -360,11 +360,11 @@ def _bridgeable(a: Alignment, b: Alignment, sub: Fingerprint, src: Fingerprint, 
     between = sub.content[a.sub_span[1] : b.sub_span[0]]
     if 0 <= b.src_span[0] - a.src_span[1] <= settings.bridge_gap:  # in order: the stretch rewrites the source's own gap
         source_gap = src.content[a.src_span[1] : b.src_span[0]]
-        if _share(_shared_mask(between, source_gap, run=1)) >= settings.bridge_min_shared:
+        if _share(_shared_count(between, source_gap, run=1), between) >= settings.bridge_min_shared:
             return True
     lo, hi = min(a.src_span[0], b.src_span[0]), max(a.src_span[1], b.src_span[1])
     source = src.content[max(0, lo - gap) : hi + gap]
-    return _share(_shared_mask(between, source)) >= settings.bridge_min_shared
+    return _share(_shared_count(between, source), between) >= settings.bridge_min_shared
 
 
 def _joined(a: Alignment, b: Alignment) -> Alignment:
@@ -524,7 +524,7 @@ def _text_measures(sub_text: str, src_text: str, formulae_file) -> tuple[float, 
     """(character similarity, evidence outside formulae, agreement of the figures, matched characters) of a
     passage's two texts — remembered: boilerplate gives the same pair of texts in many sources."""
     return (Indel.normalized_similarity(sub_text, src_text), _formula_free_evidence(sub_text, src_text, formulae_file),
-            _number_agreement(sub_text, src_text), sum(_shared_mask(sub_text, src_text)))
+            _number_agreement(sub_text, src_text), _shared_count(sub_text, src_text))
 
 
 def with_sentence_checks(alignment: Alignment, sub: Fingerprint, src: Fingerprint, settings: Settings) -> Alignment:
@@ -595,26 +595,24 @@ def _number_agreement(a: str, b: str) -> float:
 
     Two bulletins that differ in their figures ("截至11月末…10.02亿户" / "截至10月末…11.84亿户") are not a copy.
     """
-    numbers_a, numbers_b = Counter(_NUMBER.findall(a)), Counter(_NUMBER.findall(b))
+    found_a, found_b = _NUMBER.findall(a), _NUMBER.findall(b)
+    if found_a == found_b:  # the same figures in the same order, or none (most passages): not counted (0.69 -> 0.57 ms)
+        return 1.0
+    numbers_a, numbers_b = Counter(found_a), Counter(found_b)
     union = sum((numbers_a | numbers_b).values())
     return sum((numbers_a & numbers_b).values()) / union if union else 1.0
 
 
-def _shared_mask(a: str, b: str, run: int = 2) -> list[bool]:
-    """True for characters of `a` inside a run of `run` consecutive bigrams that `b` also contains (anywhere).
+def _shared_count(a: str, b: str, run: int = 2) -> int:
+    """How many characters of `a` lie inside a run of `run` consecutive bigrams that `b` also contains (anywhere).
 
-    Plain Python: the texts are a passage's edges and gaps, tens of characters, where numpy's per-call cost
-    is larger than the work."""
+    A stretch of L >= `run` such bigrams covers its L + 1 characters, and two stretches share none; so the bigrams'
+    hits are made one byte each (1: in b) and split at the misses, without a Python step per character: 1.14 -> 1.00
+    ms per submission scanned at 10^3 reports (same counts as marking the characters one by one; making each bigram
+    and looking it up is most of what is left)."""
     grams = _bigrams(b)
-    mask = [False] * len(a)
-    streak = 0
-    for k in range(len(a) - 1):
-        streak = streak + 1 if a[k : k + 2] in grams else 0
-        if streak == run:
-            mask[k - run + 1 : k + 2] = [True] * (run + 1)
-        elif streak > run:
-            mask[k + 1] = True
-    return mask
+    hits = bytes(map(grams.__contains__, map(operator.add, a, a[1:])))
+    return sum(len(stretch) + 1 for stretch in hits.split(b"\0") if len(stretch) >= run)
 
 
 def _starts_and_ends(fp: Fingerprint) -> tuple[list, list]:
@@ -629,8 +627,9 @@ def _sentence_list(fp: Fingerprint) -> list:
     return fp.remembered("sentence_list", lambda: fp.sentences.tolist())
 
 
-def _share(mask: list) -> float:
-    return sum(mask) / len(mask) if mask else 0.0
+def _share(count: int, text: str) -> float:
+    """The share of a text's characters that `count` of them make (0.0 for no text)."""
+    return count / len(text) if text else 0.0
 
 
 @functools.lru_cache(maxsize=4096)
@@ -660,7 +659,7 @@ def _extension(a: str, b: str, max_gap: int = 2, first_block: int = 4, min_block
 
     The first block must be longer than a chance match of a common word ("方面", "工作") at the boundary.
     """
-    if not a or not b:
+    if not _may_extend(a, b, max_gap, first_block):
         return 0, 0
     reach_a = reach_b = 0
     for op in Indel.opcodes(a, b):
@@ -671,6 +670,14 @@ def _extension(a: str, b: str, max_gap: int = 2, first_block: int = 4, min_block
             break
         reach_a, reach_b = op.src_end, op.dest_end
     return reach_a, reach_b
+
+
+def _may_extend(a: str, b: str, max_gap: int, first_block: int) -> bool:
+    """Whether _extension's first block can be there: a run of `first_block` characters that both texts have within
+    `max_gap` of their start. Without one its first equal block fails and it extends by nothing, so the alignment is
+    not worth making: so it is for 72% of the texts a scan extends (0.85 -> 0.60 ms per submission at 10^3 reports)."""
+    openings = (a[start : start + first_block] for start in range(max_gap + 1))
+    return any(len(block) == first_block and b.find(block, 0, max_gap + first_block) >= 0 for block in openings)
 
 
 # ---------------------------------------------------------------- one source per stretch

@@ -93,3 +93,68 @@ def test_a_source_aligned_once_has_only_its_compared_texts_cut_and_finds_what_it
     assert first == again and sum(len(segment_pairs) for segment_pairs, _ in first) > 50
     for (segment_pairs, _), chosen in zip(first, near):
         assert all(chosen[j] for _, j in segment_pairs)
+
+
+def _texts(rng: random.Random, alphabet: str, count: int) -> list[tuple[str, str]]:
+    """Pairs of short texts over a small alphabet (so that they share bigrams and runs), the second often a copy of
+    the first with edits."""
+    pairs = []
+    for _ in range(count):
+        a = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 40)))
+        b = list(a) if rng.random() < 0.5 else [rng.choice(alphabet) for _ in range(rng.randrange(0, 40))]
+        for _ in range(rng.randrange(0, 6)):
+            if b:
+                b[rng.randrange(len(b))] = rng.choice(alphabet)
+        pairs.append((a, "".join(b)))
+    return pairs
+
+
+def _marked_count(a: str, b: str, run: int) -> int:
+    """The characters of `a` in a run of `run` consecutive bigrams `b` has, marked one by one (the plain way)."""
+    grams = {b[k : k + 2] for k in range(len(b) - 1)}
+    mask = [False] * len(a)
+    for k in range(len(a) - run):
+        if all(a[m : m + 2] in grams for m in range(k, k + run)):
+            mask[k : k + run + 1] = [True] * (run + 1)
+    return sum(mask)
+
+
+@pytest.mark.parametrize("alphabet", ["干部学习作风", "党的建设工作不够深入扎实到位问题", "1234567890年月日亿万"])
+def test_shared_characters_are_those_a_plain_marking_gives(alphabet):
+    for a, b in _texts(random.Random(alphabet), alphabet, 400):
+        for run in (1, 2, 3):
+            assert align._shared_count(a, b, run) == _marked_count(a, b, run)
+
+
+def _plain_extension(a: str, b: str, max_gap: int = 2, first_block: int = 4, min_block: int = 2) -> tuple[int, int]:
+    """_extension without its first check: every pair of texts aligned."""
+    reach_a = reach_b = 0
+    for op in align.Indel.opcodes(a, b) if a and b else ():
+        if op.tag != "equal":
+            continue
+        if (op.src_start - reach_a > max_gap or op.dest_start - reach_b > max_gap
+                or op.src_end - op.src_start < (first_block if reach_a == 0 else min_block)):
+            break
+        reach_a, reach_b = op.src_end, op.dest_end
+    return reach_a, reach_b
+
+
+@pytest.mark.parametrize("alphabet", ["干部学习作风", "党的建设工作不够深入扎实到位问题"])
+def test_extensions_are_those_of_aligning_every_pair(alphabet):
+    pairs = _texts(random.Random(alphabet), alphabet, 1500)
+    pairs += [("x" * n + a, "y" * m + a) for a, _ in pairs[:200] for n in range(4) for m in range(4)]
+    found = [align._extension.__wrapped__(a, b) for a, b in pairs]
+    assert found == [_plain_extension(a, b) for a, b in pairs]
+    assert sum(f != (0, 0) for f in found) > 100 and sum(f == (0, 0) for f in found) > 100  # both ways were taken
+
+
+def test_number_agreement_is_the_share_of_figures_counted_alike():
+    rng = random.Random(7)
+    figures = ["10", "11", "2023", "三十", "一百", "十二"]
+    for _ in range(2000):
+        a, b = ("的".join(rng.choice(figures) for _ in range(rng.randrange(0, 4))) for _ in range(2))
+        found_a, found_b = align._NUMBER.findall(a), align._NUMBER.findall(b)
+        union = sum((align.Counter(found_a) | align.Counter(found_b)).values())
+        expected = sum((align.Counter(found_a) & align.Counter(found_b)).values()) / union if union else 1.0
+        assert align._number_agreement(a, b) == expected
+
