@@ -158,3 +158,36 @@ def test_number_agreement_is_the_share_of_figures_counted_alike():
         expected = sum((align.Counter(found_a) & align.Counter(found_b)).values()) / union if union else 1.0
         assert align._number_agreement(a, b) == expected
 
+
+def test_chain_sums_are_numpy_sums_to_the_bit():
+    rng = random.Random(3)
+    for n in list(range(0, 20)) * 200:
+        values = [rng.randrange(1, 80) * rng.random() for _ in range(n)]
+        assert align._summed(values) == float(np.array(values, dtype=float).sum())
+
+
+def test_segment_and_sentence_texts_cut_from_the_content_are_the_listed_ones(seeds):
+    for path in seeds[:4]:
+        fp = fingerprint(path.read_text(encoding="utf-8"), DEFAULT, signed=False)
+        assert [align._segment_text(fp, i) for i in range(fp.segment_count)] == fp.segment_texts()
+        sentences = fp.sentence_texts()
+        assert [align._sentence_text(fp, s) for s in range(len(sentences))] == sentences
+        counts = align._clause_counts(fp)
+        assert counts.tolist() == np.bincount(fp.sentences, minlength=len(sentences)).tolist()
+
+
+def test_stand_ins_weigh_their_segments_as_plain_sums_do():
+    rng = random.Random(5)
+    for _ in range(300):
+        count = rng.randrange(1, 30)
+        starts = sorted(rng.sample(range(2000), count))
+        ends = [start + rng.randrange(0, 40) for start in starts]
+        free = [rng.randrange(0, e - s + 1) for s, e in zip(starts, ends)]
+        run = sorted(rng.sample(range(count), rng.randrange(1, count + 1)))
+        candidate = align.Candidate(doc_id=7, score=1.0, rows=np.zeros(0), cols=np.zeros(0),
+                                    matched={i: rng.random() for i in run})
+        lengths, dice = [ends[i] - starts[i] for i in run], [candidate.matched[i] for i in run]
+        made = align._stand_in(candidate, run, starts, ends, free)
+        assert made.similarity == sum(n * d for n, d in zip(lengths, dice)) / max(1, sum(lengths))
+        assert made.evidence == sum(free[i] * d for i, d in zip(run, dice))
+        assert (made.matched_chars, made.sub_span, made.sub_segments) == (sum(lengths), (starts[run[0]], ends[run[-1]]), tuple(run))
