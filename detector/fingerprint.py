@@ -106,6 +106,16 @@ class Fingerprint:
         return int(starts[start]), int(ends[end - 1])
 
 
+def remembered_each(fps: list, key, make) -> list:
+    """`fp.remembered(key, lambda: make(k, fp))` of each fingerprint (k: its place in `fps`), reading each table once
+    where it is kept: verifying asks hundreds of sources for theirs in every scan, and a method call and a closure
+    per source cost ~1 µs (0.8 of ~1.1 ms per scan)."""
+    found = [fp._tables.get(key) for fp in fps]
+    for k in [k for k, value in enumerate(found) if value is None]:
+        found[k] = fps[k].remembered(key, lambda k=k: make(k, fps[k]))
+    return found
+
+
 def distinct(values: np.ndarray) -> np.ndarray:
     """The sorted distinct values of an integer array: np.unique by sorting, which numpy 2.4's hash-based
     np.unique is up to 18 times slower than on 64-bit keys (measured: 0.74 s against 0.04 s for 425k keys)."""

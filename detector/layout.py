@@ -35,6 +35,7 @@ stored apart as well (`encode_contents`): what verifying a candidate reads.
 from __future__ import annotations
 
 import dataclasses
+import struct
 
 import numpy as np
 
@@ -210,18 +211,32 @@ def decode_contents(blob: bytes) -> SegmentContents:
         raise DamagedBlob(f"the segment contents do not parse: {type(err).__name__}") from None
 
 
+_CONTENTS_HEADER = struct.Struct("<4I")
+_LITTLE_ENDIAN = {width: np.dtype(kind).newbyteorder("<") for width, kind in _WIDTHS.items()}
+_CODE_POINTS = np.dtype("<u4")
+
+
 def _parsed_contents(raw: bytes) -> SegmentContents:
-    """SegmentContents from their decompressed stored form; KeyError, ValueError or IndexError when the bytes are not."""
-    segments, sentences, width, code_width = np.frombuffer(raw[:16], dtype="<u4").tolist()
-    if width not in _WIDTHS or code_width not in (2, 4):
+    """SegmentContents from their decompressed stored form; KeyError, ValueError or IndexError when the bytes are not.
+
+    Read with as few numpy calls as the arrays need (the header by struct, the dtypes made once): a scan reads the
+    contents of every candidate it has not met, hundreds in a process's first scans, and each call costs ~1 µs
+    (23 -> 13 µs a report)."""
+    if len(raw) < _CONTENTS_HEADER.size:
+        raise ValueError("no header")
+    segments, sentences, width, code_width = _CONTENTS_HEADER.unpack_from(raw)
+    dtype, codes_dtype = _LITTLE_ENDIAN[width], _LITTLE_ENDIAN[code_width]
+    if code_width == 1:
         raise ValueError("unknown widths")
-    dtype = np.dtype(_WIDTHS[width]).newbyteorder("<")
     integers = 2 * segments + (segments + sentences if sentences else 0)
     numbers = np.frombuffer(raw, dtype=dtype, count=integers, offset=16).astype(np.int64)  # one read, then views
-    codes = np.frombuffer(raw, dtype=f"<u{code_width}", offset=16 + integers * width).astype("<u4")
-    if int(numbers[:segments].sum()) != len(codes):
+    codes = np.frombuffer(raw, dtype=codes_dtype, offset=16 + integers * width).astype(_CODE_POINTS)
+    lengths = numbers[:segments]
+    if int(lengths.sum()) != len(codes):
         raise ValueError("the segments' lengths do not add up to the content")
-    sizes = numbers[2 * segments :].astype(np.int32)
-    set_sizes = (sizes[:segments], sizes[segments:]) if sentences else None
-    return SegmentContents(codes=codes, lengths=numbers[:segments], sentences=np.cumsum(numbers[segments : 2 * segments]),
+    set_sizes = None
+    if sentences:
+        sizes = numbers[2 * segments :].astype(np.int32)
+        set_sizes = (sizes[:segments], sizes[segments:])
+    return SegmentContents(codes=codes, lengths=lengths, sentences=numbers[segments : 2 * segments].cumsum(),
                            set_sizes=set_sizes)

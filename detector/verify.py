@@ -8,7 +8,7 @@ import dataclasses
 
 import numpy as np
 
-from detector.fingerprint import Fingerprint
+from detector.fingerprint import Fingerprint, remembered_each
 from detector.settings import Settings
 from detector.shingles import (Membership, Pool, Texts, bigram_chars, bigram_codes, distinct_by_text, ramps, shingles_of,
                                submission_lookups)
@@ -220,8 +220,7 @@ class KnownSizes:
     def __init__(self, fps: list, kind: str, counts: np.ndarray, shingling: str):
         """`kind`: "segment" or "sentence" (texts of each fingerprint, `counts` of them)."""
         key, stored = (f"{kind} set sizes", shingling), ("segment", "sentence").index(kind)
-        self._parts = [fp.remembered(key, lambda fp=fp, n=int(n): _starting_sizes(fp, n, shingling, stored))
-                       for fp, n in zip(fps, counts.tolist())]
+        self._parts = remembered_each(fps, key, lambda k, fp: _starting_sizes(fp, int(counts[k]), shingling, stored))
         self.pooled = np.concatenate(self._parts) if self._parts else np.zeros(0, np.int32)
         bases = np.cumsum(counts) - counts
         unknown = np.searchsorted(bases, np.flatnonzero(self.pooled < 0), side="right") - 1

@@ -220,3 +220,35 @@ def test_an_index_whose_texts_a_dictionary_does_not_help_stops_training_after_a_
         for seed in range(settings.TEXT_DICTIONARY_ATTEMPTS + 2):
             api.add_texts(corpus, _reports(30, 10 + seed))
     assert trained == [30] * settings.TEXT_DICTIONARY_ATTEMPTS and _dictionaries(tmp_path / "c.db") == []
+
+
+@pytest.mark.parametrize("text", [SEEDS[0].read_text(encoding="utf-8"), ODD_TEXT, "。"])
+@pytest.mark.parametrize("with_sizes", [False, True])
+def test_segment_contents_round_trip_exactly(text, with_sizes):
+    from detector.fingerprint import fingerprint
+    from detector.layout import decode_contents, encode_contents
+    from detector.shingles import bigram_set_sizes
+
+    fp = fingerprint(text, DEFAULT, signed=False)
+    layout = fp.layout
+    layout.set_sizes = bigram_set_sizes(fp) if with_sizes else None
+    read = decode_contents(encode_contents(layout))
+    expected = np.frombuffer(layout.content.encode("utf-32-le"), dtype="<u4")
+    assert read.codes.dtype == np.dtype("<u4") and np.array_equal(read.codes, expected)
+    assert read.lengths.dtype == np.int64 and read.lengths.tolist() == np.asarray(layout.lengths).tolist()
+    assert read.sentences.dtype == np.int64 and read.sentences.tolist() == np.asarray(layout.sentences).tolist()
+    if with_sizes and len(layout.lengths):  # no segments: no sentences, no sizes stored
+        assert [a.dtype for a in read.set_sizes] == [np.int32, np.int32]
+        assert [a.tolist() for a in read.set_sizes] == [np.asarray(a).tolist() for a in layout.set_sizes]
+    else:
+        assert read.set_sizes is None
+
+
+@pytest.mark.parametrize("cut", [0, 3, 15, 17, -1])
+def test_segment_contents_cut_short_are_a_clear_error(cut):
+    from detector.layout import _CONTENTS_MAGIC, decode_contents, encode_contents
+
+    layout = layout_of(ODD_TEXT, DEFAULT)
+    raw = decompress(encode_contents(layout)[len(_CONTENTS_MAGIC):])
+    with pytest.raises(DamagedBlob, match="do not parse"):
+        decode_contents(_CONTENTS_MAGIC + compress(raw[:cut]))

@@ -257,3 +257,14 @@ def test_sentence_characters_are_those_of_the_sentences_holding_the_segments_use
         assert lengths.tolist() == [len(text) for text in contents]
         assert offsets.tolist() == [sum(lengths.tolist()[:k]) for k in range(len(expected))]
         assert chars.tobytes().decode("utf-32-le") == "".join(contents)
+
+
+def test_tables_remembered_for_many_fingerprints_are_each_ones_own_made_once():
+    from detector.fingerprint import remembered_each
+
+    fps = [fingerprint(text, DEFAULT, signed=False) for text in ("一二三。", "四五，六七。", "八")]
+    fps[1].remember("key", "kept")
+    made = []
+    found = remembered_each(fps + [fps[0]], "key", lambda k, fp: made.append(k) or f"made {k} {fp.segment_count}")
+    assert found == ["made 0 1", "kept", "made 2 1", "made 0 1"] and made == [0, 2]
+    assert [fp.remembered("key", lambda: "again") for fp in fps] == found[:3]
