@@ -163,3 +163,34 @@ def test_bigram_table_numbers_any_code_point_as_a_binary_search_does(highest):
     assert np.array_equal(table.chain_ids(chars)[:-1], expected)
     singles = np.zeros(len(chars), np.uint32)
     assert np.array_equal(table.pair_ids(singles, chars), plain.ids(shingles.bigram_codes(singles, chars)))
+
+
+def _split_one_by_one(units: np.ndarray, codes: np.ndarray, counts: np.ndarray) -> list:
+    """Each document's ShingleSets made on its own: its texts' runs found in its own part of the pooled arrays."""
+    found, lo = [], 0
+    for base, count in zip((np.cumsum(counts) - counts).tolist(), counts.tolist()):
+        hi = lo + int(((units >= base) & (units < base + count)).sum())
+        own = units[lo:hi] - base
+        first = np.zeros(count, dtype=np.int64)
+        for t in range(count):
+            where = np.flatnonzero(own == t)
+            first[t] = where[0] if len(where) else 0
+        found.append((own, codes[lo:hi], first, np.bincount(own, minlength=count)))
+        lo = hi
+    return found
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_pooled_sets_split_per_document_as_one_by_one(seed):
+    rng = np.random.default_rng(seed)
+    for _ in range(40):
+        counts = rng.integers(0, 6, size=rng.integers(0, 8))
+        total = int(counts.sum())
+        units = np.sort(rng.choice(total, size=rng.integers(0, 3 * total + 1))) if total else np.zeros(0, np.int64)
+        codes = rng.integers(0, 1 << 40, size=len(units)).astype(np.uint64)
+        found = shingles._split(units, codes, counts)
+        expected = _split_one_by_one(units, codes, counts)
+        assert len(found) == len(expected)
+        for sets, (own, own_codes, first, sizes) in zip(found, expected):
+            for got, wanted in ((sets.units, own), (sets.codes, own_codes), (sets.first, first), (sets.sizes, sizes)):
+                assert got.dtype == wanted.dtype and got.tolist() == wanted.tolist()
