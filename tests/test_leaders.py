@@ -112,3 +112,19 @@ def test_the_authors_own_report_is_aligned_beyond_the_cap(tmp_path):
     for p in mine:
         start, end = p.source_span
         assert end > start and p.source_text == own_report[start:end]
+
+
+def test_own_documents_are_those_same_owner_names():
+    from detector.metadata import same_owner
+    from detector.model import DocumentMeta
+    from detector.scan import _own_documents
+
+    people = [DocumentMeta(), DocumentMeta(author="张三"), DocumentMeta(author="張　三"), DocumentMeta(author="李四"),
+              DocumentMeta(author="张三", unit="一局", team=True), DocumentMeta(unit="一局", team=True),
+              DocumentMeta(unit="一局"), DocumentMeta(author="张三（副局长）"), DocumentMeta(author=" ")]
+    verified = [Candidate(doc_id, 1.0, np.zeros(0, np.int64), np.zeros(0, np.int64)) for doc_id in range(len(people))]
+    sources = {doc_id: (meta, None) for doc_id, meta in enumerate(people)}
+    for submission in people:
+        expected = {doc_id for doc_id, meta in enumerate(people) if same_owner(submission, meta)}
+        assert _own_documents(submission, verified, sources) == expected
+    assert _own_documents(DocumentMeta(author="张三"), verified, sources) == {1, 2, 7}
