@@ -228,11 +228,10 @@ def near_verified(candidate: Candidate, segment_count: int, reach: int) -> np.nd
     """Which of a source's segments lie within `reach` segments of one that verified: the ones aligning compares.
     A passage's segment pairs that no band key joined (a heavily edited sentence) lie beside pairs that were;
     comparing the rest of the source finds matches of nothing the submission was found to share."""
-    verified = np.fromiter(candidate.matched_sources, dtype=np.int64, count=len(candidate.matched_sources))
-    edges = np.zeros(segment_count + 1, dtype=np.int64)
-    np.add.at(edges, np.clip(verified - reach, 0, segment_count), 1)
-    np.add.at(edges, np.clip(verified + reach + 1, 0, segment_count), -1)
-    return np.cumsum(edges[:-1]) > 0
+    near = np.zeros(segment_count, dtype=bool)
+    for j in candidate.matched_sources:  # slices marked: 0.41 -> 0.12 ms per submission against two np.add.at
+        near[max(0, j - reach) : max(0, j + reach + 1)] = True
+    return near
 
 
 def _segment_pairs_apart(found: dict, segment_count: int, clauses: np.ndarray, src: Fingerprint, sentence_pairs: dict):
@@ -581,16 +580,17 @@ def _longest_common_run(a: str, b: str) -> int:
 
 
 def _sentences_of(fp: Fingerprint, start: int, end: int) -> str:
-    """The content of the whole sentences that content characters [start, end) touch (they are consecutive)."""
+    """The content of the whole sentences that content characters [start, end) touch (they are consecutive), cut from
+    the content: the lists of a source's sentence and segment texts cost more to make than the few sentences classify
+    reads of them (0.12 -> 0.01 ms per submission at 10^3 reports)."""
     starts, ends = _starts_and_ends(fp)
     first = bisect.bisect_right(ends, start)
     last = bisect.bisect_left(starts, max(end, start + 1)) - 1
     if first > last:
         return ""
-    sentence_of, texts = _sentence_list(fp), fp.sentence_texts()
-    if sentence_of[first] == sentence_of[last]:
-        return texts[sentence_of[first]]  # the same string each time: its hash is kept, and its bigrams remembered
-    return "".join(texts[sentence_of[first] : sentence_of[last] + 1])
+    sentence_of = _sentence_list(fp)
+    opening, closing = _clauses_of(fp, sentence_of[first]), _clauses_of(fp, sentence_of[last])
+    return fp.content[starts[opening[0]] : ends[closing[-1]]]
 
 
 def _bigram_dice(a: str, b: str) -> float:
@@ -680,10 +680,14 @@ def _edges(a: str, b: str) -> tuple[int, int]:
     its first words made whole copied sentences too short to report. A bigram of `a` is looked for in `b` as a
     substring (the same as among b's bigrams): `a` is a segment whose edges match at once, mostly, and `b` a region
     met once, whose set of bigrams cost more to make than the few searches."""
-    first = next((k for k in range(len(a) - 1) if a[k : k + 2] in b), None)
-    if first is None:
+    for first in range(len(a) - 1):  # plain loops, not generators: 0.97 -> 0.47 ms per submission at 10^3 reports
+        if a[first : first + 2] in b:
+            break
+    else:
         return 0, 0
-    last = next(k for k in range(len(a) - 2, first - 1, -1) if a[k : k + 2] in b)
+    for last in range(len(a) - 2, first - 1, -1):
+        if a[last : last + 2] in b:
+            break
     return first, len(a) - 2 - last
 
 

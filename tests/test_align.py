@@ -191,3 +191,37 @@ def test_stand_ins_weigh_their_segments_as_plain_sums_do():
         assert made.similarity == sum(n * d for n, d in zip(lengths, dice)) / max(1, sum(lengths))
         assert made.evidence == sum(free[i] * d for i, d in zip(run, dice))
         assert (made.matched_chars, made.sub_span, made.sub_segments) == (sum(lengths), (starts[run[0]], ends[run[-1]]), tuple(run))
+
+
+def test_the_sentences_a_span_touches_are_those_listed(seeds):
+    """_sentences_of against the fingerprint's list of sentence texts, for every span of up to 60 characters."""
+    fp = fingerprint(seeds[0].read_text(encoding="utf-8"), DEFAULT, signed=False)
+    texts, starts, ends = fp.sentence_texts(), *align._starts_and_ends(fp)
+    sentence_of = fp.sentences.tolist()
+    for start in range(0, len(fp.content), 17):
+        for end in range(start, min(len(fp.content), start + 60) + 1, 6):
+            touched = [k for k in range(fp.segment_count) if ends[k] > start and starts[k] < max(end, start + 1)]
+            expected = "".join(texts[sentence_of[touched[0]] : sentence_of[touched[-1]] + 1]) if touched else ""
+            assert align._sentences_of(fp, start, end) == expected
+
+
+@pytest.mark.parametrize("alphabet", ["干部学习作风", "党的建设工作不够深入扎实到位问题"])
+def test_edges_are_the_unmatched_ends_a_bigram_set_gives(alphabet):
+    for a, b in _texts(random.Random(alphabet), alphabet, 1500):
+        grams = {b[k : k + 2] for k in range(len(b) - 1)}
+        matched = [k for k in range(len(a) - 1) if a[k : k + 2] in grams]
+        assert align._edges(a, b) == ((matched[0], len(a) - 2 - matched[-1]) if matched else (0, 0))
+
+
+def test_segments_near_the_verified_are_those_a_difference_array_marks():
+    rng = random.Random(11)
+    for _ in range(2000):
+        count, reach = rng.randrange(0, 40), rng.randrange(0, 6)
+        verified = set(rng.sample(range(count), rng.randrange(0, count + 1))) if count else set()
+        edges = np.zeros(count + 1, dtype=np.int64)
+        for j in verified:
+            edges[min(max(j - reach, 0), count)] += 1
+            edges[min(max(j + reach + 1, 0), count)] -= 1
+        candidate = align.Candidate(doc_id=1, score=1.0, rows=np.zeros(0), cols=np.zeros(0), matched_sources=verified)
+        found = align.near_verified(candidate, count, reach)
+        assert found.dtype == bool and found.tolist() == (np.cumsum(edges[:-1]) > 0).tolist()
