@@ -898,13 +898,24 @@ class SqliteStore:
         free = self.conn.execute("PRAGMA freelist_count").fetchone()[0]
         vacuumed = free > vacuum_above * pages
         if vacuumed:
-            self.conn.execute("VACUUM")
+            self._vacuum()
         self.conn.execute("PRAGMA busy_timeout=2000")  # a scan holding an old snapshot: leave the WAL for next time
         try:
             busy = self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
         finally:
             self.conn.execute(f"PRAGMA busy_timeout={BUSY_WAIT_MS}")
         return {"pages": pages, "free_pages": free, "vacuumed": vacuumed, "wal_truncated": not busy}
+
+    def _vacuum(self) -> None:
+        """VACUUM with its copy of the database made on disk, in SQLite's temporary folder (SQLITE_TMPDIR, else
+        TMPDIR, else /var/tmp): under temp_store=MEMORY, which merges and removals want for their sorts, the copy is
+        made in memory, as large as the file — 3.1 GB at the end of adding 10^5 reports (the 2 GiB target missed),
+        against 550 MB on disk, in the same 26 s. A folder too small refuses it as a full disk does (said, nothing lost)."""
+        self.conn.execute("PRAGMA temp_store=FILE")
+        try:
+            self.conn.execute("VACUUM")
+        finally:
+            self.conn.execute("PRAGMA temp_store=MEMORY")
 
     def index_problems(self, per_segment: tuple | None = None) -> list[str]:
         """What is wrong with the index, empty when it is intact: SQLite's integrity check and postings ↔ documents
