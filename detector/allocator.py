@@ -23,3 +23,20 @@ def keep_freed_memory() -> bool:
     mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
     return bool(mallopt(_M_MMAP_THRESHOLD, MALLOC_MMAP_THRESHOLD_BYTES)) and bool(
         mallopt(_M_TRIM_THRESHOLD, MALLOC_TRIM_THRESHOLD_BYTES))
+
+
+def return_freed_memory() -> bool:
+    """Hand the heap's free pages back to the system (glibc's malloc_trim): with the thresholds raised, a long add's
+    batches — arrays of tens of MB, made and freed in a different order each time — fragment a heap that then only
+    grows (3.3 GB resident at the end of adding 10^5 reports, of which under 1 GB in use: SQLite's page cache and the
+    batches in flight). Called after each stored batch (milliseconds against seconds a batch). False where the C
+    library has no malloc_trim (not glibc)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        malloc_trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return False
+    malloc_trim.argtypes, malloc_trim.restype = (ctypes.c_size_t,), ctypes.c_int
+    malloc_trim(0)
+    return True

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Iterator
 
 from detector import messages, metadata
+from detector.allocator import return_freed_memory
 from detector.corpus import Corpus, open_corpus
 from detector.errors import DetectorError, InputError, storage_error, StorageError, WorkerLost
 from detector.index import indexed_batches
@@ -66,8 +67,10 @@ def add_batches(corpus: Corpus, batches, announce=None) -> Iterator[tuple[list, 
             ids = corpus.store.insert_documents(entries)
         for doc, doc_id in zip(plan.fresh, ids):
             doc.id = doc_id
+        return_freed_memory()  # the batch's arrays are freed: a long add's heap would otherwise only grow
         yield plan.docs, [_outcome(doc, existing, seen) for doc, existing in zip(plan.docs, plan.existing)]
     corpus.store.settle(announce)
+    return_freed_memory()
 
 
 @dataclasses.dataclass

@@ -32,3 +32,29 @@ def test_the_command_line_sets_it_before_any_work(monkeypatch):
     monkeypatch.setattr(cli, "cli", lambda **kwargs: calls.append("cli"))
     cli.main()
     assert calls == ["allocator", "cli"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc_trim is a Linux matter")
+def test_freed_memory_is_handed_back_on_glibc():
+    assert allocator.return_freed_memory() is True
+
+
+def test_a_c_library_without_malloc_trim_is_left_alone(monkeypatch):
+    class NoMallocTrim:
+        def __init__(self, name):
+            pass
+
+    monkeypatch.setattr(ctypes, "CDLL", NoMallocTrim)
+    assert allocator.return_freed_memory() is False
+
+
+def test_an_add_hands_freed_memory_back_after_each_batch(tmp_path, seeds, monkeypatch):
+    """A long add's heap fragments and only grows (3.3 GB resident after 10^5 reports): each stored batch trims it."""
+    from detector import api
+
+    calls = []
+    monkeypatch.setattr(api, "return_freed_memory", lambda: calls.append("trim"))
+    with api.open_corpus(tmp_path / "c.db", create=True) as corpus:
+        for _ in api.add_batches(corpus, [[api.document_from_text(p.read_text(encoding="utf-8"), p.name)] for p in seeds[:3]]):
+            calls.append("batch")
+    assert calls == ["trim", "batch"] * 3 + ["trim"]
