@@ -107,3 +107,12 @@ def test_the_speed_table_shows_whether_the_true_source_was_named():
     cells = report._cells({"rows": [row]}, row)
     assert len(cells) == len(report.MAIN_HEADER)
     assert cells[report.MAIN_HEADER.index("true source named")] == "0.700"
+
+
+def test_a_run_without_brute_force_says_its_agreement_was_not_measured():
+    """`--chachong-only` runs no brute force: nothing was compared, so nothing was missed or met."""
+    from benchmarks.speed import run
+
+    row = run.Row("reports", 10_000, "chachong")
+    lines = report._speedup_targets([{"size": 10_000, "rows": [row], "chachong": {}}])
+    assert ["no verbatim copy brute force finds is missed", "reports 10,000", "—", "not measured"] in lines

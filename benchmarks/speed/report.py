@@ -168,7 +168,7 @@ def _speedup_targets(results: list) -> list:
         missed = cc.agreement.get("missed_vs_reference")
         lines.append(_target("≥ 10× brute force at 10^4", ratio, 10, ">=", f"{cc.kind} 10,000", 1, "×", 1))
         lines.append(["no verbatim copy brute force finds is missed", f"{cc.kind} 10,000", _num(missed),
-                      "met" if missed == 0 else "missed"])
+                      "not measured" if missed is None else "met" if missed == 0 else "missed"])
     return lines
 
 
