@@ -59,7 +59,7 @@ def add_batches(corpus: Corpus, batches, announce=None) -> Iterator[tuple[list, 
     written, the next is fingerprinted (indexed_batches). Stop early (an error) and nothing after that batch is stored.
     At the end the store merges what it deferred (`announce()` is called first when that is work: minutes at 10^5).
     """
-    seen: dict = {}  # sha256 → the first document of these batches carrying it (its id is set once it is stored)
+    seen: dict = {}  # sha256 → the first document of these batches carrying it; once it is stored, only its id
     plans = (_plan(corpus, docs, seen) for docs in batches)
     for plan, entries in indexed_batches(plans, corpus.settings, documents=lambda p: p.fresh):
         with corpus.store.writing():
@@ -67,8 +67,11 @@ def add_batches(corpus: Corpus, batches, announce=None) -> Iterator[tuple[list, 
             ids = corpus.store.insert_documents(entries)
         for doc, doc_id in zip(plan.fresh, ids):
             doc.id = doc_id
+        outcomes = [_outcome(doc, existing, seen) for doc, existing in zip(plan.docs, plan.existing)]
+        for doc in plan.fresh:  # kept whole, every text added stayed in memory: 1 GB and more adding 10^5 reports
+            seen[doc.sha256] = doc.id
         return_freed_memory()  # the batch's arrays are freed: a long add's heap would otherwise only grow
-        yield plan.docs, [_outcome(doc, existing, seen) for doc, existing in zip(plan.docs, plan.existing)]
+        yield plan.docs, outcomes
     corpus.store.settle(announce)
     return_freed_memory()
 
@@ -99,6 +102,8 @@ def _outcome(doc: Document, existing, seen: dict) -> tuple[str, int]:
     if existing is not None:
         return "duplicate", existing
     first = seen[doc.sha256]  # new content: the first document carrying it was added, later copies are duplicates
+    if not isinstance(first, Document):  # stored by an earlier batch: its id
+        return "duplicate", first
     return ("added" if first is doc else "duplicate"), first.id
 
 
