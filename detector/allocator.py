@@ -1,4 +1,4 @@
-"""One process-wide setting the command line makes: glibc's malloc keeps freed memory for reuse instead of handing it back to the system at once."""
+"""One process-wide setting the command line makes (glibc's malloc keeps freed memory for reuse instead of handing it back to the system at once), and handing it back when a long add asks."""
 
 from __future__ import annotations
 
@@ -14,13 +14,9 @@ def keep_freed_memory() -> bool:
     """Raise glibc's mmap and trim thresholds, so a scan's short-lived numpy arrays (a few MB each, thousands per
     batch) reuse the heap instead of mapping fresh pages that the kernel must fault in and zero. The process's
     peak is unchanged; it hands memory back later. False where the C library has no mallopt (not glibc)."""
-    if not sys.platform.startswith("linux"):
+    mallopt = _glibc("mallopt", (ctypes.c_int, ctypes.c_int))
+    if mallopt is None:
         return False
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
-        return False
-    mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
     return bool(mallopt(_M_MMAP_THRESHOLD, MALLOC_MMAP_THRESHOLD_BYTES)) and bool(
         mallopt(_M_TRIM_THRESHOLD, MALLOC_TRIM_THRESHOLD_BYTES))
 
@@ -31,12 +27,20 @@ def return_freed_memory() -> bool:
     grows (3.3 GB resident at the end of adding 10^5 reports, of which under 1 GB in use: SQLite's page cache and the
     batches in flight). Called after each stored batch (milliseconds against seconds a batch). False where the C
     library has no malloc_trim (not glibc)."""
-    if not sys.platform.startswith("linux"):
+    malloc_trim = _glibc("malloc_trim", (ctypes.c_size_t,))
+    if malloc_trim is None:
         return False
-    try:
-        malloc_trim = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):
-        return False
-    malloc_trim.argtypes, malloc_trim.restype = (ctypes.c_size_t,), ctypes.c_int
     malloc_trim(0)
     return True
+
+
+def _glibc(name: str, argtypes: tuple):
+    """The C library's function `name` (returning an int), or None off Linux or where the library has none."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        function = getattr(ctypes.CDLL(None), name)
+    except (OSError, AttributeError):
+        return None
+    function.argtypes, function.restype = argtypes, ctypes.c_int
+    return function

@@ -15,12 +15,15 @@ def test_the_thresholds_are_set_on_glibc():
     assert allocator.keep_freed_memory() is True
 
 
-def test_a_c_library_without_mallopt_leaves_the_allocator_alone(monkeypatch):
-    class NoMallopt:
-        def __init__(self, name):
-            pass
+class _LibraryWithoutMalloc:
+    """A C library that is not glibc: neither mallopt nor malloc_trim."""
 
-    monkeypatch.setattr(ctypes, "CDLL", NoMallopt)
+    def __init__(self, name):
+        pass
+
+
+def test_a_c_library_without_mallopt_leaves_the_allocator_alone(monkeypatch):
+    monkeypatch.setattr(ctypes, "CDLL", _LibraryWithoutMalloc)
     assert allocator.keep_freed_memory() is False
 
 
@@ -40,11 +43,7 @@ def test_freed_memory_is_handed_back_on_glibc():
 
 
 def test_a_c_library_without_malloc_trim_is_left_alone(monkeypatch):
-    class NoMallocTrim:
-        def __init__(self, name):
-            pass
-
-    monkeypatch.setattr(ctypes, "CDLL", NoMallocTrim)
+    monkeypatch.setattr(ctypes, "CDLL", _LibraryWithoutMalloc)
     assert allocator.return_freed_memory() is False
 
 
