@@ -2,7 +2,7 @@
 
 posting_lists holds, for each band key, the ascending ids of the segments that have it as one blob of 4-byte
 little-endian integers. A scan reads a key with one probe of an integer primary key and takes the first cap + 1
-segments with `substr` (a hot key's sample), where rows cost a B-tree step each: at 10^4 reports 3-4× less time
+segments (a hot key's sample; see packed_listing), where rows cost a B-tree step each: at 10^4 reports 3-4× less time
 listing a submission's keys, and about 4 bytes a posting on disk instead of 14.
 
 New postings go to postings_recent, a (key, segment) table small enough that a batch rewrites few of its pages;
@@ -24,6 +24,10 @@ from detector.errors import DatabaseError
 SEGMENT_BYTES = 4  # a packed segment id: uint32, little-endian
 LARGEST_SEGMENT = (1 << 32) - 1
 ROWS_AT_ONCE = 1_000_000  # rows read at a time by a merge, a removal or a check (bounds their memory)
+# a listed list longer than this is read in part (packed_listing): opening a blob costs ~10 µs, reading 64 KB of a
+# list whole from SQLite's page cache ~17 µs, from the system's ~80 µs
+LONG_LIST_BYTES = 65_536
+_NO_LIMIT = 1 << 62
 
 TABLES = (
     """CREATE TABLE IF NOT EXISTS posting_lists (  -- each band key's segments, ascending, as packed uint32 (sqlite_postings.py)
@@ -83,13 +87,36 @@ def unpack(keys: list, blobs: list) -> tuple[np.ndarray, np.ndarray]:
 def packed_listing(conn: sqlite3.Connection, keys_json: str, cap: int) -> tuple:
     """(keys found, segments listed per key, the segments in key order) of the keys given as a JSON array (distinct,
     ascending): the first cap + 1 packed segments of each, keys ascending. The array is walked in order and each key
-    looked up (a join: a quarter faster than `key IN (…)`, which first builds a list of the keys to probe)."""
-    rows = conn.execute("SELECT p.key, substr(p.segments, 1, ?) FROM json_each(?) AS wanted JOIN posting_lists AS p"
-                        " ON p.key = wanted.value", ((int(cap) + 1) * SEGMENT_BYTES, keys_json)).fetchall()
+    looked up (a join: a quarter faster than `key IN (…)`, which first builds a list of the keys to probe).
+
+    `substr` cuts the first segments from the whole list, read first with every overflow page: a boilerplate key's
+    list at 10^5 reports is hundreds of KB, and the first scan of a process read 89 MB so. A list longer than
+    LONG_LIST_BYTES is read in part, through SQLite's incremental blob I/O, when the connection holds a read
+    transaction (a scan's snapshot: the blob opened is the row listed) and Python has it (3.11 on)."""
+    wanted = (int(cap) + 1) * SEGMENT_BYTES
+    in_part = conn.in_transaction and hasattr(conn, "blobopen")
+    rows = conn.execute("SELECT p.key, CASE WHEN length(p.segments) <= ?3 THEN substr(p.segments, 1, ?1) END,"
+                        " length(p.segments) FROM json_each(?2) AS wanted JOIN posting_lists AS p ON p.key = wanted.value",
+                        (wanted, keys_json, LONG_LIST_BYTES if in_part else _NO_LIMIT)).fetchall()
     if any(rows[n][0] >= rows[n + 1][0] for n in range(len(rows) - 1)):  # keys not given ascending
-        rows = sorted(dict(rows).items())
-    per_key, segments = unpack([key for key, _ in rows], [blob for _, blob in rows])
-    return np.fromiter((key for key, _ in rows), dtype=np.int64, count=len(rows)), per_key, segments
+        rows = sorted({row[0]: row for row in rows}.values())
+    _refuse_damaged(rows)
+    blobs = [blob if blob is not None else _first_bytes(conn, key, wanted) for key, blob, _ in rows]
+    per_key, segments = unpack([key for key, _, _ in rows], blobs)
+    return np.fromiter((key for key, _, _ in rows), dtype=np.int64, count=len(rows)), per_key, segments
+
+
+def _refuse_damaged(rows: list) -> None:
+    """DamagedList for the first listed (key, part, length) whose whole list is not whole segment ids."""
+    damaged = next(((key, size) for key, _, size in rows if size % SEGMENT_BYTES), None)
+    if damaged is not None:
+        raise DamagedList(*damaged)
+
+
+def _first_bytes(conn: sqlite3.Connection, key: int, size: int) -> bytes:
+    """The first `size` bytes of a key's packed list, read without the rest (its rowid is the key)."""
+    with conn.blobopen("posting_lists", "segments", key, readonly=True) as blob:
+        return blob.read(size)
 
 
 def joined(packed: tuple, recent: tuple, cap: int) -> tuple:
