@@ -40,7 +40,7 @@ MIN_YEAR, MAX_YEAR = 1949, 2100  # years a report can be for (manifest rows and 
 # threshold and applies the share rule once, at its end (SqliteStore.settle)
 RECENT_POSTINGS_MERGE_ROWS = 16_000_000  # recent postings are merged into the packed lists once there are this many
 FIRST_POSTINGS_MERGE_ROWS = 1_000_000  # …or, at a command's end, this many and RECENT_POSTINGS_SHARE of the packed ones
-RECENT_POSTINGS_SHARE = 0.125  # (any, while none are packed)
+RECENT_POSTINGS_SHARE = 0.125  # (any, while none are packed), or after the command added that share of what was there
 # Removing documents finds their postings by their band keys (made again from their layouts) while they hold at most
 # this share of the index's segments; more, and one pass over every list costs less than the keys' lists one by one
 REMOVAL_BY_KEYS_SHARE = 0.05

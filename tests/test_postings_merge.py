@@ -566,3 +566,80 @@ def test_packed_listing_gives_keys_ascending_however_they_are_asked(tmp_path):
     for asked in ([2**62, 11, 7, 3, 1], [3, 3, 11, 7, 2**62, 7]):
         got = sqlite_postings.packed_listing(conn, json.dumps(asked), cap=1)
         assert all(np.array_equal(a, b) for a, b in zip(got, expected))
+
+
+def _variants(seeds, copies: int) -> list:
+    """`copies` distinct texts of each seed (a line of its own added), as Documents."""
+    return [api.document_from_text(p.read_text(encoding="utf-8") + f"第{n}次。", f"{n}-{p.name}", DocumentMeta())
+            for n in range(copies) for p in seeds]
+
+
+def _postings_of(docs) -> int:
+    return sum(len({(k, s) for s, row in enumerate(np.asarray(e.keys).tolist()) for k in row})
+               for e in index_entries(docs, DEFAULT, workers=1))
+
+
+def test_a_bulk_add_merges_what_it_left_recent_and_a_small_add_leaves_its_postings_recent(tmp_path, seeds, monkeypatch):
+    """A build's merges inside (at RECENT_POSTINGS_MERGE_ROWS) left the postings of its last batches recent when they
+    were under the share of the packed ones — 10 M of them after adding 10^5 reports, listed row by row by every scan
+    (~10 ms each). An add of at least the share of what the index held merges them at its end; a small add does not."""
+    bulk, later = _variants(seeds, 4), _variants(seeds[:1], 5)[-1:]
+    last = bulk[-2:]
+    monkeypatch.setattr(settings, "FIRST_POSTINGS_MERGE_ROWS", 1)
+    threshold = max(_postings_of(last), _postings_of(later)) + 1  # reached by every batch but the last, and the later add
+    monkeypatch.setattr(settings, "RECENT_POSTINGS_MERGE_ROWS", threshold)
+    assert _postings_of(last) < settings.RECENT_POSTINGS_SHARE * _postings_of(bulk[:-2])  # under the share
+    with api.open_corpus(tmp_path / "c.db", create=True) as corpus:
+        list(api.add_batches(corpus, [bulk[:9], bulk[9:-2], last]))
+        assert not _rows(corpus.store, "postings_recent") and len(_packed(corpus.store)) == _postings_of(bulk)
+    with api.open_corpus(tmp_path / "c.db") as corpus:  # another command: a small add
+        list(api.add_batches(corpus, [later]))
+        assert len(_rows(corpus.store, "postings_recent")) == _postings_of(later)
+        assert corpus.store.problems() == []
+
+
+def test_recent_postings_past_the_share_are_merged_at_the_end_of_any_add(tmp_path, seeds, monkeypatch):
+    """The other half of the rule, unchanged: recent postings past the share of the packed ones are merged at the
+    end of any command that added (here a small add on top of an earlier command's recent ones)."""
+    monkeypatch.setattr(settings, "FIRST_POSTINGS_MERGE_ROWS", 1)
+    monkeypatch.setattr(settings, "RECENT_POSTINGS_MERGE_ROWS", 10**9)
+    with api.open_corpus(tmp_path / "c.db", create=True) as corpus:
+        monkeypatch.setattr(corpus.store, "settle", lambda announce=None: False)  # a command stopped before its end
+        list(api.add_batches(corpus, [_variants(seeds, 2)]))
+        assert _rows(corpus.store, "postings_recent") and not _packed(corpus.store)
+    with api.open_corpus(tmp_path / "c.db") as corpus:
+        list(api.add_batches(corpus, [_variants(seeds[:1], 3)[-1:]]))
+        assert not _rows(corpus.store, "postings_recent") and corpus.store.problems() == []
+
+
+@pytest.mark.skipif(not hasattr(sqlite3.Connection, "blobopen"), reason="incremental blob I/O came with Python 3.11")
+def test_long_lists_read_in_part_list_what_whole_lists_give(tmp_path, seeds, monkeypatch):
+    """In a snapshot a list over LONG_LIST_BYTES is read in part (its first cap + 1 segments, not its overflow pages):
+    the same keys, counts and segments as cut from whole lists; outside one, whole lists."""
+    store, entries = _build(tmp_path / "c.db", seeds, merge_rows=1, first_merge_rows=1, monkeypatch=monkeypatch)
+    keys = sorted({k for e in entries for k in np.asarray(e.keys).ravel().tolist()})
+    read_in_part = []
+    first_bytes = sqlite_postings._first_bytes
+    monkeypatch.setattr(sqlite_postings, "_first_bytes", lambda *a: read_in_part.append(a[1]) or first_bytes(*a))
+    for cap in (0, 1, 3, 10_000):
+        whole = sqlite_postings.packed_listing(store.conn, json.dumps(keys), cap)
+        monkeypatch.setattr(sqlite_postings, "LONG_LIST_BYTES", 8)  # every list of three segments or more
+        with store.reading():
+            in_part = sqlite_postings.packed_listing(store.conn, json.dumps(keys), cap)
+        monkeypatch.setattr(sqlite_postings, "LONG_LIST_BYTES", 65_536)
+        assert [a.tolist() for a in in_part] == [a.tolist() for a in whole] and whole[1].max() == min(cap + 1, whole[1].max())
+    longer = store.conn.execute("SELECT count(*) FROM posting_lists WHERE length(segments) > 8").fetchone()[0]
+    assert longer and len(read_in_part) == 4 * longer
+    store.close()
+
+
+def test_a_damaged_long_list_is_refused_when_read_in_part_too(tmp_path, seeds, monkeypatch):
+    """Its first bytes are whole segment ids; the length says it is damaged (a scan says so in one line)."""
+    store, entries = _build(tmp_path / "c.db", seeds, merge_rows=1, first_merge_rows=1, monkeypatch=monkeypatch)
+    longest = store.conn.execute("SELECT key FROM posting_lists ORDER BY length(segments) DESC, key LIMIT 1").fetchone()[0]
+    with store.writing():
+        store.conn.execute("UPDATE posting_lists SET segments = CAST(segments || x'00' AS BLOB) WHERE key = ?", (longest,))
+    monkeypatch.setattr(sqlite_postings, "LONG_LIST_BYTES", 8)
+    with store.reading(), pytest.raises(sqlite_postings.DamagedList, match=f"band key {longest} are damaged"):
+        sqlite_postings.packed_listing(store.conn, json.dumps([longest]), 1)
+    store.close()
