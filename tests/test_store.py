@@ -78,6 +78,22 @@ def test_a_text_stored_by_an_older_chachong_still_reads():
     assert _unpack_text(zlib.compress("旧版本存的文本".encode("utf-8"), 6)) == "旧版本存的文本"
 
 
+def test_segment_owners_are_each_segments_document_and_its_index_there(tmp_path, seeds):
+    """Every stored segment maps to the document holding it and its index in it (the documents' first segments read
+    as two strings of numbers, parsed at once); a store without documents has none to map."""
+    import numpy as np
+
+    with api.open_corpus(tmp_path / "c.db", create=True) as corpus:
+        store = corpus.store
+        assert [a.tolist() for a in store._documents_by_first_segment()] == [[], []]
+        api.add_paths(corpus, seeds[:3])
+        rows = store.conn.execute("SELECT id, first_segment, segment_count FROM documents ORDER BY id DESC").fetchall()
+        segments = [first + n for _, first, count in rows for n in range(count)]
+        owners, indices = store.segment_owner(np.array(segments, dtype=np.int64))
+        assert list(zip(owners.tolist(), indices.tolist())) == [(doc, n) for doc, _, count in rows for n in range(count)]
+        assert len(rows) == 3 and len(segments) > 30
+
+
 def test_segment_owners_from_the_table_equal_the_search(tmp_path, seeds):
     """From its second lookup the store maps segments to documents through a table; with a removed document's gap
     in the numbering, every segment still maps to what the binary search gives."""

@@ -745,8 +745,7 @@ class SqliteStore:
         A binary search over every document's first segment; from the second lookup of a committed state on (a
         batch, a service), a table of segment → document instead (SEGMENT_OWNER_TABLE_MAX)."""
         if self._segment_starts is None:
-            rows = self.conn.execute("SELECT first_segment, id FROM documents ORDER BY first_segment").fetchall()
-            self._segment_starts = (np.array([r[0] for r in rows], dtype=np.int64), np.array([r[1] for r in rows], dtype=np.int64))
+            self._segment_starts = self._documents_by_first_segment()
             self._owner_lookups, self._owner_table = 0, None
         starts, ids = self._segment_starts
         self._owner_lookups += 1
@@ -759,6 +758,13 @@ class SqliteStore:
         else:
             where = np.searchsorted(starts, segment_ids, side="right") - 1
         return ids[where], segment_ids - starts[where]
+
+    def _documents_by_first_segment(self) -> tuple[np.ndarray, np.ndarray]:
+        """(every document's first segment, ascending; the documents' ids), read as two strings of numbers parsed at
+        once: a row as a Python tuple, then two lists, cost a fresh process's first scan ~70 ms at 10^5 reports."""
+        firsts, ids = self.conn.execute("SELECT group_concat(first_segment), group_concat(id) FROM"
+                                        " (SELECT first_segment, id FROM documents ORDER BY first_segment)").fetchone()
+        return _numbers(firsts), _numbers(ids)
 
     def _segment_owner_table(self, starts: np.ndarray, ids: np.ndarray):
         """Segment (from the first document's first) → position of its document in `starts`; None when too many."""
@@ -1376,6 +1382,11 @@ def _mismatch_message(path: str, stored: dict, asked: dict) -> str:
 
 def _now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def _numbers(listed: str | None) -> np.ndarray:
+    """The integers of a comma-separated string from group_concat (None: no rows)."""
+    return np.fromstring(listed, dtype=np.int64, sep=",") if listed else np.zeros(0, dtype=np.int64)
 
 
 def _capped_runs(keys: np.ndarray, per_key: np.ndarray, segments: np.ndarray, cap: int) -> np.ndarray:
