@@ -298,8 +298,8 @@ class SqliteStore:
             self.conn.execute(f"PRAGMA busy_timeout={BUSY_WAIT_MS}")
 
     def _configure(self) -> None:
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", f"busy_timeout={BUSY_WAIT_MS}", f"cache_size=-{PAGE_CACHE_KIB}", "temp_store=MEMORY",
-                       f"journal_size_limit={WAL_KEPT_BYTES}"):
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", f"busy_timeout={BUSY_WAIT_MS}",
+                       f"cache_size=-{PAGE_CACHE_KIB}", "temp_store=MEMORY", f"journal_size_limit={WAL_KEPT_BYTES}"):
             self.conn.execute(f"PRAGMA {pragma}")
 
     def _check_application(self) -> None:
@@ -461,8 +461,8 @@ class SqliteStore:
         """Whether a command's end merges postings_recent: when it holds at least FIRST_POSTINGS_MERGE_ROWS, and
         RECENT_POSTINGS_SHARE of the packed postings (a scan would list too many keys row by row), or this process
         added at least that share of the postings the index held before (a bulk add, building an index from nothing
-        among them: the merge is a small part of its cost — 19 s after adding 10^5 reports in 1,056 s — and the up to
-        16 M postings it would leave recent cost every later scan ~10 ms until the share is reached)."""
+        among them: the merge is a small part of its cost — 19 s after adding 10^5 reports in 1,056 s — and the up
+        to 16 M postings it would leave recent cost every later scan ~10 ms until the share is reached)."""
         from detector.settings import FIRST_POSTINGS_MERGE_ROWS, RECENT_POSTINGS_SHARE
 
         recent = self._recent_postings()
@@ -482,11 +482,11 @@ class SqliteStore:
     def settle(self, announce=None) -> bool:
         """At the end of a command that added (or of a rebuild that changed nothing): merge the recent postings when
         they are past the share or this process added in bulk (_merge_due_at_end) — also those a command killed before
-        its end left — in a transaction of their own; then, when this process merged, compact (VACUUM if over a quarter of the file is
-        free: the lists a merge rewrote and the recent rows leave their old pages). Whether it merged now. A merge or
-        compacting the disk or a reader refuses is no error: the postings stay recent (scans read them, a little
-        slower) and the next command's end merges them; the next rebuild compacts. `announce()` is called before
-        merging or compacting (on a large index they take minutes)."""
+        its end left — in a transaction of their own; then, when this process merged, compact (VACUUM if over a
+        quarter of the file is free: the lists a merge rewrote and the recent rows leave their old pages). Whether it
+        merged now. A merge or compacting the disk or a reader refuses is no error: the postings stay recent (scans
+        read them, a little slower) and the next command's end merges them; the next rebuild compacts. `announce()`
+        is called before merging or compacting (on a large index they take minutes)."""
         if self.read_only:
             return False
         merged_now, due = False, self._merge_due_at_end()

@@ -96,8 +96,8 @@ def packed_listing(conn: sqlite3.Connection, keys_json: str, cap: int) -> tuple:
     wanted = (int(cap) + 1) * SEGMENT_BYTES
     in_part = conn.in_transaction and hasattr(conn, "blobopen")
     rows = conn.execute("SELECT p.key, CASE WHEN length(p.segments) <= ?3 THEN substr(p.segments, 1, ?1) END,"
-                        " length(p.segments) FROM json_each(?2) AS wanted JOIN posting_lists AS p ON p.key = wanted.value",
-                        (wanted, keys_json, LONG_LIST_BYTES if in_part else _NO_LIMIT)).fetchall()
+                        " length(p.segments) FROM json_each(?2) AS wanted JOIN posting_lists AS p"
+                        " ON p.key = wanted.value", (wanted, keys_json, LONG_LIST_BYTES if in_part else _NO_LIMIT)).fetchall()
     if any(rows[n][0] >= rows[n + 1][0] for n in range(len(rows) - 1)):  # keys not given ascending
         rows = sorted({row[0]: row for row in rows}.values())
     _refuse_damaged(rows)
