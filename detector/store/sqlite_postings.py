@@ -74,13 +74,15 @@ class DamagedList(DatabaseError):
                          "ids); run `chachong check`, then restore a backup or rebuild with `chachong rebuild --full`")
 
 
-def unpack(keys: list, blobs: list) -> tuple[np.ndarray, np.ndarray]:
+def unpack(keys: list, blobs: list, whole_sizes: list | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(segments of each blob, all of them in order as int64) of the packed lists of `keys`; DamagedList when one is
-    not whole segment ids (read as they are, every later list's ids would be shifted)."""
+    not whole segment ids (read as they are, every later list's ids would be shifted). `whole_sizes`: the lists'
+    lengths, when the blobs are only their first bytes (judged by those)."""
     sizes = np.fromiter(map(len, blobs), dtype=np.int64, count=len(blobs))
-    damaged = np.flatnonzero(sizes % SEGMENT_BYTES)
+    judged = sizes if whole_sizes is None else np.asarray(whole_sizes, dtype=np.int64)
+    damaged = np.flatnonzero(judged % SEGMENT_BYTES)
     if len(damaged):
-        raise DamagedList(keys[damaged[0]], int(sizes[damaged[0]]))
+        raise DamagedList(keys[damaged[0]], int(judged[damaged[0]]))
     return sizes // SEGMENT_BYTES, np.frombuffer(b"".join(blobs), dtype="<u4").astype(np.int64)
 
 
@@ -100,17 +102,9 @@ def packed_listing(conn: sqlite3.Connection, keys_json: str, cap: int) -> tuple:
                         " ON p.key = wanted.value", (wanted, keys_json, LONG_LIST_BYTES if in_part else _NO_LIMIT)).fetchall()
     if any(rows[n][0] >= rows[n + 1][0] for n in range(len(rows) - 1)):  # keys not given ascending
         rows = sorted({row[0]: row for row in rows}.values())
-    _refuse_damaged(rows)
     blobs = [blob if blob is not None else _first_bytes(conn, key, wanted) for key, blob, _ in rows]
-    per_key, segments = unpack([key for key, _, _ in rows], blobs)
+    per_key, segments = unpack([key for key, _, _ in rows], blobs, [size for _, _, size in rows])
     return np.fromiter((key for key, _, _ in rows), dtype=np.int64, count=len(rows)), per_key, segments
-
-
-def _refuse_damaged(rows: list) -> None:
-    """DamagedList for the first listed (key, part, length) whose whole list is not whole segment ids."""
-    damaged = next(((key, size) for key, _, size in rows if size % SEGMENT_BYTES), None)
-    if damaged is not None:
-        raise DamagedList(*damaged)
 
 
 def _first_bytes(conn: sqlite3.Connection, key: int, size: int) -> bytes:
